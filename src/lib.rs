@@ -1,0 +1,1 @@
+//! kindling: compile CoreOS fleets and Butane configs into Ignition.
