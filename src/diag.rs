@@ -1,0 +1,409 @@
+//! Diagnostics: errors and warnings as values, each pointing at its source.
+//!
+//! Every stage returns its findings as [`Diagnostic`]s instead of printing, so
+//! that `--strict` can promote warnings and tests can snapshot them. A
+//! diagnostic names the source file, the 1-based line and column of the node
+//! it is about, and a JSON-path-like location (`$.storage.files.0.path`) in the
+//! style of Butane's reports.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// A 1-based line and column in a source file (columns count characters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Position {
+    pub const fn new(line: usize, column: usize) -> Self {
+        Position { line, column }
+    }
+}
+
+/// One step of a [`Path`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A location inside a document, rendered as `$.storage.files.0.path`.
+///
+/// Used for YAML paths (Butane and manifest input) and JSON paths (Ignition
+/// output) alike.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Path(Vec<Segment>);
+
+impl Path {
+    pub const fn root() -> Self {
+        Path(Vec::new())
+    }
+
+    #[must_use]
+    pub fn key(&self, key: &str) -> Self {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Key(key.to_owned()));
+        Path(segments)
+    }
+
+    #[must_use]
+    pub fn index(&self, index: usize) -> Self {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Index(index));
+        Path(segments)
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    pub fn from_segments(segments: Vec<Segment>) -> Self {
+        Path(segments)
+    }
+
+    /// Parses `$.a.0.b` back into a path (numeric components become indices).
+    pub fn parse(text: &str) -> Self {
+        let rest = text.strip_prefix('$').unwrap_or(text);
+        let segments = rest
+            .split('.')
+            .filter(|part| !part.is_empty())
+            .map(|part| match part.parse::<usize>() {
+                Ok(index) => Segment::Index(index),
+                Err(_) => Segment::Key(part.to_owned()),
+            })
+            .collect();
+        Path(segments)
+    }
+
+    pub fn starts_with(&self, prefix: &Path) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("$")?;
+        for segment in &self.0 {
+            match segment {
+                Segment::Key(key) => write!(f, ".{key}")?,
+                Segment::Index(index) => write!(f, ".{index}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Path {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// One finding: what is wrong, where, and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    /// The source file (as given by the user), if the finding is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    /// Location inside the document (`$.storage.files.0.path`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<Path>,
+    /// What to do about it, when that is not obvious from the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            message: message.into(),
+            file: None,
+            position: None,
+            path: None,
+            help: None,
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, message)
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, message)
+    }
+
+    #[must_use]
+    pub fn at(mut self, path: Path) -> Self {
+        self.path = Some(path);
+        self
+    }
+
+    #[must_use]
+    pub fn at_position(mut self, position: Position) -> Self {
+        self.position = Some(position);
+        self
+    }
+
+    #[must_use]
+    pub fn in_file(mut self, file: impl Into<String>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The one-line form: `file:line:col: error at $.path: message`.
+    pub fn raw(&self) -> String {
+        let mut line = String::new();
+        if let Some(file) = &self.file {
+            line.push_str(file);
+            if let Some(position) = self.position {
+                line.push_str(&format!(":{}:{}", position.line, position.column));
+            }
+            line.push_str(": ");
+        } else if let Some(position) = self.position {
+            line.push_str(&format!("line {} col {}: ", position.line, position.column));
+        }
+        line.push_str(&self.severity.to_string());
+        if let Some(path) = self.path.as_ref().filter(|path| !path.is_empty()) {
+            line.push_str(&format!(" at {path}"));
+        }
+        line.push_str(": ");
+        line.push_str(&self.message);
+        if let Some(help) = &self.help {
+            line.push_str(&format!(" (help: {help})"));
+        }
+        line
+    }
+
+    /// The annotated form with source context, in the style of Butane 0.29's
+    /// default reports. `source` is the text of `self.file`, if available.
+    pub fn pretty(&self, source: Option<&str>) -> String {
+        let (Some(file), Some(position), Some(source)) = (&self.file, self.position, source)
+        else {
+            return self.raw();
+        };
+        let lines: Vec<&str> = source.lines().collect();
+        if position.line == 0 || position.line > lines.len() {
+            return self.raw();
+        }
+        let mut out = String::new();
+        out.push_str(&self.severity.to_string());
+        if let Some(path) = self.path.as_ref().filter(|path| !path.is_empty()) {
+            out.push_str(&format!("[{path}]"));
+        }
+        out.push_str(":\n");
+        let first = position.line.saturating_sub(2).max(1);
+        let last = (position.line + 2).min(lines.len());
+        let width = last.to_string().len();
+        let blank = " ".repeat(width);
+        out.push_str(&format!(
+            "{blank} --> {file}:{}:{}\n",
+            position.line, position.column
+        ));
+        out.push_str(&format!("{blank} |\n"));
+        for number in first..=last {
+            let text = lines.get(number - 1).copied().unwrap_or("");
+            out.push_str(&format!("{number:>width$} | {text}\n"));
+            if number == position.line {
+                let before: String = text
+                    .chars()
+                    .take(position.column.saturating_sub(1))
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let underlined = text
+                    .chars()
+                    .skip(position.column.saturating_sub(1))
+                    .take_while(|c| !c.is_whitespace())
+                    .count()
+                    .max(1);
+                out.push_str(&format!(
+                    "{blank} | {before}{} {}\n",
+                    "^".repeat(underlined),
+                    self.message
+                ));
+            }
+        }
+        out.push_str(&format!("{blank} |\n"));
+        if let Some(help) = &self.help {
+            out.push_str(&format!("{blank} = help: {help}\n"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw())
+    }
+}
+
+/// An ordered collection of findings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Diagnostics(Vec::new())
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.0.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn has_warnings(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Warning)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.0
+    }
+
+    /// Sets the file name on every diagnostic that has none yet.
+    pub fn set_file(&mut self, file: &str) {
+        for diagnostic in &mut self.0 {
+            if diagnostic.file.is_none() {
+                diagnostic.file = Some(file.to_owned());
+            }
+        }
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<Diagnostic> for Diagnostics {
+    fn from_iter<I: IntoIterator<Item = Diagnostic>>(iter: I) -> Self {
+        Diagnostics(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_renders_and_parses() {
+        let path = Path::root().key("storage").key("files").index(0).key("path");
+        assert_eq!(path.to_string(), "$.storage.files.0.path");
+        assert_eq!(Path::parse("$.storage.files.0.path"), path);
+        assert_eq!(Path::root().to_string(), "$");
+    }
+
+    #[test]
+    fn raw_form_names_file_line_and_column() {
+        let diagnostic = Diagnostic::error("path not absolute")
+            .at(Path::parse("$.storage.files.0.path"))
+            .at_position(Position::new(5, 13))
+            .in_file("config.bu");
+        assert_eq!(
+            diagnostic.raw(),
+            "config.bu:5:13: error at $.storage.files.0.path: path not absolute"
+        );
+    }
+
+    #[test]
+    fn pretty_form_underlines_the_value() {
+        let source = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: etc/a\n";
+        let diagnostic = Diagnostic::error("path not absolute")
+            .at(Path::parse("$.storage.files.0.path"))
+            .at_position(Position::new(5, 13))
+            .in_file("config.bu")
+            .with_help("start the path with /");
+        let expected = "\
+error[$.storage.files.0.path]:
+  --> config.bu:5:13
+  |
+3 | storage:
+4 |   files:
+5 |     - path: etc/a
+  |             ^^^^^ path not absolute
+  |
+  = help: start the path with /
+";
+        assert_eq!(diagnostic.pretty(Some(source)), expected);
+    }
+
+    #[test]
+    fn pretty_falls_back_to_raw_without_position() {
+        let diagnostic = Diagnostic::warning("something").in_file("x.bu");
+        assert_eq!(diagnostic.pretty(Some("a")), "x.bu: warning: something");
+    }
+}

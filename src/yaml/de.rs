@@ -1,0 +1,868 @@
+//! Decoding a [`Node`] tree into typed models with serde, the way go-yaml v3
+//! (Butane's parser) decodes into Go structs.
+//!
+//! - Integers follow Go's `ParseInt(s, 0, 64)` after removing `_`: a leading
+//!   `0` means octal (`0644` → 420), `0o`, `0x`, `0b` prefixes work; text that
+//!   is not an integer but a float (`0888`, `1e3`) is read as that number.
+//!   Quoted scalars are never integers (`"0644"` is an error).
+//! - Booleans accept `true/True/TRUE/false/False/FALSE` and, because the
+//!   target is a bool, the YAML 1.1 words `y yes on n no off` in their three
+//!   spellings.
+//! - Strings take the raw text of any scalar (`yes` stays `"yes"`).
+//! - Null (`~`, `null`, empty) makes an `Option` `None`, an empty list or an
+//!   all-default struct.
+//! - Keys a struct does not have, and keys the declared version does not have
+//!   (see [`FieldGate`]), are skipped with an `unused key` warning at the key.
+//!
+//! Every error carries the path and position of the node it is about.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+
+use super::{Entry, Node, Scalar, Value};
+use crate::diag::{Diagnostic, Path, Position};
+
+/// Decides whether a field of a struct exists in the document's declared
+/// version. Arguments are the Rust struct name and the field's YAML key.
+pub trait FieldGate {
+    fn allows(&self, struct_name: &'static str, field: &str) -> bool;
+}
+
+/// A gate that allows every field a struct declares.
+pub struct AllFields;
+
+impl FieldGate for AllFields {
+    fn allows(&self, _: &'static str, _: &str) -> bool {
+        true
+    }
+}
+
+/// A decoding failure at a place in the document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    pub message: String,
+    pub path: Path,
+    pub position: Option<Position>,
+    pub help: Option<String>,
+}
+
+impl DecodeError {
+    pub fn into_diagnostic(self) -> Diagnostic {
+        let mut diagnostic = Diagnostic::error(self.message).at(self.path);
+        diagnostic.position = self.position;
+        diagnostic.help = self.help;
+        diagnostic
+    }
+
+    fn at(node: &Node, path: &Path, message: String) -> Self {
+        DecodeError {
+            message,
+            path: path.clone(),
+            position: Some(node.position),
+            help: None,
+        }
+    }
+
+    fn with_help(mut self, help: &str) -> Self {
+        self.help = Some(help.to_owned());
+        self
+    }
+
+    /// Fills in the location of errors raised by serde-generated code, which
+    /// knows neither path nor position.
+    fn located(mut self, node: &Node, path: &Path) -> Self {
+        if self.position.is_none() {
+            self.position = Some(node.position);
+            self.path = path.clone();
+        }
+        self
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl de::Error for DecodeError {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        DecodeError {
+            message: message.to_string(),
+            path: Path::root(),
+            position: None,
+            help: None,
+        }
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        Self::custom(format!("field \"{field}\" is required"))
+    }
+}
+
+/// Shared state of one decoding run.
+pub struct Decoder<'g> {
+    gate: &'g dyn FieldGate,
+    warnings: RefCell<Vec<Diagnostic>>,
+}
+
+impl<'g> Decoder<'g> {
+    pub fn new(gate: &'g dyn FieldGate) -> Self {
+        Decoder {
+            gate,
+            warnings: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Decodes `node` into `T`. Warnings (unused keys, lenient number forms)
+    /// accumulate and are returned by [`Decoder::into_warnings`].
+    pub fn decode<T: de::DeserializeOwned>(&self, node: &Node) -> Result<T, DecodeError> {
+        self.decode_at(node, Path::root())
+    }
+
+    pub fn decode_at<T: de::DeserializeOwned>(
+        &self,
+        node: &Node,
+        path: Path,
+    ) -> Result<T, DecodeError> {
+        T::deserialize(NodeDeserializer {
+            node,
+            path,
+            decoder: self,
+        })
+    }
+
+    pub fn into_warnings(self) -> Vec<Diagnostic> {
+        self.warnings.into_inner()
+    }
+
+    fn warn(&self, diagnostic: Diagnostic) {
+        self.warnings.borrow_mut().push(diagnostic);
+    }
+}
+
+/// Decodes with every declared field allowed, returning the warnings too.
+pub fn decode<T: de::DeserializeOwned>(node: &Node) -> Result<(T, Vec<Diagnostic>), DecodeError> {
+    let decoder = Decoder::new(&AllFields);
+    let value = decoder.decode(node)?;
+    Ok((value, decoder.into_warnings()))
+}
+
+struct NodeDeserializer<'a, 'g> {
+    node: &'a Node,
+    path: Path,
+    decoder: &'a Decoder<'g>,
+}
+
+fn describe(node: &Node) -> String {
+    match &node.value {
+        Value::Scalar(scalar) if scalar.is_null() => "null".to_owned(),
+        Value::Scalar(scalar) if scalar.is_explicit_string() => {
+            format!("the string {:?}", scalar.text)
+        }
+        Value::Scalar(scalar) => format!("`{}`", scalar.text),
+        Value::Sequence(_) => "a list".to_owned(),
+        Value::Mapping(_) => "a mapping".to_owned(),
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` on text with `_` removed.
+fn parse_go_int(text: &str) -> Option<i128> {
+    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
+    let (negative, digits) = match cleaned.as_bytes().first() {
+        Some(b'-') => (true, &cleaned[1..]),
+        Some(b'+') => (false, &cleaned[1..]),
+        _ => (false, cleaned.as_str()),
+    };
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body) = if let Some(rest) = lower.strip_prefix("0x") {
+        (16, rest)
+    } else if let Some(rest) = lower.strip_prefix("0o") {
+        (8, rest)
+    } else if let Some(rest) = lower.strip_prefix("0b") {
+        (2, rest)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let value = i128::from_str_radix(body, radix).ok()?;
+    Some(if negative { -value } else { value })
+}
+
+/// go-yaml's float syntax (YAML 1.2 core plus `.inf`/`.nan`).
+fn parse_yaml_float(text: &str) -> Option<f64> {
+    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
+    match cleaned.as_str() {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
+        _ => {}
+    }
+    let body = cleaned.trim_start_matches(['+', '-']);
+    let valid = !body.is_empty()
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.');
+    if !valid {
+        return None;
+    }
+    cleaned.parse::<f64>().ok()
+}
+
+const TRUE_WORDS: [&str; 11] = [
+    "true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
+];
+const FALSE_WORDS: [&str; 11] = [
+    "false", "False", "FALSE", "n", "N", "no", "No", "NO", "off", "Off", "OFF",
+];
+
+impl<'a, 'g> NodeDeserializer<'a, 'g> {
+    fn error(&self, message: String) -> DecodeError {
+        DecodeError::at(self.node, &self.path, message)
+    }
+
+    fn scalar(&self, expected: &str) -> Result<&'a Scalar, DecodeError> {
+        match &self.node.value {
+            Value::Scalar(scalar) => Ok(scalar),
+            _ => Err(self.error(format!(
+                "expected {expected}, found {}",
+                describe(self.node)
+            ))),
+        }
+    }
+
+    fn integer(&self) -> Result<i128, DecodeError> {
+        let scalar = self.scalar("an integer")?;
+        if scalar.is_explicit_string() {
+            let error = self.error(format!("expected an integer, found {}", describe(self.node)));
+            return Err(if parse_go_int(&scalar.text).is_some() {
+                error.with_help("remove the quotes; a number such as a mode is written unquoted (0644 is octal)")
+            } else {
+                error
+            });
+        }
+        if let Some(value) = parse_go_int(&scalar.text) {
+            return Ok(value);
+        }
+        match parse_yaml_float(&scalar.text) {
+            Some(value) if value.is_finite() && value.fract() == 0.0 => {
+                self.decoder.warn(
+                    Diagnostic::warning(format!(
+                        "`{}` is not a valid integer literal; read as the decimal number {value}",
+                        scalar.text
+                    ))
+                    .at(self.path.clone())
+                    .at_position(self.node.position)
+                    .with_help("digits after a leading 0 must be 0-7 for an octal number"),
+                );
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(value as i128)
+            }
+            _ => Err(self.error(format!("expected an integer, found {}", describe(self.node)))),
+        }
+    }
+
+    fn visit_integer<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        let value = self.integer()?;
+        let result = if let Ok(small) = i64::try_from(value) {
+            visitor.visit_i64(small)
+        } else if let Ok(big) = u64::try_from(value) {
+            visitor.visit_u64(big)
+        } else {
+            return Err(self.error(format!("integer {value} is out of range")));
+        };
+        result.map_err(|e: DecodeError| {
+            let e = e.located(self.node, &self.path);
+            if e.message.starts_with("invalid value") {
+                DecodeError {
+                    message: format!("integer {value} is out of range for this field"),
+                    ..e
+                }
+            } else {
+                e
+            }
+        })
+    }
+
+    fn located<T>(&self, result: Result<T, DecodeError>) -> Result<T, DecodeError> {
+        result.map_err(|e| e.located(self.node, &self.path))
+    }
+
+    fn child(&self, node: &'a Node, path: Path) -> NodeDeserializer<'a, 'g> {
+        NodeDeserializer {
+            node,
+            path,
+            decoder: self.decoder,
+        }
+    }
+}
+
+impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
+    type Error = DecodeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match &self.node.value {
+            Value::Scalar(scalar) => {
+                if scalar.is_null() {
+                    return self.located(visitor.visit_unit());
+                }
+                if !scalar.is_explicit_string() {
+                    if matches!(scalar.text.as_str(), "true" | "True" | "TRUE") {
+                        return self.located(visitor.visit_bool(true));
+                    }
+                    if matches!(scalar.text.as_str(), "false" | "False" | "FALSE") {
+                        return self.located(visitor.visit_bool(false));
+                    }
+                    if let Some(value) = parse_go_int(&scalar.text).and_then(|v| i64::try_from(v).ok()) {
+                        return self.located(visitor.visit_i64(value));
+                    }
+                    if let Some(value) = parse_yaml_float(&scalar.text) {
+                        return self.located(visitor.visit_f64(value));
+                    }
+                }
+                self.located(visitor.visit_str(&scalar.text))
+            }
+            Value::Sequence(_) => self.deserialize_seq(visitor),
+            Value::Mapping(_) => self.deserialize_map(visitor),
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        let scalar = self.scalar("a boolean")?;
+        let quoted_core = scalar.is_explicit_string()
+            && matches!(
+                scalar.text.as_str(),
+                "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+            );
+        if !quoted_core {
+            if TRUE_WORDS.contains(&scalar.text.as_str()) {
+                return self.located(visitor.visit_bool(true));
+            }
+            if FALSE_WORDS.contains(&scalar.text.as_str()) {
+                return self.located(visitor.visit_bool(false));
+            }
+        }
+        Err(self
+            .error(format!("expected a boolean, found {}", describe(self.node)))
+            .with_help("write true or false"))
+    }
+
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.visit_integer(visitor)
+    }
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.visit_integer(visitor)
+    }
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.visit_integer(visitor)
+    }
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.visit_integer(visitor)
+    }
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.visit_integer(visitor)
+    }
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.visit_integer(visitor)
+    }
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.visit_integer(visitor)
+    }
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.visit_integer(visitor)
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        let scalar = self.scalar("a number")?;
+        let value = if scalar.is_explicit_string() {
+            None
+        } else {
+            parse_yaml_float(&scalar.text).or_else(|| {
+                #[allow(clippy::cast_precision_loss)]
+                parse_go_int(&scalar.text).map(|v| v as f64)
+            })
+        };
+        match value {
+            Some(value) => self.located(visitor.visit_f64(value)),
+            None => Err(self.error(format!("expected a number, found {}", describe(self.node)))),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        let scalar = self.scalar("a string")?;
+        // go-yaml leaves a non-pointer string empty when the value is null.
+        if scalar.is_null() {
+            return self.located(visitor.visit_str(""));
+        }
+        self.located(visitor.visit_str(&scalar.text))
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        let scalar = self.scalar("a string")?;
+        self.located(visitor.visit_bytes(scalar.text.as_bytes()))
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.deserialize_bytes(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        if self.node.is_null() {
+            self.located(visitor.visit_none())
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        if self.node.is_null() {
+            self.located(visitor.visit_unit())
+        } else {
+            Err(self.error(format!("expected nothing, found {}", describe(self.node))))
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match &self.node.value {
+            Value::Sequence(items) => {
+                let access = SeqAccess {
+                    items: items.iter().enumerate(),
+                    parent: &self,
+                };
+                let value = visitor.visit_seq(access);
+                self.located(value)
+            }
+            Value::Scalar(scalar) if scalar.is_null() => {
+                let access = SeqAccess {
+                    items: [].iter().enumerate(),
+                    parent: &self,
+                };
+                let value = visitor.visit_seq(access);
+                self.located(value)
+            }
+            _ => Err(self.error(format!("expected a list, found {}", describe(self.node)))),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        let entries: &[Entry] = match &self.node.value {
+            Value::Mapping(entries) => entries,
+            Value::Scalar(scalar) if scalar.is_null() => &[],
+            _ => {
+                return Err(self.error(format!("expected a mapping, found {}", describe(self.node))));
+            }
+        };
+        let access = MapAccess {
+            entries: entries.iter(),
+            parent: &self,
+            fields: None,
+            pending: None,
+        };
+        let value = visitor.visit_map(access);
+        self.located(value)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        let entries: &[Entry] = match &self.node.value {
+            Value::Mapping(entries) => entries,
+            Value::Scalar(scalar) if scalar.is_null() => &[],
+            _ => {
+                return Err(self.error(format!("expected a mapping, found {}", describe(self.node))));
+            }
+        };
+        let access = MapAccess {
+            entries: entries.iter(),
+            parent: &self,
+            fields: Some((name, fields)),
+            pending: None,
+        };
+        let value = visitor.visit_map(access);
+        self.located(value)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        match &self.node.value {
+            Value::Scalar(scalar) => {
+                if !variants.contains(&scalar.text.as_str()) {
+                    return Err(self
+                        .error(format!("unknown value {:?}", scalar.text))
+                        .with_help(&format!("use one of: {}", variants.join(", "))));
+                }
+                let result = visitor.visit_enum(scalar.text.as_str().into_deserializer());
+                self.located(result)
+            }
+            Value::Mapping(entries) if entries.len() == 1 => {
+                let Some(entry) = entries.first() else {
+                    return Err(self.error("expected a single-key mapping".to_owned()));
+                };
+                let result = visitor.visit_enum(EnumAccess {
+                    entry,
+                    parent: &self,
+                });
+                self.located(result)
+            }
+            _ => Err(self.error(format!(
+                "expected one of {}, found {}",
+                variants.join(", "),
+                describe(self.node)
+            ))),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        visitor.visit_unit()
+    }
+}
+
+struct SeqAccess<'s, 'a, 'g, I: Iterator<Item = (usize, &'a Node)>> {
+    items: I,
+    parent: &'s NodeDeserializer<'a, 'g>,
+}
+
+impl<'de, 'a, 'g, I: Iterator<Item = (usize, &'a Node)>> de::SeqAccess<'de>
+    for SeqAccess<'_, 'a, 'g, I>
+{
+    type Error = DecodeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DecodeError> {
+        match self.items.next() {
+            Some((index, node)) => {
+                let path = self.parent.path.index(index);
+                let child = self.parent.child(node, path.clone());
+                seed.deserialize(child)
+                    .map(Some)
+                    .map_err(|e| e.located(node, &path))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+struct MapAccess<'s, 'a, 'g> {
+    entries: std::slice::Iter<'a, Entry>,
+    parent: &'s NodeDeserializer<'a, 'g>,
+    /// For structs: the struct name and its fields, to skip unknown keys.
+    fields: Option<(&'static str, &'static [&'static str])>,
+    pending: Option<(&'a Node, Path)>,
+}
+
+impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
+    type Error = DecodeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DecodeError> {
+        for entry in self.entries.by_ref() {
+            let Some((name, fields)) = self.fields else {
+                let key_path = self.parent.path.clone();
+                let child = self.parent.child(&entry.key, key_path.clone());
+                let text = entry.key.as_scalar().map_or(String::new(), |s| s.text.clone());
+                self.pending = Some((&entry.value, self.parent.path.key(&text)));
+                return seed
+                    .deserialize(child)
+                    .map(Some)
+                    .map_err(|e| e.located(&entry.key, &key_path));
+            };
+            let Some(key) = entry.key.as_scalar().map(|s| s.text.as_str()) else {
+                return Err(DecodeError::at(
+                    &entry.key,
+                    &self.parent.path,
+                    "mapping keys must be plain strings".to_owned(),
+                ));
+            };
+            let path = self.parent.path.key(key);
+            if fields.contains(&key) && self.parent.decoder.gate.allows(name, key) {
+                self.pending = Some((&entry.value, path));
+                return seed.deserialize(key.into_deserializer()).map(Some);
+            }
+            self.parent.decoder.warn(
+                Diagnostic::warning(format!("unused key {key}"))
+                    .at(path)
+                    .at_position(entry.key.position),
+            );
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, DecodeError> {
+        let Some((node, path)) = self.pending.take() else {
+            return Err(de::Error::custom("value requested before key"));
+        };
+        let child = self.parent.child(node, path.clone());
+        seed.deserialize(child).map_err(|e| e.located(node, &path))
+    }
+}
+
+struct EnumAccess<'s, 'a, 'g> {
+    entry: &'a Entry,
+    parent: &'s NodeDeserializer<'a, 'g>,
+}
+
+impl<'de, 'a, 'g> de::EnumAccess<'de> for EnumAccess<'_, 'a, 'g> {
+    type Error = DecodeError;
+    type Variant = VariantAccess<'a, 'g>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), DecodeError> {
+        let key = self
+            .entry
+            .key
+            .as_scalar()
+            .map_or(String::new(), |s| s.text.clone());
+        let path = self.parent.path.key(&key);
+        let value = seed
+            .deserialize(key.as_str().into_deserializer())
+            .map_err(|e: DecodeError| e.located(&self.entry.key, &path))?;
+        Ok((
+            value,
+            VariantAccess {
+                inner: self.parent.child(&self.entry.value, path),
+            },
+        ))
+    }
+}
+
+struct VariantAccess<'a, 'g> {
+    inner: NodeDeserializer<'a, 'g>,
+}
+
+impl<'de, 'a, 'g> de::VariantAccess<'de> for VariantAccess<'a, 'g> {
+    type Error = DecodeError;
+
+    fn unit_variant(self) -> Result<(), DecodeError> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DecodeError> {
+        seed.deserialize(self.inner)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DecodeError> {
+        de::Deserializer::deserialize_seq(self.inner, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        de::Deserializer::deserialize_struct(self.inner, "", fields, visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::yaml::parse;
+
+    #[derive(Debug, Deserialize, PartialEq, Default)]
+    #[serde(default)]
+    struct Sample {
+        mode: Option<i64>,
+        enabled: Option<bool>,
+        name: Option<String>,
+        items: Vec<String>,
+        nested: Nested,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq, Default)]
+    #[serde(default)]
+    struct Nested {
+        path: String,
+    }
+
+    fn sample(source: &str) -> Result<(Sample, Vec<Diagnostic>), DecodeError> {
+        let node = parse(source).expect("valid yaml").expect("a document");
+        decode(&node)
+    }
+
+    fn mode(text: &str) -> Option<i64> {
+        sample(&format!("mode: {text}")).expect("decodes").0.mode
+    }
+
+    #[test]
+    fn integers_follow_go_yaml_v3() {
+        assert_eq!(mode("0644"), Some(420));
+        assert_eq!(mode("0o644"), Some(420));
+        assert_eq!(mode("0x1a4"), Some(420));
+        assert_eq!(mode("0b110100100"), Some(420));
+        assert_eq!(mode("0_644"), Some(420));
+        assert_eq!(mode("644"), Some(644));
+        assert_eq!(mode("420"), Some(420));
+        assert_eq!(mode("-1"), Some(-1));
+        assert_eq!(mode("+7"), Some(7));
+        assert_eq!(mode("0"), Some(0));
+        assert_eq!(mode("~"), None);
+        assert_eq!(mode(""), None);
+    }
+
+    #[test]
+    fn invalid_octal_reads_as_decimal_with_a_warning() {
+        let (value, warnings) = sample("mode: 0888").expect("decodes");
+        assert_eq!(value.mode, Some(888));
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn quoted_numbers_are_not_integers() {
+        let error = sample("mode: \"0644\"").expect_err("quoted");
+        assert_eq!(error.message, "expected an integer, found the string \"0644\"");
+        assert_eq!(error.position, Some(Position::new(1, 7)));
+        assert_eq!(error.path.to_string(), "$.mode");
+        assert!(error.help.is_some());
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_only_for_bool_fields() {
+        for word in ["yes", "Yes", "YES", "on", "y", "true", "True", "\"yes\""] {
+            let (value, _) = sample(&format!("enabled: {word}")).expect("decodes");
+            assert_eq!(value.enabled, Some(true), "{word}");
+        }
+        for word in ["no", "Off", "N", "false", "FALSE"] {
+            let (value, _) = sample(&format!("enabled: {word}")).expect("decodes");
+            assert_eq!(value.enabled, Some(false), "{word}");
+        }
+        assert!(sample("enabled: \"true\"").is_err());
+        assert!(sample("enabled: 1").is_err());
+        let (value, _) = sample("name: yes").expect("decodes");
+        assert_eq!(value.name.as_deref(), Some("yes"));
+        let (value, _) = sample("name: 0644").expect("decodes");
+        assert_eq!(value.name.as_deref(), Some("0644"));
+    }
+
+    #[test]
+    fn unknown_keys_warn_at_the_key() {
+        let (_, warnings) = sample("nested:\n  path: /a\n  pth: /b\n").expect("decodes");
+        assert_eq!(warnings.len(), 1);
+        let warning = &warnings[0];
+        assert_eq!(warning.message, "unused key pth");
+        assert_eq!(warning.path.as_ref().map(ToString::to_string).as_deref(), Some("$.nested.pth"));
+        assert_eq!(warning.position, Some(Position::new(3, 3)));
+    }
+
+    #[test]
+    fn type_errors_point_at_the_node() {
+        let error = sample("items:\n  - a\n  - [b]\n").expect_err("list in list");
+        assert_eq!(error.path.to_string(), "$.items.1");
+        assert_eq!(error.position, Some(Position::new(3, 5)));
+        assert_eq!(error.message, "expected a string, found a list");
+    }
+
+    #[test]
+    fn null_gives_defaults() {
+        let (value, _) = sample("items:\nnested:\n").expect("decodes");
+        assert_eq!(value, Sample::default());
+    }
+
+    struct OnlyPath;
+    impl FieldGate for OnlyPath {
+        fn allows(&self, struct_name: &'static str, field: &str) -> bool {
+            !(struct_name == "Sample" && field == "enabled")
+        }
+    }
+
+    #[test]
+    fn gated_fields_are_unused_keys() {
+        let node = parse("enabled: true\nname: x\n").expect("yaml").expect("doc");
+        let decoder = Decoder::new(&OnlyPath);
+        let value: Sample = decoder.decode(&node).expect("decodes");
+        assert_eq!(value.enabled, None);
+        let warnings = decoder.into_warnings();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].message, "unused key enabled");
+    }
+
+    #[test]
+    fn out_of_range_integers_are_errors() {
+        #[derive(Debug, Deserialize)]
+        struct Small {
+            #[allow(dead_code)]
+            n: u8,
+        }
+        let node = parse("n: 300").expect("yaml").expect("doc");
+        let error = decode::<Small>(&node).expect_err("too big");
+        assert_eq!(error.position, Some(Position::new(1, 4)));
+    }
+}
