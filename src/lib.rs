@@ -1,5 +1,17 @@
 //! kindling: compile CoreOS fleets and Butane configs into Ignition.
+//!
+//! The pipeline runs one way: load (`yaml`) → decode and check
+//! (`butane::model`, `butane::check`) → translate (`butane::translate`,
+//! `butane::sugar`) → encode (`encode`) → validate (`validate`) → write
+//! (`write`). `diag` carries findings alongside; `app` and `cli` are the
+//! binary's edge.
 
+pub mod app;
+pub mod butane;
+pub mod cli;
 pub mod diag;
-pub mod yaml;
+pub mod encode;
 pub mod ignition;
+pub mod validate;
+pub mod write;
+pub mod yaml;

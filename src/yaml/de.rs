@@ -27,14 +27,15 @@ use crate::diag::{Diagnostic, Path, Position};
 /// Decides whether a field of a struct exists in the document's declared
 /// version. Arguments are the Rust struct name and the field's YAML key.
 pub trait FieldGate {
-    fn allows(&self, struct_name: &'static str, field: &str) -> bool;
+    /// `path` is the location of the key itself (`$.storage.files.0.mode`).
+    fn allows(&self, struct_name: &'static str, field: &str, path: &Path) -> bool;
 }
 
 /// A gate that allows every field a struct declares.
 pub struct AllFields;
 
 impl FieldGate for AllFields {
-    fn allows(&self, _: &'static str, _: &str) -> bool {
+    fn allows(&self, _: &'static str, _: &str, _: &Path) -> bool {
         true
     }
 }
@@ -646,7 +647,7 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
                 ));
             };
             let path = self.parent.path.key(key);
-            if fields.contains(&key) && self.parent.decoder.gate.allows(name, key) {
+            if fields.contains(&key) && self.parent.decoder.gate.allows(name, key, &path) {
                 self.pending = Some((&entry.value, path));
                 return seed.deserialize(key.into_deserializer()).map(Some);
             }
@@ -838,7 +839,7 @@ mod tests {
 
     struct OnlyPath;
     impl FieldGate for OnlyPath {
-        fn allows(&self, struct_name: &'static str, field: &str) -> bool {
+        fn allows(&self, struct_name: &'static str, field: &str, _: &Path) -> bool {
             !(struct_name == "Sample" && field == "enabled")
         }
     }

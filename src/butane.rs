@@ -1,0 +1,261 @@
+//! The Butane compiler: Butane YAML → Ignition, a drop-in for `butane`.
+//!
+//! [`compile`] runs the stages in order — load (YAML with positions), decode
+//! for the declared variant/version, Butane's source checks, translate (with
+//! sugar), output checks (flatcar filters, fcos partition checks), Ignition's
+//! semantic rules and the official JSON schema of the target spec — and
+//! returns the config plus every finding located at its source line and
+//! column. Nothing here prints or writes files.
+
+pub mod check;
+pub mod files_dir;
+pub mod model;
+pub mod sugar;
+pub mod translate;
+pub mod translation_map;
+pub mod version;
+
+use crate::diag::{Diagnostic, Diagnostics, Path};
+use crate::ignition::model::Config as IgnitionConfig;
+use crate::ignition::spec::{self, Spec};
+use crate::yaml::{self, Node, de::Decoder};
+use files_dir::FilesDir;
+use translation_map::TranslationMap;
+use version::Version;
+
+/// How to compile.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Where `local` files are read from (`-d/--files-dir`).
+    pub files_dir: Option<FilesDir>,
+    /// Emit this spec instead of the one the Butane version maps to; it must
+    /// be older and the config must not use anything newer.
+    pub target: Option<Spec>,
+}
+
+/// The result of compiling one document.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The Ignition config, unless an error was found.
+    pub config: Option<IgnitionConfig>,
+    /// Every finding, located in the source file.
+    pub diagnostics: Diagnostics,
+}
+
+impl Outcome {
+    fn failed(diagnostics: Diagnostics) -> Self {
+        Outcome {
+            config: None,
+            diagnostics,
+        }
+    }
+}
+
+/// Compiles Butane `source` (named `file` in diagnostics).
+pub fn compile(source: &str, file: &str, options: &Options) -> Outcome {
+    let mut diagnostics = Diagnostics::new();
+    let outcome = compile_document(source, options, &mut diagnostics);
+    diagnostics.set_file(file);
+    match outcome {
+        Some(config) if !diagnostics.has_errors() => Outcome {
+            config: Some(config),
+            diagnostics,
+        },
+        _ => Outcome::failed(diagnostics),
+    }
+}
+
+/// Reads `variant` and `version` and finds the matching translator.
+fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
+    let text = |key: &str| root.get(key).and_then(Node::as_scalar).map(|s| s.text.clone());
+    let Some(variant) = text("variant").filter(|v| !v.is_empty()) else {
+        diagnostics.push(
+            Diagnostic::error("error parsing variant; must be specified")
+                .at(Path::root().key("variant"))
+                .at_position(root.position)
+                .with_help("start the config with `variant: fcos` (or flatcar) and a `version:`"),
+        );
+        return None;
+    };
+    let version_node = root.get("version");
+    let position = version_node.map_or(root.position, |node| node.position);
+    if let Some(node) = version_node.filter(|node| node.as_scalar().is_none()) {
+        let found = if matches!(node.value, yaml::Value::Mapping(_)) { "a mapping" } else { "a list" };
+        diagnostics.push(
+            Diagnostic::error(format!("version must be a version string, found {found}"))
+                .at(Path::root().key("version"))
+                .at_position(position)
+                .with_help("`{...}` is a YAML mapping: replace template placeholders before compiling, e.g. `version: 1.5.0`"),
+        );
+        return None;
+    }
+    let version = text("version").unwrap_or_default();
+    if semver::Version::parse(&version).is_err() {
+        diagnostics.push(
+            Diagnostic::error("error parsing version; must be a valid semver")
+                .at(Path::root().key("version"))
+                .at_position(position)
+                .with_help("write the full version, e.g. `version: 1.5.0`"),
+        );
+        return None;
+    }
+    let found = Version::find(&variant, &version);
+    if found.is_none() {
+        let known: Vec<String> = version::SUPPORTED
+            .iter()
+            .filter(|v| v.variant.as_str() == variant)
+            .map(|v| v.version_string())
+            .collect();
+        let help = if known.is_empty() {
+            "supported variants are fcos and flatcar".to_owned()
+        } else {
+            format!("supported {variant} versions: {}", known.join(", "))
+        };
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "no translator exists for variant {variant} with version {version}"
+            ))
+            .at(Path::root().key("version"))
+            .at_position(position)
+            .with_help(help),
+        );
+    }
+    found
+}
+
+fn compile_document(source: &str, options: &Options, diagnostics: &mut Diagnostics) -> Option<IgnitionConfig> {
+    let root = match yaml::parse(source) {
+        Ok(Some(root)) => root,
+        Ok(None) => {
+            diagnostics.push(
+                Diagnostic::error("the config is empty")
+                    .with_help("a Butane config needs at least `variant:` and `version:`"),
+            );
+            return None;
+        }
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(error.message).at_position(error.position));
+            return None;
+        }
+    };
+    if !matches!(root.value, yaml::Value::Mapping(_)) && !root.is_null() {
+        diagnostics.push(
+            Diagnostic::error("a Butane config must be a mapping of keys to values")
+                .at_position(root.position),
+        );
+        return None;
+    }
+    let version = version_of(&root, diagnostics)?;
+    let decoder = Decoder::new(&version);
+    let decoded: Result<model::Config, _> = decoder.decode(&root);
+    diagnostics.extend(decoder.into_warnings());
+    let butane = match decoded {
+        Ok(config) => config,
+        Err(error) => {
+            diagnostics.push(error.into_diagnostic());
+            return None;
+        }
+    };
+    let mut source_findings = check::source(&butane, version);
+    let translation = translate::translate(&butane, version, options.files_dir.as_ref());
+    source_findings.extend(translation.diagnostics);
+    let mut config = translation.config;
+    let map = translation.map;
+    let mut output_findings = check::flatcar_filters(&config, version);
+    output_findings.extend(check::output(&config, version));
+
+    let spec = match options.target {
+        Some(target) => retarget(&mut config, version, target, &mut output_findings)?,
+        None => version.spec(),
+    };
+    if !has_errors(&source_findings) && !has_errors(&output_findings) {
+        output_findings.extend(crate::validate::semantic(&config, spec));
+        if let Ok(json) = serde_json::to_value(&config) {
+            output_findings.extend(crate::validate::schema(&json, spec));
+        }
+    }
+    locate(&root, source_findings, None, diagnostics);
+    locate(&root, output_findings, Some(&map), diagnostics);
+    Some(config)
+}
+
+fn has_errors(findings: &[Diagnostic]) -> bool {
+    findings.iter().any(Diagnostic::is_error)
+}
+
+/// Switches `config` to the `target` spec if it allows that.
+fn retarget(
+    config: &mut IgnitionConfig,
+    version: Version,
+    target: Spec,
+    findings: &mut Vec<Diagnostic>,
+) -> Option<Spec> {
+    let natural = version.spec();
+    if target > natural {
+        findings.push(
+            Diagnostic::error(format!(
+                "cannot emit Ignition {target}: {version} emits {natural}, and kindling only translates down"
+            ))
+            .at(Path::root().key("ignition").key("version"))
+            .with_help(format!("raise `version:` in the config to one that emits {target}")),
+        );
+        return None;
+    }
+    let mut blocked = false;
+    for requirement in spec::requirements(config) {
+        if requirement.spec > target {
+            blocked = true;
+            findings.push(
+                Diagnostic::error(format!(
+                    "{} needs Ignition spec {} or newer; cannot emit {target}",
+                    requirement.what, requirement.spec
+                ))
+                .at(requirement.path)
+                .with_help(format!("remove it or target Ignition {}", requirement.spec)),
+            );
+        }
+    }
+    if blocked {
+        return None;
+    }
+    spec::retarget(config, target);
+    Some(target)
+}
+
+/// Gives every finding a YAML path and a position in `root`. Findings on
+/// the output (`map` given) carry JSON paths and are mapped back first.
+fn locate(
+    root: &Node,
+    findings: Vec<Diagnostic>,
+    map: Option<&TranslationMap>,
+    diagnostics: &mut Diagnostics,
+) {
+    for mut finding in findings {
+        if let (Some(map), Some(path)) = (map, finding.path.as_ref()) {
+            finding.path = Some(if path.segments() == Path::parse("$.ignition.version").segments() {
+                Path::root().key("version")
+            } else {
+                map.source_of(path)
+            });
+        }
+        if finding.position.is_none() {
+            let path = finding.path.clone().unwrap_or_default();
+            finding.position = Some(root.position_of(&path));
+        }
+        diagnostics.push(finding);
+    }
+}
+
+/// Serializes `config` as Butane does: compact or two-space pretty JSON and
+/// a trailing newline.
+pub fn to_json(config: &IgnitionConfig, pretty: bool) -> Vec<u8> {
+    let result = if pretty {
+        serde_json::to_vec_pretty(config)
+    } else {
+        serde_json::to_vec(config)
+    };
+    // Serializing plain structs of strings, numbers and bools cannot fail.
+    let mut bytes = result.unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}

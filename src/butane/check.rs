@@ -1,0 +1,350 @@
+//! Butane's own checks on the source config (before translation) and its
+//! fcos checks on the translated partitions, with Butane's messages and
+//! report paths. Ignition's rules on the output live in `crate::validate`.
+
+use super::model as b;
+use super::version::{Variant, Version};
+use crate::diag::{Diagnostic, Path};
+use crate::ignition::model as ign;
+use crate::validate::mode_looks_decimal;
+
+const DECIMAL_MODE: &str =
+    "unreasonable mode would be reasonable if specified in octal; remember to add a leading zero";
+
+struct Checker {
+    version: Version,
+    found: Vec<Diagnostic>,
+}
+
+impl Checker {
+    fn error(&mut self, path: Path, message: impl Into<String>) {
+        self.found.push(Diagnostic::error(message).at(path));
+    }
+
+    fn warning(&mut self, path: Path, message: impl Into<String>) {
+        self.found.push(Diagnostic::warning(message).at(path));
+    }
+
+    fn fcos_at_least(&self, minor: u8) -> bool {
+        self.version.is_fcos() && self.version.minor >= minor
+    }
+}
+
+/// Source-level findings for `config` decoded as `version`.
+pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
+    let mut checker = Checker {
+        version,
+        found: Vec::new(),
+    };
+    let storage = Path::root().key("storage");
+    for (index, file) in config.storage.files.iter().enumerate() {
+        if let Some(mode) = file.mode {
+            if mode_looks_decimal(mode, false) {
+                let path = storage.key("files").index(index).key("mode");
+                checker.found.push(
+                    Diagnostic::warning(DECIMAL_MODE)
+                        .at(path)
+                        .with_help(format!("did you mean 0{mode} (decimal {})?", octal_digits_value(mode))),
+                );
+            }
+        }
+    }
+    for (index, directory) in config.storage.directories.iter().enumerate() {
+        if let Some(mode) = directory.mode {
+            if mode_looks_decimal(mode, true) {
+                let path = storage.key("directories").index(index).key("mode");
+                checker.found.push(
+                    Diagnostic::warning(DECIMAL_MODE)
+                        .at(path)
+                        .with_help(format!("did you mean 0{mode} (decimal {})?", octal_digits_value(mode))),
+                );
+            }
+        }
+    }
+    check_filesystems(&mut checker, &config.storage.filesystems);
+    if checker.version.base() >= 8 {
+        check_quadlets(&mut checker, &config.systemd.quadlets);
+    }
+    if checker.fcos_at_least(3) {
+        check_boot_device(&mut checker, &config.boot_device);
+    }
+    if checker.fcos_at_least(5) {
+        for (index, user) in config.grub.users.iter().enumerate() {
+            let path = Path::root().key("grub").key("users").index(index);
+            if user.name.is_empty() {
+                checker.error(path.key("name"), "field \"name\" is required");
+            }
+            if user.password_hash.as_deref().is_none_or(str::is_empty) {
+                checker.error(path.key("password_hash"), "field \"password_hash\" is required");
+            }
+        }
+    }
+    if checker.fcos_at_least(6) {
+        check_partition_reuse(&mut checker, config);
+    }
+    checker.found
+}
+
+/// The value of `mode`'s decimal digits read as octal (644 → 420).
+fn octal_digits_value(mode: i64) -> i64 {
+    i64::from_str_radix(&mode.to_string(), 8).unwrap_or(mode)
+}
+
+fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
+    if checker.version.base() < 2 {
+        return;
+    }
+    let base = checker.version.base();
+    for (index, filesystem) in filesystems.iter().enumerate() {
+        if filesystem.with_mount_unit != Some(true) {
+            continue;
+        }
+        let path = Path::root().key("storage").key("filesystems").index(index);
+        let format = filesystem.format.as_deref().filter(|f| !f.is_empty());
+        let has_path = filesystem.path.as_deref().is_some_and(|p| !p.is_empty());
+        if base < 4 && !has_path {
+            checker.error(
+                path.key("path"),
+                "path is required if with_mount_unit is true and format is not swap",
+            );
+        }
+        match format {
+            None => checker.error(path.key("format"), "format is required if with_mount_unit is true"),
+            Some(format) if base >= 4 && format != "swap" && !has_path => checker.error(
+                path.key("path"),
+                "path is required if with_mount_unit is true and format is not swap",
+            ),
+            _ => {}
+        }
+        if checker.fcos_at_least(6) {
+            if let Some(mount) = filesystem.path.as_deref().filter(|p| !p.is_empty()) {
+                let allowed = ["/etc", "/var"].iter().any(|prefix| {
+                    mount == *prefix || mount.starts_with(&format!("{prefix}/"))
+                });
+                if !allowed {
+                    checker.error(path.key("path"), "path must be under /etc or /var if with_mount_unit is true");
+                }
+            }
+        }
+    }
+}
+
+fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
+    for (index, quadlet) in quadlets.iter().enumerate() {
+        let path = Path::root().key("systemd").key("quadlets").index(index);
+        if !super::sugar::QUADLET_EXTENSIONS
+            .iter()
+            .any(|extension| quadlet.name.ends_with(extension))
+        {
+            checker.error(
+                path.key("name"),
+                "unsupported file extension for quadlet: must be one of .container, .volume, .network, .kube, .image, .build, .pod, or .artifact",
+            );
+            continue;
+        }
+        let instance = quadlet
+            .name
+            .split_once('@')
+            .is_some_and(|(_, rest)| !rest.starts_with('.') && rest.contains('.'));
+        if instance {
+            for (key, set) in [
+                ("contents", quadlet.contents.is_some()),
+                ("contents_local", quadlet.contents_local.is_some()),
+            ] {
+                if set {
+                    checker.error(path.key(key), "template instances cannot have contents or contents_local");
+                }
+            }
+        } else if quadlet.contents.is_some() && quadlet.contents_local.is_some() {
+            checker.error(
+                path.key("contents_local"),
+                "only one of the following can be set: contents, contents_local",
+            );
+        }
+        for (dropin_index, dropin) in quadlet.dropins.iter().enumerate() {
+            if dropin.contents.is_some() && dropin.contents_local.is_some() {
+                checker.error(
+                    path.key("dropins").index(dropin_index).key("contents_local"),
+                    "only one of the following can be set: contents, contents_local",
+                );
+            }
+        }
+    }
+}
+
+fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
+    let path = Path::root().key("boot_device");
+    let mirrored = !boot.mirror.devices.is_empty();
+    let minor = checker.version.minor;
+    if mirrored && boot.layout.is_none() {
+        let message = "boot_device.layout should be specified when boot_device.mirror is specified";
+        if minor >= 7 {
+            checker.error(path.key("mirror"), message);
+        } else {
+            checker.warning(path.key("mirror"), message);
+        }
+    }
+    if let Some(layout) = boot.layout.as_deref() {
+        let known: &[&str] = if minor >= 6 {
+            &["aarch64", "ppc64le", "s390x-eckd", "s390x-virt", "s390x-zfcp", "x86_64"]
+        } else {
+            &["aarch64", "ppc64le", "x86_64"]
+        };
+        if !known.contains(&layout) {
+            checker.error(path.key("layout"), format!("layout must be one of: {}", known.join(", ")));
+        }
+    }
+    if boot.mirror.devices.len() == 1 {
+        checker.error(
+            path.key("mirror").key("devices"),
+            "mirroring requires at least two devices",
+        );
+    }
+    if minor >= 6 {
+        let layout = boot.layout.as_deref().unwrap_or_default();
+        let device = boot.luks.device.as_deref().unwrap_or_default();
+        if matches!(layout, "s390x-eckd" | "s390x-zfcp") {
+            if device.is_empty() {
+                checker.error(path.key("layout"), "device is required for layouts: s390x-eckd, s390x-zfcp");
+            } else {
+                let prefix = if layout == "s390x-eckd" { "/dev/dasd" } else { "/dev/sd" };
+                let valid = device
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.len() == 1 && rest.chars().all(|c| c.is_ascii_lowercase()));
+                if !valid {
+                    checker.error(
+                        path.key("layout"),
+                        "device name must start with /dev/dasd on s390x-eckd layout or /dev/sd on s390x-zfcp layout",
+                    );
+                }
+            }
+        }
+        if layout.starts_with("s390x") && mirrored {
+            checker.error(
+                path.key("layout"),
+                "mirroring not supported on layouts: s390x-eckd, s390x-zfcp, s390x-virt",
+            );
+        }
+        if boot.luks.cex.enabled == Some(true) {
+            if boot.layout.is_none() {
+                checker.error(
+                    path.key("luks").key("cex"),
+                    "when using cex the targeted architecture must match s390x",
+                );
+            } else if !layout.starts_with("s390x") {
+                checker.error(path.key("layout"), "when using cex the targeted architecture must match s390x");
+            }
+            if !boot.luks.tang.is_empty() || boot.luks.tpm2 == Some(true) {
+                checker.error(path.key("luks"), "cannot use cex with clevis");
+            }
+        }
+    }
+    if minor >= 7 && boot.luks.device.as_deref().is_some_and(|d| !d.is_empty()) {
+        let has_method = !boot.luks.tang.is_empty()
+            || boot.luks.tpm2 == Some(true)
+            || boot.luks.cex.enabled == Some(true);
+        if !has_method {
+            checker.error(path.key("luks"), "no method specified for luks");
+        }
+    }
+}
+
+fn check_partition_reuse(checker: &mut Checker, config: &b::Config) {
+    for (disk_index, disk) in config.storage.disks.iter().enumerate() {
+        if disk.device == "/dev/disk/by-id/coreos-boot-disk"
+            || disk.wipe_table == Some(true)
+            || config.boot_device.mirror.devices.contains(&disk.device)
+        {
+            continue;
+        }
+        for (index, partition) in disk.partitions.iter().enumerate() {
+            if partition.number == 0 && partition.label.is_some() {
+                checker.warning(
+                    Path::root()
+                        .key("storage")
+                        .key("disks")
+                        .index(disk_index)
+                        .key("partitions")
+                        .index(index)
+                        .key("number"),
+                    "partitions cannot be reused by label; number must be specified except on boot disk (/dev/disk/by-id/coreos-boot-disk) or when wipe_table is true",
+                );
+            }
+        }
+    }
+}
+
+/// fcos checks on the translated (merged) partitions; paths are JSON paths.
+pub fn output(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if !version.is_fcos() {
+        return found;
+    }
+    for (disk_index, disk) in config.storage.disks.iter().enumerate() {
+        let disk_path = Path::root().key("storage").key("disks").index(disk_index);
+        for (index, partition) in disk.partitions.iter().enumerate() {
+            let path = disk_path.key("partitions").index(index);
+            let Some(label) = partition.label.as_deref() else {
+                continue;
+            };
+            let reserved = match label {
+                "BIOS-BOOT" | "PowerPC-PReP-boot" => Some(1),
+                "EFI-SYSTEM" => Some(2),
+                "boot" => Some(3),
+                "root" => Some(4),
+                _ => None,
+            };
+            if let Some(number) = reserved {
+                if disk.wipe_table != Some(true) && partition.number != number {
+                    found.push(
+                        Diagnostic::warning("incorrect partition number; a new partition will be created using reserved label")
+                            .at(path.key("label")),
+                    );
+                }
+            }
+            if label == "root" && version.minor >= 3 {
+                let size = partition.size_mib.unwrap_or(0);
+                if size == 0
+                    && disk
+                        .partitions
+                        .iter()
+                        .enumerate()
+                        .any(|(other, p)| other != index && p.start_mib.unwrap_or(0) == 0)
+                {
+                    found.push(
+                        Diagnostic::warning("root partition cannot expand; it is set to fill available space but is followed by an auto-positioned partition")
+                            .at(path.key("label")),
+                    );
+                }
+                if size != 0 && size < 8192 {
+                    found.push(
+                        Diagnostic::warning("root should have 8GiB of space assigned")
+                            .at(path.key("sizeMiB")),
+                    );
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Flatcar's forbidden output fields.
+pub fn flatcar_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if version.variant != Variant::Flatcar {
+        return found;
+    }
+    for (index, luks) in config.storage.luks.iter().enumerate() {
+        let path = Path::root().key("storage").key("luks").index(index);
+        if version.experimental {
+            if luks.cex != ign::Cex::default() {
+                found.push(
+                    Diagnostic::error("cex is not currently supported on the target platform").at(path.key("cex")),
+                );
+            }
+        } else if luks.clevis != ign::Clevis::default() {
+            found.push(Diagnostic::error("clevis is not supported in this spec version").at(path.key("clevis")));
+        }
+    }
+    found
+}

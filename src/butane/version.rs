@@ -1,0 +1,239 @@
+//! Butane variants and versions, what Ignition spec each emits, and which
+//! keys each has, as one table.
+//!
+//! Butane keeps a copy of its schema per version; here the versions differ by
+//! data: every key that did not exist from the first version on is listed in
+//! [`KEYS_SINCE`] with the schema level that introduced it. A key the declared
+//! version lacks is reported as `unused key` and ignored, as Butane does.
+
+use std::fmt;
+
+use crate::diag::{Path, Segment};
+use crate::ignition::spec::Spec;
+use crate::yaml::de::FieldGate;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variant {
+    Fcos,
+    Flatcar,
+}
+
+impl Variant {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Variant::Fcos => "fcos",
+            Variant::Flatcar => "flatcar",
+        }
+    }
+}
+
+/// A supported Butane `variant` + `version` pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Version {
+    pub variant: Variant,
+    /// The minor number of `1.N.0`.
+    pub minor: u8,
+    pub experimental: bool,
+}
+
+/// Every supported pair, oldest first per variant.
+pub const SUPPORTED: [Version; 12] = [
+    Version::stable(Variant::Fcos, 0),
+    Version::stable(Variant::Fcos, 1),
+    Version::stable(Variant::Fcos, 2),
+    Version::stable(Variant::Fcos, 3),
+    Version::stable(Variant::Fcos, 4),
+    Version::stable(Variant::Fcos, 5),
+    Version::stable(Variant::Fcos, 6),
+    Version::stable(Variant::Fcos, 7),
+    Version::experimental(Variant::Fcos, 8),
+    Version::stable(Variant::Flatcar, 0),
+    Version::stable(Variant::Flatcar, 1),
+    Version::experimental(Variant::Flatcar, 2),
+];
+
+impl Version {
+    const fn stable(variant: Variant, minor: u8) -> Self {
+        Version {
+            variant,
+            minor,
+            experimental: false,
+        }
+    }
+
+    const fn experimental(variant: Variant, minor: u8) -> Self {
+        Version {
+            variant,
+            minor,
+            experimental: true,
+        }
+    }
+
+    /// Looks up `variant` and `version` as written in the document.
+    pub fn find(variant: &str, version: &str) -> Option<Version> {
+        SUPPORTED
+            .into_iter()
+            .find(|v| v.variant.as_str() == variant && v.version_string() == version)
+    }
+
+    pub fn version_string(self) -> String {
+        let suffix = if self.experimental { "-experimental" } else { "" };
+        format!("1.{}.0{suffix}", self.minor)
+    }
+
+    /// The shared schema level (Butane's `base/v0_N`) this version builds on.
+    pub const fn base(self) -> u8 {
+        match (self.variant, self.minor) {
+            (Variant::Fcos, 0) => 1,
+            (Variant::Fcos, 1) => 2,
+            (Variant::Fcos, 2 | 3) => 3,
+            (Variant::Fcos, minor) => minor,
+            (Variant::Flatcar, 0) => 4,
+            (Variant::Flatcar, 1) => 5,
+            (Variant::Flatcar, _) => 8,
+        }
+    }
+
+    /// The Ignition spec this version emits.
+    pub const fn spec(self) -> Spec {
+        match self.base() {
+            1 => Spec::V3_0,
+            2 => Spec::V3_1,
+            3 => Spec::V3_2,
+            4 => Spec::V3_3,
+            5 => Spec::V3_4,
+            6 => Spec::V3_5,
+            7 => Spec::V3_6,
+            _ => Spec::V3_7Experimental,
+        }
+    }
+
+    pub const fn is_fcos(self) -> bool {
+        matches!(self.variant, Variant::Fcos)
+    }
+
+    /// Whether the fcos-only key `field` of `struct_name` exists here.
+    fn has_fcos_extra(self, struct_name: &str, field: &str) -> Option<bool> {
+        let since = match (struct_name, field) {
+            ("Config", "boot_device") => 3,
+            ("Config", "grub") => 5,
+            ("BootDeviceLuks", "discard") => 5,
+            ("BootDeviceLuks", "device" | "cex") => 6,
+            _ => return None,
+        };
+        Some(self.is_fcos() && self.minor >= since)
+    }
+
+    /// Whether a key exists in this version. `path` is where the key sits,
+    /// which tells file contents apart from other resources.
+    pub fn has_key(self, struct_name: &str, field: &str, path: &Path) -> bool {
+        if let Some(present) = self.has_fcos_extra(struct_name, field) {
+            return present;
+        }
+        let file_content = struct_name == "Resource" && is_file_content(path);
+        let since = match (struct_name, field) {
+            ("Resource", "inline" | "compression") if file_content => 1,
+            _ => KEYS_SINCE
+                .iter()
+                .find(|(s, f, _)| *s == struct_name && *f == field)
+                .map_or(1, |(_, _, since)| *since),
+        };
+        self.base() >= since
+    }
+}
+
+/// Whether `path` (of a key inside a resource) is inside a file's
+/// `contents` or `append`, the only resources Butane 1.0.0 lets carry inline
+/// data and compression.
+fn is_file_content(path: &Path) -> bool {
+    let segments = path.segments();
+    segments.iter().rev().skip(1).any(|segment| {
+        matches!(segment, Segment::Key(key) if key == "contents" || key == "append")
+    }) && segments
+        .first()
+        .is_some_and(|s| matches!(s, Segment::Key(key) if key == "storage"))
+}
+
+/// Keys introduced after the first schema level: (struct, key, base level).
+const KEYS_SINCE: &[(&str, &str, u8)] = &[
+    ("Resource", "compression", 2),
+    ("Resource", "http_headers", 2),
+    ("Resource", "inline", 2),
+    ("Resource", "local", 2),
+    ("Ignition", "proxy", 2),
+    ("Storage", "trees", 2),
+    ("Filesystem", "with_mount_unit", 2),
+    ("Filesystem", "mount_options", 2),
+    ("Storage", "luks", 3),
+    ("Partition", "resize", 3),
+    ("PasswdUser", "should_exist", 3),
+    ("PasswdGroup", "should_exist", 3),
+    ("Config", "kernel_arguments", 4),
+    ("Tang", "advertisement", 5),
+    ("Luks", "discard", 5),
+    ("Luks", "open_options", 5),
+    ("Unit", "contents_local", 5),
+    ("Dropin", "contents_local", 5),
+    ("PasswdUser", "ssh_authorized_keys_local", 5),
+    ("Luks", "cex", 6),
+    ("Tree", "user", 7),
+    ("Tree", "group", 7),
+    ("Tree", "file_mode", 7),
+    ("Tree", "dir_mode", 7),
+    ("Systemd", "quadlets", 8),
+];
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.variant.as_str(), self.version_string())
+    }
+}
+
+impl FieldGate for Version {
+    fn allows(&self, struct_name: &'static str, field: &str, path: &Path) -> bool {
+        self.has_key(struct_name, field, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_map_to_specs() {
+        let spec = |variant, version| Version::find(variant, version).map(Version::spec);
+        assert_eq!(spec("fcos", "1.0.0"), Some(Spec::V3_0));
+        assert_eq!(spec("fcos", "1.3.0"), Some(Spec::V3_2));
+        assert_eq!(spec("fcos", "1.4.0"), Some(Spec::V3_3));
+        assert_eq!(spec("fcos", "1.7.0"), Some(Spec::V3_6));
+        assert_eq!(spec("fcos", "1.8.0-experimental"), Some(Spec::V3_7Experimental));
+        assert_eq!(spec("fcos", "1.8.0"), None);
+        assert_eq!(spec("flatcar", "1.0.0"), Some(Spec::V3_3));
+        assert_eq!(spec("flatcar", "1.1.0"), Some(Spec::V3_4));
+        assert_eq!(spec("fcos", "1.5"), None);
+    }
+
+    #[test]
+    fn keys_are_gated_by_version() {
+        let v = |version| Version::find("fcos", version).expect("known");
+        let root = Path::root();
+        assert!(!v("1.0.0").has_key("Storage", "trees", &root));
+        assert!(v("1.1.0").has_key("Storage", "trees", &root));
+        assert!(!v("1.2.0").has_key("Config", "boot_device", &root));
+        assert!(v("1.3.0").has_key("Config", "boot_device", &root));
+        let flatcar = Version::find("flatcar", "1.1.0").expect("known");
+        assert!(!flatcar.has_key("Config", "boot_device", &root));
+        assert!(!flatcar.has_key("Config", "grub", &root));
+        assert!(flatcar.has_key("Tang", "advertisement", &root));
+    }
+
+    #[test]
+    fn inline_exists_on_file_contents_only_in_1_0() {
+        let v = Version::find("fcos", "1.0.0").expect("known");
+        let file = Path::parse("$.storage.files.0.contents.inline");
+        let merge = Path::parse("$.ignition.config.merge.0.inline");
+        assert!(v.has_key("Resource", "inline", &file));
+        assert!(!v.has_key("Resource", "inline", &merge));
+        assert!(!v.has_key("Resource", "local", &file));
+    }
+}

@@ -1,0 +1,97 @@
+//! The write stage: outputs land whole or not at all.
+//!
+//! Every file is written to a temporary file in the destination directory,
+//! flushed to disk, given its final mode, and renamed over the destination,
+//! so a failed or interrupted build never leaves a partial or truncated
+//! config behind. Outputs that embed secrets get mode 0600 from the start.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+#[error("cannot write {path}: {source}")]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
+}
+
+/// Who may read an output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// 0644: the usual mode for configs.
+    Public,
+    /// 0600: the output embeds a secret.
+    Secret,
+}
+
+impl Visibility {
+    #[cfg(unix)]
+    const fn mode(self) -> u32 {
+        match self {
+            Visibility::Public => 0o644,
+            Visibility::Secret => 0o600,
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically with the given visibility.
+pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<(), WriteError> {
+    let error = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".kindling-")
+        .tempfile_in(&dir)
+        .map_err(error)?;
+    // tempfile creates 0600; widen only for public outputs.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(file.path(), fs::Permissions::from_mode(visibility.mode()))
+            .map_err(error)?;
+    }
+    file.write_all(bytes).map_err(error)?;
+    file.as_file().sync_all().map_err(error)?;
+    file.persist(path).map_err(|e| error(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_file_with_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.ign");
+        write_atomic(&path, b"{}\n", Visibility::Secret).expect("write");
+        assert_eq!(fs::read(&path).expect("read"), b"{}\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        write_atomic(&path, b"[]\n", Visibility::Public).expect("overwrite");
+        assert_eq!(fs::read(&path).expect("read"), b"[]\n");
+        let leftovers = fs::read_dir(dir.path()).expect("ls").count();
+        assert_eq!(leftovers, 1);
+    }
+
+    #[test]
+    fn missing_directory_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("no/such/dir/out.ign");
+        let error = write_atomic(&path, b"x", Visibility::Public).expect_err("fails");
+        assert!(error.to_string().contains("out.ign"));
+    }
+}
