@@ -20,7 +20,6 @@ use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::{self, Spec};
 use crate::yaml::{self, Node, de::Decoder};
 use files_dir::FilesDir;
-use translation_map::TranslationMap;
 use version::Version;
 
 /// How to compile.
@@ -156,27 +155,125 @@ fn compile_document(source: &str, options: &Options, diagnostics: &mut Diagnosti
             return None;
         }
     };
-    let mut source_findings = check::source(&butane, version);
-    let translation = translate::translate(&butane, version, options.files_dir.as_ref());
+    let compiled = compile_config(&butane, version, options);
+    for mut finding in compiled.findings {
+        if finding.position.is_none() {
+            let path = finding.path.clone().unwrap_or_default();
+            finding.position = Some(root.position_of(&path));
+        }
+        diagnostics.push(finding);
+    }
+    compiled.config
+}
+
+/// A typed Butane config compiled to Ignition.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The config, unless `findings` has errors.
+    pub config: Option<IgnitionConfig>,
+    /// Every finding, keyed by the YAML path of the Butane source it is
+    /// about (not yet located in a file).
+    pub findings: Vec<Diagnostic>,
+}
+
+/// Runs Butane's checks, translation and Ignition validation on a typed
+/// config. Used by the Butane front-end and by the fleet compiler, which
+/// assembles Butane-level configs itself.
+pub fn compile_config(butane: &model::Config, version: Version, options: &Options) -> Compiled {
+    let mut source_findings = check::source(butane, version);
+    let translation = translate::translate(butane, version, options.files_dir.as_ref());
     source_findings.extend(translation.diagnostics);
+    source_findings.extend(check_inline_children(butane, version.spec()));
     let mut config = translation.config;
     let map = translation.map;
     let mut output_findings = check::flatcar_filters(&config, version);
     output_findings.extend(check::output(&config, version));
-
     let spec = match options.target {
-        Some(target) => retarget(&mut config, version, target, &mut output_findings)?,
-        None => version.spec(),
+        Some(target) => retarget(&mut config, version, target, &mut output_findings),
+        None => Some(version.spec()),
     };
-    if !has_errors(&source_findings) && !has_errors(&output_findings) {
-        output_findings.extend(crate::validate::semantic(&config, spec));
-        if let Ok(json) = serde_json::to_value(&config) {
-            output_findings.extend(crate::validate::schema(&json, spec));
+    if let Some(spec) = spec {
+        if !has_errors(&source_findings) && !has_errors(&output_findings) {
+            output_findings.extend(crate::validate::semantic(&config, spec));
+            if let Ok(json) = serde_json::to_value(&config) {
+                output_findings.extend(crate::validate::schema(&json, spec));
+            }
         }
     }
-    locate(&root, source_findings, None, diagnostics);
-    locate(&root, output_findings, Some(&map), diagnostics);
-    Some(config)
+    let mut findings = source_findings;
+    for mut finding in output_findings {
+        if let Some(path) = finding.path.as_ref() {
+            finding.path = Some(if *path == Path::root().key("ignition").key("version") {
+                Path::root().key("version")
+            } else {
+                map.source_of(path)
+            });
+        }
+        findings.push(finding);
+    }
+    let failed = spec.is_none() || has_errors(&findings);
+    Compiled {
+        config: (!failed).then_some(config),
+        findings,
+    }
+}
+
+/// Butane parses inline child configs of `ignition.config.merge` and
+/// `replace` as Ignition of the same spec and validates them. Findings are
+/// reported at the `inline` key, naming the path inside the child.
+fn check_inline_children(config: &model::Config, spec: Spec) -> Vec<Diagnostic> {
+    let base = Path::root().key("ignition").key("config");
+    let merge = config
+        .ignition
+        .config
+        .merge
+        .iter()
+        .enumerate()
+        .map(|(index, resource)| (base.key("merge").index(index), resource));
+    let replace = std::iter::once((base.key("replace"), &config.ignition.config.replace));
+    let mut found = Vec::new();
+    for (path, resource) in merge.chain(replace) {
+        let (Some(inline), None, None) = (&resource.inline, &resource.local, &resource.source) else {
+            continue;
+        };
+        let at = path.key("inline");
+        let child: IgnitionConfig = match serde_json::from_str(inline) {
+            Ok(child) => child,
+            Err(error) => {
+                found.push(
+                    Diagnostic::error(format!("config is not valid: {error}"))
+                        .at(at)
+                        .with_help("an inline child config must be Ignition JSON"),
+                );
+                continue;
+            }
+        };
+        if Spec::parse(&child.ignition.version) != Some(spec) {
+            if semver::Version::parse(&child.ignition.version).is_ok() {
+                found.push(Diagnostic::warning(format!(
+                    "skipping validation for the merge/replace ignition config due to an unknown version ({}; this config is {spec})",
+                    child.ignition.version
+                )).at(at));
+                continue;
+            }
+            found.push(
+                Diagnostic::error("invalid config version (couldn't parse) in the inline config")
+                    .at(at.clone()),
+            );
+            continue;
+        }
+        for finding in crate::validate::semantic(&child, spec) {
+            let inner = finding.path.map(|p| p.to_string()).unwrap_or_default();
+            let mut diagnostic = Diagnostic::new(
+                finding.severity,
+                format!("in the inline config at {inner}: {}", finding.message),
+            )
+            .at(at.clone());
+            diagnostic.help = finding.help;
+            found.push(diagnostic);
+        }
+    }
+    found
 }
 
 fn has_errors(findings: &[Diagnostic]) -> bool {
@@ -220,30 +317,6 @@ fn retarget(
     }
     spec::retarget(config, target);
     Some(target)
-}
-
-/// Gives every finding a YAML path and a position in `root`. Findings on
-/// the output (`map` given) carry JSON paths and are mapped back first.
-fn locate(
-    root: &Node,
-    findings: Vec<Diagnostic>,
-    map: Option<&TranslationMap>,
-    diagnostics: &mut Diagnostics,
-) {
-    for mut finding in findings {
-        if let (Some(map), Some(path)) = (map, finding.path.as_ref()) {
-            finding.path = Some(if path.segments() == Path::parse("$.ignition.version").segments() {
-                Path::root().key("version")
-            } else {
-                map.source_of(path)
-            });
-        }
-        if finding.position.is_none() {
-            let path = finding.path.clone().unwrap_or_default();
-            finding.position = Some(root.position_of(&path));
-        }
-        diagnostics.push(finding);
-    }
 }
 
 /// Serializes `config` as Butane does: compact or two-space pretty JSON and

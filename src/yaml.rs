@@ -73,11 +73,18 @@ pub enum Value {
     Mapping(Vec<Entry>),
 }
 
+/// Which loaded file a node came from (an index the loader hands out).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
 /// A YAML node and where it starts in the source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub value: Value,
     pub position: Position,
+    /// The file the node was read from; nodes of one tree can come from
+    /// several files after [`Node::deep_merge`].
+    pub file: FileId,
 }
 
 impl Node {
@@ -128,6 +135,42 @@ impl Node {
         Some((node, key_position))
     }
 
+    /// Merges `overlay` onto this node: mappings merge key by key
+    /// (recursively), anything else — scalars and lists — is replaced by the
+    /// overlay. Each node keeps its own position and file.
+    #[must_use]
+    pub fn deep_merge(self, overlay: Node) -> Node {
+        match (self.value, overlay.value) {
+            (Value::Mapping(mut base), Value::Mapping(entries)) => {
+                for entry in entries {
+                    let key = entry.key.as_scalar().map(|s| s.text.clone());
+                    let existing = key.as_ref().and_then(|key| {
+                        base.iter()
+                            .position(|e| e.key.as_scalar().is_some_and(|s| &s.text == key))
+                    });
+                    match existing {
+                        Some(index) => {
+                            let old = base.remove(index);
+                            let value = old.value.deep_merge(entry.value);
+                            base.insert(index, Entry { key: entry.key, value });
+                        }
+                        None => base.push(entry),
+                    }
+                }
+                Node {
+                    value: Value::Mapping(base),
+                    position: overlay.position,
+                    file: overlay.file,
+                }
+            }
+            (_, value) => Node {
+                value,
+                position: overlay.position,
+                file: overlay.file,
+            },
+        }
+    }
+
     /// The best position for a diagnostic about `path`: the node itself, or
     /// the deepest ancestor that exists.
     pub fn position_of(&self, path: &Path) -> Position {
@@ -160,10 +203,16 @@ const MAX_EXPANDED_NODES: usize = 1_000_000;
 /// Parses the first document of `source`. `Ok(None)` means the stream holds
 /// no document (empty input or only comments).
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
+    parse_file(source, FileId::default())
+}
+
+/// Like [`parse`], tagging every node with `file`.
+pub fn parse_file(source: &str, file: FileId) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder {
         parser: Parser::new_from_str(source),
         anchors: HashMap::new(),
         created: 0,
+        file,
     };
     builder.document()
 }
@@ -172,6 +221,7 @@ struct Builder<'input> {
     parser: Parser<'input, saphyr_parser::StrInput<'input>>,
     anchors: HashMap<usize, Node>,
     created: usize,
+    file: FileId,
 }
 
 fn position(span: &Span) -> Position {
@@ -254,6 +304,7 @@ impl<'input> Builder<'input> {
                         tag,
                     }),
                     position: position(&span),
+                    file: self.file,
                 };
                 self.remember(anchor, &node);
                 Ok(node)
@@ -270,6 +321,7 @@ impl<'input> Builder<'input> {
                 let node = Node {
                     value: Value::Sequence(items),
                     position: position(&span),
+                    file: self.file,
                 };
                 self.remember(anchor, &node);
                 Ok(node)
@@ -308,6 +360,7 @@ impl<'input> Builder<'input> {
                 let node = Node {
                     value: Value::Mapping(entries),
                     position: position(&span),
+                    file: self.file,
                 };
                 self.remember(anchor, &node);
                 Ok(node)
@@ -449,6 +502,18 @@ mod tests {
         assert_eq!(text("x").as_deref(), Some("1"));
         assert_eq!(text("y").as_deref(), Some("3"));
         assert!(item.get("<<").is_some());
+    }
+
+    #[test]
+    fn deep_merge_merges_mappings_and_replaces_lists() {
+        let base = parse_file("a: {x: 1, y: [1, 2]}\nb: 1\n", FileId(0)).expect("yaml").expect("doc");
+        let overlay = parse_file("a: {y: [3], z: 4}\n", FileId(1)).expect("yaml").expect("doc");
+        let merged = base.deep_merge(overlay);
+        let a = merged.get("a").expect("a");
+        assert_eq!(a.get("x").and_then(Node::as_scalar).map(|s| s.text.as_str()), Some("1"));
+        assert_eq!(a.get("z").map(|n| n.file), Some(FileId(1)));
+        assert!(matches!(&a.get("y").expect("y").value, Value::Sequence(items) if items.len() == 1));
+        assert_eq!(merged.get("b").map(|n| n.file), Some(FileId(0)));
     }
 
     #[test]
