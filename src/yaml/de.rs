@@ -310,28 +310,13 @@ impl<'a, 'g> NodeDeserializer<'a, 'g> {
 impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
     type Error = DecodeError;
 
+    /// Untyped values (a string-or-list, a name-or-mapping) keep the raw
+    /// text of scalars: YAML 1.1 would read `0644` or `yes` as numbers and
+    /// booleans, which is never what such fields mean.
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match &self.node.value {
-            Value::Scalar(scalar) => {
-                if scalar.is_null() {
-                    return self.located(visitor.visit_unit());
-                }
-                if !scalar.is_explicit_string() {
-                    if matches!(scalar.text.as_str(), "true" | "True" | "TRUE") {
-                        return self.located(visitor.visit_bool(true));
-                    }
-                    if matches!(scalar.text.as_str(), "false" | "False" | "FALSE") {
-                        return self.located(visitor.visit_bool(false));
-                    }
-                    if let Some(value) = parse_go_int(&scalar.text).and_then(|v| i64::try_from(v).ok()) {
-                        return self.located(visitor.visit_i64(value));
-                    }
-                    if let Some(value) = parse_yaml_float(&scalar.text) {
-                        return self.located(visitor.visit_f64(value));
-                    }
-                }
-                self.located(visitor.visit_str(&scalar.text))
-            }
+            Value::Scalar(scalar) if scalar.is_null() => self.located(visitor.visit_unit()),
+            Value::Scalar(scalar) => self.located(visitor.visit_str(&scalar.text)),
             Value::Sequence(_) => self.deserialize_seq(visitor),
             Value::Mapping(_) => self.deserialize_map(visitor),
         }

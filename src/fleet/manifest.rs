@@ -1,0 +1,237 @@
+//! The fleet's manifest types: `fleet.yaml`, `containers/<svc>.yaml` and
+//! `hosts/<host>.yaml`.
+//!
+//! Decoded with the same span-keeping decoder as Butane (so an unknown key
+//! warns at its line and column, `0750` is octal, `yes` is a boolean). Every
+//! field is optional; the defaults are derived by `resolve` from the service
+//! name and `fleet.yaml` (convention over configuration), and documented in
+//! the README.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::butane::model as b;
+
+/// `fleet.yaml`: fleet-wide defaults.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Fleet {
+    /// Organisation name, used in default paths (`/etc/{{ org }}/...`).
+    pub org: Option<String>,
+    /// Butane variant hosts compile as: `fcos` (Fedora CoreOS, uCore) or `flatcar`.
+    pub variant: Option<String>,
+    /// Default Ignition spec of every host, e.g. `3.4.0`.
+    pub ignition_version: Option<String>,
+    /// Default image registry: a service's image is `{registry}/{service}`.
+    pub registry: Option<String>,
+    /// Oldest Podman the fleet runs; newer Quadlet keys warn.
+    pub podman_version: Option<String>,
+    /// `pinned` (default): images need an explicit version or digest, and
+    /// `latest` is allowed only with `auto_update`. `open`: no image checks.
+    pub image_policy: Option<String>,
+    /// Path patterns (minijinja strings with `{{ org }}`, `{{ service }}`,
+    /// `{{ host }}`).
+    pub paths: Paths,
+    /// First uid/gid handed to service users that do not set one.
+    pub service_ids: Option<u32>,
+    /// Users merged into every host (Butane `passwd.users` entries).
+    pub users: Vec<b::PasswdUser>,
+    /// Butane snippets merged into every host, before the host's own.
+    pub include: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Paths {
+    pub quadlet_dir: Option<String>,
+    pub env_file: Option<String>,
+    pub secrets_dir: Option<String>,
+    pub data_dir: Option<String>,
+    pub trust_dir: Option<String>,
+}
+
+/// `containers/<svc>.yaml`: a service rendered through a Quadlet template.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Service {
+    pub description: Option<String>,
+    /// Image without tag; default `{registry}/{service}`.
+    pub image: Option<String>,
+    /// Image tag.
+    pub version: Option<String>,
+    /// Image digest (`sha256:...`); pins the image whatever the tag.
+    pub digest: Option<String>,
+    /// `registry` or `local` → `AutoUpdate=`.
+    pub auto_update: Option<String>,
+    pub after: Vec<String>,
+    pub requires: Vec<String>,
+    pub wants: Vec<String>,
+    /// Service user; created on the node with a fixed uid/gid unless `system: false`.
+    pub user: Option<String>,
+    pub uid: Option<u32>,
+    pub group: Option<String>,
+    pub gid: Option<u32>,
+    /// Whether kindling creates the user and group on the node (default true).
+    pub system: Option<bool>,
+    /// Allow the container to run as root (otherwise a lint warns).
+    pub allow_root: Option<bool>,
+    /// `PublishPort=` entries.
+    pub ports: Vec<String>,
+    /// `public` acknowledges ports published on all interfaces.
+    pub expose: Option<String>,
+    /// `Volume=` entries; `{{ data_dir }}`, `{{ secrets_dir }}`, ... expand.
+    pub volumes: Vec<String>,
+    /// `Network=` entries.
+    pub networks: Vec<String>,
+    pub pod: Option<String>,
+    /// Container command (`Exec=`).
+    pub exec: Option<String>,
+    /// Variables of the `.env` file (`EnvironmentFile=`).
+    pub env: BTreeMap<String, String>,
+    /// Files copied from `secrets/` into the service's secrets dir (mode 0400, owned by the service user).
+    pub secrets: Vec<Placement>,
+    /// Public trust anchors copied from `secrets/` into the trust dir (mode 0444).
+    pub trust: Vec<Placement>,
+    pub health: Option<Health>,
+    /// `[Service] Restart=` (default `on-failure`).
+    pub restart: Option<String>,
+    pub install: Install,
+    /// Extra directories on the node.
+    pub directories: Vec<DirectorySpec>,
+    /// Extra raw Quadlet keys: section → key → value(s).
+    pub quadlet: BTreeMap<String, BTreeMap<String, StringOrList>>,
+    /// Quadlet drop-ins: file name (`*.conf`) → contents.
+    pub dropins: BTreeMap<String, String>,
+    /// Template to render the `.container` with (default `quadlet.container.j2`).
+    pub template: Option<String>,
+}
+
+/// A file copied from the fleet's `secrets/` onto the node.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Placement {
+    /// File name in the target directory.
+    pub file: String,
+    /// Path under `secrets/` (a minijinja string; `.age` files are decrypted).
+    pub from: String,
+    pub mode: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Health {
+    pub cmd: Option<String>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub retries: Option<u32>,
+    pub start_period: Option<String>,
+    pub on_failure: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Install {
+    pub wanted_by: StringOrList,
+}
+
+/// A directory on the node, owned by a user by name.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct DirectorySpec {
+    pub path: String,
+    pub mode: Option<u32>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+}
+
+/// `hosts/<host>.yaml`: one node.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Host {
+    /// Default: the file name without `.yaml`.
+    pub hostname: Option<String>,
+    pub variant: Option<String>,
+    pub ignition_version: Option<String>,
+    /// Services by name, optionally with overrides (deep-merged onto the
+    /// service definition; lists replace).
+    pub services: Vec<ServiceRef>,
+    pub directories: Vec<DirectorySpec>,
+    /// Butane snippets merged in order after the fleet's.
+    pub include: Vec<String>,
+    /// Extra users for this host only (Butane `passwd.users` entries).
+    pub users: Vec<b::PasswdUser>,
+}
+
+/// A service entry of a host: the name alone, or a one-key mapping from the
+/// name to overrides. The overrides stay a YAML node until `resolve` merges
+/// them onto the service definition.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceRef {
+    pub name: String,
+    pub has_overrides: bool,
+}
+
+impl<'de> Deserialize<'de> for ServiceRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RefVisitor;
+        impl<'de> serde::de::Visitor<'de> for RefVisitor {
+            type Value = ServiceRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a service name, or a mapping from a service name to overrides")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ServiceRef, E> {
+                Ok(ServiceRef {
+                    name: name.to_owned(),
+                    has_overrides: false,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ServiceRef, A::Error> {
+                let Some(name) = map.next_key::<String>()? else {
+                    return Err(serde::de::Error::custom("expected a service name"));
+                };
+                map.next_value::<serde::de::IgnoredAny>()?;
+                if map.next_key::<String>()?.is_some() {
+                    return Err(serde::de::Error::custom(
+                        "a service entry names one service; put each on its own list item",
+                    ));
+                }
+                Ok(ServiceRef {
+                    name,
+                    has_overrides: true,
+                })
+            }
+        }
+        deserializer.deserialize_any(RefVisitor)
+    }
+}
+
+/// A value written as one string or a list of strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StringOrList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for StringOrList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> serde::de::Visitor<'de> for ListVisitor {
+            type Value = StringOrList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<StringOrList, E> {
+                Ok(StringOrList(vec![value.to_owned()]))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<StringOrList, E> {
+                Ok(StringOrList(Vec::new()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrList, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(StringOrList(items))
+            }
+        }
+        deserializer.deserialize_any(ListVisitor)
+    }
+}
