@@ -4,7 +4,7 @@
 //! (`butane::model`, `butane::check`) → translate (`butane::translate`,
 //! `butane::sugar`) → encode (`encode`) → validate (`validate`) → write
 //! (`write`). `diag` carries findings alongside; `app` and `cli` are the
-//! binary's edge.
+//! binary's edge; `vm` boots a compiled config in qemu.
 
 pub mod app;
 pub mod butane;
@@ -13,5 +13,6 @@ pub mod diag;
 pub mod encode;
 pub mod ignition;
 pub mod validate;
+pub mod vm;
 pub mod write;
 pub mod yaml;

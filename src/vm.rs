@@ -1,0 +1,825 @@
+//! Booting an Ignition config in qemu: the launcher behind `kindling vm`.
+//!
+//! The config reaches the guest the way Fedora CoreOS and uCore disk images
+//! read it under qemu: the fw_cfg key `opt/com.coreos/config` ([`FW_CFG_KEY`]).
+//! Two ways to boot:
+//! - [`Boot::Disk`]: a CoreOS-family qcow2 (or raw) image. The image is never
+//!   written: every run boots a throwaway copy-on-write qcow2 overlay created
+//!   with `qemu-img` in a temporary directory that is removed afterwards.
+//! - [`Boot::Kernel`]: a kernel and an initrd, e.g. the tiny initramfs of the
+//!   end-to-end tests that runs the real Ignition and prints what it wrote.
+//!
+//! Acceleration: KVM only when a time-bounded probe ([`kvm_usable`]) shows that
+//! KVM really runs a guest into 64-bit long mode; otherwise TCG. A `/dev/kvm`
+//! that exists is not enough: on some hosts it opens fine and then hangs the
+//! guest as soon as it enables paging.
+//!
+//! Depends on std, `thiserror` and `tempfile` only.
+
+use std::fs;
+use std::io;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+/// The fw_cfg name under which CoreOS-family images look for their config.
+pub const FW_CFG_KEY: &str = "opt/com.coreos/config";
+/// The qemu system emulator that [`run`] launches.
+pub const QEMU: &str = "qemu-system-x86_64";
+/// The image tool used for overlays.
+pub const QEMU_IMG: &str = "qemu-img";
+/// How long [`kvm_usable`] lets its probe guest run before calling KVM unusable.
+pub const KVM_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How to get a disk image when none is given or found.
+pub const IMAGE_HINT: &str = "get a Fedora CoreOS qemu image with \
+`coreos-installer download -s stable -p qemu -f qcow2.xz --decompress`; \
+uCore ships no disk image of its own: boot Fedora CoreOS with a config that \
+rebases to uCore (see uCore's README and its examples/ucore-autorebase.butane)";
+
+/// What the VM boots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Boot {
+    /// A disk image (qcow2 or raw), booted through a throwaway overlay.
+    Disk { image: PathBuf },
+    /// A kernel and initrd booted directly, with this kernel command line.
+    Kernel {
+        kernel: PathBuf,
+        initrd: PathBuf,
+        append: String,
+    },
+}
+
+/// Where the guest's serial console goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Console {
+    /// The terminal (`-serial mon:stdio`: Ctrl-a x quits qemu).
+    Stdio,
+    /// A file, truncated at start (`-serial file:PATH`).
+    File(PathBuf),
+}
+
+/// qemu's accelerator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    /// Hardware virtualization, with the host's CPU model.
+    Kvm,
+    /// Emulation, with every CPU feature TCG can emulate.
+    Tcg,
+}
+
+impl Accel {
+    /// The qemu arguments selecting this accelerator and its CPU model.
+    pub fn args(self) -> [&'static str; 4] {
+        match self {
+            Accel::Kvm => ["-accel", "kvm", "-cpu", "host"],
+            Accel::Tcg => ["-accel", "tcg", "-cpu", "max"],
+        }
+    }
+
+    /// `kvm` or `tcg`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Accel::Kvm => "kvm",
+            Accel::Tcg => "tcg",
+        }
+    }
+}
+
+/// One VM to boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmSpec {
+    /// The Ignition config, passed through fw_cfg.
+    pub config: PathBuf,
+    pub boot: Boot,
+    pub memory_mib: u32,
+    pub cpus: u32,
+    pub console: Console,
+    /// User-mode networking with the guest's port 22 forwarded from a free
+    /// port on 127.0.0.1. Without it the VM has no network at all.
+    pub ssh_forward: bool,
+    /// `None`: KVM when [`kvm_usable`], else TCG.
+    pub accel: Option<Accel>,
+    /// Kill the VM after this long ([`VmError::TimedOut`]). `None`: wait forever.
+    pub timeout: Option<Duration>,
+}
+
+impl VmSpec {
+    /// A spec with the defaults: 2048 MiB, 2 CPUs, console on the terminal,
+    /// no network, accelerator detected, no timeout.
+    pub fn new(config: impl Into<PathBuf>, boot: Boot) -> Self {
+        VmSpec {
+            config: config.into(),
+            boot,
+            memory_mib: 2048,
+            cpus: 2,
+            console: Console::Stdio,
+            ssh_forward: false,
+            accel: None,
+            timeout: None,
+        }
+    }
+}
+
+/// What a launch decided beyond the spec: the overlay it boots and the host
+/// port forwarded to the guest's ssh.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Launch {
+    /// The qcow2 overlay for a [`Boot::Disk`] (required for disk boots).
+    pub overlay: Option<PathBuf>,
+    /// The host port on 127.0.0.1 forwarded to the guest's port 22.
+    pub ssh_port: Option<u16>,
+}
+
+/// How a VM run ended.
+#[derive(Debug, Clone)]
+pub struct VmOutcome {
+    /// qemu's exit status (0 after the guest powers off).
+    pub status: ExitStatus,
+    pub accel: Accel,
+    pub ssh_port: Option<u16>,
+    /// From launch to qemu's exit.
+    pub elapsed: Duration,
+    /// The console log, for [`Console::File`].
+    pub console: Option<PathBuf>,
+}
+
+impl VmOutcome {
+    /// qemu exited with status 0.
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+}
+
+/// Why a VM could not be run.
+#[derive(Debug, Error)]
+pub enum VmError {
+    #[error("Ignition config {} not found", .0.display())]
+    ConfigMissing(PathBuf),
+    #[error("disk image {} not found: {IMAGE_HINT}", .0.display())]
+    ImageMissing(PathBuf),
+    #[error("{what} {} not found", .path.display())]
+    BootFileMissing { what: &'static str, path: PathBuf },
+    #[error("{tool} not found on PATH: install Debian's {package} package")]
+    ToolMissing {
+        tool: &'static str,
+        package: &'static str,
+    },
+    #[error("creating an overlay of {}: {message}", .image.display())]
+    Overlay { image: PathBuf, message: String },
+    #[error("the VM was still running after {}s and was killed", .after.as_secs())]
+    TimedOut {
+        after: Duration,
+        console: Option<PathBuf>,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> VmError {
+    let what = what.into();
+    move |source| VmError::Io { what, source }
+}
+
+/// Escapes a value for qemu's `key=value,...` option syntax (`,` → `,,`).
+fn qemu_opt_escape(path: &Path) -> String {
+    path.display().to_string().replace(',', ",,")
+}
+
+/// The qemu arguments (without the program name) for `spec` under `accel`.
+///
+/// Pure: the overlay and the ssh port come from `launch`. A disk boot without
+/// `launch.overlay` boots the image itself, which [`run`] never does.
+pub fn qemu_args(spec: &VmSpec, accel: Accel, launch: &Launch) -> Vec<String> {
+    let mut a: Vec<String> = Vec::new();
+    let mut push = |items: &[&str]| a.extend(items.iter().map(|s| s.to_string()));
+    push(&["-name", "kindling"]);
+    push(&accel.args());
+    push(&["-m", &spec.memory_mib.to_string()]);
+    push(&["-smp", &spec.cpus.to_string()]);
+    push(&["-nodefaults", "-nographic"]);
+    match &spec.console {
+        Console::Stdio => push(&["-serial", "mon:stdio"]),
+        Console::File(path) => push(&["-serial", &format!("file:{}", path.display())]),
+    }
+    match &spec.boot {
+        Boot::Disk { image } => {
+            let disk = launch.overlay.as_deref().unwrap_or(image);
+            let format = if launch.overlay.is_some() {
+                "qcow2"
+            } else {
+                image_format(image).unwrap_or("raw")
+            };
+            push(&[
+                "-drive",
+                &format!("if=virtio,file={},format={format}", qemu_opt_escape(disk)),
+            ]);
+            push(&["-object", "rng-random,filename=/dev/urandom,id=rng0"]);
+            push(&["-device", "virtio-rng-pci,rng=rng0"]);
+        }
+        Boot::Kernel {
+            kernel,
+            initrd,
+            append,
+        } => {
+            push(&["-no-reboot"]);
+            push(&["-kernel", &kernel.display().to_string()]);
+            push(&["-initrd", &initrd.display().to_string()]);
+            push(&["-append", append]);
+        }
+    }
+    push(&[
+        "-fw_cfg",
+        &format!("name={FW_CFG_KEY},file={}", qemu_opt_escape(&spec.config)),
+    ]);
+    match (spec.ssh_forward, launch.ssh_port) {
+        (true, Some(port)) => push(&[
+            "-nic",
+            &format!("user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{port}-:22"),
+        ]),
+        (true, None) => push(&["-nic", "user,model=virtio-net-pci"]),
+        (false, _) => push(&["-nic", "none"]),
+    }
+    a
+}
+
+/// [`qemu_args`] as a command running [`QEMU`].
+pub fn qemu_command(spec: &VmSpec, accel: Accel, launch: &Launch) -> Command {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(qemu_args(spec, accel, launch));
+    cmd
+}
+
+/// `qcow2` when the file starts with qcow2's magic, else `raw`.
+pub fn image_format(image: &Path) -> io::Result<&'static str> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let mut f = fs::File::open(image)?;
+    let n = f.read(&mut magic)?;
+    Ok(if n == 4 && magic == *b"QFI\xfb" {
+        "qcow2"
+    } else {
+        "raw"
+    })
+}
+
+/// Creates `dir/overlay.qcow2`, a copy-on-write overlay whose backing file is
+/// `image` (by absolute path), with `qemu-img create -f qcow2 -F FMT -b IMAGE`.
+/// Writes in the guest go to the overlay; `image` is never modified.
+pub fn create_overlay(image: &Path, dir: &Path) -> Result<PathBuf, VmError> {
+    if !image.is_file() {
+        return Err(VmError::ImageMissing(image.to_path_buf()));
+    }
+    let image =
+        fs::canonicalize(image).map_err(io_err(format!("resolving {}", image.display())))?;
+    let format = image_format(&image).map_err(io_err(format!("reading {}", image.display())))?;
+    let overlay = dir.join("overlay.qcow2");
+    let out = Command::new(QEMU_IMG)
+        .args(["create", "-q", "-f", "qcow2", "-F", format, "-b"])
+        .arg(&image)
+        .arg(&overlay)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => VmError::ToolMissing {
+                tool: QEMU_IMG,
+                package: "qemu-utils",
+            },
+            _ => VmError::Io {
+                what: format!("running {QEMU_IMG}"),
+                source: e,
+            },
+        })?;
+    if !out.status.success() {
+        return Err(VmError::Overlay {
+            image,
+            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(overlay)
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_local_port() -> io::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Polls `child` until it exits or `timeout` passes (then returns `None` and
+/// leaves it running).
+fn wait_timeout(child: &mut Child, timeout: Duration) -> io::Result<Option<ExitStatus>> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if start.elapsed() >= timeout {
+            return Ok(None);
+        }
+        thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// A 64 KiB BIOS image whose only job is to prove the accelerator runs a guest:
+/// from the reset vector it builds identity page tables, enables PAE, long
+/// mode and paging in one step, jumps to 64-bit code, and writes 1 to the
+/// `isa-debug-exit` port 0xf4, so qemu exits with status 3. It also writes
+/// `1`, `2`, `3` to the debug console port 0xe9 as it goes.
+///
+/// Assembled from (GNU as, `ld -Ttext=0xF0000 --oformat binary`):
+/// ```text
+/// .code16
+/// _start: cli; xor %ax,%ax; mov %ax,%ds; mov %ax,%es; mov %ax,%ss
+///         mov $'1',%al; out %al,$0xe9
+///         mov $0x1000,%di; mov $0x1800,%cx; xor %ax,%ax; rep stosw
+///         movl $0x2003,0x1000; movl $0x3003,0x2000; movl $0x83,0x3000
+///         lgdtl %cs:(gdtr-_start)
+///         mov %cr4,%eax; or $0x20,%eax; mov %eax,%cr4      # PAE
+///         mov $0x1000,%eax; mov %eax,%cr3
+///         mov $0xC0000080,%ecx; rdmsr; or $0x100,%eax; wrmsr  # EFER.LME
+///         mov $'2',%al; out %al,$0xe9
+///         mov %cr0,%eax; or $0x80000001,%eax; mov %eax,%cr0  # PG|PE
+///         ljmpl $0x08,$long_mode
+/// .code64
+/// long_mode: mov $'3',%al; out %al,$0xe9
+///         movabs $0x123456789,%rax; add %rax,%rax
+///         mov $1,%al; out %al,$0xf4
+/// 1:      hlt; jmp 1b
+/// .p2align 3
+/// gdt:    .quad 0, 0x00209A0000000000
+/// gdtr:   .word gdtr-gdt-1; .long gdt
+/// .org 0xFFF0                                            # reset vector
+///         ljmpw $0xF000,$0x0000
+/// ```
+pub fn probe_bios() -> Vec<u8> {
+    const CODE: [u8; 166] = [
+        0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xd0, 0xb0, 0x31, 0xe6, 0xe9, 0xbf, 0x00,
+        0x10, 0xb9, 0x00, 0x18, 0x31, 0xc0, 0xf3, 0xab, 0x66, 0xc7, 0x06, 0x00, 0x10, 0x03, 0x20,
+        0x00, 0x00, 0x66, 0xc7, 0x06, 0x00, 0x20, 0x03, 0x30, 0x00, 0x00, 0x66, 0xc7, 0x06, 0x00,
+        0x30, 0x83, 0x00, 0x00, 0x00, 0x2e, 0x66, 0x0f, 0x01, 0x16, 0xa0, 0x00, 0x0f, 0x20, 0xe0,
+        0x66, 0x83, 0xc8, 0x20, 0x0f, 0x22, 0xe0, 0x66, 0xb8, 0x00, 0x10, 0x00, 0x00, 0x0f, 0x22,
+        0xd8, 0x66, 0xb9, 0x80, 0x00, 0x00, 0xc0, 0x0f, 0x32, 0x66, 0x0d, 0x00, 0x01, 0x00, 0x00,
+        0x0f, 0x30, 0xb0, 0x32, 0xe6, 0xe9, 0x0f, 0x20, 0xc0, 0x66, 0x0d, 0x01, 0x00, 0x00, 0x80,
+        0x0f, 0x22, 0xc0, 0x66, 0xea, 0x74, 0x00, 0x0f, 0x00, 0x08, 0x00, 0xb0, 0x33, 0xe6, 0xe9,
+        0x48, 0xb8, 0x89, 0x67, 0x45, 0x23, 0x01, 0x00, 0x00, 0x00, 0x48, 0x01, 0xc0, 0xb0, 0x01,
+        0xe6, 0xf4, 0xf4, 0xeb, 0xfd, 0x8d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9a, 0x20, 0x00, 0x0f, 0x00, 0x90, 0x00, 0x0f,
+        0x00,
+    ];
+    const RESET: [u8; 5] = [0xea, 0x00, 0x00, 0x00, 0xf0]; // ljmp $0xf000,$0
+    let mut bios = vec![0xf4u8; 0x10000]; // hlt everywhere else
+    bios[..CODE.len()].copy_from_slice(&CODE);
+    bios[0xfff0..0xfff0 + RESET.len()].copy_from_slice(&RESET);
+    bios
+}
+
+/// Boots [`probe_bios`] under `accel` (with the same accelerator arguments as
+/// a real run) and reports whether it reached 64-bit code and exited within
+/// `timeout`. `Err` says why not.
+pub fn probe_accel(accel: Accel, timeout: Duration) -> Result<Duration, String> {
+    if accel == Accel::Kvm {
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/kvm")
+            .map_err(|e| format!("/dev/kvm: {e}"))?;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("kindling-probe-")
+        .tempdir()
+        .map_err(|e| format!("temporary directory: {e}"))?;
+    let bios = dir.path().join("probe.bin");
+    fs::write(&bios, probe_bios()).map_err(|e| format!("writing {}: {e}", bios.display()))?;
+    let stderr_path = dir.path().join("stderr");
+    let stderr = fs::File::create(&stderr_path).map_err(|e| format!("{e}"))?;
+    let start = Instant::now();
+    let mut child = Command::new(QEMU)
+        .args(accel.args())
+        .args([
+            "-machine",
+            "pc",
+            "-m",
+            "16",
+            "-nodefaults",
+            "-display",
+            "none",
+        ])
+        .args([
+            "-no-reboot",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        ])
+        .arg("-bios")
+        .arg(&bios)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| format!("{QEMU}: {e}"))?;
+    let waited = wait_timeout(&mut child, timeout).map_err(|e| format!("waiting for {QEMU}: {e}"));
+    let status = match waited {
+        Ok(Some(status)) => status,
+        other => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(match other {
+                Err(e) => e,
+                _ => format!("the probe guest did not finish within {timeout:?}"),
+            });
+        }
+    };
+    let elapsed = start.elapsed();
+    if status.code() == Some(3) {
+        Ok(elapsed)
+    } else {
+        let msg = fs::read_to_string(&stderr_path).unwrap_or_default();
+        Err(format!("probe exited with {status}: {}", msg.trim()))
+    }
+}
+
+/// Whether KVM is usable here: `/dev/kvm` opens and a probe guest reaches
+/// 64-bit code under `-accel kvm` within [`KVM_PROBE_TIMEOUT`]. Cached for the
+/// life of the process.
+pub fn kvm_usable() -> bool {
+    static USABLE: OnceLock<bool> = OnceLock::new();
+    *USABLE.get_or_init(|| {
+        Path::new("/dev/kvm").exists() && probe_accel(Accel::Kvm, KVM_PROBE_TIMEOUT).is_ok()
+    })
+}
+
+fn find_in_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Boots `spec` and waits for qemu to exit (or for `spec.timeout`).
+///
+/// Checks the inputs first; picks the accelerator ([`kvm_usable`] when
+/// `spec.accel` is `None`); for a disk boot creates a throwaway overlay in a
+/// temporary directory (removed on return); with `ssh_forward` picks a free
+/// local port. With [`Console::Stdio`] qemu owns the terminal (Ctrl-a x
+/// quits); with [`Console::File`] stdin is closed and the console is written
+/// to the file.
+pub fn run(spec: &VmSpec) -> Result<VmOutcome, VmError> {
+    if !spec.config.is_file() {
+        return Err(VmError::ConfigMissing(spec.config.clone()));
+    }
+    match &spec.boot {
+        Boot::Disk { image } if !image.is_file() => {
+            return Err(VmError::ImageMissing(image.clone()));
+        }
+        Boot::Kernel { kernel, initrd, .. } => {
+            for (what, path) in [("kernel", kernel), ("initrd", initrd)] {
+                if !path.is_file() {
+                    return Err(VmError::BootFileMissing {
+                        what,
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+        Boot::Disk { .. } => {}
+    }
+    if find_in_path(QEMU).is_none() {
+        return Err(VmError::ToolMissing {
+            tool: QEMU,
+            package: "qemu-system-x86",
+        });
+    }
+    let accel = spec
+        .accel
+        .unwrap_or_else(|| if kvm_usable() { Accel::Kvm } else { Accel::Tcg });
+
+    let workdir = tempfile::Builder::new()
+        .prefix("kindling-vm-")
+        .tempdir()
+        .map_err(io_err("creating a temporary directory"))?;
+    let mut launch = Launch::default();
+    if let Boot::Disk { image } = &spec.boot {
+        launch.overlay = Some(create_overlay(image, workdir.path())?);
+    }
+    if spec.ssh_forward {
+        launch.ssh_port = Some(free_local_port().map_err(io_err("finding a free local port"))?);
+    }
+
+    let mut cmd = qemu_command(spec, accel, &launch);
+    let console = match &spec.console {
+        Console::Stdio => None,
+        Console::File(path) => {
+            cmd.stdin(Stdio::null());
+            Some(path.clone())
+        }
+    };
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(io_err(format!("starting {QEMU}")))?;
+    let status = match spec.timeout {
+        None => child
+            .wait()
+            .map_err(io_err(format!("waiting for {QEMU}")))?,
+        Some(timeout) => match wait_timeout(&mut child, timeout) {
+            Ok(Some(status)) => status,
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(VmError::TimedOut {
+                    after: timeout,
+                    console,
+                });
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(io_err(format!("waiting for {QEMU}"))(e));
+            }
+        },
+    };
+    Ok(VmOutcome {
+        status,
+        accel,
+        ssh_port: launch.ssh_port,
+        elapsed: start.elapsed(),
+        console,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Tools that these tests run: present, or a printed skip (a failure
+    /// under KINDLING_E2E=1).
+    fn have(tool: &str) -> bool {
+        if find_in_path(tool).is_some() {
+            return true;
+        }
+        if std::env::var("KINDLING_E2E").is_ok_and(|v| v == "1") {
+            panic!("{tool} is missing and KINDLING_E2E=1: run tests/e2e/install-deps.sh");
+        }
+        // Past libtest's capture, so the reason shows in a plain `cargo test`.
+        use std::io::Write as _;
+        let _ = writeln!(
+            io::stderr(),
+            "skipped: {tool} not found (run tests/e2e/install-deps.sh)"
+        );
+        false
+    }
+
+    #[test]
+    fn kernel_boot_command_line() {
+        let spec = VmSpec {
+            config: PathBuf::from("/w/node.ign"),
+            boot: Boot::Kernel {
+                kernel: PathBuf::from("/k/vmlinuz"),
+                initrd: PathBuf::from("/k/initrd.cpio"),
+                append: "console=ttyS0 panic=-1 quiet".into(),
+            },
+            memory_mib: 512,
+            cpus: 1,
+            console: Console::File(PathBuf::from("/w/console.log")),
+            ssh_forward: false,
+            accel: None,
+            timeout: None,
+        };
+        let args = qemu_args(&spec, Accel::Tcg, &Launch::default());
+        assert_eq!(
+            args,
+            strings(&[
+                "-name",
+                "kindling",
+                "-accel",
+                "tcg",
+                "-cpu",
+                "max",
+                "-m",
+                "512",
+                "-smp",
+                "1",
+                "-nodefaults",
+                "-nographic",
+                "-serial",
+                "file:/w/console.log",
+                "-no-reboot",
+                "-kernel",
+                "/k/vmlinuz",
+                "-initrd",
+                "/k/initrd.cpio",
+                "-append",
+                "console=ttyS0 panic=-1 quiet",
+                "-fw_cfg",
+                "name=opt/com.coreos/config,file=/w/node.ign",
+                "-nic",
+                "none",
+            ])
+        );
+        let cmd = qemu_command(&spec, Accel::Tcg, &Launch::default());
+        assert_eq!(cmd.get_program(), std::ffi::OsStr::new(QEMU));
+        assert_eq!(cmd.get_args().count(), args.len());
+    }
+
+    #[test]
+    fn disk_boot_command_line() {
+        let mut spec = VmSpec::new(
+            "/w/a,b.ign",
+            Boot::Disk {
+                image: PathBuf::from("/img/fcos.qcow2"),
+            },
+        );
+        spec.ssh_forward = true;
+        let launch = Launch {
+            overlay: Some(PathBuf::from("/tmp/x/overlay.qcow2")),
+            ssh_port: Some(2222),
+        };
+        let args = qemu_args(&spec, Accel::Kvm, &launch);
+        assert_eq!(
+            args,
+            strings(&[
+                "-name",
+                "kindling",
+                "-accel",
+                "kvm",
+                "-cpu",
+                "host",
+                "-m",
+                "2048",
+                "-smp",
+                "2",
+                "-nodefaults",
+                "-nographic",
+                "-serial",
+                "mon:stdio",
+                "-drive",
+                "if=virtio,file=/tmp/x/overlay.qcow2,format=qcow2",
+                "-object",
+                "rng-random,filename=/dev/urandom,id=rng0",
+                "-device",
+                "virtio-rng-pci,rng=rng0",
+                "-fw_cfg",
+                "name=opt/com.coreos/config,file=/w/a,,b.ign",
+                "-nic",
+                "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:2222-:22",
+            ])
+        );
+        // Never the image itself while an overlay exists.
+        assert!(!args.iter().any(|a| a.contains("fcos.qcow2")));
+    }
+
+    #[test]
+    fn missing_image_says_how_to_get_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("c.ign");
+        fs::write(&config, "{}").expect("write");
+        let spec = VmSpec::new(
+            &config,
+            Boot::Disk {
+                image: dir.path().join("nope.qcow2"),
+            },
+        );
+        let err = run(&spec).expect_err("no image");
+        assert!(matches!(err, VmError::ImageMissing(_)), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("coreos-installer download -s stable -p qemu -f qcow2.xz --decompress"),
+            "{msg}"
+        );
+        assert!(msg.contains("uCore"), "{msg}");
+        let err = create_overlay(&dir.path().join("nope.qcow2"), dir.path()).expect_err("no image");
+        assert!(matches!(err, VmError::ImageMissing(_)), "{err:?}");
+    }
+
+    #[test]
+    fn missing_config_and_kernel_are_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let boot = Boot::Kernel {
+            kernel: dir.path().join("vmlinuz"),
+            initrd: dir.path().join("initrd"),
+            append: String::new(),
+        };
+        let spec = VmSpec::new(dir.path().join("missing.ign"), boot.clone());
+        assert!(matches!(run(&spec), Err(VmError::ConfigMissing(_))));
+        let config = dir.path().join("c.ign");
+        fs::write(&config, "{}").expect("write");
+        let spec = VmSpec::new(&config, boot);
+        match run(&spec) {
+            Err(VmError::BootFileMissing { what, .. }) => assert_eq!(what, "kernel"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn free_port_is_bindable() {
+        let port = free_local_port().expect("port");
+        assert_ne!(port, 0);
+        TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("the port is free");
+    }
+
+    #[test]
+    fn probe_bios_layout() {
+        let bios = probe_bios();
+        assert_eq!(bios.len(), 0x10000);
+        assert_eq!(&bios[0xfff0..0xfff5], &[0xea, 0x00, 0x00, 0x00, 0xf0]);
+        assert_eq!(bios[0], 0xfa); // cli
+        // The GDT descriptor points at the 64-bit code descriptor at 0xF0090.
+        assert_eq!(&bios[0xa0..0xa6], &[0x0f, 0x00, 0x90, 0x00, 0x0f, 0x00]);
+        assert_eq!(&bios[0x98..0xa0], &0x00209A0000000000u64.to_le_bytes());
+    }
+
+    #[test]
+    fn overlay_leaves_the_image_alone() {
+        if !have(QEMU_IMG) {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let image = dir.path().join("base.qcow2");
+        let st = Command::new(QEMU_IMG)
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(&image)
+            .arg("16M")
+            .status()
+            .expect("qemu-img");
+        assert!(st.success());
+        assert_eq!(image_format(&image).expect("format"), "qcow2");
+        let before = fs::read(&image).expect("read");
+
+        let odir = tempfile::tempdir().expect("tempdir");
+        let overlay = create_overlay(&image, odir.path()).expect("overlay");
+        assert_eq!(overlay, odir.path().join("overlay.qcow2"));
+        let info = Command::new(QEMU_IMG)
+            .args(["info", "--output=json"])
+            .arg(&overlay)
+            .output()
+            .expect("qemu-img info");
+        assert!(info.status.success());
+        let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("json");
+        assert_eq!(info["format"], "qcow2");
+        let canonical = fs::canonicalize(&image).expect("canonical");
+        assert_eq!(
+            info["backing-filename"].as_str(),
+            Some(canonical.to_str().expect("utf-8"))
+        );
+        assert_eq!(info["backing-filename-format"], "qcow2");
+        // Writing through the overlay leaves the base image byte-identical.
+        let st = Command::new(QEMU_IMG)
+            .args(["resize", "-q"])
+            .arg(&overlay)
+            .arg("32M")
+            .status()
+            .expect("qemu-img resize");
+        assert!(st.success());
+        assert_eq!(fs::read(&image).expect("read"), before);
+
+        // A raw image gets a raw backing format.
+        let raw = dir.path().join("base.raw");
+        fs::write(&raw, vec![0u8; 1 << 20]).expect("write");
+        assert_eq!(image_format(&raw).expect("format"), "raw");
+        let rdir = tempfile::tempdir().expect("tempdir");
+        let overlay = create_overlay(&raw, rdir.path()).expect("overlay");
+        let info = Command::new(QEMU_IMG)
+            .args(["info", "--output=json"])
+            .arg(&overlay)
+            .output()
+            .expect("qemu-img info");
+        let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("json");
+        assert_eq!(info["backing-filename-format"], "raw");
+    }
+
+    #[test]
+    fn tcg_runs_the_probe_guest() {
+        if !have(QEMU) {
+            return;
+        }
+        let took = probe_accel(Accel::Tcg, Duration::from_secs(20)).expect("TCG probe");
+        assert!(took < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn kvm_probe_is_time_bounded() {
+        if !have(QEMU) {
+            return;
+        }
+        let start = Instant::now();
+        let usable = kvm_usable();
+        let took = start.elapsed();
+        eprintln!("kvm_usable() = {usable} in {took:?}");
+        assert!(
+            took < KVM_PROBE_TIMEOUT + Duration::from_secs(5),
+            "{took:?}"
+        );
+    }
+}

@@ -1,0 +1,68 @@
+#!/bin/sh
+# /init of kindling's e2e initramfs (built by build-initramfs.sh).
+#
+# Applies the Ignition config that qemu passes as fw_cfg opt/com.coreos/config
+# to a tmpfs scratch root with the real Ignition (stages fetch-offline, files),
+# prints the result on the console between markers, and powers off:
+#
+#   KINDLING-E2E-BEGIN
+#   KINDLING-E2E-RESULT fetch-offline=RC files=RC
+#   KINDLING-E2E-NODE TYPE MODE UID GID NLINK INODE SIZE PATH[ -> TARGET]
+#   KINDLING-E2E-DATA PATH BASE64        (regular files up to 64 KiB)
+#   KINDLING-E2E-END
+#
+# TYPE is f (file), d (directory), l (symlink) or o (other); MODE is octal;
+# PATH is absolute inside the scratch root. Ignition's own log comes before
+# the markers.
+/bin/busybox mkdir -p /proc /sys /dev /run /tmp /sysroot /usr/bin /usr/sbin /sbin
+/bin/busybox --install -s
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs -o mode=0755 run /run
+exec </dev/console >/dev/console 2>&1
+
+echo "KINDLING-E2E-INIT kernel $(uname -r)"
+
+# The scratch root: the same account files as the no-VM harness.
+mount -t tmpfs -o mode=0755 sysroot /sysroot
+cp -a /skel/. /sysroot/
+chmod 0600 /sysroot/etc/shadow /sysroot/etc/gshadow
+ln -s var/home /sysroot/home
+mkdir -p /sysroot/var/home/core /sysroot/root
+chown 1000:1000 /sysroot/var/home/core
+chmod 0700 /sysroot/var/home/core /sysroot/root
+mkdir -p /run/ignition /run/systemd
+
+ignition -platform qemu -stage fetch-offline -log-to-stdout \
+    -config-cache /run/ignition.json -state-file /run/ignition/state \
+    -neednet /run/ignition/neednet
+rc_fetch=$?
+rc_files=skipped
+if [ "$rc_fetch" -eq 0 ]; then
+    ignition -platform qemu -stage files -root /sysroot -log-to-stdout \
+        -config-cache /run/ignition.json -state-file /run/ignition/state
+    rc_files=$?
+fi
+
+echo "KINDLING-E2E-BEGIN"
+echo "KINDLING-E2E-RESULT fetch-offline=$rc_fetch files=$rc_files"
+find /sysroot -mindepth 1 | sort | while read -r p; do
+    rel="${p#/sysroot}"
+    if [ -L "$p" ]; then
+        echo "KINDLING-E2E-NODE l $(stat -c '%a %u %g %h %i %s' "$p") $rel -> $(readlink "$p")"
+    elif [ -d "$p" ]; then
+        echo "KINDLING-E2E-NODE d $(stat -c '%a %u %g %h %i %s' "$p") $rel"
+    elif [ -f "$p" ]; then
+        echo "KINDLING-E2E-NODE f $(stat -c '%a %u %g %h %i %s' "$p") $rel"
+    else
+        echo "KINDLING-E2E-NODE o $(stat -c '%a %u %g %h %i %s' "$p") $rel"
+    fi
+done
+find /sysroot -type f -size -65k | sort | while read -r p; do
+    echo "KINDLING-E2E-DATA ${p#/sysroot} $(base64 -w 0 "$p")"
+done
+echo "KINDLING-E2E-END"
+sync
+poweroff -f

@@ -1,0 +1,210 @@
+//! Where the end-to-end tools are, and the `KINDLING_E2E` gate.
+//!
+//! Every e2e test starts with `if !tools::require(&[...]) { return; }`: when a
+//! tool is missing it prints `skipped: <test>: <why>` to stderr and the test
+//! returns (passes); with `KINDLING_E2E=1` a missing tool fails the test.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where Debian's `ignition` package puts the real Ignition.
+pub const IGNITION_DEFAULT: &str = "/usr/lib/dracut/modules.d/30ignition/ignition";
+
+const INSTALL_HINT: &str = "run tests/e2e/install-deps.sh as root";
+
+/// `KINDLING_E2E=1`: a missing tool is a failure, not a skip.
+pub fn e2e_required() -> bool {
+    std::env::var("KINDLING_E2E").is_ok_and(|v| v == "1")
+}
+
+/// The repository root (the crate's manifest directory).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The cache of install-deps.sh and build-initramfs.sh: `$KINDLING_E2E_CACHE`,
+/// default `<repo>/target/e2e-cache`.
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os("KINDLING_E2E_CACHE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repo_root().join("target").join("e2e-cache"),
+    }
+}
+
+/// Where scratch directories go: cargo's per-target temporary directory.
+pub fn scratch_parent() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// `KINDLING_E2E_KEEP=1`: keep scratch directories (their paths are printed).
+pub fn keep_scratch() -> bool {
+    std::env::var("KINDLING_E2E_KEEP").is_ok_and(|v| v == "1")
+}
+
+/// The first `name` on PATH (plus the sbin directories, which a non-login
+/// root shell may lack).
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    for extra in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
+        dirs.push(PathBuf::from(extra));
+    }
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Whether this process runs as root (real uid 0, from /proc/self/status).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// A tool (or capability) an e2e test needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// Running as root (namespaces, useradd --root, mknod).
+    Root,
+    Unshare,
+    /// The real Ignition binary (`$KINDLING_IGNITION` overrides the path).
+    Ignition,
+    IgnitionValidate,
+    Python3,
+    /// trixie's quadlet (`$KINDLING_QUADLET` overrides the path).
+    Quadlet,
+    SystemdAnalyze,
+    Qemu,
+    QemuImg,
+    /// A static busybox at /bin/busybox.
+    Busybox,
+    Cpio,
+    /// The kernel unpacked by install-deps.sh.
+    Kernel,
+}
+
+impl fmt::Display for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Tool::Root => "root privileges",
+            Tool::Unshare => "unshare",
+            Tool::Ignition => "ignition",
+            Tool::IgnitionValidate => "ignition-validate",
+            Tool::Python3 => "python3",
+            Tool::Quadlet => "quadlet (trixie's podman)",
+            Tool::SystemdAnalyze => "systemd-analyze",
+            Tool::Qemu => "qemu-system-x86_64",
+            Tool::QemuImg => "qemu-img",
+            Tool::Busybox => "static busybox",
+            Tool::Cpio => "cpio",
+            Tool::Kernel => "a Debian kernel",
+        };
+        f.write_str(name)
+    }
+}
+
+impl Tool {
+    /// The tool's path, or why it is not there.
+    pub fn locate(self) -> Result<PathBuf, String> {
+        let on_path = |name: &str| find_in_path(name).ok_or_else(|| format!("{name} not found"));
+        let at = |p: PathBuf| {
+            if is_executable(&p) {
+                Ok(p)
+            } else {
+                Err(format!("{} not found", p.display()))
+            }
+        };
+        match self {
+            Tool::Root => {
+                if is_root() {
+                    Ok(PathBuf::from("/"))
+                } else {
+                    Err("not running as root".into())
+                }
+            }
+            Tool::Unshare => on_path("unshare"),
+            Tool::Ignition => at(std::env::var_os("KINDLING_IGNITION")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(IGNITION_DEFAULT))),
+            Tool::IgnitionValidate => on_path("ignition-validate"),
+            Tool::Python3 => {
+                // Debian's python3 first: a pyenv shim may not run in the
+                // read-only namespace.
+                at(PathBuf::from("/usr/bin/python3")).or_else(|_| on_path("python3"))
+            }
+            Tool::Quadlet => at(std::env::var_os("KINDLING_QUADLET")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| cache_dir().join("podman/usr/libexec/podman/quadlet"))),
+            Tool::SystemdAnalyze => on_path("systemd-analyze"),
+            Tool::Qemu => on_path("qemu-system-x86_64"),
+            Tool::QemuImg => on_path("qemu-img"),
+            Tool::Busybox => at(PathBuf::from("/bin/busybox")),
+            Tool::Cpio => on_path("cpio"),
+            Tool::Kernel => {
+                let kver = cache_dir().join("kernel/kver");
+                std::fs::read_to_string(&kver)
+                    .map(|v| {
+                        cache_dir()
+                            .join("kernel/boot")
+                            .join(format!("vmlinuz-{}", v.trim()))
+                    })
+                    .ok()
+                    .filter(|p| p.is_file())
+                    .ok_or_else(|| {
+                        format!("no kernel under {}", cache_dir().join("kernel").display())
+                    })
+            }
+        }
+    }
+}
+
+/// The missing tools among `tools`, with reasons.
+pub fn missing(tools: &[Tool]) -> Vec<String> {
+    tools
+        .iter()
+        .filter_map(|t| t.locate().err().map(|why| format!("{t}: {why}")))
+        .collect()
+}
+
+/// The gate: true when every tool is there. Otherwise, under `KINDLING_E2E=1`
+/// it panics (the test fails); without it, it prints `skipped: <test>: <why>`
+/// to stderr and returns false, and the test should return.
+pub fn require(tools: &[Tool]) -> bool {
+    let missing = missing(tools);
+    if missing.is_empty() {
+        return true;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("e2e test")
+        .to_string();
+    let why = missing.join("; ");
+    if e2e_required() {
+        panic!("{test}: KINDLING_E2E=1 but {why} ({INSTALL_HINT})");
+    }
+    // Straight to the process's stderr, past libtest's output capture, so the
+    // reason shows in a normal `cargo test` run.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {test}: {why} ({INSTALL_HINT}; KINDLING_E2E=1 makes this a failure)"
+    );
+    false
+}
+
+/// What applying a config with the real Ignition needs.
+pub const APPLY_TOOLS: &[Tool] = &[Tool::Root, Tool::Unshare, Tool::Ignition, Tool::Python3];
