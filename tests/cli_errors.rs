@@ -4,7 +4,6 @@
 //! `kindling butane --strict [ARGS] FILE` (ARGS from a `# kindling-args:`
 //! first line), and its exit code and report are snapshot-tested.
 
-use std::path::Path;
 use std::process::Command;
 
 fn fixture_args(source: &[u8]) -> Vec<String> {
@@ -18,7 +17,7 @@ fn fixture_args(source: &[u8]) -> Vec<String> {
 
 #[test]
 fn bad_inputs_are_reported_clearly() {
-    insta::glob!("fixtures/bad/*.bu", |path: &Path| {
+    insta::glob!("fixtures/bad/*.bu", |path| {
         let source = std::fs::read(path).expect("fixture readable");
         let dir = path.parent().expect("fixture dir");
         let name = path.file_name().expect("file name");

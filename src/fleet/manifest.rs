@@ -161,6 +161,20 @@ pub struct Host {
     pub include: Vec<String>,
     /// Extra users for this host only (Butane `passwd.users` entries).
     pub users: Vec<b::PasswdUser>,
+    /// A Butane fragment merged last into the host's config; read by
+    /// `resolve` from the YAML with the host's Butane version.
+    pub butane: Option<Fragment>,
+}
+
+/// Placeholder for a Butane fragment: any YAML is accepted here and decoded
+/// later, once the host's Butane version is known.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fragment;
+
+impl<'de> Deserialize<'de> for Fragment {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Fragment)
+    }
 }
 
 /// A service entry of a host: the name alone, or a one-key mapping from the

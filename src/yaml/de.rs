@@ -21,7 +21,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::{Entry, Node, Scalar, Value};
+use super::{Entry, FileId, Node, Scalar, Value};
 use crate::diag::{Diagnostic, Path, Position};
 
 /// Decides whether a field of a struct exists in the document's declared
@@ -47,6 +47,8 @@ pub struct DecodeError {
     pub path: Path,
     pub position: Option<Position>,
     pub help: Option<String>,
+    /// The file of the node the error is about.
+    pub file: FileId,
 }
 
 impl DecodeError {
@@ -63,6 +65,7 @@ impl DecodeError {
             path: path.clone(),
             position: Some(node.position),
             help: None,
+            file: node.file,
         }
     }
 
@@ -77,6 +80,7 @@ impl DecodeError {
         if self.position.is_none() {
             self.position = Some(node.position);
             self.path = path.clone();
+            self.file = node.file;
         }
         self
     }
@@ -97,6 +101,7 @@ impl de::Error for DecodeError {
             path: Path::root(),
             position: None,
             help: None,
+            file: FileId::default(),
         }
     }
 
@@ -109,6 +114,7 @@ impl de::Error for DecodeError {
 pub struct Decoder<'g> {
     gate: &'g dyn FieldGate,
     warnings: RefCell<Vec<Diagnostic>>,
+    file_names: Option<&'g dyn Fn(FileId) -> String>,
 }
 
 impl<'g> Decoder<'g> {
@@ -116,7 +122,16 @@ impl<'g> Decoder<'g> {
         Decoder {
             gate,
             warnings: RefCell::new(Vec::new()),
+            file_names: None,
         }
+    }
+
+    /// Names the file of every warning after the node it is about (for
+    /// trees merged from several files).
+    #[must_use]
+    pub fn with_file_names(mut self, names: &'g dyn Fn(FileId) -> String) -> Self {
+        self.file_names = Some(names);
+        self
     }
 
     /// Decodes `node` into `T`. Warnings (unused keys, lenient number forms)
@@ -141,7 +156,11 @@ impl<'g> Decoder<'g> {
         self.warnings.into_inner()
     }
 
-    fn warn(&self, diagnostic: Diagnostic) {
+    fn warn(&self, node: &Node, diagnostic: Diagnostic) {
+        let diagnostic = match self.file_names {
+            Some(names) => diagnostic.in_file(names(node.file)),
+            None => diagnostic,
+        };
         self.warnings.borrow_mut().push(diagnostic);
     }
 }
@@ -257,6 +276,7 @@ impl<'a, 'g> NodeDeserializer<'a, 'g> {
         match parse_yaml_float(&scalar.text) {
             Some(value) if value.is_finite() && value.fract() == 0.0 => {
                 self.decoder.warn(
+                    self.node,
                     Diagnostic::warning(format!(
                         "`{}` is not a valid integer literal; read as the decimal number {value}",
                         scalar.text
@@ -637,6 +657,7 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
                 return seed.deserialize(key.into_deserializer()).map(Some);
             }
             self.parent.decoder.warn(
+                &entry.key,
                 Diagnostic::warning(format!("unused key {key}"))
                     .at(path)
                     .at_position(entry.key.position),

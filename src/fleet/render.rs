@@ -1,0 +1,510 @@
+//! The render stage: per (host, service), the `.container` Quadlet, its
+//! `.env` file, secret and trust placements, the service user and group, and
+//! data directories — as file specs for `assemble`.
+//!
+//! Templates run in minijinja with strict undefined: a misspelled variable is
+//! an error at the template's line, never an empty string. The built-in
+//! `quadlet.container.j2` and `service.env.j2` can be replaced by files of
+//! the same name in `templates/`; a service picks another template with
+//! `template:`.
+//!
+//! Ownership and modes (README "What a service gets"): the Quadlet file and
+//! drop-ins 0644 root; the env file 0600 root (podman reads it as root);
+//! secrets 0400 owned by the service user in a 0500 directory of that user;
+//! trust anchors 0444 root; the data dir 0750 owned by the service user when
+//! a volume mounts it.
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+
+use super::load::{Inventory, QuadletSource};
+use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePlan};
+use super::secrets::{Identities, read_secret};
+use crate::butane::model as b;
+use crate::diag::{Diagnostic, Position};
+use crate::yaml::FileId;
+
+pub const BUILTIN_CONTAINER: &str = "quadlet.container.j2";
+pub const BUILTIN_ENV: &str = "service.env.j2";
+
+/// A file the node gets.
+#[derive(Clone, Debug)]
+pub struct NodeFile {
+    pub path: String,
+    pub contents: Vec<u8>,
+    pub mode: u32,
+    /// uid and gid; `None` is root.
+    pub owner: Option<(u32, u32)>,
+    pub origin: Origin,
+    /// Whether the contents come from `secrets/`.
+    pub secret: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeDirectory {
+    pub path: String,
+    pub mode: u32,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub owner: Option<(u32, u32)>,
+    pub origin: Origin,
+}
+
+/// A Quadlet file to validate: its name on the node and where its text is.
+#[derive(Clone, Debug)]
+pub struct QuadletText {
+    pub name: String,
+    /// Label of the text in reports (a real file or a rendered one).
+    pub label: String,
+    pub text: String,
+    pub dropins: Vec<(String, String)>,
+}
+
+/// Everything rendered for one host.
+#[derive(Clone, Debug, Default)]
+pub struct Rendered {
+    pub files: Vec<NodeFile>,
+    pub directories: Vec<NodeDirectory>,
+    pub users: Vec<(b::PasswdUser, Origin)>,
+    pub groups: Vec<(b::PasswdGroup, Origin)>,
+    pub quadlets: Vec<QuadletText>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Rendered texts to show in reports: (label, text).
+    pub virtual_files: Vec<(String, String)>,
+}
+
+/// Templates of the fleet: built-ins, overridden by `templates/*.j2`.
+pub struct Templates {
+    env: Environment<'static>,
+    /// Template name → file name in reports.
+    labels: BTreeMap<String, String>,
+}
+
+impl Templates {
+    pub fn new(inventory: &Inventory) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_keep_trailing_newline(true);
+        let mut labels = BTreeMap::new();
+        for (name, text) in [
+            (BUILTIN_CONTAINER, include_str!("templates/quadlet.container.j2")),
+            (BUILTIN_ENV, include_str!("templates/service.env.j2")),
+        ] {
+            if !inventory.templates.contains_key(name) {
+                // Built-ins cannot fail to parse; a failure would be a bug caught by tests.
+                let _ = env.add_template(name, text);
+                labels.insert(name.to_owned(), builtin_label(name));
+            }
+        }
+        for (name, file) in &inventory.templates {
+            if let Some(source) = inventory.sources.get(*file) {
+                let _ = env.add_template_owned(name.clone(), source.text.clone());
+                labels.insert(name.clone(), source.name.clone());
+            }
+        }
+        Templates { env, labels }
+    }
+
+    /// Parse errors of override templates, reported once per build.
+    pub fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
+        let mut found = Vec::new();
+        for name in inventory.templates.keys() {
+            if let Err(error) = self.env.get_template(name) {
+                found.push(self.template_error(&error, name));
+            }
+        }
+        found
+    }
+
+    fn template_error(&self, error: &minijinja::Error, fallback: &str) -> Diagnostic {
+        let name = error.name().unwrap_or(fallback);
+        let label = self.labels.get(name).cloned().unwrap_or_else(|| name.to_owned());
+        let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
+        let mut diagnostic = Diagnostic::error(format!("template error: {}{detail}", error.kind()))
+            .in_file(label)
+            .with_help("template variables: see README \"Template context\"");
+        if let Some(line) = error.line() {
+            let column = error.range().map_or(1, |_| 1);
+            diagnostic = diagnostic.at_position(Position::new(line, column));
+        }
+        diagnostic
+    }
+
+    fn render(&self, name: &str, vars: &Value) -> Result<String, Diagnostic> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| self.template_error(&e, name))?;
+        template.render(vars).map_err(|e| self.template_error(&e, name))
+    }
+
+    fn render_text(&self, label: &str, text: &str, vars: &Value) -> Result<String, Diagnostic> {
+        let mut env = self.env.clone();
+        env.add_template_owned(label.to_owned(), text.to_owned())
+            .map_err(|e| self.template_error(&e, label))
+            .and_then(|()| {
+                let template = env.get_template(label).map_err(|e| self.template_error(&e, label))?;
+                template.render(vars).map_err(|e| {
+                    let mut d = self.template_error(&e, label);
+                    d.file = Some(label.to_owned());
+                    d
+                })
+            })
+    }
+}
+
+pub fn builtin_label(name: &str) -> String {
+    format!("<built-in {name}>")
+}
+
+pub struct Renderer<'a> {
+    pub inventory: &'a Inventory,
+    pub templates: &'a Templates,
+    pub identities: &'a Identities,
+    pub host: &'a str,
+    pub org: &'a str,
+    pub quadlet_dir_default: String,
+    pub out: Rendered,
+}
+
+fn secret_origin(resolved: &ResolvedService, key: &str, index: usize) -> Origin {
+    resolved
+        .node
+        .get(key)
+        .and_then(|list| match &list.value {
+            crate::yaml::Value::Sequence(items) => items.get(index),
+            _ => None,
+        })
+        .map_or_else(|| Origin::of(&resolved.node), Origin::of)
+}
+
+impl Renderer<'_> {
+    fn file_name(&self, file: FileId) -> String {
+        self.inventory.sources.name(file)
+    }
+
+    pub fn service(&mut self, plan: &ServicePlan) {
+        match &plan.body {
+            ServiceBody::Definition(resolved) => self.definition(&plan.name, resolved),
+            ServiceBody::Quadlets(files) => {
+                for quadlet in files {
+                    self.literal(&plan.name, quadlet);
+                }
+            }
+        }
+    }
+
+    fn vars(&self, service: &str, resolved: Option<&ResolvedService>) -> Value {
+        let paths = resolved.map(|r| r.paths.clone()).unwrap_or_default();
+        context! {
+            host => self.host,
+            org => self.org,
+            service => service,
+            quadlet_dir => paths.quadlet_dir,
+            env_file => paths.env_file,
+            secrets_dir => paths.secrets_dir,
+            data_dir => paths.data_dir,
+            trust_dir => paths.trust_dir,
+        }
+    }
+
+    fn expand(&mut self, text: &str, vars: &Value, origin: Origin) -> String {
+        match self.templates.env.render_str(text, vars) {
+            Ok(expanded) => expanded,
+            Err(error) => {
+                let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
+                self.out.diagnostics.push(
+                    Diagnostic::error(format!("cannot expand `{text}`: {}{detail}", error.kind()))
+                        .in_file(self.file_name(origin.file))
+                        .at_position(origin.position)
+                        .with_help("available names: org, host, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir"),
+                );
+                String::new()
+            }
+        }
+    }
+
+    fn definition(&mut self, name: &str, resolved: &ResolvedService) {
+        let spec = &resolved.spec;
+        let origin = Origin::of(&resolved.node);
+        let vars = self.vars(name, Some(resolved));
+        let volumes: Vec<String> = spec
+            .volumes
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let at = secret_origin(resolved, "volumes", i);
+                self.expand(v, &vars, at)
+            })
+            .collect();
+        let mut extra: BTreeMap<&str, Vec<(String, String)>> =
+            ["Unit", "Container", "Service", "Install"].into_iter().map(|s| (s, Vec::new())).collect();
+        for (section, keys) in &spec.quadlet {
+            let Some(list) = extra.get_mut(section.as_str()) else {
+                self.out.diagnostics.push(
+                    Diagnostic::error(format!("quadlet section [{section}] is not one the template writes"))
+                        .in_file(self.file_name(resolved.node.file))
+                        .at_position(resolved.node.get("quadlet").map_or(origin.position, |n| n.position))
+                        .with_help("use Unit, Container, Service or Install, or a drop-in for other sections"),
+                );
+                continue;
+            };
+            for (key, values) in keys {
+                for value in &values.0 {
+                    list.push((key.clone(), value.clone()));
+                }
+            }
+        }
+        let health = spec.health.clone().unwrap_or_default();
+        let wanted_by = if spec.install.wanted_by.0.is_empty() {
+            vec!["multi-user.target".to_owned()]
+        } else {
+            spec.install.wanted_by.0.clone()
+        };
+        let env_file = (!spec.env.is_empty()).then(|| resolved.paths.env_file.clone());
+        let container_vars = context! {
+            host => self.host,
+            org => self.org,
+            service => name,
+            description => spec.description.clone().unwrap_or_else(|| format!("{name} container")),
+            image => resolved.image.clone(),
+            auto_update => spec.auto_update.clone(),
+            account => resolved.account.clone(),
+            env_file => env_file,
+            ports => spec.ports.clone(),
+            volumes => volumes,
+            networks => spec.networks.clone(),
+            pod => spec.pod.clone(),
+            exec => spec.exec.clone(),
+            health => context! {
+                cmd => health.cmd, interval => health.interval, timeout => health.timeout,
+                retries => health.retries, start_period => health.start_period, on_failure => health.on_failure,
+            },
+            restart => spec.restart.clone().unwrap_or_else(|| "on-failure".to_owned()),
+            wanted_by => wanted_by,
+            after => spec.after.clone(),
+            requires => spec.requires.clone(),
+            wants => spec.wants.clone(),
+            extra => Value::from_serialize(&extra),
+            paths => Value::from_serialize(&resolved.paths),
+        };
+        let template = spec.template.clone().unwrap_or_else(|| BUILTIN_CONTAINER.to_owned());
+        let unit_name = format!("{name}.container");
+        let label = format!("<rendered {}/{unit_name} from {}>", self.host, self.templates.labels.get(&template).cloned().unwrap_or(template.clone()));
+        let text = match self.templates.render(&template, &container_vars) {
+            Ok(text) => text,
+            Err(diagnostic) => {
+                self.out.diagnostics.push(diagnostic);
+                return;
+            }
+        };
+        let quadlet_path = format!("{}/{unit_name}", resolved.paths.quadlet_dir);
+        self.out.files.push(NodeFile {
+            path: quadlet_path.clone(),
+            contents: text.clone().into_bytes(),
+            mode: 0o644,
+            owner: None,
+            origin,
+            secret: false,
+        });
+        let mut dropins = Vec::new();
+        for (dropin, contents) in &spec.dropins {
+            self.out.files.push(NodeFile {
+                path: format!("{quadlet_path}.d/{dropin}"),
+                contents: contents.clone().into_bytes(),
+                mode: 0o644,
+                owner: None,
+                origin: resolved.node.get("dropins").map_or(origin, Origin::of),
+                secret: false,
+            });
+            dropins.push((dropin.clone(), contents.clone()));
+        }
+        self.out.virtual_files.push((label.clone(), text.clone()));
+        self.out.quadlets.push(QuadletText {
+            name: unit_name,
+            label,
+            text,
+            dropins,
+        });
+        if let Some(env_path) = env_file {
+            let env_vars = context! { host => self.host, org => self.org, service => name, env => spec.env.clone() };
+            match self.templates.render(BUILTIN_ENV, &env_vars) {
+                Ok(text) => self.out.files.push(NodeFile {
+                    path: env_path,
+                    contents: text.into_bytes(),
+                    mode: 0o600,
+                    owner: None,
+                    origin: resolved.node.get("env").map_or(origin, Origin::of),
+                    secret: false,
+                }),
+                Err(diagnostic) => self.out.diagnostics.push(diagnostic),
+            }
+        }
+        let owner = resolved.account.as_ref().map(|a| (a.uid, a.gid));
+        if !spec.secrets.is_empty() {
+            self.out.directories.push(NodeDirectory {
+                path: resolved.paths.secrets_dir.clone(),
+                mode: 0o500,
+                user: None,
+                group: None,
+                owner,
+                origin,
+            });
+        }
+        for (index, placement) in spec.secrets.iter().enumerate() {
+            let at = secret_origin(resolved, "secrets", index);
+            let from = self.expand(&placement.from, &vars, at);
+            if let Some(contents) = self.secret_file(&from, at) {
+                self.out.files.push(NodeFile {
+                    path: format!("{}/{}", resolved.paths.secrets_dir, placement.file),
+                    contents,
+                    mode: placement.mode.unwrap_or(0o400),
+                    owner,
+                    origin: at,
+                    secret: true,
+                });
+            }
+        }
+        for (index, placement) in spec.trust.iter().enumerate() {
+            let at = secret_origin(resolved, "trust", index);
+            let from = self.expand(&placement.from, &vars, at);
+            if let Some(contents) = self.secret_file(&from, at) {
+                self.out.files.push(NodeFile {
+                    path: format!("{}/{}", resolved.paths.trust_dir, placement.file),
+                    contents,
+                    mode: placement.mode.unwrap_or(0o444),
+                    owner: None,
+                    origin: at,
+                    secret: false,
+                });
+            }
+        }
+        let data_dir = &resolved.paths.data_dir;
+        if spec.volumes.iter().zip(0..).any(|(_, i)| {
+            let expanded = self.expand(&spec.volumes[i], &vars, origin);
+            expanded.split(':').next().is_some_and(|source| source == data_dir || source.starts_with(&format!("{data_dir}/")))
+        }) {
+            self.out.directories.push(NodeDirectory {
+                path: data_dir.clone(),
+                mode: 0o750,
+                user: None,
+                group: None,
+                owner,
+                origin,
+            });
+        }
+        for (index, directory) in spec.directories.iter().enumerate() {
+            let at = secret_origin(resolved, "directories", index);
+            let path = self.expand(&directory.path, &vars, at);
+            self.out.directories.push(NodeDirectory {
+                path,
+                mode: directory.mode.unwrap_or(0o755),
+                user: directory.user.clone(),
+                group: directory.group.clone(),
+                owner: None,
+                origin: at,
+            });
+        }
+        if let Some(account) = resolved.account.as_ref().filter(|a| a.create) {
+            self.out.groups.push((
+                b::PasswdGroup {
+                    gid: Some(i64::from(account.gid)),
+                    name: account.group.clone(),
+                    system: Some(true),
+                    ..b::PasswdGroup::default()
+                },
+                origin,
+            ));
+            self.out.users.push((
+                b::PasswdUser {
+                    name: account.user.clone(),
+                    uid: Some(i64::from(account.uid)),
+                    primary_group: Some(account.group.clone()),
+                    no_user_group: Some(true),
+                    no_create_home: Some(true),
+                    home_dir: Some(data_dir.clone()),
+                    shell: Some("/sbin/nologin".to_owned()),
+                    system: Some(true),
+                    ..b::PasswdUser::default()
+                },
+                origin,
+            ));
+        }
+    }
+
+    fn secret_file(&mut self, from: &str, origin: Origin) -> Option<Vec<u8>> {
+        match read_secret(&self.inventory.root, from, self.identities) {
+            Ok(bytes) => Some(bytes),
+            Err(error) => {
+                self.out.diagnostics.push(
+                    Diagnostic::error(error.to_string())
+                        .in_file(self.file_name(origin.file))
+                        .at_position(origin.position)
+                        .with_help(error.help()),
+                );
+                None
+            }
+        }
+    }
+
+    fn literal(&mut self, service: &str, quadlet: &QuadletSource) {
+        let Some(source) = self.inventory.sources.get(quadlet.file) else {
+            return;
+        };
+        let origin = Origin {
+            file: quadlet.file,
+            position: Position::new(1, 1),
+        };
+        let (text, label) = if quadlet.templated {
+            let vars = self.vars(service, None);
+            let label = source.name.clone();
+            match self.templates.render_text(&label, &source.text, &vars) {
+                Ok(text) => {
+                    let rendered = format!("<rendered {}/{} from {label}>", self.host, quadlet.name);
+                    self.out.virtual_files.push((rendered.clone(), text.clone()));
+                    (text, rendered)
+                }
+                Err(diagnostic) => {
+                    self.out.diagnostics.push(diagnostic);
+                    return;
+                }
+            }
+        } else {
+            (source.text.clone(), source.name.clone())
+        };
+        let path = format!("{}/{}", self.quadlet_dir_default, quadlet.name);
+        self.out.files.push(NodeFile {
+            path: path.clone(),
+            contents: text.clone().into_bytes(),
+            mode: 0o644,
+            owner: None,
+            origin,
+            secret: false,
+        });
+        let mut dropins = Vec::new();
+        for (name, file) in &quadlet.dropins {
+            let Some(dropin) = self.inventory.sources.get(*file) else { continue };
+            self.out.files.push(NodeFile {
+                path: format!("{path}.d/{name}"),
+                contents: dropin.text.clone().into_bytes(),
+                mode: 0o644,
+                owner: None,
+                origin: Origin {
+                    file: *file,
+                    position: Position::new(1, 1),
+                },
+                secret: false,
+            });
+            dropins.push((name.clone(), dropin.text.clone()));
+        }
+        self.out.quadlets.push(QuadletText {
+            name: quadlet.name.clone(),
+            label,
+            text,
+            dropins,
+        });
+    }
+}

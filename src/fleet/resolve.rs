@@ -1,0 +1,524 @@
+//! The resolve stage: fleet defaults + service definition + host overrides
+//! → an effective plan per host.
+//!
+//! Defaults (convention over configuration; README "Defaults"):
+//! - `org`: `kindling`; `variant`: `fcos`; `ignition_version`: `3.4.0`.
+//! - paths: `quadlet_dir` `/etc/containers/systemd`, `env_file`
+//!   `/etc/{{ org }}/env/{{ service }}.env`, `secrets_dir`
+//!   `/etc/{{ org }}/secrets/{{ service }}`, `data_dir`
+//!   `/var/lib/{{ org }}/{{ service }}`, `trust_dir` `/etc/{{ org }}/trust`.
+//! - image: `{registry}/{service}`, tagged `:{version}` and/or pinned
+//!   `@{digest}`.
+//! - service user: the service name, with group of the same name, created on
+//!   the node; uid = gid = `service_ids` (default 20000) + a stable hash of
+//!   the user name modulo 40000, unless set (two users hashing to one id are
+//!   an error asking for an explicit `uid`).
+//! - a host's entry overrides the service definition by deep merge (mappings
+//!   merge, lists and scalars replace).
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, UndefinedBehavior, context};
+
+use super::load::{HostSource, Inventory, QuadletSource, ServiceSource};
+use super::manifest::{DirectorySpec, Host, Service};
+use crate::butane::model as b;
+use crate::butane::version::{Variant, Version};
+use crate::diag::{Diagnostic, Diagnostics, Path, Position};
+use crate::ignition::spec::Spec;
+use crate::yaml::{FileId, Node, de::Decoder};
+
+pub const DEFAULT_ORG: &str = "kindling";
+pub const DEFAULT_IGNITION_VERSION: &str = "3.4.0";
+pub const DEFAULT_SERVICE_IDS: u32 = 20_000;
+const SERVICE_ID_SPAN: u32 = 40_000;
+
+/// Where something came from: a file and a position in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: FileId,
+    pub position: Position,
+}
+
+impl Origin {
+    pub fn of(node: &Node) -> Self {
+        Origin {
+            file: node.file,
+            position: node.position,
+        }
+    }
+}
+
+/// Path patterns after expansion for one service.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ServicePaths {
+    pub quadlet_dir: String,
+    pub env_file: String,
+    pub secrets_dir: String,
+    pub data_dir: String,
+    pub trust_dir: String,
+}
+
+/// The service account a container runs as.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    pub user: String,
+    pub uid: u32,
+    pub group: String,
+    pub gid: u32,
+    /// Whether kindling creates the user and group on the node.
+    pub create: bool,
+}
+
+/// A service definition with the host's overrides and all defaults applied.
+#[derive(Clone, Debug)]
+pub struct ResolvedService {
+    pub spec: Service,
+    /// The merged YAML, for locating findings.
+    pub node: Node,
+    pub image: String,
+    pub account: Option<Account>,
+    pub paths: ServicePaths,
+}
+
+#[derive(Clone, Debug)]
+pub enum ServiceBody {
+    Definition(Box<ResolvedService>),
+    Quadlets(Vec<QuadletSource>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ServicePlan {
+    pub name: String,
+    /// Where the host lists the service.
+    pub origin: Origin,
+    pub body: ServiceBody,
+}
+
+/// Everything one manifest host gets, before rendering.
+#[derive(Clone, Debug)]
+pub struct ManifestPlan {
+    pub hostname: String,
+    pub version: Version,
+    pub file: FileId,
+    pub org: String,
+    pub podman_version: semver::Version,
+    pub pinned_images: bool,
+    pub services: Vec<ServicePlan>,
+    pub directories: Vec<(DirectorySpec, Origin)>,
+    pub users: Vec<(b::PasswdUser, Origin)>,
+    /// Snippet paths relative to the fleet root, fleet's first.
+    pub includes: Vec<(String, Origin)>,
+    /// The host's own `butane:` fragment.
+    pub fragment: Option<Node>,
+}
+
+#[derive(Clone, Debug)]
+pub enum HostPlan {
+    Butane { file: FileId },
+    Manifest(Box<ManifestPlan>),
+}
+
+/// The Butane version a fleet host compiles as, from its variant and spec.
+pub fn butane_version(variant: &str, spec: Spec) -> Option<Version> {
+    let version = match (variant, spec) {
+        ("fcos", Spec::V3_0) => "1.0.0",
+        ("fcos", Spec::V3_1) => "1.1.0",
+        ("fcos", Spec::V3_2) => "1.3.0",
+        ("fcos", Spec::V3_3) => "1.4.0",
+        ("fcos", Spec::V3_4) => "1.5.0",
+        ("fcos", Spec::V3_5) => "1.6.0",
+        ("fcos", Spec::V3_6) => "1.7.0",
+        ("fcos", Spec::V3_7Experimental) => "1.8.0-experimental",
+        ("flatcar", Spec::V3_3) => "1.0.0",
+        ("flatcar", Spec::V3_4) => "1.1.0",
+        ("flatcar", Spec::V3_7Experimental) => "1.2.0-experimental",
+        _ => return None,
+    };
+    Version::find(variant, version)
+}
+
+/// FNV-1a: a stable hash for default service ids.
+fn stable_hash(text: &str) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in text.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
+/// The default uid/gid of a service user.
+pub fn default_service_id(base: u32, user: &str) -> u32 {
+    base.saturating_add(stable_hash(user) % SERVICE_ID_SPAN)
+}
+
+pub(crate) struct Resolver<'i> {
+    pub(crate) inventory: &'i Inventory,
+    pub(crate) diagnostics: Diagnostics,
+    env: Environment<'static>,
+}
+
+impl<'i> Resolver<'i> {
+    pub(crate) fn new(inventory: &'i Inventory) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        Resolver {
+            inventory,
+            diagnostics: Diagnostics::new(),
+            env,
+        }
+    }
+
+    fn name(&self, file: FileId) -> String {
+        self.inventory.sources.name(file)
+    }
+
+    fn error_at(&mut self, origin: Origin, message: impl Into<String>, help: Option<String>) {
+        let mut diagnostic = Diagnostic::error(message)
+            .in_file(self.name(origin.file))
+            .at_position(origin.position);
+        diagnostic.help = help;
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn fleet_origin(&self, key: &[&str]) -> Origin {
+        let file = self.inventory.fleet_file.unwrap_or_default();
+        let position = self
+            .inventory
+            .fleet_file
+            .and_then(|f| self.inventory.sources.get(f))
+            .and_then(|f| crate::yaml::parse(&f.text).ok().flatten())
+            .map_or(Position::new(1, 1), |root| {
+                let mut path = Path::root();
+                for k in key {
+                    path = path.key(k);
+                }
+                root.position_of(&path)
+            });
+        Origin { file, position }
+    }
+
+    /// Expands a path pattern or value template (strict: unknown names fail).
+    pub(crate) fn expand(&mut self, pattern: &str, vars: &minijinja::Value, origin: Origin) -> String {
+        match self.env.render_str(pattern, vars) {
+            Ok(text) => text,
+            Err(error) => {
+                let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
+                self.error_at(
+                    origin,
+                    format!("cannot expand `{pattern}`: {}{detail}", error.kind()),
+                    Some("available names: org, host, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir".to_owned()),
+                );
+                String::new()
+            }
+        }
+    }
+
+    pub(crate) fn plan(&mut self, name: &str, source: &HostSource) -> Option<HostPlan> {
+        match source {
+            HostSource::Butane { file } => Some(HostPlan::Butane { file: *file }),
+            HostSource::Manifest { file, node, host } => self
+                .manifest_plan(name, *file, node, host)
+                .map(|plan| HostPlan::Manifest(Box::new(plan))),
+        }
+    }
+
+    fn manifest_plan(&mut self, name: &str, file: FileId, node: &Node, host: &Host) -> Option<ManifestPlan> {
+        let fleet = &self.inventory.fleet;
+        let org = fleet.org.clone().unwrap_or_else(|| DEFAULT_ORG.to_owned());
+        let hostname = host.hostname.clone().unwrap_or_else(|| name.to_owned());
+        let variant = host
+            .variant
+            .clone()
+            .or_else(|| fleet.variant.clone())
+            .unwrap_or_else(|| Variant::Fcos.as_str().to_owned());
+        let spec_text = host
+            .ignition_version
+            .clone()
+            .or_else(|| fleet.ignition_version.clone())
+            .unwrap_or_else(|| DEFAULT_IGNITION_VERSION.to_owned());
+        let version_origin = node
+            .get("ignition_version")
+            .map_or_else(|| self.fleet_origin(&["ignition_version"]), Origin::of);
+        let Some(spec) = Spec::parse(&spec_text) else {
+            self.error_at(
+                version_origin,
+                format!("unknown Ignition spec version {spec_text}"),
+                Some(format!("use one of {}", Spec::ALL.map(Spec::as_str).join(", "))),
+            );
+            return None;
+        };
+        let Some(version) = butane_version(&variant, spec) else {
+            self.error_at(
+                version_origin,
+                format!("variant {variant} cannot emit Ignition {spec}"),
+                Some("fcos emits 3.0.0–3.6.0; flatcar emits 3.3.0 and 3.4.0".to_owned()),
+            );
+            return None;
+        };
+        let podman_version = match fleet.podman_version.as_deref() {
+            Some(text) => match semver::Version::parse(text) {
+                Ok(version) => version,
+                Err(_) => {
+                    let origin = self.fleet_origin(&["podman_version"]);
+                    self.error_at(origin, format!("podman_version {text} is not a version like 5.4.2"), None);
+                    return None;
+                }
+            },
+            None => crate::quadlet::default_podman_version(),
+        };
+        let pinned_images = match fleet.image_policy.as_deref() {
+            None | Some("pinned") => true,
+            Some("open") => false,
+            Some(other) => {
+                let origin = self.fleet_origin(&["image_policy"]);
+                self.error_at(origin, format!("unknown image_policy {other}"), Some("use pinned or open".to_owned()));
+                true
+            }
+        };
+        let services_node = node.get("services");
+        let mut services = Vec::new();
+        for (index, service_ref) in host.services.iter().enumerate() {
+            let entry = services_node.and_then(|list| match &list.value {
+                crate::yaml::Value::Sequence(items) => items.get(index),
+                _ => None,
+            });
+            let origin = entry.map_or(Origin { file, position: node.position }, Origin::of);
+            let overrides = entry.and_then(|e| e.get(&service_ref.name)).cloned();
+            if let Some(plan) = self.service_plan(&service_ref.name, origin, overrides, &org, &hostname) {
+                services.push(plan);
+            }
+        }
+        let origin_of = |key: &str, index: usize| -> Origin {
+            node.get(key)
+                .and_then(|list| match &list.value {
+                    crate::yaml::Value::Sequence(items) => items.get(index),
+                    _ => None,
+                })
+                .map_or(Origin { file, position: node.position }, Origin::of)
+        };
+        let fleet_file = self.inventory.fleet_file.unwrap_or_default();
+        let fleet_root = self
+            .inventory
+            .fleet_file
+            .and_then(|f| self.inventory.sources.get(f))
+            .and_then(|f| crate::yaml::parse_file(&f.text, fleet_file).ok().flatten());
+        let fleet_origin_of = |key: &str, index: usize| -> Origin {
+            fleet_root
+                .as_ref()
+                .and_then(|root| root.get(key))
+                .and_then(|list| match &list.value {
+                    crate::yaml::Value::Sequence(items) => items.get(index),
+                    _ => None,
+                })
+                .map_or(
+                    Origin {
+                        file: fleet_file,
+                        position: Position::new(1, 1),
+                    },
+                    Origin::of,
+                )
+        };
+        let mut users: Vec<(b::PasswdUser, Origin)> = fleet
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.clone(), fleet_origin_of("users", i)))
+            .collect();
+        users.extend(host.users.iter().enumerate().map(|(i, u)| (u.clone(), origin_of("users", i))));
+        let mut includes: Vec<(String, Origin)> = fleet
+            .include
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), fleet_origin_of("include", i)))
+            .collect();
+        includes.extend(host.include.iter().enumerate().map(|(i, p)| (p.clone(), origin_of("include", i))));
+        Some(ManifestPlan {
+            hostname,
+            version,
+            file,
+            org,
+            podman_version,
+            pinned_images,
+            services,
+            directories: host
+                .directories
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.clone(), origin_of("directories", i)))
+                .collect(),
+            users,
+            includes,
+            fragment: node.get("butane").cloned(),
+        })
+    }
+
+    fn service_plan(
+        &mut self,
+        name: &str,
+        origin: Origin,
+        overrides: Option<Node>,
+        org: &str,
+        host: &str,
+    ) -> Option<ServicePlan> {
+        let Some(source) = self.inventory.services.get(name) else {
+            let known: Vec<&String> = self.inventory.services.keys().collect();
+            let help = crate::quadlet::closest(name, known.iter().map(|s| s.as_str()))
+                .map_or_else(
+                    || format!("add containers/{name}.yaml or containers/{name}.container"),
+                    |close| format!("did you mean {close}?"),
+                );
+            self.error_at(origin, format!("unknown service {name}"), Some(help));
+            return None;
+        };
+        let body = match source {
+            ServiceSource::Quadlets(files) => {
+                if let Some(overrides) = overrides {
+                    self.error_at(
+                        Origin::of(&overrides),
+                        format!("service {name} is a literal Quadlet file; it takes no overrides"),
+                        Some(format!("use a .j2 template or containers/{name}.yaml for per-host values")),
+                    );
+                }
+                ServiceBody::Quadlets(files.clone())
+            }
+            ServiceSource::Definition { node, .. } => {
+                let merged = match overrides {
+                    Some(overlay) => node.clone().deep_merge(overlay),
+                    None => node.clone(),
+                };
+                let names = |id: FileId| self.inventory.sources.name(id);
+                let decoder = Decoder::new(&crate::yaml::de::AllFields).with_file_names(&names);
+                let decoded: Result<Service, _> = decoder.decode(&merged);
+                let warnings = decoder.into_warnings();
+                self.diagnostics.extend(warnings);
+                let spec = match decoded {
+                    Ok(spec) => spec,
+                    Err(error) => {
+                        let file = self.name(error.file);
+                        self.diagnostics.push(error.into_diagnostic().in_file(file));
+                        return None;
+                    }
+                };
+                let resolved = self.resolve_service(name, spec, merged, org, host)?;
+                ServiceBody::Definition(Box::new(resolved))
+            }
+        };
+        Some(ServicePlan {
+            name: name.to_owned(),
+            origin,
+            body,
+        })
+    }
+
+    fn resolve_service(&mut self, name: &str, spec: Service, node: Node, org: &str, host: &str) -> Option<ResolvedService> {
+        let fleet = &self.inventory.fleet;
+        let patterns = &fleet.paths;
+        let base = context! { org => org, service => name, host => host };
+        let mut expand_path = |this: &mut Self, key: &str, pattern: Option<&String>, default: &str| {
+            let origin = this.fleet_origin(&["paths", key]);
+            this.expand(pattern.map_or(default, String::as_str), &base, origin)
+        };
+        let paths = ServicePaths {
+            quadlet_dir: expand_path(self, "quadlet_dir", patterns.quadlet_dir.as_ref(), "/etc/containers/systemd"),
+            env_file: expand_path(self, "env_file", patterns.env_file.as_ref(), "/etc/{{ org }}/env/{{ service }}.env"),
+            secrets_dir: expand_path(self, "secrets_dir", patterns.secrets_dir.as_ref(), "/etc/{{ org }}/secrets/{{ service }}"),
+            data_dir: expand_path(self, "data_dir", patterns.data_dir.as_ref(), "/var/lib/{{ org }}/{{ service }}"),
+            trust_dir: expand_path(self, "trust_dir", patterns.trust_dir.as_ref(), "/etc/{{ org }}/trust"),
+        };
+        let image_base = match (&spec.image, &fleet.registry) {
+            (Some(image), _) => image.clone(),
+            (None, Some(registry)) => format!("{}/{name}", registry.trim_end_matches('/')),
+            (None, None) => {
+                self.error_at(
+                    Origin::of(&node),
+                    format!("service {name} has no image"),
+                    Some("set `image:` in the service, or `registry:` in fleet.yaml".to_owned()),
+                );
+                return None;
+            }
+        };
+        let mut image = image_base;
+        if let Some(version) = &spec.version {
+            image = format!("{image}:{version}");
+        }
+        if let Some(digest) = &spec.digest {
+            image = format!("{image}@{digest}");
+        }
+        let account = if spec.system == Some(false) && spec.user.is_none() {
+            None
+        } else {
+            let user = spec.user.clone().unwrap_or_else(|| name.to_owned());
+            let base = fleet.service_ids.unwrap_or(DEFAULT_SERVICE_IDS);
+            let uid = spec.uid.unwrap_or_else(|| default_service_id(base, &user));
+            Some(Account {
+                group: spec.group.clone().unwrap_or_else(|| user.clone()),
+                gid: spec.gid.unwrap_or(uid),
+                uid,
+                user,
+                create: spec.system != Some(false),
+            })
+        };
+        Some(ResolvedService {
+            spec,
+            node,
+            image,
+            account,
+            paths,
+        })
+    }
+}
+
+/// Plans every host (or the named ones). Findings accumulate in the result.
+pub fn resolve(inventory: &Inventory, only: &[String]) -> (BTreeMap<String, HostPlan>, Diagnostics) {
+    let mut resolver = Resolver::new(inventory);
+    let mut plans = BTreeMap::new();
+    for name in only {
+        if !inventory.hosts.contains_key(name) {
+            let known: Vec<&str> = inventory.hosts.keys().map(String::as_str).collect();
+            let mut diagnostic = Diagnostic::error(format!("unknown host {name}"));
+            diagnostic.help = Some(format!("hosts in this fleet: {}", known.join(", ")));
+            resolver.diagnostics.push(diagnostic);
+        }
+    }
+    for (name, source) in &inventory.hosts {
+        if !only.is_empty() && !only.contains(name) {
+            continue;
+        }
+        if let Some(plan) = resolver.plan(name, source) {
+            plans.insert(name.clone(), plan);
+        }
+    }
+    check_account_ids(inventory, &plans, &mut resolver.diagnostics);
+    (plans, resolver.diagnostics)
+}
+
+/// Two different service users must not share a uid (nor groups a gid).
+fn check_account_ids(inventory: &Inventory, plans: &BTreeMap<String, HostPlan>, diagnostics: &mut Diagnostics) {
+    let mut by_uid: BTreeMap<u32, (String, Origin)> = BTreeMap::new();
+    for plan in plans.values() {
+        let HostPlan::Manifest(plan) = plan else { continue };
+        for service in &plan.services {
+            let ServiceBody::Definition(resolved) = &service.body else { continue };
+            let Some(account) = &resolved.account else { continue };
+            match by_uid.get(&account.uid) {
+                Some((user, _)) if *user != account.user => {
+                    diagnostics.push(
+                        Diagnostic::error(format!(
+                            "service users {user} and {} both get uid {}",
+                            account.user, account.uid
+                        ))
+                        .in_file(inventory.sources.name(resolved.node.file))
+                        .at_position(resolved.node.position)
+                        .with_help(format!("set `uid:` explicitly in the service definition of {}", service.name)),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    by_uid.insert(account.uid, (account.user.clone(), Origin::of(&resolved.node)));
+                }
+            }
+        }
+    }
+}
