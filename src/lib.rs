@@ -1,1 +1,3 @@
 //! kindling: compile CoreOS fleets and Butane configs into Ignition.
+
+pub mod quadlet;
