@@ -12,6 +12,7 @@ pub mod cli;
 pub mod diag;
 pub mod encode;
 pub mod ignition;
+pub mod quadlet;
 pub mod validate;
 pub mod vm;
 pub mod write;

@@ -1,0 +1,284 @@
+//! Validation driver: sections, keys, versions and value syntax. The
+//! per-type semantics live in `rules`, references in `refs`, lints in
+//! `lints`.
+
+use super::keys::catalog;
+use super::name::{QuadletFile, Template, UnitKind, classify};
+use super::parse::{Entry, Position, UnitFile, parse_lenient};
+use super::suggest::closest;
+use super::{Finding, Rule, Severity, ValidateOptions, lints, refs, rules};
+use semver::Version;
+
+/// Shared state of one validation run.
+pub(crate) struct Ctx<'a> {
+    pub file: &'a QuadletFile,
+    pub unit: &'a UnitFile,
+    pub opts: &'a ValidateOptions<'a>,
+    pub kind: UnitKind,
+    pub out: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    pub fn push(
+        &mut self,
+        severity: Severity,
+        rule: Rule,
+        pos: Position,
+        key_path: String,
+        message: String,
+    ) {
+        self.out.push(Finding {
+            severity,
+            rule,
+            line: pos.line,
+            column: pos.column,
+            message,
+            key_path,
+        });
+    }
+
+    /// The own section of the file's kind (`Container`, ...).
+    pub fn section(&self) -> &'static str {
+        self.kind.section()
+    }
+
+    /// True for drop-in files (no required-key checks).
+    pub fn is_dropin(&self) -> bool {
+        matches!(self.file, QuadletFile::DropIn(_))
+    }
+
+    /// Position of the own section header, or 1:1.
+    pub fn section_pos(&self) -> Position {
+        self.unit
+            .section_header(self.section())
+            .unwrap_or(Position::START)
+    }
+
+    pub fn version(&self) -> &Version {
+        &self.opts.podman_version
+    }
+
+    /// Version comparison that treats `6.0.0` as satisfying `6.0.0-rc1`.
+    pub fn at_least(&self, since: &Version) -> bool {
+        self.version() >= since
+    }
+}
+
+/// `"[Section] Key"`.
+pub(crate) fn key_path(section: &str, key: &str) -> String {
+    format!("[{section}] {key}")
+}
+
+/// Position of byte `offset` inside `entry.value` (exact for single-line
+/// values, the value start otherwise).
+pub(crate) fn value_pos_at(entry: &Entry, offset: usize) -> Position {
+    if entry.last_line != entry.value_pos.line {
+        return entry.value_pos;
+    }
+    let chars = entry.value.get(..offset).map_or(0, |s| s.chars().count());
+    Position {
+        line: entry.value_pos.line,
+        column: entry.value_pos.column + chars,
+    }
+}
+
+/// True for values whose meaning is only known at runtime (`%` specifiers,
+/// `$VAR`s) or that are still templates (`{{ … }}`).
+pub(crate) fn is_dynamic(value: &str) -> bool {
+    value.contains('%') || value.contains('$') || value.contains("{{")
+}
+
+/// Parse and validate one file. `path` is used for the file name (and, for
+/// drop-ins, the parent directory name): `web.container`,
+/// `/etc/containers/systemd/web.container.d/10-env.conf`.
+pub fn validate_file(path: &str, source: &str, opts: &ValidateOptions<'_>) -> Vec<Finding> {
+    let (unit, errors) = parse_lenient(source);
+    let as_finding = |e: &super::parse::ParseError, severity, rule| Finding {
+        severity,
+        rule,
+        line: e.pos.line,
+        column: e.pos.column,
+        message: e.message.clone(),
+        key_path: String::new(),
+    };
+    let mut out: Vec<Finding> = errors
+        .iter()
+        .map(|e| as_finding(e, Severity::Error, Rule::Syntax))
+        .chain(
+            unit.warnings
+                .iter()
+                .map(|e| as_finding(e, Severity::Warning, Rule::SyntaxWarning)),
+        )
+        .collect();
+    match classify(path) {
+        Ok(file) => out.extend(validate_parsed(&file, &unit, opts)),
+        Err(e) => out.push(Finding {
+            severity: Severity::Error,
+            rule: Rule::FileName,
+            line: 1,
+            column: 1,
+            message: e.message,
+            key_path: String::new(),
+        }),
+    }
+    out.sort_by_key(|f| (f.line, f.column));
+    out
+}
+
+/// Validate an already parsed and classified file.
+pub fn validate_parsed(
+    file: &QuadletFile,
+    unit: &UnitFile,
+    opts: &ValidateOptions<'_>,
+) -> Vec<Finding> {
+    let mut ctx = Ctx {
+        file,
+        unit,
+        opts,
+        kind: file.kind(),
+        out: Vec::new(),
+    };
+    file_level(&mut ctx);
+    for section in &unit.sections {
+        check_section(&mut ctx, &section.name, section.header);
+        for entry in &section.entries {
+            check_entry(&mut ctx, &section.name, entry);
+        }
+    }
+    rules::check(&mut ctx);
+    refs::check(&mut ctx);
+    lints::check(&mut ctx);
+    let mut out = ctx.out;
+    out.sort_by_key(|f| (f.line, f.column));
+    out
+}
+
+fn file_level(ctx: &mut Ctx<'_>) {
+    let kind = ctx.kind;
+    if !ctx.at_least(&kind.since()) {
+        let msg = format!(
+            "{kind} files need Podman {}; the Quadlet generator of Podman {} ignores this \
+             file, so the unit will not exist; raise the target Podman version or use \
+             another unit type",
+            kind.since(),
+            ctx.version()
+        );
+        ctx.push(
+            Severity::Error,
+            Rule::UnitTypeTooNew,
+            Position::START,
+            String::new(),
+            msg,
+        );
+    }
+    let v5 = Version::new(5, 0, 0);
+    if ctx.at_least(&v5) {
+        return;
+    }
+    match ctx.file {
+        QuadletFile::DropIn(d) => {
+            let msg = format!(
+                "drop-in directories (`{}/`) are read since Podman 5.0.0; Podman {} ignores \
+                 this file — merge its content into the unit file",
+                d.dir,
+                ctx.version()
+            );
+            ctx.push(
+                Severity::Error,
+                Rule::FeatureTooNew,
+                Position::START,
+                String::new(),
+                msg,
+            );
+        }
+        QuadletFile::Unit(u) if u.template != Template::None => {
+            let msg = format!(
+                "template units (`{}`) are supported since Podman 5.0.0; Podman {} does not \
+                 apply template naming or `DefaultInstance=`",
+                u.file_name,
+                ctx.version()
+            );
+            ctx.push(
+                Severity::Warning,
+                Rule::FeatureTooNew,
+                Position::START,
+                String::new(),
+                msg,
+            );
+        }
+        QuadletFile::Unit(_) => {}
+    }
+}
+
+const SYSTEMD_SECTIONS: [&str; 3] = ["Unit", "Service", "Install"];
+
+fn check_section(ctx: &mut Ctx<'_>, name: &str, header: Position) {
+    let own = ctx.section();
+    if name == own || SYSTEMD_SECTIONS.contains(&name) || name.starts_with("X-") {
+        return;
+    }
+    if name == "Quadlet" {
+        let since = catalog().quadlet_section().since.clone();
+        if !ctx.at_least(&since) {
+            let msg = format!(
+                "the [Quadlet] section is read since Podman {since}; Podman {} passes it to \
+                 systemd, which ignores it — its settings have no effect",
+                ctx.version()
+            );
+            ctx.push(
+                Severity::Warning,
+                Rule::SectionIgnored,
+                header,
+                format!("[{name}]"),
+                msg,
+            );
+        }
+        return;
+    }
+    let msg = if let Some(other) = UnitKind::from_section(name) {
+        format!(
+            "[{name}] belongs in {other} files; in a {} file Quadlet ignores it and systemd \
+             drops it — move these keys to [{own}] or into a separate `{}` file",
+            ctx.kind,
+            other.extension()
+        )
+    } else {
+        let allowed = [own, "Quadlet", "Unit", "Service", "Install"];
+        let hint = closest(name, allowed)
+            .map(|c| format!(" (did you mean [{c}]? section names are case-sensitive)"))
+            .unwrap_or_default();
+        format!(
+            "unknown section [{name}]{hint}; a {} file may contain [{own}], [Quadlet], \
+             [Unit], [Service], [Install] and `X-` extension sections — systemd ignores \
+             anything else",
+            ctx.kind
+        )
+    };
+    ctx.push(
+        Severity::Error,
+        Rule::UnknownSection,
+        header,
+        format!("[{name}]"),
+        msg,
+    );
+}
+
+fn check_entry(ctx: &mut Ctx<'_>, section: &str, entry: &Entry) {
+    let cat = catalog();
+    if section == ctx.section() {
+        quadlet_key(ctx, cat.section(ctx.kind), entry);
+    } else if section == "Quadlet" {
+        if ctx.at_least(&cat.quadlet_section().since) {
+            quadlet_key(ctx, cat.quadlet_section(), entry);
+        }
+    } else if SYSTEMD_SECTIONS.contains(&section) {
+        systemd_key(ctx, section, entry);
+    }
+}
+
+mod entries;
+
+use entries::{quadlet_key, systemd_key};
+
+#[cfg(test)]
+pub(crate) mod tests;
