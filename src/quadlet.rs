@@ -61,6 +61,7 @@ pub use parse::{
     Entry, ParseError, ParseErrorKind, ParseErrors, Position, Section, UnitFile, parse,
     parse_lenient,
 };
+pub use suggest::closest;
 pub use validate::{validate_file, validate_parsed};
 
 use semver::Version;

@@ -266,7 +266,7 @@ impl<'i> Resolver<'i> {
                     return None;
                 }
             },
-            None => crate::quadlet::default_podman_version(),
+            None => crate::quadlet::DEFAULT_PODMAN_VERSION,
         };
         let pinned_images = match fleet.image_policy.as_deref() {
             None | Some("pinned") => true,
