@@ -1,5 +1,6 @@
 //! kindling: compile CoreOS fleets and Butane configs into Ignition.
 
 pub mod diag;
-pub mod yaml;
 pub mod ignition;
+pub mod validate;
+pub mod yaml;
