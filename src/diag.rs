@@ -244,7 +244,8 @@ impl Diagnostic {
         ));
         out.push_str(&format!("{blank} |\n"));
         for number in first..=last {
-            let text = lines.get(number - 1).copied().unwrap_or("");
+            let text = visible(lines.get(number - 1).copied().unwrap_or(""));
+            let text = text.as_str();
             out.push_str(&format!("{number:>width$} | {text}\n"));
             if number == position.line {
                 let before: String = text
@@ -271,6 +272,19 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Shows control characters (other than tab) as their Unicode control
+/// pictures, one character each so columns stay aligned.
+fn visible(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('?'),
+            '\u{7f}' => '\u{2421}',
+            _ => c,
+        })
+        .collect()
 }
 
 impl fmt::Display for Diagnostic {

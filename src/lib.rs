@@ -13,6 +13,7 @@ pub mod diag;
 pub mod encode;
 pub mod ignition;
 pub mod quadlet;
+pub mod suggest;
 pub mod validate;
 pub mod vm;
 pub mod write;

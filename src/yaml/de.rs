@@ -656,12 +656,19 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
                 self.pending = Some((&entry.value, path));
                 return seed.deserialize(key.into_deserializer()).map(Some);
             }
-            self.parent.decoder.warn(
-                &entry.key,
-                Diagnostic::warning(format!("unused key {key}"))
-                    .at(path)
-                    .at_position(entry.key.position),
-            );
+            let mut warning = Diagnostic::warning(format!("unused key {key}"))
+                .at(path)
+                .at_position(entry.key.position);
+            if let Some(close) = crate::suggest::closest(key, fields.iter().copied())
+                .filter(|close| self.parent.decoder.gate.allows(name, close, &self.parent.path.key(close)))
+            {
+                warning = warning.with_help(format!("did you mean `{close}`?"));
+            } else if fields.contains(&key) {
+                warning = warning.with_help(format!(
+                    "{key} does not exist in this version; raise `version:` to use it"
+                ));
+            }
+            self.parent.decoder.warn(&entry.key, warning);
         }
         Ok(None)
     }
