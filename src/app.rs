@@ -9,8 +9,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use crate::butane::{self, files_dir::FilesDir};
-use crate::cli::{ButaneArgs, Cli, Command};
+use crate::cli::{
+    BuildArgs, ButaneArgs, CheckArgs, Cli, Command, FleetArgs, Format, HostsArgs, RenderArgs,
+};
 use crate::diag::Diagnostics;
+use crate::fleet::{self, secrets::Identities};
 use crate::ignition::spec::Spec;
 use crate::write::{Visibility, write_atomic};
 
@@ -31,7 +34,168 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Butane(args) => run_butane(&args),
+        Command::Build(args) => run_build(&args),
+        Command::Check(args) => run_check(&args),
+        Command::Render(args) => run_render(&args),
+        Command::Hosts(args) => run_hosts(&args),
     }
+}
+
+fn parse_target(text: Option<&String>) -> anyhow::Result<Option<Spec>> {
+    text.map(|text| {
+        Spec::parse(text).with_context(|| {
+            format!(
+                "unknown Ignition spec version {text}; use one of {}",
+                Spec::ALL.map(Spec::as_str).join(", ")
+            )
+        })
+    })
+    .transpose()
+}
+
+fn fleet_options(
+    args: &FleetArgs,
+    hosts: Vec<String>,
+    target: Option<Spec>,
+) -> anyhow::Result<fleet::Options> {
+    let env = std::env::var("KINDLING_AGE_IDENTITY").ok();
+    let identities = Identities::load(args.identity.as_deref(), env.as_deref())
+        .map_err(|e| anyhow::anyhow!("{e} ({})", e.help()))?;
+    Ok(fleet::Options {
+        root: args.fleet.clone(),
+        hosts,
+        target,
+        identities,
+    })
+}
+
+/// Prints a fleet build's findings with the text of the files they name.
+fn report_fleet(build: &fleet::Build, raw: bool) {
+    let mut stderr = io::stderr().lock();
+    for diagnostic in &build.diagnostics {
+        let text = if raw {
+            diagnostic.raw()
+        } else {
+            let source = diagnostic.file.as_ref().and_then(|f| build.texts.get(f));
+            diagnostic.pretty(source.map(String::as_str))
+        };
+        let _ = writeln!(stderr, "{}", text.trim_end());
+        if !raw {
+            let _ = writeln!(stderr);
+        }
+    }
+}
+
+fn summary(build: &fleet::Build) -> String {
+    let errors = build.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = build.diagnostics.len() - errors;
+    format!(
+        "{} host(s) compiled, {errors} error(s), {warnings} warning(s)",
+        build.outputs.len()
+    )
+}
+
+fn run_build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
+    let target = parse_target(args.ignition_version.as_ref())?;
+    let options = fleet_options(&args.fleet, args.hosts.clone(), target)?;
+    let build = fleet::compile(&options);
+    report_fleet(&build, args.fleet.raw_errors);
+    if build.failed() {
+        bail!("build failed, nothing written: {}", summary(&build));
+    }
+    if args.strict && build.diagnostics.has_warnings() {
+        bail!("build produced warnings and --strict was specified; nothing written");
+    }
+    let out = if args.out.is_relative() {
+        args.fleet.fleet.join(&args.out)
+    } else {
+        args.out.clone()
+    };
+    fleet::write(
+        &args.fleet.fleet,
+        &out,
+        &build.outputs,
+        args.hosts.is_empty(),
+    )?;
+    eprintln!("{} → {}", summary(&build), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let target = parse_target(args.ignition_version.as_ref())?;
+    let options = fleet_options(&args.fleet, args.hosts.clone(), target)?;
+    let build = fleet::compile(&options);
+    let failed = build.failed() || (args.strict && build.diagnostics.has_warnings());
+    match args.format {
+        Format::Human => {
+            report_fleet(&build, args.fleet.raw_errors);
+            eprintln!("{}", summary(&build));
+        }
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                ok: bool,
+                hosts: Vec<&'a str>,
+                diagnostics: &'a crate::diag::Diagnostics,
+            }
+            let report = Report {
+                ok: !failed,
+                hosts: build.outputs.iter().map(|o| o.name.as_str()).collect(),
+                diagnostics: &build.diagnostics,
+            };
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_render(args: &RenderArgs) -> anyhow::Result<ExitCode> {
+    let options = fleet_options(&args.fleet, vec![args.host.clone()], None)?;
+    let build = fleet::compile(&options);
+    report_fleet(&build, args.fleet.raw_errors);
+    let Some(output) = build.outputs.iter().find(|o| o.name == args.host) else {
+        bail!("cannot render {}: {}", args.host, summary(&build));
+    };
+    print!(
+        "{}",
+        fleet::listing::render(output, args.service.as_deref())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_hosts(args: &HostsArgs) -> anyhow::Result<ExitCode> {
+    let (inventory, mut diagnostics) = fleet::load::load(&args.fleet);
+    let (plans, findings) = fleet::resolve::resolve(&inventory, &[]);
+    diagnostics.extend(findings);
+    for diagnostic in &diagnostics {
+        eprintln!("{}", diagnostic.raw());
+    }
+    let hosts = fleet::listing::hosts(&inventory, &plans);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&hosts)?),
+        Format::Human => {
+            for host in hosts {
+                let ignition = host.ignition.unwrap_or_else(|| "-".to_owned());
+                println!(
+                    "{:<16} {:<8} {:<18} {:<7} {}",
+                    host.name,
+                    host.kind,
+                    host.file,
+                    ignition,
+                    host.services.join(" ")
+                );
+            }
+        }
+    }
+    Ok(if diagnostics.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Prints findings to stderr: annotated with source lines, or one per line.
@@ -56,7 +220,8 @@ fn read_input(input: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
         None => read_stdin(),
         Some(path) if path == Path::new("-") => read_stdin(),
         Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             Ok((bytes, path.display().to_string()))
         }
     }
@@ -97,7 +262,8 @@ fn run_butane(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
     };
     let files_dir = match &args.files_dir {
         Some(dir) => Some(
-            FilesDir::open(dir).with_context(|| format!("opening files directory {}", dir.display()))?,
+            FilesDir::open(dir)
+                .with_context(|| format!("opening files directory {}", dir.display()))?,
         ),
         None => None,
     };

@@ -66,7 +66,11 @@ pub fn compile(source: &str, file: &str, options: &Options) -> Outcome {
 
 /// Reads `variant` and `version` and finds the matching translator.
 fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
-    let text = |key: &str| root.get(key).and_then(Node::as_scalar).map(|s| s.text.clone());
+    let text = |key: &str| {
+        root.get(key)
+            .and_then(Node::as_scalar)
+            .map(|s| s.text.clone())
+    };
     let Some(variant) = text("variant").filter(|v| !v.is_empty()) else {
         diagnostics.push(
             Diagnostic::error("error parsing variant; must be specified")
@@ -79,7 +83,11 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
     let version_node = root.get("version");
     let position = version_node.map_or(root.position, |node| node.position);
     if let Some(node) = version_node.filter(|node| node.as_scalar().is_none()) {
-        let found = if matches!(node.value, yaml::Value::Mapping(_)) { "a mapping" } else { "a list" };
+        let found = if matches!(node.value, yaml::Value::Mapping(_)) {
+            "a mapping"
+        } else {
+            "a list"
+        };
         diagnostics.push(
             Diagnostic::error(format!("version must be a version string, found {found}"))
                 .at(Path::root().key("version"))
@@ -122,7 +130,11 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
     found
 }
 
-fn compile_document(source: &str, options: &Options, diagnostics: &mut Diagnostics) -> Option<IgnitionConfig> {
+fn compile_document(
+    source: &str,
+    options: &Options,
+    diagnostics: &mut Diagnostics,
+) -> Option<IgnitionConfig> {
     let root = match yaml::parse(source) {
         Ok(Some(root)) => root,
         Ok(None) => {
@@ -233,7 +245,8 @@ fn check_inline_children(config: &model::Config, spec: Spec) -> Vec<Diagnostic> 
     let replace = std::iter::once((base.key("replace"), &config.ignition.config.replace));
     let mut found = Vec::new();
     for (path, resource) in merge.chain(replace) {
-        let (Some(inline), None, None) = (&resource.inline, &resource.local, &resource.source) else {
+        let (Some(inline), None, None) = (&resource.inline, &resource.local, &resource.source)
+        else {
             continue;
         };
         let at = path.key("inline");

@@ -16,6 +16,89 @@ pub struct Cli {
 pub enum Command {
     /// Translate a Butane config to Ignition (drop-in for `butane`).
     Butane(ButaneArgs),
+    /// Compile every host (or the named ones) into build/<host>.ign.
+    Build(BuildArgs),
+    /// Compile and validate every host; write nothing.
+    Check(CheckArgs),
+    /// Print the files, directories, units and users a host would get.
+    Render(RenderArgs),
+    /// List the fleet's hosts and their services.
+    Hosts(HostsArgs),
+}
+
+/// Where the fleet is and how to read its secrets.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// The fleet's root directory (holding fleet.yaml).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub fleet: PathBuf,
+    /// age identity file to decrypt secrets/**/*.age (or set KINDLING_AGE_IDENTITY).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Print findings as one line each instead of annotated source.
+    #[arg(long)]
+    pub raw_errors: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "build")]
+    pub out: PathBuf,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Emit this Ignition spec for every host (e.g. 3.3.0).
+    #[arg(long, value_name = "X.Y.Z")]
+    pub ignition_version: Option<String>,
+    /// Hosts to build (default: all).
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Emit this Ignition spec for every host (e.g. 3.3.0).
+    #[arg(long, value_name = "X.Y.Z")]
+    pub ignition_version: Option<String>,
+    /// Hosts to check (default: all).
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// The host to render.
+    pub host: String,
+    /// Only what this service adds.
+    #[arg(long, value_name = "SVC")]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HostsArgs {
+    /// The fleet's root directory (holding fleet.yaml).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub fleet: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
 /// Flags follow `butane`'s, so `kindling butane` can replace it in scripts.

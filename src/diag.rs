@@ -220,8 +220,7 @@ impl Diagnostic {
     /// The annotated form with source context, in the style of Butane 0.29's
     /// default reports. `source` is the text of `self.file`, if available.
     pub fn pretty(&self, source: Option<&str>) -> String {
-        let (Some(file), Some(position), Some(source)) = (&self.file, self.position, source)
-        else {
+        let (Some(file), Some(position), Some(source)) = (&self.file, self.position, source) else {
             return self.raw();
         };
         let lines: Vec<&str> = source.lines().collect();
@@ -375,7 +374,11 @@ mod tests {
 
     #[test]
     fn path_renders_and_parses() {
-        let path = Path::root().key("storage").key("files").index(0).key("path");
+        let path = Path::root()
+            .key("storage")
+            .key("files")
+            .index(0)
+            .key("path");
         assert_eq!(path.to_string(), "$.storage.files.0.path");
         assert_eq!(Path::parse("$.storage.files.0.path"), path);
         assert_eq!(Path::root().to_string(), "$");

@@ -123,7 +123,10 @@ pub enum DataUrlError {
 /// The RFC 2396 "unreserved" bytes that Butane's `dataurl.Escape` keeps.
 const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric()
-        || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')')
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
 }
 
 const UNRESERVED: [bool; 256] = {
@@ -614,7 +617,10 @@ fn parse_header(u: &[u8]) -> Result<(bool, usize), DataUrlError> {
                 return if &u[start..i] == b"base64" {
                     Ok((true, i + 1))
                 } else {
-                    Err(bad(start, "expected \"base64\" or an attribute=value parameter"))
+                    Err(bad(
+                        start,
+                        "expected \"base64\" or an attribute=value parameter",
+                    ))
                 };
             }
             Some(b'=') => {}

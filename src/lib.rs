@@ -11,6 +11,7 @@ pub mod butane;
 pub mod cli;
 pub mod diag;
 pub mod encode;
+pub mod fleet;
 pub mod ignition;
 pub mod quadlet;
 pub mod suggest;

@@ -46,7 +46,8 @@ impl Scalar {
         if let Some(tag) = &self.tag {
             return tag == NULL_TAG;
         }
-        self.style == Style::Plain && matches!(self.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        self.style == Style::Plain
+            && matches!(self.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
     }
 
     /// Whether the scalar was written so that it can only be a string
@@ -152,7 +153,13 @@ impl Node {
                         Some(index) => {
                             let old = base.remove(index);
                             let value = old.value.deep_merge(entry.value);
-                            base.insert(index, Entry { key: entry.key, value });
+                            base.insert(
+                                index,
+                                Entry {
+                                    key: entry.key,
+                                    value,
+                                },
+                            );
                         }
                         None => base.push(entry),
                     }
@@ -180,7 +187,10 @@ impl Node {
             if let Some((node, key_position)) = self.lookup(&prefix) {
                 // A null value written as nothing (`key:`) has no text of its
                 // own; point at the key instead.
-                if node.as_scalar().is_some_and(|s| s.text.is_empty() && s.style == Style::Plain) {
+                if node
+                    .as_scalar()
+                    .is_some_and(|s| s.text.is_empty() && s.style == Style::Plain)
+                {
                     return key_position.unwrap_or(node.position);
                 }
                 return node.position;
@@ -498,7 +508,11 @@ mod tests {
     fn merge_keys_expand_and_explicit_keys_win() {
         let node = parse_ok("base: &b {x: 1, y: 2}\nitem:\n  <<: *b\n  y: 3\n");
         let item = node.get("item").expect("item");
-        let text = |key| item.get(key).and_then(Node::as_scalar).map(|s| s.text.clone());
+        let text = |key| {
+            item.get(key)
+                .and_then(Node::as_scalar)
+                .map(|s| s.text.clone())
+        };
         assert_eq!(text("x").as_deref(), Some("1"));
         assert_eq!(text("y").as_deref(), Some("3"));
         assert!(item.get("<<").is_some());
@@ -506,13 +520,24 @@ mod tests {
 
     #[test]
     fn deep_merge_merges_mappings_and_replaces_lists() {
-        let base = parse_file("a: {x: 1, y: [1, 2]}\nb: 1\n", FileId(0)).expect("yaml").expect("doc");
-        let overlay = parse_file("a: {y: [3], z: 4}\n", FileId(1)).expect("yaml").expect("doc");
+        let base = parse_file("a: {x: 1, y: [1, 2]}\nb: 1\n", FileId(0))
+            .expect("yaml")
+            .expect("doc");
+        let overlay = parse_file("a: {y: [3], z: 4}\n", FileId(1))
+            .expect("yaml")
+            .expect("doc");
         let merged = base.deep_merge(overlay);
         let a = merged.get("a").expect("a");
-        assert_eq!(a.get("x").and_then(Node::as_scalar).map(|s| s.text.as_str()), Some("1"));
+        assert_eq!(
+            a.get("x")
+                .and_then(Node::as_scalar)
+                .map(|s| s.text.as_str()),
+            Some("1")
+        );
         assert_eq!(a.get("z").map(|n| n.file), Some(FileId(1)));
-        assert!(matches!(&a.get("y").expect("y").value, Value::Sequence(items) if items.len() == 1));
+        assert!(
+            matches!(&a.get("y").expect("y").value, Value::Sequence(items) if items.len() == 1)
+        );
         assert_eq!(merged.get("b").map(|n| n.file), Some(FileId(0)));
     }
 

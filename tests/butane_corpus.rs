@@ -43,7 +43,9 @@ fn cases() -> Vec<Case> {
         .map(|name| {
             let source = fs::read_to_string(dir.join(format!("{name}.bu"))).expect("readable");
             let files = dir.join("files").join(&name);
-            let files_dir = files.is_dir().then(|| FilesDir::open(&files).expect("files dir"));
+            let files_dir = files
+                .is_dir()
+                .then(|| FilesDir::open(&files).expect("files dir"));
             Case {
                 name,
                 source,
@@ -129,7 +131,11 @@ fn corpus_matches_reference_butane() {
     let (mut ours_total, mut theirs_total) = (0usize, 0usize);
     for case in cases() {
         let outcome = compile(&case);
-        let errors: Vec<&Diagnostic> = outcome.diagnostics.iter().filter(|d| d.is_error()).collect();
+        let errors: Vec<&Diagnostic> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect();
         let warnings: Vec<&Diagnostic> = outcome
             .diagnostics
             .iter()
@@ -140,7 +146,10 @@ fn corpus_matches_reference_butane() {
         if let Ok(report) = fs::read_to_string(&err_file) {
             let expected_paths = reported_paths(&report, "error");
             if outcome.config.is_some() {
-                failures.push(format!("{}: Butane refuses it, kindling accepted it", case.name));
+                failures.push(format!(
+                    "{}: Butane refuses it, kindling accepted it",
+                    case.name
+                ));
             } else if !expected_paths.iter().all(|p| paths_of(&errors).contains(p)) {
                 failures.push(format!(
                     "{}: expected errors at {expected_paths:?}, got {:?}",
@@ -156,24 +165,35 @@ fn corpus_matches_reference_butane() {
             failures.push(format!("{}: failed: {:?}", case.name, errors));
             continue;
         };
-        let expected_json = fs::read_to_string(base.with_extension(format!("{}ign", extension_prefix(&case.name))))
-            .unwrap_or_else(|_| panic!("{}: no expected output", case.name));
-        let expected: Config = serde_json::from_str(&expected_json).expect("expected output parses");
+        let expected_json =
+            fs::read_to_string(base.with_extension(format!("{}ign", extension_prefix(&case.name))))
+                .unwrap_or_else(|_| panic!("{}: no expected output", case.name));
+        let expected: Config =
+            serde_json::from_str(&expected_json).expect("expected output parses");
         let compact = butane::to_json(&config, false);
         if let Some(size) = sizes.get(&case.name) {
             ours_total += compact.len();
             theirs_total += size;
             if compact.len() > *size {
-                failures.push(format!("{}: {} bytes, Butane {size}", case.name, compact.len()));
+                failures.push(format!(
+                    "{}: {} bytes, Butane {size}",
+                    case.name,
+                    compact.len()
+                ));
             }
         }
         if normalize(config) != normalize(expected) {
             failures.push(format!("{}: output differs from Butane's", case.name));
             continue;
         }
-        if let Ok(report) = fs::read_to_string(base.with_extension(format!("{}warn", extension_prefix(&case.name)))) {
+        if let Ok(report) =
+            fs::read_to_string(base.with_extension(format!("{}warn", extension_prefix(&case.name))))
+        {
             let expected_paths = reported_paths(&report, "warning");
-            if !expected_paths.iter().all(|p| paths_of(&warnings).contains(p)) {
+            if !expected_paths
+                .iter()
+                .all(|p| paths_of(&warnings).contains(p))
+            {
                 failures.push(format!(
                     "{}: expected warnings at {expected_paths:?}, got {:?}",
                     case.name,
@@ -190,7 +210,11 @@ fn corpus_matches_reference_butane() {
         "butane corpus: {passed} passed, {} failed; compact size {ours_total} bytes vs Butane {theirs_total} (ratio {ratio:.3})",
         failures.len()
     );
-    assert!(failures.is_empty(), "corpus failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "corpus failures:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Expected files are named `<name>.ign`, where `<name>` may itself contain

@@ -31,7 +31,12 @@ fn bad_inputs_are_reported_clearly() {
             .expect("kindling runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!stderr.contains("panicked"), "{}: {stderr}", path.display());
-        assert_eq!(output.status.code(), Some(1), "{}: {stderr}", path.display());
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{}: {stderr}",
+            path.display()
+        );
         assert!(output.stdout.is_empty(), "{}: wrote output", path.display());
         insta::assert_snapshot!(stderr);
     });

@@ -44,7 +44,10 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
                 checker.found.push(
                     Diagnostic::warning(DECIMAL_MODE)
                         .at(path)
-                        .with_help(format!("did you mean 0{mode} (decimal {})?", octal_digits_value(mode))),
+                        .with_help(format!(
+                            "did you mean 0{mode} (decimal {})?",
+                            octal_digits_value(mode)
+                        )),
                 );
             }
         }
@@ -56,7 +59,10 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
                 checker.found.push(
                     Diagnostic::warning(DECIMAL_MODE)
                         .at(path)
-                        .with_help(format!("did you mean 0{mode} (decimal {})?", octal_digits_value(mode))),
+                        .with_help(format!(
+                            "did you mean 0{mode} (decimal {})?",
+                            octal_digits_value(mode)
+                        )),
                 );
             }
         }
@@ -75,7 +81,10 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
                 checker.error(path.key("name"), "field \"name\" is required");
             }
             if user.password_hash.as_deref().is_none_or(str::is_empty) {
-                checker.error(path.key("password_hash"), "field \"password_hash\" is required");
+                checker.error(
+                    path.key("password_hash"),
+                    "field \"password_hash\" is required",
+                );
             }
         }
     }
@@ -109,7 +118,10 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
             );
         }
         match format {
-            None => checker.error(path.key("format"), "format is required if with_mount_unit is true"),
+            None => checker.error(
+                path.key("format"),
+                "format is required if with_mount_unit is true",
+            ),
             Some(format) if base >= 4 && format != "swap" && !has_path => checker.error(
                 path.key("path"),
                 "path is required if with_mount_unit is true and format is not swap",
@@ -118,11 +130,14 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
         }
         if checker.fcos_at_least(6) {
             if let Some(mount) = filesystem.path.as_deref().filter(|p| !p.is_empty()) {
-                let allowed = ["/etc", "/var"].iter().any(|prefix| {
-                    mount == *prefix || mount.starts_with(&format!("{prefix}/"))
-                });
+                let allowed = ["/etc", "/var"]
+                    .iter()
+                    .any(|prefix| mount == *prefix || mount.starts_with(&format!("{prefix}/")));
                 if !allowed {
-                    checker.error(path.key("path"), "path must be under /etc or /var if with_mount_unit is true");
+                    checker.error(
+                        path.key("path"),
+                        "path must be under /etc or /var if with_mount_unit is true",
+                    );
                 }
             }
         }
@@ -152,7 +167,10 @@ fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
                 ("contents_local", quadlet.contents_local.is_some()),
             ] {
                 if set {
-                    checker.error(path.key(key), "template instances cannot have contents or contents_local");
+                    checker.error(
+                        path.key(key),
+                        "template instances cannot have contents or contents_local",
+                    );
                 }
             }
         } else if quadlet.contents.is_some() && quadlet.contents_local.is_some() {
@@ -164,7 +182,9 @@ fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
         for (dropin_index, dropin) in quadlet.dropins.iter().enumerate() {
             if dropin.contents.is_some() && dropin.contents_local.is_some() {
                 checker.error(
-                    path.key("dropins").index(dropin_index).key("contents_local"),
+                    path.key("dropins")
+                        .index(dropin_index)
+                        .key("contents_local"),
                     "only one of the following can be set: contents, contents_local",
                 );
             }
@@ -186,12 +206,22 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
     }
     if let Some(layout) = boot.layout.as_deref() {
         let known: &[&str] = if minor >= 6 {
-            &["aarch64", "ppc64le", "s390x-eckd", "s390x-virt", "s390x-zfcp", "x86_64"]
+            &[
+                "aarch64",
+                "ppc64le",
+                "s390x-eckd",
+                "s390x-virt",
+                "s390x-zfcp",
+                "x86_64",
+            ]
         } else {
             &["aarch64", "ppc64le", "x86_64"]
         };
         if !known.contains(&layout) {
-            checker.error(path.key("layout"), format!("layout must be one of: {}", known.join(", ")));
+            checker.error(
+                path.key("layout"),
+                format!("layout must be one of: {}", known.join(", ")),
+            );
         }
     }
     if boot.mirror.devices.len() == 1 {
@@ -205,12 +235,19 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
         let device = boot.luks.device.as_deref().unwrap_or_default();
         if matches!(layout, "s390x-eckd" | "s390x-zfcp") {
             if device.is_empty() {
-                checker.error(path.key("layout"), "device is required for layouts: s390x-eckd, s390x-zfcp");
+                checker.error(
+                    path.key("layout"),
+                    "device is required for layouts: s390x-eckd, s390x-zfcp",
+                );
             } else {
-                let prefix = if layout == "s390x-eckd" { "/dev/dasd" } else { "/dev/sd" };
-                let valid = device
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.len() == 1 && rest.chars().all(|c| c.is_ascii_lowercase()));
+                let prefix = if layout == "s390x-eckd" {
+                    "/dev/dasd"
+                } else {
+                    "/dev/sd"
+                };
+                let valid = device.strip_prefix(prefix).is_some_and(|rest| {
+                    rest.len() == 1 && rest.chars().all(|c| c.is_ascii_lowercase())
+                });
                 if !valid {
                     checker.error(
                         path.key("layout"),
@@ -232,7 +269,10 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
                     "when using cex the targeted architecture must match s390x",
                 );
             } else if !layout.starts_with("s390x") {
-                checker.error(path.key("layout"), "when using cex the targeted architecture must match s390x");
+                checker.error(
+                    path.key("layout"),
+                    "when using cex the targeted architecture must match s390x",
+                );
             }
             if !boot.luks.tang.is_empty() || boot.luks.tpm2 == Some(true) {
                 checker.error(path.key("luks"), "cannot use cex with clevis");
@@ -339,11 +379,15 @@ pub fn flatcar_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic
         if version.experimental {
             if luks.cex != ign::Cex::default() {
                 found.push(
-                    Diagnostic::error("cex is not currently supported on the target platform").at(path.key("cex")),
+                    Diagnostic::error("cex is not currently supported on the target platform")
+                        .at(path.key("cex")),
                 );
             }
         } else if luks.clevis != ign::Clevis::default() {
-            found.push(Diagnostic::error("clevis is not supported in this spec version").at(path.key("clevis")));
+            found.push(
+                Diagnostic::error("clevis is not supported in this spec version")
+                    .at(path.key("clevis")),
+            );
         }
     }
     found

@@ -7,9 +7,11 @@
 //! outside the directory, so a build can never embed `/etc/shadow` because of
 //! a stray link.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Component, Path as FsPath, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 
@@ -38,6 +40,8 @@ pub struct FilesDir {
     given: PathBuf,
     /// Canonical form, for containment checks.
     canonical: PathBuf,
+    /// Every file read through this handle (for build manifests).
+    reads: Arc<Mutex<BTreeSet<PathBuf>>>,
 }
 
 /// One entry of a local tree, in Butane's walk order.
@@ -69,7 +73,27 @@ impl FilesDir {
         Ok(FilesDir {
             given: dir.to_path_buf(),
             canonical,
+            reads: Arc::default(),
         })
+    }
+
+    /// The files read so far, relative to the directory.
+    pub fn reads(&self) -> Vec<PathBuf> {
+        let reads = self.reads.lock().map(|r| r.clone()).unwrap_or_default();
+        reads
+            .into_iter()
+            .filter_map(|p| {
+                p.strip_prefix(&self.canonical)
+                    .ok()
+                    .map(FsPath::to_path_buf)
+            })
+            .collect()
+    }
+
+    fn record(&self, path: &FsPath) {
+        if let Ok(mut reads) = self.reads.lock() {
+            reads.insert(path.to_path_buf());
+        }
     }
 
     pub fn path(&self) -> &FsPath {
@@ -110,11 +134,15 @@ impl FilesDir {
     }
 
     fn display(&self, local: &str) -> String {
-        self.given.join(local.trim_start_matches('/')).display().to_string()
+        self.given
+            .join(local.trim_start_matches('/'))
+            .display()
+            .to_string()
     }
 
     pub fn read(&self, local: &str) -> Result<Vec<u8>, LocalFileError> {
         let path = self.resolve(local)?;
+        self.record(&path);
         fs::read(&path).map_err(|source| LocalFileError::Read {
             path: self.display(local),
             source,
@@ -157,9 +185,7 @@ impl FilesDir {
         };
         let mut names: Vec<(String, PathBuf)> = fs::read_dir(dir)
             .map_err(read_error)?
-            .map(|entry| {
-                entry.map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-            })
+            .map(|entry| entry.map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())))
             .collect::<Result<_, _>>()
             .map_err(read_error)?;
         names.sort();
@@ -184,6 +210,7 @@ impl FilesDir {
                 self.walk_into(&path, &relative, local, out)?;
             } else if kind.is_file() {
                 let contents = fs::read(&path).map_err(read_error)?;
+                self.record(&path);
                 out.push(TreeEntry::File {
                     relative,
                     contents,
@@ -233,8 +260,14 @@ mod tests {
     #[test]
     fn dotdot_escape_is_refused() {
         let (_dir, files) = setup();
-        assert!(matches!(files.read("../secret"), Err(LocalFileError::Traverses)));
-        assert!(matches!(files.read("sub/../../secret"), Err(LocalFileError::Traverses)));
+        assert!(matches!(
+            files.read("../secret"),
+            Err(LocalFileError::Traverses)
+        ));
+        assert!(matches!(
+            files.read("sub/../../secret"),
+            Err(LocalFileError::Traverses)
+        ));
     }
 
     #[cfg(unix)]
@@ -243,7 +276,10 @@ mod tests {
         let (dir, files) = setup();
         std::os::unix::fs::symlink(dir.path().join("secret"), files.path().join("link"))
             .expect("symlink");
-        assert!(matches!(files.read("link"), Err(LocalFileError::SymlinkEscape(_))));
+        assert!(matches!(
+            files.read("link"),
+            Err(LocalFileError::SymlinkEscape(_))
+        ));
     }
 
     #[test]

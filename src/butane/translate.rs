@@ -37,7 +37,11 @@ pub(crate) struct Translator<'a> {
 }
 
 /// Translates `config`, which was decoded for `version`.
-pub fn translate(config: &b::Config, version: Version, files_dir: Option<&FilesDir>) -> Translation {
+pub fn translate(
+    config: &b::Config,
+    version: Version,
+    files_dir: Option<&FilesDir>,
+) -> Translation {
     let mut translator = Translator {
         version,
         files_dir,
@@ -131,7 +135,12 @@ impl Translator<'_> {
             })
             .collect();
         let replace_path = config_path.key("replace");
-        let replace = self.resource(&ignition.config.replace, &replace_path, &replace_path, false);
+        let replace = self.resource(
+            &ignition.config.replace,
+            &replace_path,
+            &replace_path,
+            false,
+        );
         let tls_path = root().key("ignition").key("security").key("tls");
         let certificate_authorities = ignition
             .security
@@ -302,7 +311,8 @@ impl Translator<'_> {
             }
             (Some(text), None) => Some(text.clone()),
             (None, Some(local)) => {
-                self.map.add(json.key("contents"), yaml.key("contents_local"));
+                self.map
+                    .add(json.key("contents"), yaml.key("contents_local"));
                 self.read_local_text(local, &yaml.key("contents_local"))
             }
             (None, None) => None,
@@ -314,8 +324,12 @@ impl Translator<'_> {
         for (index, unit) in systemd.units.iter().enumerate() {
             let path = root().key("systemd").key("units").index(index);
             self.map.add(path.clone(), path.clone());
-            let contents =
-                self.unit_contents(unit.contents.as_ref(), unit.contents_local.as_ref(), &path, &path);
+            let contents = self.unit_contents(
+                unit.contents.as_ref(),
+                unit.contents_local.as_ref(),
+                &path,
+                &path,
+            );
             let mut dropins = Vec::with_capacity(unit.dropins.len());
             for (dropin_index, dropin) in unit.dropins.iter().enumerate() {
                 let dropin_path = path.key("dropins").index(dropin_index);

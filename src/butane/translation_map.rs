@@ -94,10 +94,9 @@ fn snake_segment(segment: &Segment) -> Segment {
 
 /// Ignition's camelCase key → Butane's snake_case key.
 pub fn snake_case(key: &str) -> String {
-    let key = key.strip_suffix("MiB").map_or_else(
-        || key.to_owned(),
-        |stem| format!("{stem}_mib"),
-    );
+    let key = key
+        .strip_suffix("MiB")
+        .map_or_else(|| key.to_owned(), |stem| format!("{stem}_mib"));
     let mut out = String::with_capacity(key.len() + 4);
     for c in key.chars() {
         if c.is_ascii_uppercase() {
@@ -135,15 +134,18 @@ mod tests {
             Path::parse("$.storage.files.0.contents.inline"),
         );
         assert_eq!(
-            map.source_of(&Path::parse("$.systemd.units.0.name")).to_string(),
+            map.source_of(&Path::parse("$.systemd.units.0.name"))
+                .to_string(),
             "$.storage.filesystems.2.name"
         );
         assert_eq!(
-            map.source_of(&Path::parse("$.storage.files.0.contents.source")).to_string(),
+            map.source_of(&Path::parse("$.storage.files.0.contents.source"))
+                .to_string(),
             "$.storage.files.0.contents.inline"
         );
         assert_eq!(
-            map.source_of(&Path::parse("$.storage.disks.0.partitions.1.sizeMiB")).to_string(),
+            map.source_of(&Path::parse("$.storage.disks.0.partitions.1.sizeMiB"))
+                .to_string(),
             "$.storage.disks.0.partitions.1.size_mib"
         );
     }
@@ -162,10 +164,17 @@ mod tests {
     #[test]
     fn rebase_moves_records() {
         let mut map = TranslationMap::new();
-        map.add(Path::parse("$.systemd.units.0"), Path::parse("$.systemd.units.0"));
-        map.rebase(&Path::parse("$.systemd.units.0"), &Path::parse("$.systemd.units.2"));
+        map.add(
+            Path::parse("$.systemd.units.0"),
+            Path::parse("$.systemd.units.0"),
+        );
+        map.rebase(
+            &Path::parse("$.systemd.units.0"),
+            &Path::parse("$.systemd.units.2"),
+        );
         assert_eq!(
-            map.source_of(&Path::parse("$.systemd.units.2.name")).to_string(),
+            map.source_of(&Path::parse("$.systemd.units.2.name"))
+                .to_string(),
             "$.systemd.units.0.name"
         );
     }

@@ -77,7 +77,11 @@ impl Version {
     }
 
     pub fn version_string(self) -> String {
-        let suffix = if self.experimental { "-experimental" } else { "" };
+        let suffix = if self.experimental {
+            "-experimental"
+        } else {
+            ""
+        };
         format!("1.{}.0{suffix}", self.minor)
     }
 
@@ -147,11 +151,14 @@ impl Version {
 /// data and compression.
 fn is_file_content(path: &Path) -> bool {
     let segments = path.segments();
-    segments.iter().rev().skip(1).any(|segment| {
-        matches!(segment, Segment::Key(key) if key == "contents" || key == "append")
-    }) && segments
-        .first()
-        .is_some_and(|s| matches!(s, Segment::Key(key) if key == "storage"))
+    segments
+        .iter()
+        .rev()
+        .skip(1)
+        .any(|segment| matches!(segment, Segment::Key(key) if key == "contents" || key == "append"))
+        && segments
+            .first()
+            .is_some_and(|s| matches!(s, Segment::Key(key) if key == "storage"))
 }
 
 /// Keys introduced after the first schema level: (struct, key, base level).
@@ -206,7 +213,10 @@ mod tests {
         assert_eq!(spec("fcos", "1.3.0"), Some(Spec::V3_2));
         assert_eq!(spec("fcos", "1.4.0"), Some(Spec::V3_3));
         assert_eq!(spec("fcos", "1.7.0"), Some(Spec::V3_6));
-        assert_eq!(spec("fcos", "1.8.0-experimental"), Some(Spec::V3_7Experimental));
+        assert_eq!(
+            spec("fcos", "1.8.0-experimental"),
+            Some(Spec::V3_7Experimental)
+        );
         assert_eq!(spec("fcos", "1.8.0"), None);
         assert_eq!(spec("flatcar", "1.0.0"), Some(Spec::V3_3));
         assert_eq!(spec("flatcar", "1.1.0"), Some(Spec::V3_4));

@@ -31,7 +31,11 @@ pub struct SourceFile {
 impl SourceMap {
     pub fn add(&mut self, name: String, text: String, on_disk: bool) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile { name, text, on_disk });
+        self.files.push(SourceFile {
+            name,
+            text,
+            on_disk,
+        });
         id
     }
 
@@ -40,18 +44,29 @@ impl SourceMap {
     }
 
     pub fn name(&self, id: FileId) -> String {
-        self.get(id).map_or_else(|| "<unknown>".to_owned(), |f| f.name.clone())
+        self.get(id)
+            .map_or_else(|| "<unknown>".to_owned(), |f| f.name.clone())
     }
 
     /// The text of the file named `name`, for annotated reports.
     pub fn text_of(&self, name: &str) -> Option<&str> {
-        self.files.iter().find(|f| f.name == name).map(|f| f.text.as_str())
+        self.files
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.text.as_str())
     }
 }
 
 /// The Quadlet unit types a literal file in `containers/` may have.
 pub const QUADLET_KINDS: [&str; 8] = [
-    "container", "volume", "network", "pod", "kube", "image", "build", "artifact",
+    "container",
+    "volume",
+    "network",
+    "pod",
+    "kube",
+    "image",
+    "build",
+    "artifact",
 ];
 
 /// A literal Quadlet file (or a `.j2` one to render first).
@@ -76,8 +91,14 @@ pub enum ServiceSource {
 
 #[derive(Clone, Debug)]
 pub enum HostSource {
-    Manifest { file: FileId, node: Node, host: Box<Host> },
-    Butane { file: FileId },
+    Manifest {
+        file: FileId,
+        node: Node,
+        host: Box<Host>,
+    },
+    Butane {
+        file: FileId,
+    },
 }
 
 /// Everything found in a fleet directory.
@@ -106,22 +127,26 @@ impl Loader {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Some(self.sources.add(relative.to_owned(), text, true)),
                 Err(_) => {
-                    self.diagnostics.push(
-                        Diagnostic::error("the file is not UTF-8 text").in_file(relative),
-                    );
+                    self.diagnostics
+                        .push(Diagnostic::error("the file is not UTF-8 text").in_file(relative));
                     None
                 }
             },
             Err(error) => {
-                self.diagnostics
-                    .push(Diagnostic::error(format!("cannot read the file: {error}")).in_file(relative));
+                self.diagnostics.push(
+                    Diagnostic::error(format!("cannot read the file: {error}")).in_file(relative),
+                );
                 None
             }
         }
     }
 
     fn parse(&mut self, file: FileId) -> Option<Node> {
-        let text = self.sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+        let text = self
+            .sources
+            .get(file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
         let name = self.sources.name(file);
         match yaml::parse_file(&text, file) {
             Ok(Some(node)) => Some(node),
@@ -203,27 +228,63 @@ pub fn load(root: &FsPath) -> (Inventory, Diagnostics) {
     let mut hosts = BTreeMap::new();
     for name in loader.list("hosts") {
         let relative = format!("hosts/{name}");
-        if let Some(stem) = name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".yml")) {
-            let Some(file) = loader.read(&relative) else { continue };
-            let Some(node) = loader.parse(file) else { continue };
-            let Some(host) = loader.decode::<Host>(&node, file) else { continue };
-            insert_host(&mut hosts, &mut loader.diagnostics, stem, HostSource::Manifest { file, node, host: Box::new(host) }, &relative);
+        if let Some(stem) = name
+            .strip_suffix(".yaml")
+            .or_else(|| name.strip_suffix(".yml"))
+        {
+            let Some(file) = loader.read(&relative) else {
+                continue;
+            };
+            let Some(node) = loader.parse(file) else {
+                continue;
+            };
+            let Some(host) = loader.decode::<Host>(&node, file) else {
+                continue;
+            };
+            insert_host(
+                &mut hosts,
+                &mut loader.diagnostics,
+                stem,
+                HostSource::Manifest {
+                    file,
+                    node,
+                    host: Box::new(host),
+                },
+                &relative,
+            );
         } else if let Some(stem) = name.strip_suffix(".bu") {
-            let Some(file) = loader.read(&relative) else { continue };
-            insert_host(&mut hosts, &mut loader.diagnostics, stem, HostSource::Butane { file }, &relative);
+            let Some(file) = loader.read(&relative) else {
+                continue;
+            };
+            insert_host(
+                &mut hosts,
+                &mut loader.diagnostics,
+                stem,
+                HostSource::Butane { file },
+                &relative,
+            );
         }
     }
 
     let mut services: BTreeMap<String, ServiceSource> = BTreeMap::new();
     for name in loader.list("containers") {
         let relative = format!("containers/{name}");
-        if let Some(stem) = name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".yml")) {
-            let Some(file) = loader.read(&relative) else { continue };
-            let Some(node) = loader.parse(file) else { continue };
+        if let Some(stem) = name
+            .strip_suffix(".yaml")
+            .or_else(|| name.strip_suffix(".yml"))
+        {
+            let Some(file) = loader.read(&relative) else {
+                continue;
+            };
+            let Some(node) = loader.parse(file) else {
+                continue;
+            };
             if services.contains_key(stem) {
                 loader.diagnostics.push(
-                    Diagnostic::error(format!("service {stem} is defined twice (a definition and Quadlet files)"))
-                        .in_file(relative),
+                    Diagnostic::error(format!(
+                        "service {stem} is defined twice (a definition and Quadlet files)"
+                    ))
+                    .in_file(relative),
                 );
                 continue;
             }
@@ -234,11 +295,15 @@ pub fn load(root: &FsPath) -> (Inventory, Diagnostics) {
             Some(unit) => (unit.to_owned(), true),
             None => (name.clone(), false),
         };
-        let Some((stem, kind)) = unit_name.rsplit_once('.') else { continue };
+        let Some((stem, kind)) = unit_name.rsplit_once('.') else {
+            continue;
+        };
         if !QUADLET_KINDS.contains(&kind) {
             continue;
         }
-        let Some(file) = loader.read(&relative) else { continue };
+        let Some(file) = loader.read(&relative) else {
+            continue;
+        };
         let dropins = load_dropins(&mut loader, &unit_name);
         let source = QuadletSource {
             name: unit_name.clone(),
@@ -253,8 +318,10 @@ pub fn load(root: &FsPath) -> (Inventory, Diagnostics) {
             std::collections::btree_map::Entry::Occupied(mut slot) => match slot.get_mut() {
                 ServiceSource::Quadlets(files) => files.push(source),
                 ServiceSource::Definition { .. } => loader.diagnostics.push(
-                    Diagnostic::error(format!("service {stem} is defined twice (a definition and Quadlet files)"))
-                        .in_file(relative),
+                    Diagnostic::error(format!(
+                        "service {stem} is defined twice (a definition and Quadlet files)"
+                    ))
+                    .in_file(relative),
                 ),
             },
         }
@@ -289,9 +356,11 @@ fn insert_host(
 ) {
     if hosts.contains_key(stem) {
         diagnostics.push(
-            Diagnostic::error(format!("host {stem} is defined twice (hosts/{stem}.yaml and hosts/{stem}.bu)"))
-                .in_file(relative)
-                .with_help("keep one of the two files"),
+            Diagnostic::error(format!(
+                "host {stem} is defined twice (hosts/{stem}.yaml and hosts/{stem}.bu)"
+            ))
+            .in_file(relative)
+            .with_help("keep one of the two files"),
         );
     } else {
         hosts.insert(stem.to_owned(), source);

@@ -157,6 +157,8 @@ pub struct Host {
     /// service definition; lists replace).
     pub services: Vec<ServiceRef>,
     pub directories: Vec<DirectorySpec>,
+    /// Path patterns for this host, overriding `fleet.yaml`'s one by one.
+    pub paths: Paths,
     /// Butane snippets merged in order after the fleet's.
     pub include: Vec<String>,
     /// Extra users for this host only (Butane `passwd.users` entries).
@@ -200,7 +202,10 @@ impl<'de> Deserialize<'de> for ServiceRef {
                     has_overrides: false,
                 })
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ServiceRef, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ServiceRef, A::Error> {
                 let Some(name) = map.next_key::<String>()? else {
                     return Err(serde::de::Error::custom("expected a service name"));
                 };
@@ -238,7 +243,10 @@ impl<'de> Deserialize<'de> for StringOrList {
             fn visit_unit<E: serde::de::Error>(self) -> Result<StringOrList, E> {
                 Ok(StringOrList(Vec::new()))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrList, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StringOrList, A::Error> {
                 let mut items = Vec::new();
                 while let Some(item) = seq.next_element::<String>()? {
                     items.push(item);

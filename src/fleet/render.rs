@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
@@ -39,6 +40,8 @@ pub struct NodeFile {
     pub origin: Origin,
     /// Whether the contents come from `secrets/`.
     pub secret: bool,
+    /// The service that put it there.
+    pub service: String,
 }
 
 #[derive(Clone, Debug)]
@@ -72,6 +75,8 @@ pub struct Rendered {
     pub diagnostics: Vec<Diagnostic>,
     /// Rendered texts to show in reports: (label, text).
     pub virtual_files: Vec<(String, String)>,
+    /// Files read from `secrets/`, relative to the fleet root.
+    pub inputs: Vec<String>,
 }
 
 /// Templates of the fleet: built-ins, overridden by `templates/*.j2`.
@@ -85,12 +90,21 @@ impl Templates {
     pub fn new(inventory: &Inventory) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
-        env.set_keep_trailing_newline(true);
+        // Block tags on their own lines leave no blank lines behind.
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+        {
+            env.set_syntax(syntax);
+        }
         let mut labels = BTreeMap::new();
         for (name, text) in [
-            (BUILTIN_CONTAINER, include_str!("templates/quadlet.container.j2")),
+            (
+                BUILTIN_CONTAINER,
+                include_str!("templates/quadlet.container.j2"),
+            ),
             (BUILTIN_ENV, include_str!("templates/service.env.j2")),
         ] {
             if !inventory.templates.contains_key(name) {
@@ -113,15 +127,19 @@ impl Templates {
         let mut found = Vec::new();
         for name in inventory.templates.keys() {
             if let Err(error) = self.env.get_template(name) {
-                found.push(self.template_error(&error, name));
+                found.push(*self.template_error(&error, name));
             }
         }
         found
     }
 
-    fn template_error(&self, error: &minijinja::Error, fallback: &str) -> Diagnostic {
+    fn template_error(&self, error: &minijinja::Error, fallback: &str) -> Box<Diagnostic> {
         let name = error.name().unwrap_or(fallback);
-        let label = self.labels.get(name).cloned().unwrap_or_else(|| name.to_owned());
+        let label = self
+            .labels
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_owned());
         let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
         let mut diagnostic = Diagnostic::error(format!("template error: {}{detail}", error.kind()))
             .in_file(label)
@@ -130,23 +148,32 @@ impl Templates {
             let column = error.range().map_or(1, |_| 1);
             diagnostic = diagnostic.at_position(Position::new(line, column));
         }
-        diagnostic
+        Box::new(diagnostic)
     }
 
-    fn render(&self, name: &str, vars: &Value) -> Result<String, Diagnostic> {
+    fn render(&self, name: &str, vars: &Value) -> Result<String, Box<Diagnostic>> {
         let template = self
             .env
             .get_template(name)
             .map_err(|e| self.template_error(&e, name))?;
-        template.render(vars).map_err(|e| self.template_error(&e, name))
+        template
+            .render(vars)
+            .map_err(|e| self.template_error(&e, name))
     }
 
-    fn render_text(&self, label: &str, text: &str, vars: &Value) -> Result<String, Diagnostic> {
+    fn render_text(
+        &self,
+        label: &str,
+        text: &str,
+        vars: &Value,
+    ) -> Result<String, Box<Diagnostic>> {
         let mut env = self.env.clone();
         env.add_template_owned(label.to_owned(), text.to_owned())
             .map_err(|e| self.template_error(&e, label))
             .and_then(|()| {
-                let template = env.get_template(label).map_err(|e| self.template_error(&e, label))?;
+                let template = env
+                    .get_template(label)
+                    .map_err(|e| self.template_error(&e, label))?;
                 template.render(vars).map_err(|e| {
                     let mut d = self.template_error(&e, label);
                     d.file = Some(label.to_owned());
@@ -240,15 +267,31 @@ impl Renderer<'_> {
                 self.expand(v, &vars, at)
             })
             .collect();
+        let mounted_sources: Vec<String> = volumes
+            .iter()
+            .filter_map(|v| v.split(':').next().map(str::to_owned))
+            .collect();
         let mut extra: BTreeMap<&str, Vec<(String, String)>> =
-            ["Unit", "Container", "Service", "Install"].into_iter().map(|s| (s, Vec::new())).collect();
+            ["Unit", "Container", "Service", "Install"]
+                .into_iter()
+                .map(|s| (s, Vec::new()))
+                .collect();
         for (section, keys) in &spec.quadlet {
             let Some(list) = extra.get_mut(section.as_str()) else {
                 self.out.diagnostics.push(
-                    Diagnostic::error(format!("quadlet section [{section}] is not one the template writes"))
-                        .in_file(self.file_name(resolved.node.file))
-                        .at_position(resolved.node.get("quadlet").map_or(origin.position, |n| n.position))
-                        .with_help("use Unit, Container, Service or Install, or a drop-in for other sections"),
+                    Diagnostic::error(format!(
+                        "quadlet section [{section}] is not one the template writes"
+                    ))
+                    .in_file(self.file_name(resolved.node.file))
+                    .at_position(
+                        resolved
+                            .node
+                            .get("quadlet")
+                            .map_or(origin.position, |n| n.position),
+                    )
+                    .with_help(
+                        "use Unit, Container, Service or Install, or a drop-in for other sections",
+                    ),
                 );
                 continue;
             };
@@ -272,8 +315,8 @@ impl Renderer<'_> {
             description => spec.description.clone().unwrap_or_else(|| format!("{name} container")),
             image => resolved.image.clone(),
             auto_update => spec.auto_update.clone(),
-            account => resolved.account.clone(),
-            env_file => env_file,
+            account => Value::from(Serde(&resolved.account)),
+            env_file => env_file.clone(),
             ports => spec.ports.clone(),
             volumes => volumes,
             networks => spec.networks.clone(),
@@ -288,16 +331,27 @@ impl Renderer<'_> {
             after => spec.after.clone(),
             requires => spec.requires.clone(),
             wants => spec.wants.clone(),
-            extra => Value::from_serialize(&extra),
-            paths => Value::from_serialize(&resolved.paths),
+            extra => Value::from(Serde(&extra)),
+            paths => Value::from(Serde(&resolved.paths)),
         };
-        let template = spec.template.clone().unwrap_or_else(|| BUILTIN_CONTAINER.to_owned());
+        let template = spec
+            .template
+            .clone()
+            .unwrap_or_else(|| BUILTIN_CONTAINER.to_owned());
         let unit_name = format!("{name}.container");
-        let label = format!("<rendered {}/{unit_name} from {}>", self.host, self.templates.labels.get(&template).cloned().unwrap_or(template.clone()));
+        let label = format!(
+            "<rendered {}/{unit_name} from {}>",
+            self.host,
+            self.templates
+                .labels
+                .get(&template)
+                .cloned()
+                .unwrap_or(template.clone())
+        );
         let text = match self.templates.render(&template, &container_vars) {
             Ok(text) => text,
             Err(diagnostic) => {
-                self.out.diagnostics.push(diagnostic);
+                self.out.diagnostics.push(*diagnostic);
                 return;
             }
         };
@@ -309,6 +363,7 @@ impl Renderer<'_> {
             owner: None,
             origin,
             secret: false,
+            service: name.to_owned(),
         });
         let mut dropins = Vec::new();
         for (dropin, contents) in &spec.dropins {
@@ -319,6 +374,7 @@ impl Renderer<'_> {
                 owner: None,
                 origin: resolved.node.get("dropins").map_or(origin, Origin::of),
                 secret: false,
+                service: name.to_owned(),
             });
             dropins.push((dropin.clone(), contents.clone()));
         }
@@ -339,8 +395,9 @@ impl Renderer<'_> {
                     owner: None,
                     origin: resolved.node.get("env").map_or(origin, Origin::of),
                     secret: false,
+                    service: name.to_owned(),
                 }),
-                Err(diagnostic) => self.out.diagnostics.push(diagnostic),
+                Err(diagnostic) => self.out.diagnostics.push(*diagnostic),
             }
         }
         let owner = resolved.account.as_ref().map(|a| (a.uid, a.gid));
@@ -365,6 +422,7 @@ impl Renderer<'_> {
                     owner,
                     origin: at,
                     secret: true,
+                    service: name.to_owned(),
                 });
             }
         }
@@ -379,14 +437,15 @@ impl Renderer<'_> {
                     owner: None,
                     origin: at,
                     secret: false,
+                    service: name.to_owned(),
                 });
             }
         }
         let data_dir = &resolved.paths.data_dir;
-        if spec.volumes.iter().zip(0..).any(|(_, i)| {
-            let expanded = self.expand(&spec.volumes[i], &vars, origin);
-            expanded.split(':').next().is_some_and(|source| source == data_dir || source.starts_with(&format!("{data_dir}/")))
-        }) {
+        let mounts_data_dir = mounted_sources
+            .iter()
+            .any(|source| source == data_dir || source.starts_with(&format!("{data_dir}/")));
+        if mounts_data_dir {
             self.out.directories.push(NodeDirectory {
                 path: data_dir.clone(),
                 mode: 0o750,
@@ -437,7 +496,10 @@ impl Renderer<'_> {
 
     fn secret_file(&mut self, from: &str, origin: Origin) -> Option<Vec<u8>> {
         match read_secret(&self.inventory.root, from, self.identities) {
-            Ok(bytes) => Some(bytes),
+            Ok(bytes) => {
+                self.out.inputs.push(format!("secrets/{from}"));
+                Some(bytes)
+            }
             Err(error) => {
                 self.out.diagnostics.push(
                     Diagnostic::error(error.to_string())
@@ -463,12 +525,15 @@ impl Renderer<'_> {
             let label = source.name.clone();
             match self.templates.render_text(&label, &source.text, &vars) {
                 Ok(text) => {
-                    let rendered = format!("<rendered {}/{} from {label}>", self.host, quadlet.name);
-                    self.out.virtual_files.push((rendered.clone(), text.clone()));
+                    let rendered =
+                        format!("<rendered {}/{} from {label}>", self.host, quadlet.name);
+                    self.out
+                        .virtual_files
+                        .push((rendered.clone(), text.clone()));
                     (text, rendered)
                 }
                 Err(diagnostic) => {
-                    self.out.diagnostics.push(diagnostic);
+                    self.out.diagnostics.push(*diagnostic);
                     return;
                 }
             }
@@ -483,10 +548,13 @@ impl Renderer<'_> {
             owner: None,
             origin,
             secret: false,
+            service: service.to_owned(),
         });
         let mut dropins = Vec::new();
         for (name, file) in &quadlet.dropins {
-            let Some(dropin) = self.inventory.sources.get(*file) else { continue };
+            let Some(dropin) = self.inventory.sources.get(*file) else {
+                continue;
+            };
             self.out.files.push(NodeFile {
                 path: format!("{path}.d/{name}"),
                 contents: dropin.text.clone().into_bytes(),
@@ -497,6 +565,7 @@ impl Renderer<'_> {
                     position: Position::new(1, 1),
                 },
                 secret: false,
+                service: service.to_owned(),
             });
             dropins.push((name.clone(), dropin.text.clone()));
         }

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use minijinja::{Environment, UndefinedBehavior, context};
 
 use super::load::{HostSource, Inventory, QuadletSource, ServiceSource};
-use super::manifest::{DirectorySpec, Host, Service};
+use super::manifest::{DirectorySpec, Host, Paths, Service};
 use crate::butane::model as b;
 use crate::butane::version::{Variant, Version};
 use crate::diag::{Diagnostic, Diagnostics, Path, Position};
@@ -200,7 +200,12 @@ impl<'i> Resolver<'i> {
     }
 
     /// Expands a path pattern or value template (strict: unknown names fail).
-    pub(crate) fn expand(&mut self, pattern: &str, vars: &minijinja::Value, origin: Origin) -> String {
+    pub(crate) fn expand(
+        &mut self,
+        pattern: &str,
+        vars: &minijinja::Value,
+        origin: Origin,
+    ) -> String {
         match self.env.render_str(pattern, vars) {
             Ok(text) => text,
             Err(error) => {
@@ -224,7 +229,13 @@ impl<'i> Resolver<'i> {
         }
     }
 
-    fn manifest_plan(&mut self, name: &str, file: FileId, node: &Node, host: &Host) -> Option<ManifestPlan> {
+    fn manifest_plan(
+        &mut self,
+        name: &str,
+        file: FileId,
+        node: &Node,
+        host: &Host,
+    ) -> Option<ManifestPlan> {
         let fleet = &self.inventory.fleet;
         let org = fleet.org.clone().unwrap_or_else(|| DEFAULT_ORG.to_owned());
         let hostname = host.hostname.clone().unwrap_or_else(|| name.to_owned());
@@ -245,7 +256,10 @@ impl<'i> Resolver<'i> {
             self.error_at(
                 version_origin,
                 format!("unknown Ignition spec version {spec_text}"),
-                Some(format!("use one of {}", Spec::ALL.map(Spec::as_str).join(", "))),
+                Some(format!(
+                    "use one of {}",
+                    Spec::ALL.map(Spec::as_str).join(", ")
+                )),
             );
             return None;
         };
@@ -262,7 +276,11 @@ impl<'i> Resolver<'i> {
                 Ok(version) => version,
                 Err(_) => {
                     let origin = self.fleet_origin(&["podman_version"]);
-                    self.error_at(origin, format!("podman_version {text} is not a version like 5.4.2"), None);
+                    self.error_at(
+                        origin,
+                        format!("podman_version {text} is not a version like 5.4.2"),
+                        None,
+                    );
                     return None;
                 }
             },
@@ -273,7 +291,11 @@ impl<'i> Resolver<'i> {
             Some("open") => false,
             Some(other) => {
                 let origin = self.fleet_origin(&["image_policy"]);
-                self.error_at(origin, format!("unknown image_policy {other}"), Some("use pinned or open".to_owned()));
+                self.error_at(
+                    origin,
+                    format!("unknown image_policy {other}"),
+                    Some("use pinned or open".to_owned()),
+                );
                 true
             }
         };
@@ -284,9 +306,22 @@ impl<'i> Resolver<'i> {
                 crate::yaml::Value::Sequence(items) => items.get(index),
                 _ => None,
             });
-            let origin = entry.map_or(Origin { file, position: node.position }, Origin::of);
+            let origin = entry.map_or(
+                Origin {
+                    file,
+                    position: node.position,
+                },
+                Origin::of,
+            );
             let overrides = entry.and_then(|e| e.get(&service_ref.name)).cloned();
-            if let Some(plan) = self.service_plan(&service_ref.name, origin, overrides, &org, &hostname) {
+            if let Some(plan) = self.service_plan(
+                &service_ref.name,
+                origin,
+                overrides,
+                &org,
+                &hostname,
+                &host.paths,
+            ) {
                 services.push(plan);
             }
         }
@@ -296,7 +331,13 @@ impl<'i> Resolver<'i> {
                     crate::yaml::Value::Sequence(items) => items.get(index),
                     _ => None,
                 })
-                .map_or(Origin { file, position: node.position }, Origin::of)
+                .map_or(
+                    Origin {
+                        file,
+                        position: node.position,
+                    },
+                    Origin::of,
+                )
         };
         let fleet_file = self.inventory.fleet_file.unwrap_or_default();
         let fleet_root = self
@@ -326,14 +367,24 @@ impl<'i> Resolver<'i> {
             .enumerate()
             .map(|(i, u)| (u.clone(), fleet_origin_of("users", i)))
             .collect();
-        users.extend(host.users.iter().enumerate().map(|(i, u)| (u.clone(), origin_of("users", i))));
+        users.extend(
+            host.users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.clone(), origin_of("users", i))),
+        );
         let mut includes: Vec<(String, Origin)> = fleet
             .include
             .iter()
             .enumerate()
             .map(|(i, p)| (p.clone(), fleet_origin_of("include", i)))
             .collect();
-        includes.extend(host.include.iter().enumerate().map(|(i, p)| (p.clone(), origin_of("include", i))));
+        includes.extend(
+            host.include
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.clone(), origin_of("include", i))),
+        );
         Some(ManifestPlan {
             hostname,
             version,
@@ -361,14 +412,14 @@ impl<'i> Resolver<'i> {
         overrides: Option<Node>,
         org: &str,
         host: &str,
+        host_paths: &Paths,
     ) -> Option<ServicePlan> {
         let Some(source) = self.inventory.services.get(name) else {
             let known: Vec<&String> = self.inventory.services.keys().collect();
-            let help = crate::quadlet::closest(name, known.iter().map(|s| s.as_str()))
-                .map_or_else(
-                    || format!("add containers/{name}.yaml or containers/{name}.container"),
-                    |close| format!("did you mean {close}?"),
-                );
+            let help = crate::quadlet::closest(name, known.iter().map(|s| s.as_str())).map_or_else(
+                || format!("add containers/{name}.yaml or containers/{name}.container"),
+                |close| format!("did you mean {close}?"),
+            );
             self.error_at(origin, format!("unknown service {name}"), Some(help));
             return None;
         };
@@ -378,7 +429,9 @@ impl<'i> Resolver<'i> {
                     self.error_at(
                         Origin::of(&overrides),
                         format!("service {name} is a literal Quadlet file; it takes no overrides"),
-                        Some(format!("use a .j2 template or containers/{name}.yaml for per-host values")),
+                        Some(format!(
+                            "use a .j2 template or containers/{name}.yaml for per-host values"
+                        )),
                     );
                 }
                 ServiceBody::Quadlets(files.clone())
@@ -401,7 +454,7 @@ impl<'i> Resolver<'i> {
                         return None;
                     }
                 };
-                let resolved = self.resolve_service(name, spec, merged, org, host)?;
+                let resolved = self.resolve_service(name, spec, merged, org, host, host_paths)?;
                 ServiceBody::Definition(Box::new(resolved))
             }
         };
@@ -412,20 +465,62 @@ impl<'i> Resolver<'i> {
         })
     }
 
-    fn resolve_service(&mut self, name: &str, spec: Service, node: Node, org: &str, host: &str) -> Option<ResolvedService> {
+    fn resolve_service(
+        &mut self,
+        name: &str,
+        spec: Service,
+        node: Node,
+        org: &str,
+        host: &str,
+        host_paths: &Paths,
+    ) -> Option<ResolvedService> {
         let fleet = &self.inventory.fleet;
-        let patterns = &fleet.paths;
+        let pick =
+            |host: &Option<String>, fleet: &Option<String>| host.clone().or_else(|| fleet.clone());
+        let patterns = Paths {
+            quadlet_dir: pick(&host_paths.quadlet_dir, &fleet.paths.quadlet_dir),
+            env_file: pick(&host_paths.env_file, &fleet.paths.env_file),
+            secrets_dir: pick(&host_paths.secrets_dir, &fleet.paths.secrets_dir),
+            data_dir: pick(&host_paths.data_dir, &fleet.paths.data_dir),
+            trust_dir: pick(&host_paths.trust_dir, &fleet.paths.trust_dir),
+        };
+        let patterns = &patterns;
         let base = context! { org => org, service => name, host => host };
-        let mut expand_path = |this: &mut Self, key: &str, pattern: Option<&String>, default: &str| {
+        let expand_path = |this: &mut Self, key: &str, pattern: Option<&String>, default: &str| {
             let origin = this.fleet_origin(&["paths", key]);
             this.expand(pattern.map_or(default, String::as_str), &base, origin)
         };
         let paths = ServicePaths {
-            quadlet_dir: expand_path(self, "quadlet_dir", patterns.quadlet_dir.as_ref(), "/etc/containers/systemd"),
-            env_file: expand_path(self, "env_file", patterns.env_file.as_ref(), "/etc/{{ org }}/env/{{ service }}.env"),
-            secrets_dir: expand_path(self, "secrets_dir", patterns.secrets_dir.as_ref(), "/etc/{{ org }}/secrets/{{ service }}"),
-            data_dir: expand_path(self, "data_dir", patterns.data_dir.as_ref(), "/var/lib/{{ org }}/{{ service }}"),
-            trust_dir: expand_path(self, "trust_dir", patterns.trust_dir.as_ref(), "/etc/{{ org }}/trust"),
+            quadlet_dir: expand_path(
+                self,
+                "quadlet_dir",
+                patterns.quadlet_dir.as_ref(),
+                "/etc/containers/systemd",
+            ),
+            env_file: expand_path(
+                self,
+                "env_file",
+                patterns.env_file.as_ref(),
+                "/etc/{{ org }}/env/{{ service }}.env",
+            ),
+            secrets_dir: expand_path(
+                self,
+                "secrets_dir",
+                patterns.secrets_dir.as_ref(),
+                "/etc/{{ org }}/secrets/{{ service }}",
+            ),
+            data_dir: expand_path(
+                self,
+                "data_dir",
+                patterns.data_dir.as_ref(),
+                "/var/lib/{{ org }}/{{ service }}",
+            ),
+            trust_dir: expand_path(
+                self,
+                "trust_dir",
+                patterns.trust_dir.as_ref(),
+                "/etc/{{ org }}/trust",
+            ),
         };
         let image_base = match (&spec.image, &fleet.registry) {
             (Some(image), _) => image.clone(),
@@ -471,7 +566,10 @@ impl<'i> Resolver<'i> {
 }
 
 /// Plans every host (or the named ones). Findings accumulate in the result.
-pub fn resolve(inventory: &Inventory, only: &[String]) -> (BTreeMap<String, HostPlan>, Diagnostics) {
+pub fn resolve(
+    inventory: &Inventory,
+    only: &[String],
+) -> (BTreeMap<String, HostPlan>, Diagnostics) {
     let mut resolver = Resolver::new(inventory);
     let mut plans = BTreeMap::new();
     for name in only {
@@ -495,13 +593,23 @@ pub fn resolve(inventory: &Inventory, only: &[String]) -> (BTreeMap<String, Host
 }
 
 /// Two different service users must not share a uid (nor groups a gid).
-fn check_account_ids(inventory: &Inventory, plans: &BTreeMap<String, HostPlan>, diagnostics: &mut Diagnostics) {
+fn check_account_ids(
+    inventory: &Inventory,
+    plans: &BTreeMap<String, HostPlan>,
+    diagnostics: &mut Diagnostics,
+) {
     let mut by_uid: BTreeMap<u32, (String, Origin)> = BTreeMap::new();
     for plan in plans.values() {
-        let HostPlan::Manifest(plan) = plan else { continue };
+        let HostPlan::Manifest(plan) = plan else {
+            continue;
+        };
         for service in &plan.services {
-            let ServiceBody::Definition(resolved) = &service.body else { continue };
-            let Some(account) = &resolved.account else { continue };
+            let ServiceBody::Definition(resolved) = &service.body else {
+                continue;
+            };
+            let Some(account) = &resolved.account else {
+                continue;
+            };
             match by_uid.get(&account.uid) {
                 Some((user, _)) if *user != account.user => {
                     diagnostics.push(
@@ -511,12 +619,18 @@ fn check_account_ids(inventory: &Inventory, plans: &BTreeMap<String, HostPlan>, 
                         ))
                         .in_file(inventory.sources.name(resolved.node.file))
                         .at_position(resolved.node.position)
-                        .with_help(format!("set `uid:` explicitly in the service definition of {}", service.name)),
+                        .with_help(format!(
+                            "set `uid:` explicitly in the service definition of {}",
+                            service.name
+                        )),
                     );
                 }
                 Some(_) => {}
                 None => {
-                    by_uid.insert(account.uid, (account.user.clone(), Origin::of(&resolved.node)));
+                    by_uid.insert(
+                        account.uid,
+                        (account.user.clone(), Origin::of(&resolved.node)),
+                    );
                 }
             }
         }

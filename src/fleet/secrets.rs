@@ -129,7 +129,11 @@ fn confined(root: &Path, relative: &str) -> Result<PathBuf, SecretError> {
 }
 
 /// Reads `secrets/<relative>`, decrypting `.age` files.
-pub fn read_secret(root: &Path, relative: &str, identities: &Identities) -> Result<Vec<u8>, SecretError> {
+pub fn read_secret(
+    root: &Path,
+    relative: &str,
+    identities: &Identities,
+) -> Result<Vec<u8>, SecretError> {
     let path = confined(root, relative)?;
     let bytes = fs::read(&path).map_err(|e| SecretError::Read {
         path: relative.to_owned(),
@@ -149,7 +153,12 @@ pub fn read_secret(root: &Path, relative: &str, identities: &Identities) -> Resu
     let armored = age::armor::ArmoredReader::new(bytes.as_slice());
     let decryptor = age::Decryptor::new(armored).map_err(|e| decrypt_error(e.to_string()))?;
     let mut reader = decryptor
-        .decrypt(identities.keys.iter().map(|k| k.as_ref() as &dyn age::Identity))
+        .decrypt(
+            identities
+                .keys
+                .iter()
+                .map(|k| k.as_ref() as &dyn age::Identity),
+        )
         .map_err(|e| decrypt_error(e.to_string()))?;
     let mut plain = Vec::new();
     reader
@@ -169,8 +178,9 @@ mod tests {
     fn fleet_with_secret(plain: &[u8], recipient: &age::x25519::Recipient) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::create_dir_all(dir.path().join("secrets/app")).expect("mkdir");
-        let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
-            .expect("encryptor");
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .expect("encryptor");
         let mut encrypted = Vec::new();
         let mut writer = encryptor.wrap_output(&mut encrypted).expect("wrap");
         writer.write_all(plain).expect("write");
@@ -186,11 +196,18 @@ mod tests {
         let dir = fleet_with_secret(b"private", &key.to_public());
         let text = key.to_string().expose_secret().to_owned();
         let identities = Identities::load(None, Some(&text)).expect("identity");
-        assert_eq!(read_secret(dir.path(), "app/key.pem.age", &identities).expect("decrypts"), b"private");
-        assert_eq!(read_secret(dir.path(), "app/cert.pem", &Identities::none()).expect("plain"), b"public");
+        assert_eq!(
+            read_secret(dir.path(), "app/key.pem.age", &identities).expect("decrypts"),
+            b"private"
+        );
+        assert_eq!(
+            read_secret(dir.path(), "app/cert.pem", &Identities::none()).expect("plain"),
+            b"public"
+        );
 
         let other = age::x25519::Identity::generate();
-        let wrong = Identities::load(None, Some(other.to_string().expose_secret())).expect("identity");
+        let wrong =
+            Identities::load(None, Some(other.to_string().expose_secret())).expect("identity");
         assert!(matches!(
             read_secret(dir.path(), "app/key.pem.age", &wrong),
             Err(SecretError::Decrypt { .. })

@@ -68,7 +68,10 @@ fn merge_resource(parent: &mut Resource, child: Resource) {
     take(&mut parent.source, child.source);
     take(&mut parent.verification.hash, child.verification.hash);
     for header in child.http_headers {
-        let existing = parent.http_headers.iter().position(|h| h.name == header.name);
+        let existing = parent
+            .http_headers
+            .iter()
+            .position(|h| h.name == header.name);
         match (existing, header.value.is_some()) {
             (Some(index), true) => {
                 if let Some(slot) = parent.http_headers.get_mut(index) {
@@ -148,10 +151,15 @@ fn merge_clevis(parent: &mut Clevis, child: Clevis) {
     take(&mut parent.custom.needs_network, child.custom.needs_network);
     take(&mut parent.custom.pin, child.custom.pin);
     let tang = std::mem::take(&mut parent.tang);
-    parent.tang = keyed(tang, child.tang, |t: &Tang| t.url.clone(), |p, c| {
-        take(&mut p.advertisement, c.advertisement);
-        take(&mut p.thumbprint, c.thumbprint);
-    })
+    parent.tang = keyed(
+        tang,
+        child.tang,
+        |t: &Tang| t.url.clone(),
+        |p, c| {
+            take(&mut p.advertisement, c.advertisement);
+            take(&mut p.thumbprint, c.thumbprint);
+        },
+    )
     .0;
     take(&mut parent.threshold, child.threshold);
     take(&mut parent.tpm2, child.tpm2);
@@ -229,28 +237,48 @@ pub fn merge_generated(parent: Config, child: Config) -> (Config, Placement) {
         !child_paths.contains(&l.path) || child_storage.links.iter().any(|c| c.path == l.path)
     });
 
-    let (files, files_at) = keyed(parent_files, child_storage.files, |f| f.path.clone(), merge_file);
+    let (files, files_at) = keyed(
+        parent_files,
+        child_storage.files,
+        |f| f.path.clone(),
+        merge_file,
+    );
     let (directories, directories_at) = keyed(
         parent_directories,
         child_storage.directories,
         |d| d.path.clone(),
         merge_directory,
     );
-    let (links, links_at) = keyed(parent_links, child_storage.links, |l| l.path.clone(), merge_link);
+    let (links, links_at) = keyed(
+        parent_links,
+        child_storage.links,
+        |l| l.path.clone(),
+        merge_link,
+    );
     let (disks, disks_at) = keyed(
         parent_storage.disks,
         child_storage.disks,
         |d| d.device.clone(),
         merge_disk,
     );
-    let (raid, raid_at) = keyed(parent_storage.raid, child_storage.raid, |r| r.name.clone(), merge_raid);
+    let (raid, raid_at) = keyed(
+        parent_storage.raid,
+        child_storage.raid,
+        |r| r.name.clone(),
+        merge_raid,
+    );
     let (filesystems, filesystems_at) = keyed(
         parent_storage.filesystems,
         child_storage.filesystems,
         |f| f.device.clone(),
         merge_filesystem,
     );
-    let (luks, luks_at) = keyed(parent_storage.luks, child_storage.luks, |l| l.name.clone(), merge_luks);
+    let (luks, luks_at) = keyed(
+        parent_storage.luks,
+        child_storage.luks,
+        |l| l.name.clone(),
+        merge_luks,
+    );
     out.storage.files = files;
     out.storage.directories = directories;
     out.storage.links = links;
@@ -260,7 +288,12 @@ pub fn merge_generated(parent: Config, child: Config) -> (Config, Placement) {
     out.storage.luks = luks;
 
     let child_units = std::mem::take(&mut out.systemd.units);
-    let (units, units_at) = keyed(parent.systemd.units, child_units, |u| u.name.clone(), merge_unit);
+    let (units, units_at) = keyed(
+        parent.systemd.units,
+        child_units,
+        |u| u.name.clone(),
+        merge_unit,
+    );
     out.systemd.units = units;
 
     placement.files = files_at;
@@ -293,7 +326,12 @@ mod tests {
         let mut child = Config::default();
         child.systemd.units = vec![unit("a.service", None), unit("var.mount", Some(false))];
         let (merged, placement) = merge_generated(parent, child);
-        let names: Vec<_> = merged.systemd.units.iter().map(|u| u.name.as_str()).collect();
+        let names: Vec<_> = merged
+            .systemd
+            .units
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect();
         assert_eq!(names, ["var.mount", "a.service"]);
         assert_eq!(merged.systemd.units[0].enabled, Some(false));
         assert_eq!(placement.units, [1, 0]);

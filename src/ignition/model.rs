@@ -107,14 +107,20 @@ pub struct Security {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Tls {
-    #[serde(rename = "certificateAuthorities", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "certificateAuthorities",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub certificate_authorities: Vec<Resource>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Timeouts {
-    #[serde(rename = "httpResponseHeaders", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "httpResponseHeaders",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub http_response_headers: Option<i64>,
     #[serde(rename = "httpTotal", skip_serializing_if = "Option::is_none")]
     pub http_total: Option<i64>,

@@ -127,8 +127,17 @@ impl Walker {
     /// `file_contents`: whether this is a file's `contents`/`append`, which
     /// had `compression` from 3.0.0 on.
     fn resource(&mut self, resource: &Resource, path: &Path, file_contents: bool) {
-        if !file_contents && resource.compression.as_deref().is_some_and(|c| !c.is_empty()) {
-            self.need(path.key("compression"), Spec::V3_1, "compression on this resource");
+        if !file_contents
+            && resource
+                .compression
+                .as_deref()
+                .is_some_and(|c| !c.is_empty())
+        {
+            self.need(
+                path.key("compression"),
+                Spec::V3_1,
+                "compression on this resource",
+            );
         }
         if !resource.http_headers.is_empty() {
             self.need(path.key("httpHeaders"), Spec::V3_1, "httpHeaders");
@@ -161,7 +170,11 @@ pub fn requirements(config: &Config) -> Vec<Requirement> {
     let mut walker = Walker { found: Vec::new() };
     let ignition = Path::root().key("ignition");
     for (index, merge) in config.ignition.config.merge.iter().enumerate() {
-        walker.resource(merge, &ignition.key("config").key("merge").index(index), false);
+        walker.resource(
+            merge,
+            &ignition.key("config").key("merge").index(index),
+            false,
+        );
     }
     walker.resource(
         &config.ignition.config.replace,
@@ -187,7 +200,11 @@ pub fn requirements(config: &Config) -> Vec<Requirement> {
         walker.need(ignition.key("proxy"), Spec::V3_1, "ignition.proxy");
     }
     if config.kernel_arguments != Default::default() {
-        walker.need(Path::root().key("kernelArguments"), Spec::V3_3, "kernelArguments");
+        walker.need(
+            Path::root().key("kernelArguments"),
+            Spec::V3_3,
+            "kernelArguments",
+        );
     }
     let passwd = Path::root().key("passwd");
     for (index, user) in config.passwd.users.iter().enumerate() {
@@ -226,7 +243,11 @@ pub fn requirements(config: &Config) -> Vec<Requirement> {
     for (index, filesystem) in config.storage.filesystems.iter().enumerate() {
         let path = storage.key("filesystems").index(index);
         if !filesystem.mount_options.is_empty() {
-            walker.need(path.key("mountOptions"), Spec::V3_1, "filesystem mountOptions");
+            walker.need(
+                path.key("mountOptions"),
+                Spec::V3_1,
+                "filesystem mountOptions",
+            );
         }
         match filesystem.format.as_deref() {
             Some("none") => walker.need(path.key("format"), Spec::V3_3, "filesystem format none"),
@@ -285,7 +306,11 @@ pub fn retarget(config: &mut Config, target: Spec) {
             .certificate_authorities
             .iter_mut()
             .for_each(strip);
-        config.storage.luks.iter_mut().for_each(|luks| strip(&mut luks.key_file));
+        config
+            .storage
+            .luks
+            .iter_mut()
+            .for_each(|luks| strip(&mut luks.key_file));
     }
     config.ignition.version = target.as_str().to_owned();
 }
@@ -336,8 +361,15 @@ mod tests {
         let found = requirements(&config);
         let max = found.iter().map(|r| r.spec).max();
         assert_eq!(max, Some(Spec::V3_4));
-        assert!(found.iter().any(|r| r.path.to_string() == "$.storage.luks.0.discard"));
-        let files: Vec<_> = found.iter().filter(|r| r.path.to_string().starts_with("$.storage.files.")).collect();
+        assert!(
+            found
+                .iter()
+                .any(|r| r.path.to_string() == "$.storage.luks.0.discard")
+        );
+        let files: Vec<_> = found
+            .iter()
+            .filter(|r| r.path.to_string().starts_with("$.storage.files."))
+            .collect();
         assert!(files.is_empty(), "{files:?}");
     }
 }

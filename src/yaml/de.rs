@@ -231,7 +231,10 @@ fn parse_yaml_float(text: &str) -> Option<f64> {
         && body
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-        && body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.');
+        && body
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.');
     if !valid {
         return None;
     }
@@ -263,7 +266,10 @@ impl<'a, 'g> NodeDeserializer<'a, 'g> {
     fn integer(&self) -> Result<i128, DecodeError> {
         let scalar = self.scalar("an integer")?;
         if scalar.is_explicit_string() {
-            let error = self.error(format!("expected an integer, found {}", describe(self.node)));
+            let error = self.error(format!(
+                "expected an integer, found {}",
+                describe(self.node)
+            ));
             return Err(if parse_go_int(&scalar.text).is_some() {
                 error.with_help("remove the quotes; a number such as a mode is written unquoted (0644 is octal)")
             } else {
@@ -288,7 +294,10 @@ impl<'a, 'g> NodeDeserializer<'a, 'g> {
                 #[allow(clippy::cast_possible_truncation)]
                 Ok(value as i128)
             }
-            _ => Err(self.error(format!("expected an integer, found {}", describe(self.node)))),
+            _ => Err(self.error(format!(
+                "expected an integer, found {}",
+                describe(self.node)
+            ))),
         }
     }
 
@@ -509,7 +518,9 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
             Value::Mapping(entries) => entries,
             Value::Scalar(scalar) if scalar.is_null() => &[],
             _ => {
-                return Err(self.error(format!("expected a mapping, found {}", describe(self.node))));
+                return Err(
+                    self.error(format!("expected a mapping, found {}", describe(self.node)))
+                );
             }
         };
         let access = MapAccess {
@@ -532,7 +543,9 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
             Value::Mapping(entries) => entries,
             Value::Scalar(scalar) if scalar.is_null() => &[],
             _ => {
-                return Err(self.error(format!("expected a mapping, found {}", describe(self.node))));
+                return Err(
+                    self.error(format!("expected a mapping, found {}", describe(self.node)))
+                );
             }
         };
         let access = MapAccess {
@@ -583,10 +596,7 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
         self.deserialize_str(visitor)
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_unit()
     }
 }
@@ -637,7 +647,10 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
             let Some((name, fields)) = self.fields else {
                 let key_path = self.parent.path.clone();
                 let child = self.parent.child(&entry.key, key_path.clone());
-                let text = entry.key.as_scalar().map_or(String::new(), |s| s.text.clone());
+                let text = entry
+                    .key
+                    .as_scalar()
+                    .map_or(String::new(), |s| s.text.clone());
                 self.pending = Some((&entry.value, self.parent.path.key(&text)));
                 return seed
                     .deserialize(child)
@@ -659,8 +672,13 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
             let mut warning = Diagnostic::warning(format!("unused key {key}"))
                 .at(path)
                 .at_position(entry.key.position);
-            if let Some(close) = crate::suggest::closest(key, fields.iter().copied())
-                .filter(|close| self.parent.decoder.gate.allows(name, close, &self.parent.path.key(close)))
+            if let Some(close) =
+                crate::suggest::closest(key, fields.iter().copied()).filter(|close| {
+                    self.parent
+                        .decoder
+                        .gate
+                        .allows(name, close, &self.parent.path.key(close))
+                })
             {
                 warning = warning.with_help(format!("did you mean `{close}`?"));
             } else if fields.contains(&key) {
@@ -727,11 +745,18 @@ impl<'de, 'a, 'g> de::VariantAccess<'de> for VariantAccess<'a, 'g> {
         Ok(())
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DecodeError> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, DecodeError> {
         seed.deserialize(self.inner)
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DecodeError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
         de::Deserializer::deserialize_seq(self.inner, visitor)
     }
 
@@ -802,7 +827,10 @@ mod tests {
     #[test]
     fn quoted_numbers_are_not_integers() {
         let error = sample("mode: \"0644\"").expect_err("quoted");
-        assert_eq!(error.message, "expected an integer, found the string \"0644\"");
+        assert_eq!(
+            error.message,
+            "expected an integer, found the string \"0644\""
+        );
         assert_eq!(error.position, Some(Position::new(1, 7)));
         assert_eq!(error.path.to_string(), "$.mode");
         assert!(error.help.is_some());
@@ -832,7 +860,10 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         let warning = &warnings[0];
         assert_eq!(warning.message, "unused key pth");
-        assert_eq!(warning.path.as_ref().map(ToString::to_string).as_deref(), Some("$.nested.pth"));
+        assert_eq!(
+            warning.path.as_ref().map(ToString::to_string).as_deref(),
+            Some("$.nested.pth")
+        );
         assert_eq!(warning.position, Some(Position::new(3, 3)));
     }
 
@@ -859,7 +890,9 @@ mod tests {
 
     #[test]
     fn gated_fields_are_unused_keys() {
-        let node = parse("enabled: true\nname: x\n").expect("yaml").expect("doc");
+        let node = parse("enabled: true\nname: x\n")
+            .expect("yaml")
+            .expect("doc");
         let decoder = Decoder::new(&OnlyPath);
         let value: Sample = decoder.decode(&node).expect("decodes");
         assert_eq!(value.enabled, None);

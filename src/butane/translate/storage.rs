@@ -117,7 +117,8 @@ impl Translator<'_> {
         let destination = tree.path.as_deref().unwrap_or("/");
         let user = owner_user(&tree.user);
         let group = owner_group(&tree.group);
-        let with_directories = tree.dir_mode.is_some() || user != ign::NodeOwner::default()
+        let with_directories = tree.dir_mode.is_some()
+            || user != ign::NodeOwner::default()
             || group != ign::NodeOwner::default();
         for entry in entries {
             match entry {
@@ -130,8 +131,13 @@ impl Translator<'_> {
                         self.error(path.clone(), EXISTING_NODE);
                         continue;
                     }
-                    self.map
-                        .add(root().key("storage").key("directories").index(out.directories.len()), path.clone());
+                    self.map.add(
+                        root()
+                            .key("storage")
+                            .key("directories")
+                            .index(out.directories.len()),
+                        path.clone(),
+                    );
                     out.directories.push(ign::Directory {
                         group: group.clone(),
                         path: target,
@@ -171,7 +177,11 @@ impl Translator<'_> {
                         self.error(path.clone(), EXISTING_NODE);
                         continue;
                     }
-                    let user_compression = file.contents.compression.as_deref().filter(|c| !c.is_empty());
+                    let user_compression = file
+                        .contents
+                        .compression
+                        .as_deref()
+                        .filter(|c| !c.is_empty());
                     let encoded = encode::encode_data_url(&contents, user_compression, true);
                     file.contents.source = Some(encoded.source);
                     file.contents.compression = encoded.compression;
@@ -181,8 +191,10 @@ impl Translator<'_> {
                     if existing.is_none() {
                         file.user = user.clone();
                         file.group = group.clone();
-                        self.map
-                            .add(root().key("storage").key("files").index(index), path.clone());
+                        self.map.add(
+                            root().key("storage").key("files").index(index),
+                            path.clone(),
+                        );
                     }
                 }
                 TreeEntry::Symlink { relative, target } => {

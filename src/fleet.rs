@@ -1,0 +1,483 @@
+//! The fleet compiler: host manifests + service definitions + Quadlet
+//! templates → one validated Ignition config per host.
+//!
+//! Stages per host: `load` (once for the fleet) → `resolve` → `render` →
+//! `lint` (Quadlet validation and policies) → `assemble` (one Butane-level
+//! config) → the Butane compiler's translate/encode/validate
+//! (`crate::butane::compile_config`) → `write` (all outputs or none). Hosts
+//! compile in parallel. Plain `hosts/<host>.bu` files go straight to the
+//! Butane compiler with `contents.local` resolved against the fleet root.
+
+pub mod assemble;
+pub mod lint;
+pub mod listing;
+pub mod load;
+pub mod manifest;
+pub mod render;
+pub mod resolve;
+pub mod secrets;
+
+use std::collections::BTreeMap;
+use std::path::{Path as FsPath, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::butane::{self, files_dir::FilesDir};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::ignition::model::Config as IgnitionConfig;
+use crate::ignition::spec::Spec;
+use load::Inventory;
+use render::{Renderer, Templates};
+use resolve::{HostPlan, ManifestPlan};
+use secrets::Identities;
+
+/// What to build.
+pub struct Options {
+    /// The fleet's root directory.
+    pub root: PathBuf,
+    /// Hosts to build (all when empty).
+    pub hosts: Vec<String>,
+    /// Emit this Ignition spec for every host instead of the manifests'.
+    pub target: Option<Spec>,
+    pub identities: Identities,
+}
+
+/// One compiled host.
+#[derive(Clone, Debug)]
+pub struct HostOutput {
+    pub name: String,
+    pub config: IgnitionConfig,
+    /// Compact JSON with a trailing newline, as written.
+    pub json: Vec<u8>,
+    /// Whether the config embeds a secret (written 0600).
+    pub secret: bool,
+    /// Files the config was built from, relative to the fleet root.
+    pub inputs: Vec<String>,
+    /// Node paths whose contents are secrets (masked by `render`).
+    pub secret_paths: Vec<String>,
+    /// Node path → the service that rendered it.
+    pub file_services: BTreeMap<String, String>,
+}
+
+/// The result of compiling a fleet.
+pub struct Build {
+    pub outputs: Vec<HostOutput>,
+    pub diagnostics: Diagnostics,
+    /// Text of every file named in diagnostics (real and rendered), for
+    /// annotated reports.
+    pub texts: BTreeMap<String, String>,
+}
+
+impl Build {
+    pub fn failed(&self) -> bool {
+        self.diagnostics.has_errors()
+    }
+}
+
+struct HostResult {
+    output: Option<HostOutput>,
+    diagnostics: Vec<Diagnostic>,
+    texts: Vec<(String, String)>,
+}
+
+fn sort_key(diagnostic: &Diagnostic) -> (Option<String>, Option<crate::diag::Position>) {
+    (diagnostic.file.clone(), diagnostic.position)
+}
+
+/// Loads, resolves and compiles the fleet. Writes nothing.
+pub fn compile(options: &Options) -> Build {
+    let (inventory, mut diagnostics) = load::load(&options.root);
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let add_sources = |texts: &mut BTreeMap<String, String>, inventory: &Inventory| {
+        let mut id = 0u32;
+        while let Some(file) = inventory.sources.get(crate::yaml::FileId(id)) {
+            texts.insert(file.name.clone(), file.text.clone());
+            id += 1;
+        }
+    };
+    add_sources(&mut texts, &inventory);
+    if diagnostics.has_errors() {
+        return Build {
+            outputs: Vec::new(),
+            diagnostics,
+            texts,
+        };
+    }
+    let templates = Templates::new(&inventory);
+    diagnostics.extend(templates.check(&inventory));
+    for (name, text) in [
+        (
+            render::BUILTIN_CONTAINER,
+            include_str!("fleet/templates/quadlet.container.j2"),
+        ),
+        (
+            render::BUILTIN_ENV,
+            include_str!("fleet/templates/service.env.j2"),
+        ),
+    ] {
+        texts.insert(render::builtin_label(name), text.to_owned());
+    }
+    let (plans, resolve_findings) = resolve::resolve(&inventory, &options.hosts);
+    diagnostics.extend(resolve_findings);
+    let plans: Vec<(String, HostPlan)> = plans.into_iter().collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(plans.len().max(1));
+    let chunk = plans.len().div_ceil(workers).max(1);
+    let results: Vec<HostResult> = std::thread::scope(|scope| {
+        let handles: Vec<_> = plans
+            .chunks(chunk)
+            .map(|part| {
+                let inventory = &inventory;
+                let templates = &templates;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(name, plan)| compile_host(inventory, templates, options, name, plan))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap_or_default())
+            .collect()
+    });
+    let mut outputs = Vec::new();
+    let mut host_findings = Vec::new();
+    for result in results {
+        host_findings.extend(result.diagnostics);
+        texts.extend(result.texts);
+        outputs.extend(result.output);
+    }
+    // Findings shared by many hosts (a service used everywhere) are reported once.
+    let mut seen = std::collections::BTreeSet::new();
+    host_findings.retain(|d| seen.insert(d.raw()));
+    host_findings.sort_by_key(sort_key);
+    diagnostics.extend(host_findings);
+    Build {
+        outputs,
+        diagnostics,
+        texts,
+    }
+}
+
+fn compile_host(
+    inventory: &Inventory,
+    templates: &Templates,
+    options: &Options,
+    name: &str,
+    plan: &HostPlan,
+) -> HostResult {
+    let files_dir = match FilesDir::open(&inventory.root) {
+        Ok(dir) => dir,
+        Err(error) => {
+            return HostResult {
+                output: None,
+                diagnostics: vec![Diagnostic::error(format!(
+                    "cannot open the fleet root: {error}"
+                ))],
+                texts: Vec::new(),
+            };
+        }
+    };
+    let butane_options = butane::Options {
+        files_dir: Some(files_dir.clone()),
+        target: options.target,
+    };
+    match plan {
+        HostPlan::Butane { file } => {
+            let (file_name, text) = inventory
+                .sources
+                .get(*file)
+                .map(|f| (f.name.clone(), f.text.clone()))
+                .unwrap_or_default();
+            let outcome = butane::compile(&text, &file_name, &butane_options);
+            let mut inputs = vec![file_name];
+            inputs.extend(fleet_inputs(inventory));
+            inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
+            let output = outcome.config.map(|config| {
+                host_output(name, config, false, inputs, Vec::new(), BTreeMap::new())
+            });
+            HostResult {
+                output,
+                diagnostics: outcome.diagnostics.into_vec(),
+                texts: Vec::new(),
+            }
+        }
+        HostPlan::Manifest(plan) => compile_manifest_host(
+            inventory,
+            templates,
+            options,
+            name,
+            plan,
+            &butane_options,
+            &files_dir,
+        ),
+    }
+}
+
+fn fleet_inputs(inventory: &Inventory) -> Vec<String> {
+    inventory
+        .fleet_file
+        .map(|f| inventory.sources.name(f))
+        .into_iter()
+        .collect()
+}
+
+fn host_output(
+    name: &str,
+    config: IgnitionConfig,
+    secret: bool,
+    mut inputs: Vec<String>,
+    secret_paths: Vec<String>,
+    file_services: BTreeMap<String, String>,
+) -> HostOutput {
+    inputs.sort();
+    inputs.dedup();
+    HostOutput {
+        name: name.to_owned(),
+        json: butane::to_json(&config, false),
+        config,
+        secret,
+        inputs,
+        secret_paths,
+        file_services,
+    }
+}
+
+fn compile_manifest_host(
+    inventory: &Inventory,
+    templates: &Templates,
+    options: &Options,
+    name: &str,
+    plan: &ManifestPlan,
+    butane_options: &butane::Options,
+    files_dir: &FilesDir,
+) -> HostResult {
+    let quadlet_dir = inventory
+        .fleet
+        .paths
+        .quadlet_dir
+        .clone()
+        .unwrap_or_else(|| "/etc/containers/systemd".to_owned());
+    let mut renderer = Renderer {
+        inventory,
+        templates,
+        identities: &options.identities,
+        host: &plan.hostname,
+        org: &plan.org,
+        quadlet_dir_default: quadlet_dir,
+        out: render::Rendered::default(),
+    };
+    for service in &plan.services {
+        renderer.service(service);
+    }
+    let rendered = renderer.out;
+    let mut diagnostics = rendered.diagnostics.clone();
+    diagnostics.extend(lint::check(plan, &rendered, &inventory.sources));
+    let (assembled, extra) = assemble::assemble(inventory, plan, &rendered);
+    diagnostics.extend(assembled.diagnostics);
+    let mut texts = rendered.virtual_files.clone();
+    texts.extend(extra.0.iter().cloned());
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return HostResult {
+            output: None,
+            diagnostics,
+            texts,
+        };
+    }
+    let compiled = butane::compile_config(&assembled.config, plan.version, butane_options);
+    for mut finding in compiled.findings {
+        let path = finding.path.clone().unwrap_or_default();
+        if let Some((file, position)) = assembled.provenance.locate(&path) {
+            let file_name = extra
+                .name(file)
+                .map_or_else(|| inventory.sources.name(file), str::to_owned);
+            finding.file = Some(file_name);
+            finding.position = Some(position);
+        } else {
+            finding.file = Some(inventory.sources.name(plan.file));
+        }
+        finding.message = format!("{} (host {name})", finding.message);
+        diagnostics.push(finding);
+    }
+    let Some(config) = compiled
+        .config
+        .filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
+    else {
+        return HostResult {
+            output: None,
+            diagnostics,
+            texts,
+        };
+    };
+    let mut inputs = fleet_inputs(inventory);
+    inputs.push(inventory.sources.name(plan.file));
+    for service in &plan.services {
+        match inventory.services.get(&service.name) {
+            Some(load::ServiceSource::Definition { file, .. }) => {
+                inputs.push(inventory.sources.name(*file))
+            }
+            Some(load::ServiceSource::Quadlets(files)) => {
+                for quadlet in files {
+                    inputs.push(inventory.sources.name(quadlet.file));
+                    inputs.extend(
+                        quadlet
+                            .dropins
+                            .iter()
+                            .map(|(_, f)| inventory.sources.name(*f)),
+                    );
+                }
+            }
+            None => {}
+        }
+    }
+    inputs.extend(
+        inventory
+            .templates
+            .values()
+            .map(|f| inventory.sources.name(*f)),
+    );
+    inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
+    inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
+    inputs.extend(rendered.inputs.iter().cloned());
+    let secret_paths = rendered
+        .files
+        .iter()
+        .filter(|f| f.secret)
+        .map(|f| f.path.clone())
+        .collect();
+    let file_services = rendered
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.service.clone()))
+        .collect();
+    HostResult {
+        output: Some(host_output(
+            name,
+            config,
+            assembled.secret,
+            inputs,
+            secret_paths,
+            file_services,
+        )),
+        diagnostics,
+        texts,
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// `build/manifest.json`: the sha256 of every output and of every input
+/// file that went into it. Deterministic: sorted keys, no timestamps.
+pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct HostEntry {
+        output: String,
+        sha256: String,
+        ignition_version: String,
+        secret: bool,
+        inputs: BTreeMap<String, String>,
+    }
+    #[derive(serde::Serialize)]
+    struct Manifest {
+        generator: String,
+        hosts: BTreeMap<String, HostEntry>,
+    }
+    let hosts = outputs
+        .iter()
+        .map(|output| {
+            let inputs = output
+                .inputs
+                .iter()
+                .map(|input| {
+                    let digest = std::fs::read(root.join(input))
+                        .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b));
+                    (input.clone(), digest)
+                })
+                .collect();
+            (
+                output.name.clone(),
+                HostEntry {
+                    output: format!("{}.ign", output.name),
+                    sha256: sha256_hex(&output.json),
+                    ignition_version: output.config.ignition.version.clone(),
+                    secret: output.secret,
+                    inputs,
+                },
+            )
+        })
+        .collect();
+    let manifest = Manifest {
+        generator: format!("kindling {}", env!("CARGO_PKG_VERSION")),
+        hosts,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Names of the outputs the previous build recorded (to remove stale ones).
+fn previous_outputs(out: &FsPath) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) else {
+        return Vec::new();
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    value
+        .get("hosts")
+        .and_then(|h| h.as_object())
+        .map(|hosts| {
+            hosts
+                .values()
+                .filter_map(|h| h.get("output").and_then(|o| o.as_str()).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes every output and the manifest into `out`, each atomically. Call
+/// only for a build without errors. With `all_hosts`, outputs of hosts that
+/// no longer exist are removed.
+pub fn write(
+    root: &FsPath,
+    out: &FsPath,
+    outputs: &[HostOutput],
+    all_hosts: bool,
+) -> Result<(), crate::write::WriteError> {
+    use crate::write::{Visibility, WriteError, write_atomic};
+    std::fs::create_dir_all(out).map_err(|source| WriteError {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let stale = previous_outputs(out);
+    for output in outputs {
+        let visibility = if output.secret {
+            Visibility::Secret
+        } else {
+            Visibility::Public
+        };
+        write_atomic(
+            &out.join(format!("{}.ign", output.name)),
+            &output.json,
+            visibility,
+        )?;
+    }
+    if all_hosts {
+        for name in stale {
+            let current = outputs.iter().any(|o| format!("{}.ign", o.name) == name);
+            if !current && !name.contains('/') && name.ends_with(".ign") {
+                let _ = std::fs::remove_file(out.join(&name));
+            }
+        }
+        write_atomic(
+            &out.join("manifest.json"),
+            &manifest_json(root, outputs),
+            Visibility::Public,
+        )?;
+    }
+    Ok(())
+}

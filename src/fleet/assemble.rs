@@ -1,0 +1,674 @@
+//! The assemble stage: rendered file specs, users, directories, Butane
+//! snippets and the host's own `butane:` fragment → one Butane-level config
+//! per host, plus the provenance of every entry.
+//!
+//! Order (later sources see earlier ones): fleet users, host users, service
+//! accounts and files, host directories, fleet snippets, host snippets, the
+//! host's fragment. When two sources write the same node path, the later one
+//! wins and a warning names both. Units with the same name merge when the
+//! later one only changes `enabled`, `mask` or drop-ins; users with the same
+//! name merge (later fields win, SSH keys and groups accumulate).
+
+use super::load::{Inventory, SourceMap};
+use super::render::{NodeDirectory, NodeFile, Rendered};
+use super::resolve::{ManifestPlan, Origin};
+use crate::butane::model as b;
+use crate::diag::{Diagnostic, Path, Position, Segment};
+use crate::encode;
+use crate::yaml::{self, FileId, Node, de::Decoder};
+
+/// Where an assembled entry came from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Generated from a manifest; findings point here.
+    At(Origin),
+    /// Copied from a Butane fragment; the rest of a finding's path is looked
+    /// up inside this node.
+    Node(Node),
+}
+
+/// Assembled path prefix → source.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    entries: Vec<(Path, Source)>,
+}
+
+impl Provenance {
+    fn record(&mut self, path: Path, source: Source) {
+        self.entries.retain(|(p, _)| *p != path);
+        self.entries.push((path, source));
+    }
+
+    /// The file and position a finding about `path` belongs to.
+    pub fn locate(&self, path: &Path) -> Option<(FileId, Position)> {
+        let (prefix, source) = self
+            .entries
+            .iter()
+            .filter(|(prefix, _)| path.starts_with(prefix))
+            .max_by_key(|(prefix, _)| prefix.len())?;
+        match source {
+            Source::At(origin) => Some((origin.file, origin.position)),
+            Source::Node(node) => {
+                let rest = Path::from_segments(path.segments()[prefix.len()..].to_vec());
+                let position = node.position_of(&rest);
+                let file = node.lookup(&rest).map_or(node.file, |(n, _)| n.file);
+                Some((file, position))
+            }
+        }
+    }
+}
+
+pub struct Assembled {
+    pub config: b::Config,
+    pub provenance: Provenance,
+    /// Whether any secret landed in the config (the output gets mode 0600).
+    pub secret: bool,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+struct Assembler<'a> {
+    sources: &'a SourceMap,
+    config: b::Config,
+    provenance: Provenance,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn storage(list: &str, index: usize) -> Path {
+    Path::root().key("storage").key(list).index(index)
+}
+
+fn describe(sources: &SourceMap, source: &Source) -> String {
+    let (file, position) = match source {
+        Source::At(origin) => (origin.file, origin.position),
+        Source::Node(node) => (node.file, node.position),
+    };
+    format!(
+        "{}:{}:{}",
+        sources.name(file),
+        position.line,
+        position.column
+    )
+}
+
+impl Assembler<'_> {
+    fn source_of(&self, path: &Path) -> Option<Source> {
+        self.provenance
+            .entries
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, s)| s.clone())
+    }
+
+    /// Index of an existing file/directory/link at `node_path`, by list.
+    fn find_node(&self, node_path: &str) -> Option<(&'static str, usize)> {
+        let storage = &self.config.storage;
+        if let Some(i) = storage.files.iter().position(|f| f.path == node_path) {
+            return Some(("files", i));
+        }
+        if let Some(i) = storage.directories.iter().position(|d| d.path == node_path) {
+            return Some(("directories", i));
+        }
+        storage
+            .links
+            .iter()
+            .position(|l| l.path == node_path)
+            .map(|i| ("links", i))
+    }
+
+    /// Removes an earlier node at the same path, warning that `source`
+    /// overrides it. Returns nothing; provenance of later entries shifts.
+    fn replace_node(&mut self, node_path: &str, source: &Source) {
+        let Some((list, index)) = self.find_node(node_path) else {
+            return;
+        };
+        let earlier = self
+            .source_of(&storage(list, index))
+            .map(|s| describe(self.sources, &s))
+            .unwrap_or_default();
+        let (file, position) = match source {
+            Source::At(origin) => (origin.file, origin.position),
+            Source::Node(node) => (node.file, node.position),
+        };
+        self.diagnostics.push(
+            Diagnostic::warning(format!(
+                "two sources write {node_path}: {earlier} and this one; this one wins"
+            ))
+            .in_file(self.sources.name(file))
+            .at_position(position)
+            .with_help("remove one of them, or keep this override on purpose"),
+        );
+        let storage_config = &mut self.config.storage;
+        match list {
+            "files" => {
+                storage_config.files.remove(index);
+            }
+            "directories" => {
+                storage_config.directories.remove(index);
+            }
+            _ => {
+                storage_config.links.remove(index);
+            }
+        }
+        self.shift(list, index);
+    }
+
+    /// After removing `list[index]`, moves provenance of later entries down.
+    fn shift(&mut self, list: &str, index: usize) {
+        let base = Path::root().key("storage").key(list);
+        let depth = base.len();
+        self.provenance
+            .entries
+            .retain(|(p, _)| !p.starts_with(&base.index(index)));
+        for (path, _) in &mut self.provenance.entries {
+            if !path.starts_with(&base) {
+                continue;
+            }
+            let mut segments = path.segments().to_vec();
+            if let Some(Segment::Index(i)) = segments.get_mut(depth) {
+                if *i > index {
+                    *i -= 1;
+                }
+            }
+            *path = Path::from_segments(segments);
+        }
+    }
+
+    fn add_file(&mut self, file: b::File, source: Source) {
+        // Two services placing the same file (a shared trust anchor) is fine.
+        if self.config.storage.files.contains(&file) {
+            return;
+        }
+        self.replace_node(&file.path.clone(), &source);
+        let index = self.config.storage.files.len();
+        self.config.storage.files.push(file);
+        self.provenance.record(storage("files", index), source);
+    }
+
+    fn add_directory(&mut self, directory: b::Directory, source: Source) {
+        if self.config.storage.directories.contains(&directory) {
+            return;
+        }
+        self.replace_node(&directory.path.clone(), &source);
+        let index = self.config.storage.directories.len();
+        self.config.storage.directories.push(directory);
+        self.provenance
+            .record(storage("directories", index), source);
+    }
+
+    fn add_link(&mut self, link: b::Link, source: Source) {
+        self.replace_node(&link.path.clone(), &source);
+        let index = self.config.storage.links.len();
+        self.config.storage.links.push(link);
+        self.provenance.record(storage("links", index), source);
+    }
+
+    fn add_user(&mut self, user: b::PasswdUser, source: Source) {
+        let users = &mut self.config.passwd.users;
+        if let Some(existing) = users.iter_mut().find(|u| u.name == user.name) {
+            merge_user(existing, user);
+            return;
+        }
+        let index = users.len();
+        users.push(user);
+        self.provenance
+            .record(Path::root().key("passwd").key("users").index(index), source);
+    }
+
+    fn add_group(&mut self, group: b::PasswdGroup, source: Source) {
+        let groups = &mut self.config.passwd.groups;
+        if let Some(existing) = groups.iter_mut().find(|g| g.name == group.name) {
+            if group.gid.is_some() {
+                existing.gid = group.gid;
+            }
+            return;
+        }
+        let index = groups.len();
+        groups.push(group);
+        self.provenance.record(
+            Path::root().key("passwd").key("groups").index(index),
+            source,
+        );
+    }
+
+    fn add_unit(&mut self, unit: b::Unit, source: Source) {
+        let units = &mut self.config.systemd.units;
+        if let Some(index) = units.iter().position(|u| u.name == unit.name) {
+            let overrides_only = unit.contents.is_none() && unit.contents_local.is_none();
+            if let Some(existing) = units.get_mut(index) {
+                if overrides_only {
+                    if unit.enabled.is_some() {
+                        existing.enabled = unit.enabled;
+                    }
+                    if unit.mask.is_some() {
+                        existing.mask = unit.mask;
+                    }
+                    existing.dropins.extend(unit.dropins);
+                    return;
+                }
+                *existing = unit;
+            }
+            self.provenance.record(
+                Path::root().key("systemd").key("units").index(index),
+                source,
+            );
+            return;
+        }
+        let index = units.len();
+        units.push(unit);
+        self.provenance.record(
+            Path::root().key("systemd").key("units").index(index),
+            source,
+        );
+    }
+
+    fn node_file(&mut self, file: &NodeFile) {
+        let encoded = encode::encode_data_url(&file.contents, None, true);
+        let (user, group) = owner(file.owner);
+        self.add_file(
+            b::File {
+                path: file.path.clone(),
+                mode: Some(i64::from(file.mode)),
+                user,
+                group,
+                contents: b::Resource {
+                    source: Some(encoded.source),
+                    compression: encoded.compression,
+                    ..b::Resource::default()
+                },
+                ..b::File::default()
+            },
+            Source::At(file.origin),
+        );
+    }
+
+    fn node_directory(&mut self, directory: &NodeDirectory) {
+        let (mut user, mut group) = owner(directory.owner);
+        if directory.user.is_some() {
+            user.name.clone_from(&directory.user);
+        }
+        if directory.group.is_some() {
+            group.name.clone_from(&directory.group);
+        }
+        self.add_directory(
+            b::Directory {
+                path: directory.path.clone(),
+                mode: Some(i64::from(directory.mode)),
+                user,
+                group,
+                ..b::Directory::default()
+            },
+            Source::At(directory.origin),
+        );
+    }
+
+    /// Merges a decoded Butane fragment (`node` is its YAML) into the config.
+    fn fragment(&mut self, fragment: b::Config, node: &Node) {
+        let item = |list_path: &[&str], index: usize| -> Source {
+            let mut path = Path::root();
+            for key in list_path {
+                path = path.key(key);
+            }
+            let found = node.lookup(&path.index(index)).map(|(n, _)| n.clone());
+            Source::Node(found.unwrap_or_else(|| node.clone()))
+        };
+        for (i, user) in fragment.passwd.users.into_iter().enumerate() {
+            self.add_user(user, item(&["passwd", "users"], i));
+        }
+        for (i, group) in fragment.passwd.groups.into_iter().enumerate() {
+            self.add_group(group, item(&["passwd", "groups"], i));
+        }
+        for (i, directory) in fragment.storage.directories.into_iter().enumerate() {
+            self.add_directory(directory, item(&["storage", "directories"], i));
+        }
+        for (i, file) in fragment.storage.files.into_iter().enumerate() {
+            self.add_file(file, item(&["storage", "files"], i));
+        }
+        for (i, link) in fragment.storage.links.into_iter().enumerate() {
+            self.add_link(link, item(&["storage", "links"], i));
+        }
+        for (i, unit) in fragment.systemd.units.into_iter().enumerate() {
+            self.add_unit(unit, item(&["systemd", "units"], i));
+        }
+        let list = |keys: &[&str]| keys.iter().fold(Path::root(), |path, key| path.key(key));
+        let provenance = &mut self.provenance;
+        let config = &mut self.config;
+        append(
+            &mut config.storage.disks,
+            fragment.storage.disks,
+            &list(&["storage", "disks"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.storage.raid,
+            fragment.storage.raid,
+            &list(&["storage", "raid"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.storage.filesystems,
+            fragment.storage.filesystems,
+            &list(&["storage", "filesystems"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.storage.luks,
+            fragment.storage.luks,
+            &list(&["storage", "luks"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.storage.trees,
+            fragment.storage.trees,
+            &list(&["storage", "trees"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.systemd.quadlets,
+            fragment.systemd.quadlets,
+            &list(&["systemd", "quadlets"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.ignition.config.merge,
+            fragment.ignition.config.merge,
+            &list(&["ignition", "config", "merge"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.ignition.security.tls.certificate_authorities,
+            fragment.ignition.security.tls.certificate_authorities,
+            &list(&["ignition", "security", "tls", "certificate_authorities"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.kernel_arguments.should_exist,
+            fragment.kernel_arguments.should_exist,
+            &list(&["kernel_arguments", "should_exist"]),
+            node,
+            provenance,
+        );
+        append(
+            &mut config.kernel_arguments.should_not_exist,
+            fragment.kernel_arguments.should_not_exist,
+            &list(&["kernel_arguments", "should_not_exist"]),
+            node,
+            provenance,
+        );
+        let whole =
+            |key: &str| Source::Node(node.get(key).cloned().unwrap_or_else(|| node.clone()));
+        if fragment.ignition.config.replace != b::Resource::default() {
+            self.config.ignition.config.replace = fragment.ignition.config.replace;
+            self.provenance.record(
+                Path::root().key("ignition").key("config").key("replace"),
+                whole("ignition"),
+            );
+        }
+        if fragment.ignition.proxy != b::Proxy::default() {
+            self.config.ignition.proxy = fragment.ignition.proxy;
+            self.provenance
+                .record(Path::root().key("ignition").key("proxy"), whole("ignition"));
+        }
+        if fragment.ignition.timeouts != b::Timeouts::default() {
+            self.config.ignition.timeouts = fragment.ignition.timeouts;
+            self.provenance.record(
+                Path::root().key("ignition").key("timeouts"),
+                whole("ignition"),
+            );
+        }
+        if fragment.boot_device != b::BootDevice::default() {
+            self.config.boot_device = fragment.boot_device;
+            self.provenance
+                .record(Path::root().key("boot_device"), whole("boot_device"));
+        }
+        if fragment.grub != b::Grub::default() {
+            self.config.grub = fragment.grub;
+            self.provenance
+                .record(Path::root().key("grub"), whole("grub"));
+        }
+    }
+}
+
+/// Appends a fragment's list entries at `list` (the same path in the
+/// fragment and in the assembled config), recording where each came from.
+fn append<T>(
+    target: &mut Vec<T>,
+    items: Vec<T>,
+    list: &Path,
+    node: &Node,
+    provenance: &mut Provenance,
+) {
+    for (i, entry) in items.into_iter().enumerate() {
+        let found = node.lookup(&list.index(i)).map(|(n, _)| n.clone());
+        provenance.record(
+            list.index(target.len()),
+            Source::Node(found.unwrap_or_else(|| node.clone())),
+        );
+        target.push(entry);
+    }
+}
+
+fn owner(ids: Option<(u32, u32)>) -> (b::NodeUser, b::NodeGroup) {
+    match ids {
+        Some((uid, gid)) => (
+            b::NodeUser {
+                id: Some(i64::from(uid)),
+                name: None,
+            },
+            b::NodeGroup {
+                id: Some(i64::from(gid)),
+                name: None,
+            },
+        ),
+        None => (b::NodeUser::default(), b::NodeGroup::default()),
+    }
+}
+
+fn merge_user(existing: &mut b::PasswdUser, later: b::PasswdUser) {
+    macro_rules! take {
+        ($($field:ident),+) => { $( if later.$field.is_some() { existing.$field = later.$field; } )+ };
+    }
+    take!(
+        gecos,
+        home_dir,
+        no_create_home,
+        no_log_init,
+        no_user_group,
+        password_hash,
+        primary_group,
+        should_exist,
+        shell,
+        system,
+        uid
+    );
+    for key in later.ssh_authorized_keys {
+        if !existing.ssh_authorized_keys.contains(&key) {
+            existing.ssh_authorized_keys.push(key);
+        }
+    }
+    for group in later.groups {
+        if !existing.groups.contains(&group) {
+            existing.groups.push(group);
+        }
+    }
+    existing
+        .ssh_authorized_keys_local
+        .extend(later.ssh_authorized_keys_local);
+}
+
+/// Reads and decodes a Butane snippet (`relative` to the fleet root) for
+/// `plan`'s Butane version.
+fn snippet(
+    inventory: &Inventory,
+    relative: &str,
+    plan: &ManifestPlan,
+    origin: Origin,
+    diagnostics: &mut Vec<Diagnostic>,
+    sources: &mut Vec<(String, String)>,
+) -> Option<(b::Config, Node)> {
+    let path = inventory.root.join(relative);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error(format!("cannot read snippet {relative}: {error}"))
+                    .in_file(inventory.sources.name(origin.file))
+                    .at_position(origin.position)
+                    .with_help("include paths are relative to the fleet root"),
+            );
+            return None;
+        }
+    };
+    // Snippet nodes get a file id past the loaded files; `sources` names them.
+    let id = FileId(u32::MAX - u32::try_from(sources.len()).unwrap_or(0));
+    sources.push((relative.to_owned(), text.clone()));
+    let node = match yaml::parse_file(&text, id) {
+        Ok(Some(node)) => node,
+        Ok(None) => return None,
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error(error.message)
+                    .in_file(relative)
+                    .at_position(error.position),
+            );
+            return None;
+        }
+    };
+    decode_fragment(&node, plan, |_| relative.to_owned(), diagnostics).map(|config| (config, node))
+}
+
+fn decode_fragment(
+    node: &Node,
+    plan: &ManifestPlan,
+    names: impl Fn(FileId) -> String,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<b::Config> {
+    let decoder = Decoder::new(&plan.version).with_file_names(&names);
+    let decoded: Result<b::Config, _> = decoder.decode(node);
+    diagnostics.extend(decoder.into_warnings());
+    match decoded {
+        Ok(config) => Some(config),
+        Err(error) => {
+            let file = names(error.file);
+            diagnostics.push(error.into_diagnostic().in_file(file));
+            None
+        }
+    }
+}
+
+/// Snippet texts read while assembling, by the file ids their nodes carry.
+pub struct ExtraSources(pub Vec<(String, String)>);
+
+impl ExtraSources {
+    /// Name of a snippet file id handed out by [`assemble`].
+    pub fn name(&self, id: FileId) -> Option<&str> {
+        let index = usize::try_from(u32::MAX - id.0).ok()?;
+        self.0.get(index).map(|(name, _)| name.as_str())
+    }
+}
+
+/// Assembles one manifest host.
+pub fn assemble(
+    inventory: &Inventory,
+    plan: &ManifestPlan,
+    rendered: &Rendered,
+) -> (Assembled, ExtraSources) {
+    let mut assembler = Assembler {
+        sources: &inventory.sources,
+        config: b::Config {
+            variant: plan.version.variant.as_str().to_owned(),
+            version: plan.version.version_string(),
+            ..b::Config::default()
+        },
+        provenance: Provenance::default(),
+        diagnostics: Vec::new(),
+    };
+    for (user, origin) in &plan.users {
+        assembler.add_user(user.clone(), Source::At(*origin));
+    }
+    for (group, origin) in &rendered.groups {
+        assembler.add_group(group.clone(), Source::At(*origin));
+    }
+    for (user, origin) in &rendered.users {
+        assembler.add_user(user.clone(), Source::At(*origin));
+    }
+    for directory in &rendered.directories {
+        assembler.node_directory(directory);
+    }
+    for file in &rendered.files {
+        assembler.node_file(file);
+    }
+    for (directory, origin) in &plan.directories {
+        assembler.node_directory(&NodeDirectory {
+            path: directory.path.clone(),
+            mode: directory.mode.unwrap_or(0o755),
+            user: directory.user.clone(),
+            group: directory.group.clone(),
+            owner: None,
+            origin: *origin,
+        });
+    }
+    let mut extra = Vec::new();
+    for (relative, origin) in &plan.includes {
+        if let Some((fragment, node)) = snippet(
+            inventory,
+            relative,
+            plan,
+            *origin,
+            &mut assembler.diagnostics,
+            &mut extra,
+        ) {
+            assembler.fragment(fragment, &node);
+        }
+    }
+    if let Some(node) = &plan.fragment {
+        let names = |id: FileId| inventory.sources.name(id);
+        if let Some(fragment) = decode_fragment(node, plan, names, &mut assembler.diagnostics) {
+            assembler.fragment(fragment, node);
+        }
+    }
+    let secret = rendered.files.iter().any(|f| f.secret);
+    (
+        Assembled {
+            config: assembler.config,
+            provenance: assembler.provenance,
+            secret,
+            diagnostics: assembler.diagnostics,
+        },
+        ExtraSources(extra),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provenance_finds_the_deepest_node() {
+        let node = yaml::parse_file(
+            "storage:\n  files:\n    - path: /a\n      mode: 0644\n",
+            FileId(3),
+        )
+        .expect("yaml")
+        .expect("doc");
+        let item = node
+            .lookup(&Path::parse("$.storage.files.0"))
+            .expect("item")
+            .0
+            .clone();
+        let mut provenance = Provenance::default();
+        provenance.record(Path::parse("$.storage.files.5"), Source::Node(item));
+        let (file, position) = provenance
+            .locate(&Path::parse("$.storage.files.5.mode"))
+            .expect("located");
+        assert_eq!(file, FileId(3));
+        assert_eq!(position, Position::new(4, 13));
+    }
+}
