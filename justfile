@@ -1,0 +1,36 @@
+# kindling: the compiler and its example fleet. `just` lists recipes.
+
+default:
+    @just --list
+
+# Compile every host of the example fleet into build/
+build *hosts:
+    cargo run --release -- build {{hosts}}
+
+# Compile and validate everything, failing on warnings; writes nothing
+check:
+    cargo run --release -- check --strict
+
+# What a host gets, file by file
+render host:
+    cargo run --release -- render {{host}}
+
+# Unit, integration and end-to-end tests (e2e tests skip without their tools)
+test:
+    cargo test
+
+# Benchmarks: Butane per-file time and 64 MiB throughput, fleet of 1000 hosts
+bench:
+    cargo build --release
+    bash benches/butane.sh
+    bash benches/fleet.sh
+
+# Boot a host in qemu: just vm beam00 --image fedora-coreos.qcow2
+vm host *args:
+    cargo run --release -- vm {{host}} {{args}}
+
+# What CI runs, plus formatting and lints
+ci:
+    cargo fmt --check
+    cargo clippy --all-targets -- -D warnings
+    bash .ci/run
