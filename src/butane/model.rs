@@ -6,9 +6,11 @@
 //! ignored, exactly as Butane does. Struct names matter: the gate is keyed by
 //! them.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Config {
     pub variant: String,
@@ -22,7 +24,8 @@ pub struct Config {
     pub grub: Grub,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Ignition {
     pub config: IgnitionConfig,
@@ -31,7 +34,8 @@ pub struct Ignition {
     pub timeouts: Timeouts,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct IgnitionConfig {
     pub merge: Vec<Resource>,
@@ -39,7 +43,8 @@ pub struct IgnitionConfig {
 }
 
 /// Content from a URL, inline text or a local file.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Resource {
     pub compression: Option<String>,
@@ -50,20 +55,23 @@ pub struct Resource {
     pub verification: Verification,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct HttpHeader {
     pub name: String,
     pub value: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Verification {
     pub hash: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Proxy {
     pub http_proxy: Option<String>,
@@ -71,40 +79,46 @@ pub struct Proxy {
     pub no_proxy: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Security {
     pub tls: Tls,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Tls {
     pub certificate_authorities: Vec<Resource>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Timeouts {
     pub http_response_headers: Option<i64>,
     pub http_total: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct KernelArguments {
     pub should_exist: Vec<String>,
     pub should_not_exist: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Passwd {
     pub groups: Vec<PasswdGroup>,
     pub users: Vec<PasswdUser>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct PasswdGroup {
     pub gid: Option<i64>,
@@ -114,7 +128,8 @@ pub struct PasswdGroup {
     pub system: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct PasswdUser {
     pub gecos: Option<String>,
@@ -134,7 +149,8 @@ pub struct PasswdUser {
     pub uid: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Storage {
     pub directories: Vec<Directory>,
@@ -147,21 +163,24 @@ pub struct Storage {
     pub trees: Vec<Tree>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct NodeUser {
     pub id: Option<i64>,
     pub name: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct NodeGroup {
     pub id: Option<i64>,
     pub name: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Directory {
     pub group: NodeGroup,
@@ -171,7 +190,8 @@ pub struct Directory {
     pub mode: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct File {
     pub group: NodeGroup,
@@ -183,7 +203,8 @@ pub struct File {
     pub mode: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Link {
     pub group: NodeGroup,
@@ -194,7 +215,8 @@ pub struct Link {
     pub target: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Tree {
     pub local: String,
@@ -205,7 +227,8 @@ pub struct Tree {
     pub dir_mode: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Disk {
     pub device: String,
@@ -213,7 +236,8 @@ pub struct Disk {
     pub wipe_table: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Partition {
     pub guid: Option<String>,
@@ -227,7 +251,8 @@ pub struct Partition {
     pub wipe_partition_entry: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Filesystem {
     pub device: String,
@@ -241,7 +266,8 @@ pub struct Filesystem {
     pub with_mount_unit: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Luks {
     pub cex: Cex,
@@ -257,13 +283,15 @@ pub struct Luks {
     pub wipe_volume: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Cex {
     pub enabled: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Clevis {
     pub custom: ClevisCustom,
@@ -272,7 +300,8 @@ pub struct Clevis {
     pub tpm2: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct ClevisCustom {
     pub config: Option<String>,
@@ -280,7 +309,8 @@ pub struct ClevisCustom {
     pub pin: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Tang {
     pub advertisement: Option<String>,
@@ -288,7 +318,8 @@ pub struct Tang {
     pub url: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Raid {
     pub devices: Vec<String>,
@@ -298,14 +329,16 @@ pub struct Raid {
     pub spares: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Systemd {
     pub units: Vec<Unit>,
     pub quadlets: Vec<Quadlet>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Unit {
     pub contents: Option<String>,
@@ -316,7 +349,8 @@ pub struct Unit {
     pub name: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Dropin {
     pub contents: Option<String>,
@@ -325,7 +359,8 @@ pub struct Dropin {
 }
 
 /// A Podman Quadlet file (fcos 1.8.0-experimental).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Quadlet {
     pub contents: Option<String>,
@@ -335,7 +370,8 @@ pub struct Quadlet {
     pub rootful: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct QuadletDropin {
     pub contents: Option<String>,
@@ -344,7 +380,8 @@ pub struct QuadletDropin {
 }
 
 /// Boot disk layout sugar (fcos 1.3.0+).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct BootDevice {
     pub layout: Option<String>,
@@ -352,7 +389,8 @@ pub struct BootDevice {
     pub mirror: BootDeviceMirror,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct BootDeviceLuks {
     pub cex: Cex,
@@ -363,20 +401,23 @@ pub struct BootDeviceLuks {
     pub tpm2: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct BootDeviceMirror {
     pub devices: Vec<String>,
 }
 
 /// GRUB password sugar (fcos 1.5.0+).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Grub {
     pub users: Vec<GrubUser>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct GrubUser {
     pub name: String,

@@ -9,12 +9,16 @@
 
 use std::collections::BTreeMap;
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 
 use crate::butane::model as b;
 
 /// `fleet.yaml`: fleet-wide defaults.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Fleet {
     /// Organisation name, used in default paths (`/etc/{{ org }}/...`).
@@ -41,7 +45,8 @@ pub struct Fleet {
     pub include: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Paths {
     pub quadlet_dir: Option<String>,
@@ -52,7 +57,8 @@ pub struct Paths {
 }
 
 /// `containers/<svc>.yaml`: a service rendered through a Quadlet template.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Service {
     pub description: Option<String>,
@@ -108,7 +114,8 @@ pub struct Service {
 }
 
 /// A file copied from the fleet's `secrets/` onto the node.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Placement {
     /// File name in the target directory.
@@ -118,7 +125,8 @@ pub struct Placement {
     pub mode: Option<u32>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Health {
     pub cmd: Option<String>,
@@ -129,14 +137,16 @@ pub struct Health {
     pub on_failure: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Install {
     pub wanted_by: StringOrList,
 }
 
 /// A directory on the node, owned by a user by name.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct DirectorySpec {
     pub path: String,
@@ -146,7 +156,8 @@ pub struct DirectorySpec {
 }
 
 /// `hosts/<host>.yaml`: one node.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Host {
     /// Default: the file name without `.yaml`.
@@ -256,4 +267,67 @@ impl<'de> Deserialize<'de> for StringOrList {
         }
         deserializer.deserialize_any(ListVisitor)
     }
+}
+
+impl JsonSchema for ServiceRef {
+    fn schema_name() -> Cow<'static, str> {
+        "ServiceRef".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let overrides = generator.subschema_for::<Service>();
+        json_schema!({
+            "description": "A service name, or a one-key mapping from the name to overrides of its definition",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": overrides }
+            ]
+        })
+    }
+}
+
+impl JsonSchema for StringOrList {
+    fn schema_name() -> Cow<'static, str> {
+        "StringOrList".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": ["string", "number", "boolean"] },
+                { "type": "array", "items": { "type": ["string", "number", "boolean"] } }
+            ]
+        })
+    }
+}
+
+impl JsonSchema for Fragment {
+    fn schema_name() -> Cow<'static, str> {
+        "ButaneFragment".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<b::Config>()
+    }
+}
+
+/// Which manifest a JSON Schema describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Fleet,
+    Host,
+    Service,
+}
+
+/// The JSON Schema of a manifest kind, generated from these types, for
+/// editors (`# yaml-language-server: $schema=...`).
+pub fn json_schema(kind: Kind) -> String {
+    let schema = match kind {
+        Kind::Fleet => schemars::schema_for!(Fleet),
+        Kind::Host => schemars::schema_for!(Host),
+        Kind::Service => schemars::schema_for!(Service),
+    };
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
