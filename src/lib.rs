@@ -4,14 +4,19 @@
 //! (`butane::model`, `butane::check`) → translate (`butane::translate`,
 //! `butane::sugar`) → encode (`encode`) → validate (`validate`) → write
 //! (`write`). `diag` carries findings alongside; `app` and `cli` are the
-//! binary's edge.
+//! binary's edge. Beside the pipeline, `source` loads a config from
+//! Ignition JSON or Butane, `inspect` lists, extracts and decompiles it,
+//! and `diff` compares two configs semantically.
 
 pub mod app;
 pub mod butane;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod encode;
 pub mod ignition;
+pub mod inspect;
+pub mod source;
 pub mod validate;
 pub mod write;
 pub mod yaml;
