@@ -217,36 +217,46 @@ fn short(fact: &Fact) -> String {
     }
 }
 
-impl fmt::Display for FieldChange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FieldChange {
+    /// Writes this change of entry `key`: one line, plus a unified diff
+    /// when text changed (or text was added).
+    fn write(&self, f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
         let field = printable(&self.field, false);
-        match (&self.old, &self.new) {
-            (Some(old), Some(new)) => writeln!(f, "    {field}: {} -> {}", short(old), short(new))?,
-            (None, Some(new)) => writeln!(f, "    + {field}: {}", short(new))?,
-            (Some(old), None) => writeln!(f, "    - {field}: {}", short(old))?,
-            (None, None) => {}
-        }
         let text = |fact: &Option<Fact>| match fact {
             Some(Fact::Text(text)) => Some(text.clone()),
             Some(Fact::Value(_)) => None,
             None => Some(String::new()),
         };
-        if let (Some(old), Some(new)) = (text(&self.old), text(&self.new)) {
-            if old != new {
-                let diff = TextDiff::from_lines(&old, &new);
-                let unified = diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&format!("old {field}"), &format!("new {field}"))
-                    .to_string();
-                for line in unified.lines() {
-                    writeln!(f, "      {}", printable(line, false))?;
-                }
-                if !old.is_empty() && !old.ends_with('\n')
-                    || !new.is_empty() && !new.ends_with('\n')
-                {
-                    writeln!(f, "      (a side has no newline at end)")?;
-                }
+        let texts = match (text(&self.old), text(&self.new)) {
+            (Some(old), Some(new)) if old != new => Some((old, new)),
+            _ => None,
+        };
+        match (&self.old, &self.new, &texts) {
+            (Some(_), Some(_), Some(_)) => writeln!(f, "    {field}:")?,
+            (None, Some(_), Some(_)) => writeln!(f, "    + {field}:")?,
+            (Some(old), Some(new), None) => {
+                writeln!(f, "    {field}: {} -> {}", short(old), short(new))?;
+            }
+            (None, Some(new), None) => writeln!(f, "    + {field}: {}", short(new))?,
+            (Some(old), None, _) => writeln!(f, "    - {field}: {}", short(old))?,
+            (None, None, _) => {}
+        }
+        if let (Some((old, new)), Some(_)) = (texts, &self.new) {
+            let key = printable(key, false);
+            let diff = TextDiff::from_lines(&old, &new);
+            let unified = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("{key} ({field}, old)"),
+                    &format!("{key} ({field}, new)"),
+                )
+                .to_string();
+            for line in unified.lines() {
+                writeln!(f, "      {}", printable(line, false))?;
+            }
+            if !old.is_empty() && !old.ends_with('\n') || !new.is_empty() && !new.ends_with('\n') {
+                writeln!(f, "      (no newline at end of a side)")?;
             }
         }
         Ok(())
@@ -261,20 +271,9 @@ impl fmt::Display for Change {
             Status::Changed => '~',
         };
         writeln!(f, "{sign} {} {}", self.kind, printable(&self.key, false))?;
-        // Removed entries: their facts, without replaying contents.
+        // Removed entries list their facts without replaying contents.
         for field in &self.fields {
-            if self.status == Status::Removed {
-                if let Some(old) = &field.old {
-                    writeln!(
-                        f,
-                        "    - {}: {}",
-                        printable(&field.field, false),
-                        short(old)
-                    )?;
-                }
-            } else {
-                write!(f, "{field}")?;
-            }
+            field.write(f, &self.key)?;
         }
         Ok(())
     }

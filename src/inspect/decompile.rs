@@ -12,6 +12,8 @@
 //! reconstructed: generated mount units, boot-device storage and the like
 //! come out as the plain entries they compiled to.
 
+mod entries;
+
 use thiserror::Error;
 
 use super::content;
@@ -19,6 +21,7 @@ use super::listing::decode;
 use super::yaml_emit::{self, Yaml};
 use crate::ignition::model as ign;
 use crate::ignition::spec::{self, Spec};
+use entries::{disk, filesystem, passwd, raid, systemd};
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum DecompileError {
@@ -259,7 +262,13 @@ impl Decompiler {
     }
 
     fn file(&self, file: &ign::File) -> Map {
-        let mut map = node(&file.path, &file.user, &file.group, file.overwrite);
+        let mut map = node(
+            &file.path,
+            file.mode,
+            &file.user,
+            &file.group,
+            file.overwrite,
+        );
         map.map(
             "contents",
             self.resource(&file.contents, Place::FileContents),
@@ -271,7 +280,6 @@ impl Decompiler {
                 .map(|r| self.resource(r, Place::FileContents))
                 .collect(),
         );
-        map.mode(file.mode);
         map
     }
 
@@ -322,9 +330,16 @@ fn owner(owner: &ign::NodeOwner) -> Map {
     map
 }
 
-fn node(path: &str, user: &ign::NodeOwner, group: &ign::NodeOwner, overwrite: Option<bool>) -> Map {
+fn node(
+    path: &str,
+    mode: Option<i64>,
+    user: &ign::NodeOwner,
+    group: &ign::NodeOwner,
+    overwrite: Option<bool>,
+) -> Map {
     let mut map = Map::new();
     map.str("path", path);
+    map.mode(mode);
     map.map("user", owner(user));
     map.map("group", owner(group));
     map.opt_bool("overwrite", overwrite);
@@ -332,223 +347,21 @@ fn node(path: &str, user: &ign::NodeOwner, group: &ign::NodeOwner, overwrite: Op
 }
 
 fn directory(directory: &ign::Directory) -> Map {
-    let mut map = node(
+    node(
         &directory.path,
+        directory.mode,
         &directory.user,
         &directory.group,
         directory.overwrite,
-    );
-    map.mode(directory.mode);
-    map
+    )
 }
 
 fn link(link: &ign::Link) -> Map {
-    let mut map = node(&link.path, &link.user, &link.group, link.overwrite);
+    let mut map = node(&link.path, None, &link.user, &link.group, link.overwrite);
     map.opt_str("target", link.target.as_ref());
     map.opt_bool("hard", link.hard);
     map
 }
 
-fn disk(disk: &ign::Disk) -> Map {
-    let mut map = Map::new();
-    map.str("device", &disk.device);
-    map.opt_bool("wipe_table", disk.wipe_table);
-    let partitions = disk
-        .partitions
-        .iter()
-        .map(|p| {
-            let mut entry = Map::new();
-            if p.number != 0 {
-                entry.put("number", Yaml::Int(p.number));
-            }
-            entry.opt_str("label", p.label.as_ref());
-            entry.opt_int("size_mib", p.size_mib);
-            entry.opt_int("start_mib", p.start_mib);
-            entry.opt_str("type_guid", p.type_guid.as_ref());
-            entry.opt_str("guid", p.guid.as_ref());
-            entry.opt_bool("resize", p.resize);
-            entry.opt_bool("should_exist", p.should_exist);
-            entry.opt_bool("wipe_partition_entry", p.wipe_partition_entry);
-            entry
-        })
-        .collect();
-    map.seq("partitions", partitions);
-    map
-}
-
-fn raid(raid: &ign::Raid) -> Map {
-    let mut map = Map::new();
-    map.str("name", &raid.name);
-    map.opt_str("level", raid.level.as_ref());
-    map.strs("devices", &raid.devices);
-    map.opt_int("spares", raid.spares);
-    map.strs("options", &raid.options);
-    map
-}
-
-fn filesystem(fs: &ign::Filesystem) -> Map {
-    let mut map = Map::new();
-    map.str("device", &fs.device);
-    map.opt_str("format", fs.format.as_ref());
-    map.opt_str("path", fs.path.as_ref());
-    map.opt_str("label", fs.label.as_ref());
-    map.opt_str("uuid", fs.uuid.as_ref());
-    map.opt_bool("wipe_filesystem", fs.wipe_filesystem);
-    map.strs("options", &fs.options);
-    map.strs("mount_options", &fs.mount_options);
-    map
-}
-
-fn passwd(passwd: &ign::Passwd) -> Map {
-    let users = passwd
-        .users
-        .iter()
-        .map(|user| {
-            let mut map = Map::new();
-            map.str("name", &user.name);
-            map.opt_int("uid", user.uid);
-            map.opt_str("gecos", user.gecos.as_ref());
-            map.opt_str("home_dir", user.home_dir.as_ref());
-            map.opt_bool("no_create_home", user.no_create_home);
-            map.opt_str("primary_group", user.primary_group.as_ref());
-            map.strs("groups", &user.groups);
-            map.opt_bool("no_user_group", user.no_user_group);
-            map.opt_bool("no_log_init", user.no_log_init);
-            map.opt_str("shell", user.shell.as_ref());
-            map.opt_bool("system", user.system);
-            map.opt_bool("should_exist", user.should_exist);
-            map.opt_str("password_hash", user.password_hash.as_ref());
-            map.strs("ssh_authorized_keys", &user.ssh_authorized_keys);
-            map
-        })
-        .collect();
-    let groups = passwd
-        .groups
-        .iter()
-        .map(|group| {
-            let mut map = Map::new();
-            map.str("name", &group.name);
-            map.opt_int("gid", group.gid);
-            map.opt_str("password_hash", group.password_hash.as_ref());
-            map.opt_bool("system", group.system);
-            map.opt_bool("should_exist", group.should_exist);
-            map
-        })
-        .collect();
-    let mut map = Map::new();
-    map.seq("users", users);
-    map.seq("groups", groups);
-    map
-}
-
-fn systemd(systemd: &ign::Systemd) -> Map {
-    let units = systemd
-        .units
-        .iter()
-        .map(|unit| {
-            let mut map = Map::new();
-            map.str("name", &unit.name);
-            map.opt_bool("enabled", unit.enabled);
-            map.opt_bool("mask", unit.mask);
-            map.opt_str("contents", unit.contents.as_ref());
-            let dropins = unit
-                .dropins
-                .iter()
-                .map(|dropin| {
-                    let mut entry = Map::new();
-                    entry.str("name", &dropin.name);
-                    entry.opt_str("contents", dropin.contents.as_ref());
-                    entry
-                })
-                .collect();
-            map.seq("dropins", dropins);
-            map
-        })
-        .collect();
-    let mut map = Map::new();
-    map.seq("units", units);
-    map
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::butane;
-    use crate::diff::diff_configs;
-
-    fn round_trip(json: &str) -> String {
-        let config: ign::Config = serde_json::from_str(json).expect("parses");
-        let spec = Spec::parse(&config.ignition.version).expect("known spec");
-        let yaml = decompile(&config, spec).expect("decompiles");
-        let outcome = butane::compile(&yaml, "decompiled.bu", &butane::Options::default());
-        let Some(again) = outcome.config else {
-            panic!("does not compile: {:?}\n{yaml}", outcome.diagnostics);
-        };
-        let diff = diff_configs(&config, &again);
-        assert!(diff.is_empty(), "{diff}\n{yaml}");
-        yaml
-    }
-
-    #[test]
-    fn versions_follow_the_spec() {
-        assert_eq!(butane_version(Spec::V3_3), "1.4.0");
-        assert_eq!(butane_version(Spec::V3_7Experimental), "1.8.0-experimental");
-    }
-
-    #[test]
-    fn text_becomes_inline_and_binary_stays_data() {
-        let yaml = round_trip(
-            r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[
-              {"path":"/etc/motd","mode":420,"contents":{"compression":"","source":"data:,hello%0A"}},
-              {"path":"/bin/blob","mode":493,"contents":{"compression":"","source":"data:;base64,AAEC/w=="}},
-              {"path":"/etc/remote","contents":{"source":"https://example.com/x","compression":"gzip","verification":{"hash":"sha512-00"}}}]}}"#,
-        );
-        assert!(
-            yaml.contains("        inline: |\n          hello\n"),
-            "{yaml}"
-        );
-        assert!(yaml.contains("source: data:;base64,AAEC/w==\n"), "{yaml}");
-        assert!(yaml.contains("mode: 0644"), "{yaml}");
-        assert!(yaml.contains("version: \"1.5.0\""), "{yaml}");
-    }
-
-    #[test]
-    fn spec_3_0_keeps_merge_sources() {
-        let yaml = round_trip(
-            r#"{"ignition":{"version":"3.0.0","config":{"merge":[{"source":"data:,%7B%7D"}]}},
-              "storage":{"files":[{"path":"/a","contents":{"source":"data:,x"}, "append":[{"source":"data:,y"}]}]}}"#,
-        );
-        assert!(yaml.contains("version: \"1.0.0\""), "{yaml}");
-        assert!(yaml.contains("- source: data:,%7B%7D\n"), "{yaml}");
-        assert!(yaml.contains("inline: x\n"), "{yaml}");
-        assert!(yaml.contains("- inline: \"y\"\n"), "{yaml}");
-    }
-
-    #[test]
-    fn everything_else_round_trips() {
-        round_trip(
-            r#"{"ignition":{"version":"3.6.0","config":{"replace":{"compression":"","source":"data:,%7B%7D"}},
-                "proxy":{"httpProxy":"http://p:3128","noProxy":["a","b"]},"timeouts":{"httpTotal":30}},
-              "kernelArguments":{"shouldExist":["quiet","yes"],"shouldNotExist":["0644"]},
-              "passwd":{"users":[{"name":"core","uid":1000,"groups":["wheel"],"sshAuthorizedKeys":["ssh-ed25519 AAA #x"],"shouldExist":true}],
-                "groups":[{"name":"no","gid":900,"system":true}]},
-              "storage":{"directories":[{"path":"/var/x","mode":448,"user":{"id":0},"overwrite":true}],
-                "links":[{"path":"/etc/l","target":"/usr/x","hard":false,"group":{"name":"wheel"}}],
-                "disks":[{"device":"/dev/vda","wipeTable":true,"partitions":[{"label":"root","number":4,"sizeMiB":8192,"resize":true}]}],
-                "filesystems":[{"device":"/dev/mapper/var","format":"xfs","path":"/var","mountOptions":["noatime"],"wipeFilesystem":true}],
-                "luks":[{"name":"var","device":"/dev/vdb","clevis":{"tpm2":true,"tang":[{"url":"http://t","thumbprint":"x"}],"threshold":1},"discard":true,"keyFile":{"compression":"","source":"data:,secret"}}],
-                "raid":[{"name":"md0","level":"raid1","devices":["/dev/a","/dev/b"],"spares":1}]},
-              "systemd":{"units":[{"name":"a.service","enabled":true,"contents":"[Unit]\nDescription= spaced  \n\n","dropins":[{"name":"10.conf","contents":"  [Service]\n"}]},{"name":"b.service","mask":true}]}}"#,
-        );
-    }
-
-    #[test]
-    fn fields_newer_than_the_declared_spec_are_refused() {
-        let config: ign::Config = serde_json::from_str(
-            r#"{"ignition":{"version":"3.0.0"},"kernelArguments":{"shouldExist":["quiet"]}}"#,
-        )
-        .expect("parses");
-        let error = decompile(&config, Spec::V3_0).expect_err("kargs need 3.3.0");
-        assert!(error.to_string().contains("$.kernelArguments"), "{error}");
-    }
-}
+mod tests;
