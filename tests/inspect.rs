@@ -593,3 +593,61 @@ fn completions_and_man_page() {
     assert!(dir.path().join("kindling-inspect.1").is_file());
     assert!(dir.path().join("kindling-diff.1").is_file());
 }
+
+/// Hostile and malformed configs: every command ends with a clear status
+/// (0, 1 or 2), never a panic or a crash.
+#[test]
+fn hostile_configs_never_panic() {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    bomb.write_all(&vec![0u8; 70 * 1024 * 1024]).expect("gzip");
+    let bomb = base64::engine::general_purpose::STANDARD.encode(bomb.finish().expect("gzip"));
+    let configs = [
+        "null".to_owned(),
+        "{}".to_owned(),
+        r#"{"ignition":null}"#.to_owned(),
+        r#"{"ignition":{"version":3}}"#.to_owned(),
+        r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","path":"/b"}]}}"#.to_owned(),
+        r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","mode":99999999999999999999}]}}"#.to_owned(),
+        r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[
+            {"path":"","mode":-1,"contents":{"source":"data:;base64,H4sI","compression":"gzip"}},
+            {"path":"/nul\u0000byte","contents":{"source":"data:,%zz"}},
+            {"path":"/x","mode":9223372036854775807,"contents":{"source":"data:text/plain;charset=\"x,y","compression":"bzip2"}},
+            {"path":"/y","append":[{"source":"tftp://h/x"},{}]}],
+          "links":[{"path":"/l","target":""},{"path":"/m"},{"path":"/n","target":"x","hard":true}],
+          "directories":[{"path":"relative"},{"path":"/"}]},
+          "systemd":{"units":[{"name":""},{"name":"a\nb.service","contents":"\u001b]0;pwned\u0007","dropins":[{"name":"../x.conf","contents":"x"}]}]},
+          "passwd":{"users":[{"name":"\u202eevil","uid":-5}]}}"#.to_owned(),
+        format!(
+            r#"{{"ignition":{{"version":"3.4.0"}},"storage":{{"files":[{{"path":"/bomb","contents":{{"compression":"gzip","source":"data:;base64,{bomb}"}}}}]}}}}"#
+        ),
+        "[".repeat(100_000),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (index, json) in configs.iter().enumerate() {
+        let path = dir.path().join(format!("hostile{index}.ign"));
+        fs::write(&path, json).expect("write");
+        let path = path.display().to_string();
+        let out = dir.path().join(format!("out{index}")).display().to_string();
+        for args in [
+            vec!["inspect", path.as_str()],
+            vec!["inspect", "--format", "json", path.as_str()],
+            vec!["inspect", "--to-butane", path.as_str()],
+            vec!["inspect", "--extract", out.as_str(), path.as_str()],
+            vec!["diff", path.as_str(), path.as_str()],
+        ] {
+            let output = run(&args);
+            let code = output.status.code();
+            assert!(
+                matches!(code, Some(0..=2)) && !stderr(&output).contains("panicked"),
+                "{args:?} on config {index}: {code:?}\n{}",
+                stderr(&output)
+            );
+            assert!(
+                !stdout(&output).contains('\u{1b}'),
+                "{args:?}: raw escape printed"
+            );
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! `inspect --extract DIR`: the node's file tree, written into DIR.
 //!
-//! Written: directories, files (decoded contents plus appends; mode bits
+//! Written: directories (modes applied last, keeping the owner's rwx so
+//! the tree stays usable), files (decoded contents plus appends; mode bits
 //! without setuid/setgid/sticky), symlinks whose target stays inside DIR
 //! (absolute targets are rewritten relative to the link), hard links to
 //! nodes already in the tree, unit files and drop-ins under
@@ -115,6 +116,8 @@ fn depth(path: &str) -> usize {
 struct Extractor<'a> {
     root: &'a Path,
     report: ExtractReport,
+    /// Directory modes, applied last so the tree stays writable meanwhile.
+    directory_modes: Vec<(String, u32)>,
 }
 
 impl Extractor<'_> {
@@ -174,6 +177,13 @@ impl Extractor<'_> {
             Node::Directory(dir) => {
                 self.owners(path, &dir.user, &dir.group);
                 let result = safe::directory(self.root, &parts);
+                if result.is_ok() {
+                    match dir.mode.map(u32::try_from) {
+                        Some(Ok(mode)) => self.directory_modes.push((path.to_owned(), mode)),
+                        Some(Err(_)) => self.note(path, "invalid mode not applied"),
+                        None => {}
+                    }
+                }
                 self.outcome(path, result);
             }
             Node::File(file) => self.file(path, &parts, file),
@@ -265,6 +275,24 @@ impl Extractor<'_> {
         }
     }
 
+    /// Sets directory modes (deepest first), keeping the owner's rwx so
+    /// the extracted tree can be read and removed.
+    fn apply_directory_modes(&mut self) {
+        let mut modes = std::mem::take(&mut self.directory_modes);
+        modes.sort_by_key(|(path, _)| std::cmp::Reverse(depth(path)));
+        for (path, mode) in modes {
+            let applied = (mode & 0o777) | 0o700;
+            if applied != mode {
+                self.note(&path, format!("mode {mode:04o} applied as {applied:04o}"));
+            }
+            let result = safe::components(&path)
+                .and_then(|parts| safe::chmod_directory(self.root, &parts, applied));
+            if let Err(reason) = result {
+                self.note(&path, format!("mode not applied: {reason}"));
+            }
+        }
+    }
+
     fn write_text(&mut self, path: &str, text: &str) {
         let result = safe::components(path)
             .and_then(|parts| safe::file(self.root, &parts, text.as_bytes(), 0o644));
@@ -290,6 +318,7 @@ pub fn extract(
     let mut extractor = Extractor {
         root: &root,
         report: ExtractReport::default(),
+        directory_modes: Vec::new(),
     };
     let storage = &config.storage;
     let mut nodes: Vec<Node<'_>> = storage.directories.iter().map(Node::Directory).collect();
@@ -300,6 +329,7 @@ pub fn extract(
         extractor.node(node);
     }
     extractor.units(&config.systemd.units);
+    extractor.apply_directory_modes();
     let mut report = extractor.report;
     report.summary = summary(config, spec, &report);
     let summary_path = root.join(SUMMARY_FILE);

@@ -75,6 +75,29 @@ pub fn directory(root: &Path, parts: &[&str]) -> Result<(), Refusal> {
     parent_dir(root, parts).map(|_| ())
 }
 
+/// Sets the mode of an existing directory, reached without symlinks.
+pub fn chmod_directory(root: &Path, parts: &[&str], mode: u32) -> Result<(), Refusal> {
+    let mut current = root.to_path_buf();
+    for part in parts {
+        current.push(part);
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.is_dir() && !meta.file_type().is_symlink() => {}
+            _ => return Err("the directory is gone or was replaced".to_owned()),
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&current, fs::Permissions::from_mode(mode))
+            .map_err(|error| format!("cannot set the mode: {error}"))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (current, mode);
+        Ok(())
+    }
+}
+
 /// Writes a regular file. An existing regular file is replaced; an existing
 /// symlink or directory is refused.
 pub fn file(root: &Path, parts: &[&str], bytes: &[u8], mode: u32) -> Result<(), Refusal> {

@@ -13,7 +13,7 @@ fn extracts_files_links_and_units() {
           "files":[{"path":"/etc/hostname","mode":420,"contents":{"source":"data:,node1"},"append":[{"source":"data:,%0A"}]},
                    {"path":"/etc/remote","contents":{"source":"https://example.com/x"}}],
           "links":[{"path":"/etc/localtime","target":"/usr/share/zoneinfo/UTC"}],
-          "directories":[{"path":"/var/lib/x","user":{"name":"core"}}]},
+          "directories":[{"path":"/var/lib/x","mode":320,"user":{"name":"core"}},{"path":"/var/lib/y","mode":488}]},
           "systemd":{"units":[{"name":"a.service","enabled":true,"contents":"[Unit]\n","dropins":[{"name":"x.conf","contents":"[Service]\n"}]},{"name":"b.service","mask":true}]}}"#,
     );
     let report = extract(&config, Spec::V3_4, &dest).expect("extracts");
@@ -23,6 +23,24 @@ fn extracts_files_links_and_units() {
         "node1\n"
     );
     assert!(dest.join("var/lib/x").is_dir());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| {
+            fs::metadata(dest.join(p))
+                .map(|m| m.permissions().mode() & 0o7777)
+                .ok()
+        };
+        assert_eq!(mode("var/lib/x"), Some(0o700));
+        assert_eq!(mode("var/lib/y"), Some(0o750));
+    }
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.reason == "mode 0500 applied as 0700"),
+        "{report}"
+    );
     #[cfg(unix)]
     assert_eq!(
         fs::read_link(dest.join("etc/localtime")).expect("link"),
