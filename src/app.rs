@@ -8,13 +8,19 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
+use clap::CommandFactory;
+
 use crate::butane::{self, files_dir::FilesDir};
 use crate::cli::{
-    BuildArgs, ButaneArgs, CheckArgs, Cli, Command, FleetArgs, Format, HostsArgs, RenderArgs,
+    BuildArgs, ButaneArgs, CheckArgs, Cli, Command, CompletionsArgs, DiffArgs, FleetArgs, Format,
+    HostsArgs, InspectArgs, ManArgs, RenderArgs, ReportFormat, SchemaArgs, SchemaKind,
 };
 use crate::diag::Diagnostics;
+use crate::diff::diff_configs;
 use crate::fleet::{self, secrets::Identities};
 use crate::ignition::spec::Spec;
+use crate::inspect::{self, RenderOptions};
+use crate::source::{ConfigSource, LoadOptions, Loaded, SourceError};
 use crate::write::{Visibility, write_atomic};
 
 /// When the binary is installed (or linked) as `butane`, behave as
@@ -38,6 +44,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => run_check(&args),
         Command::Render(args) => run_render(&args),
         Command::Hosts(args) => run_hosts(&args),
+        Command::Inspect(args) => run_inspect(&args),
+        Command::Diff(args) => Ok(run_diff(&args).unwrap_or_else(|error| {
+            // Like diff(1): trouble is exit status 2, differences 1.
+            eprintln!("kindling: {error:#}");
+            ExitCode::from(2)
+        })),
+        Command::Schema(args) => run_schema(&args),
+        Command::Completions(args) => run_completions(&args),
+        Command::Man(args) => run_man(&args),
     }
 }
 
@@ -127,11 +142,11 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let build = fleet::compile(&options);
     let failed = build.failed() || (args.strict && build.diagnostics.has_warnings());
     match args.format {
-        Format::Human => {
+        ReportFormat::Human => {
             report_fleet(&build, args.fleet.raw_errors);
             eprintln!("{}", summary(&build));
         }
-        Format::Json => {
+        ReportFormat::Json => {
             #[derive(serde::Serialize)]
             struct Report<'a> {
                 ok: bool,
@@ -176,8 +191,8 @@ fn run_hosts(args: &HostsArgs) -> anyhow::Result<ExitCode> {
     }
     let hosts = fleet::listing::hosts(&inventory, &plans);
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&hosts)?),
-        Format::Human => {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&hosts)?),
+        ReportFormat::Human => {
             for host in hosts {
                 let ignition = host.ignition.unwrap_or_else(|| "-".to_owned());
                 println!(
@@ -196,6 +211,153 @@ fn run_hosts(args: &HostsArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes `bytes` to stdout; a reader that went away (`| head`) is fine.
+fn print(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = io::stdout().lock();
+    if let Err(error) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        if error.kind() != io::ErrorKind::BrokenPipe {
+            return Err(error).context("writing standard output");
+        }
+    }
+    Ok(())
+}
+
+fn open_files_dir(dir: Option<&Path>) -> anyhow::Result<LoadOptions> {
+    let files_dir = match dir {
+        Some(dir) => Some(
+            FilesDir::open(dir)
+                .with_context(|| format!("opening files directory {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    Ok(LoadOptions { files_dir })
+}
+
+/// Reads and loads one input (Ignition or Butane), printing Butane
+/// findings; `None`/`-` is standard input.
+fn load_config(input: Option<&Path>, options: &LoadOptions) -> anyhow::Result<Loaded> {
+    let (bytes, name) = read_input(input)?;
+    let path = input.filter(|p| *p != Path::new("-"));
+    let source = ConfigSource::new(name, path, bytes);
+    match source.load(options) {
+        Ok(loaded) => {
+            let text = String::from_utf8_lossy(source.bytes());
+            report(&loaded.diagnostics, &text, false);
+            Ok(loaded)
+        }
+        Err(SourceError::Butane {
+            name,
+            source_text,
+            diagnostics,
+        }) => {
+            report(&diagnostics, &source_text, false);
+            bail!("{name}: the Butane config has errors (see above)")
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn run_inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
+    let options = open_files_dir(args.files_dir.as_deref())?;
+    let loaded = load_config(args.input.as_deref(), &options)?;
+    if args.to_butane {
+        let yaml = inspect::decompile(&loaded.config, loaded.spec)?;
+        print(yaml.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(dir) = &args.extract {
+        let report = inspect::extract(&loaded.config, loaded.spec, dir)?;
+        print(report.to_string().as_bytes())?;
+        print(
+            format!(
+                "summary: {}\n",
+                dir.join(inspect::extract::SUMMARY_FILE).display()
+            )
+            .as_bytes(),
+        )?;
+        return Ok(if report.refused.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            eprintln!(
+                "kindling: refused {} entries that would have left {} or followed a symlink (see above)",
+                report.refused.len(),
+                dir.display()
+            );
+            ExitCode::FAILURE
+        });
+    }
+    let listing = inspect::list(&loaded.config, loaded.spec);
+    let output = match args.format {
+        Format::Text => inspect::render(
+            &listing,
+            RenderOptions {
+                show_contents: !args.no_contents,
+            },
+        ),
+        Format::Json => {
+            let mut json =
+                serde_json::to_string_pretty(&listing).context("serializing the listing")?;
+            json.push('\n');
+            json
+        }
+    };
+    print(output.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    if args.old == Path::new("-") && args.new == Path::new("-") {
+        bail!("only one side of the diff can be standard input");
+    }
+    let options = open_files_dir(args.files_dir.as_deref())?;
+    let old = load_config(Some(&args.old), &options)?;
+    let new = load_config(Some(&args.new), &options)?;
+    let diff = diff_configs(&old.config, &new.config);
+    if !args.quiet {
+        let output = match args.format {
+            Format::Text => diff.to_string(),
+            Format::Json => {
+                let mut json =
+                    serde_json::to_string_pretty(&diff).context("serializing the diff")?;
+                json.push('\n');
+                json
+            }
+        };
+        print(output.as_bytes())?;
+    }
+    Ok(if diff.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_completions(args: &CompletionsArgs) -> anyhow::Result<ExitCode> {
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "kindling", &mut script);
+    print(&script)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_man(args: &ManArgs) -> anyhow::Result<ExitCode> {
+    let command = Cli::command();
+    match &args.out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(command, dir)
+                .with_context(|| format!("writing man pages to {}", dir.display()))?;
+        }
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut page)
+                .context("rendering the man page")?;
+            print(&page)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints findings to stderr: annotated with source lines, or one per line.
@@ -294,5 +456,16 @@ fn run_butane(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_schema(args: &SchemaArgs) -> anyhow::Result<ExitCode> {
+    use crate::fleet::manifest::{Kind, json_schema};
+    let kind = match args.kind {
+        SchemaKind::Fleet => Kind::Fleet,
+        SchemaKind::Host => Kind::Host,
+        SchemaKind::Service => Kind::Service,
+    };
+    print(json_schema(kind).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

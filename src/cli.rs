@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 
 /// Compile CoreOS fleets and Butane configs into validated Ignition.
 #[derive(Debug, Parser)]
@@ -24,6 +25,20 @@ pub enum Command {
     Render(RenderArgs),
     /// List the fleet's hosts and their services.
     Hosts(HostsArgs),
+    /// Show what a config does: files with decoded contents, units, users,
+    /// storage; or extract its file tree, or decompile it to Butane.
+    Inspect(InspectArgs),
+    /// Compare two configs (Ignition or Butane) by what they do.
+    ///
+    /// Exit status: 0 if they are equivalent, 1 if they differ, 2 on errors.
+    Diff(DiffArgs),
+    /// Print the JSON Schema of a manifest kind, for editors.
+    Schema(SchemaArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command to a
+    /// directory.
+    Man(ManArgs),
 }
 
 /// Where the fleet is and how to read its secrets.
@@ -57,9 +72,20 @@ pub struct BuildArgs {
     pub hosts: Vec<String>,
 }
 
+/// Output format of `check` and `hosts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub enum ReportFormat {
     Human,
+    Json,
+}
+
+/// Output format of `inspect` and `diff`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    #[default]
+    Text,
+    /// A stable JSON model, for scripts.
     Json,
 }
 
@@ -72,7 +98,7 @@ pub struct CheckArgs {
     pub strict: bool,
     /// Report format.
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: ReportFormat,
     /// Emit this Ignition spec for every host (e.g. 3.3.0).
     #[arg(long, value_name = "X.Y.Z")]
     pub ignition_version: Option<String>,
@@ -98,7 +124,63 @@ pub struct HostsArgs {
     pub fleet: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
+    pub format: ReportFormat,
+}
+
+/// Arguments of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Ignition config (3.0.0 – 3.7.0-experimental) or Butane config to
+    /// inspect (standard input if omitted or `-`).
+    pub input: Option<PathBuf>,
+    /// Output format of the listing.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Leave out text contents (sizes and hashes are still shown).
+    #[arg(long)]
+    pub no_contents: bool,
+    /// Print an equivalent Butane config instead of the listing.
+    #[arg(long, conflicts_with_all = ["extract", "format", "no_contents"])]
+    pub to_butane: bool,
+    /// Write the node's file tree into DIR (created; must be empty), with a
+    /// summary of units and users in DIR/.kindling-summary.txt. Never
+    /// writes outside DIR; exits 1 if any entry was refused for that.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["format", "no_contents"])]
+    pub extract: Option<PathBuf>,
+    /// Directory that `local` paths of a Butane input are read from.
+    #[arg(short = 'd', long, value_name = "DIR")]
+    pub files_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old config: Ignition JSON or a Butane file (`-` for stdin).
+    pub old: PathBuf,
+    /// The new config: Ignition JSON or a Butane file (`-` for stdin).
+    pub new: PathBuf,
+    /// Directory that `local` paths of Butane inputs are read from.
+    #[arg(short = 'd', long, value_name = "DIR")]
+    pub files_dir: Option<PathBuf>,
+    /// Output format of the differences.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print nothing; only set the exit status.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write kindling.1 and one page per subcommand into DIR instead.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Flags follow `butane`'s, so `kindling butane` can replace it in scripts.
@@ -130,4 +212,34 @@ pub struct ButaneArgs {
     /// Print findings as one line each instead of annotated source.
     #[arg(long)]
     pub raw_errors: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
+
+/// Manifest kinds with a JSON Schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// fleet.yaml
+    Fleet,
+    /// hosts/<host>.yaml
+    Host,
+    /// containers/<service>.yaml
+    Service,
+}
+
+/// Arguments of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which manifest.
+    #[arg(value_enum)]
+    pub kind: SchemaKind,
 }

@@ -5,15 +5,21 @@
 //! `butane::sugar`) → encode (`encode`) → validate (`validate`) → write
 //! (`write`). `diag` carries findings alongside; `app` and `cli` are the
 //! binary's edge; `vm` boots a compiled config in qemu.
+//! binary's edge. Beside the pipeline, `source` loads a config from
+//! Ignition JSON or Butane, `inspect` lists, extracts and decompiles it,
+//! and `diff` compares two configs semantically.
 
 pub mod app;
 pub mod butane;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod encode;
 pub mod fleet;
 pub mod ignition;
+pub mod inspect;
 pub mod quadlet;
+pub mod source;
 pub mod suggest;
 pub mod validate;
 pub mod vm;

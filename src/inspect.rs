@@ -1,0 +1,24 @@
+//! Seeing inside configs: a listing of everything a config does (text or
+//! JSON), extraction of the node's file tree, and decompiling to Butane.
+//!
+//! * [`listing`] builds the typed [`Listing`] (every resource decoded,
+//!   remote sources listed and never fetched); [`render`] turns it into
+//!   text.
+//! * [`extract`] writes the file tree into a directory without ever
+//!   leaving it.
+//! * [`decompile`] emits an equivalent Butane config through the careful
+//!   YAML emitter in [`yaml_emit`].
+//! * [`content`] holds the shared decoding helpers (capped gunzip,
+//!   text/binary, hash checks, escaping for terminals).
+
+pub mod content;
+pub mod decompile;
+pub mod extract;
+pub mod listing;
+pub mod render;
+pub mod yaml_emit;
+
+pub use decompile::{DecompileError, butane_version, decompile};
+pub use extract::{ExtractError, ExtractReport, extract};
+pub use listing::{Listing, list};
+pub use render::{RenderOptions, render};

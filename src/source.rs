@@ -1,0 +1,332 @@
+//! Where a config to inspect or diff comes from, and how it becomes a typed
+//! Ignition [`Config`].
+//!
+//! [`ConfigSource`] classifies an input (by extension, then by content) as
+//! Ignition JSON, a Butane config (compiled on the fly) or a fleet host
+//! manifest. Fleet hosts are the extension point: the fleet compiler is
+//! not part of the library yet, so [`ConfigSource::load`] answers them with
+//! [`SourceError::FleetHost`]. To support them, give
+//! [`SourceKind::FleetHost`] its compile step in `load` (and widen
+//! [`LoadOptions`] with whatever it needs, e.g. the fleet root); callers of
+//! `load` (`inspect`, `diff`) need no change.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::butane::{self, files_dir::FilesDir};
+use crate::diag::{self, Diagnostics};
+use crate::ignition::model::Config;
+use crate::ignition::spec::Spec;
+use crate::yaml;
+
+/// What kind of document an input is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Ignition JSON, any spec 3.0.0 – 3.7.0-experimental.
+    Ignition,
+    /// A Butane config (`variant:` + `version:`), compiled on the fly.
+    Butane,
+    /// A fleet host manifest (`hosts/<host>.yaml`). Not loadable here yet:
+    /// fleet hosts are compiled by `kindling build`.
+    FleetHost,
+}
+
+/// One input document with its display name.
+#[derive(Clone, Debug)]
+pub struct ConfigSource {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub kind: SourceKind,
+    bytes: Vec<u8>,
+}
+
+/// What loading needs besides the document.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Directory that Butane `local` paths are read from.
+    pub files_dir: Option<FilesDir>,
+}
+
+/// A loaded config.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub spec: Spec,
+    /// Findings of the Butane compiler (warnings only; errors fail `load`).
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error("{name}: invalid Ignition config at {path}: {message}")]
+    Json {
+        name: String,
+        path: String,
+        message: String,
+    },
+    #[error("{name}: the Ignition config has no ignition.version")]
+    MissingVersion { name: String },
+    #[error(
+        "{name}: unsupported Ignition spec version {version:?}; kindling reads {}",
+        Spec::ALL.map(Spec::as_str).join(", ")
+    )]
+    UnsupportedVersion { name: String, version: String },
+    #[error("{name}: the file is not UTF-8 text")]
+    NotUtf8 { name: String },
+    #[error("{name}: the Butane config has errors")]
+    Butane {
+        name: String,
+        /// The source text, for rendering the findings.
+        source_text: String,
+        diagnostics: Diagnostics,
+    },
+    #[error(
+        "{name}: this is a fleet host manifest; fleet hosts are compiled with `kindling build` \
+         (compile it and pass build/<host>.ign, or pass the host's Butane file)"
+    )]
+    FleetHost { name: String },
+    #[error(
+        "{name}: not an Ignition config (a JSON object with ignition.version) \
+         nor a Butane config (YAML with variant: and version:)"
+    )]
+    Unrecognized { name: String },
+}
+
+impl ConfigSource {
+    /// Classifies `bytes`, read from `path` (or stdin when `None`).
+    pub fn new(name: impl Into<String>, path: Option<&Path>, bytes: Vec<u8>) -> Self {
+        let kind = classify(path, &bytes);
+        ConfigSource {
+            name: name.into(),
+            path: path.map(Path::to_path_buf),
+            kind,
+            bytes,
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The Ignition config this source describes.
+    pub fn load(&self, options: &LoadOptions) -> Result<Loaded, SourceError> {
+        match self.kind {
+            SourceKind::Ignition => {
+                let (config, spec) = parse_ignition(&self.bytes, &self.name)?;
+                Ok(Loaded {
+                    config,
+                    spec,
+                    diagnostics: Diagnostics::new(),
+                })
+            }
+            SourceKind::Butane => self.compile_butane(options),
+            SourceKind::FleetHost => Err(SourceError::FleetHost {
+                name: self.name.clone(),
+            }),
+        }
+    }
+
+    fn compile_butane(&self, options: &LoadOptions) -> Result<Loaded, SourceError> {
+        let text = std::str::from_utf8(&self.bytes).map_err(|_| SourceError::NotUtf8 {
+            name: self.name.clone(),
+        })?;
+        let butane_options = butane::Options {
+            files_dir: options.files_dir.clone(),
+            target: None,
+        };
+        let outcome = butane::compile(text, &self.name, &butane_options);
+        let Some(config) = outcome.config else {
+            return Err(SourceError::Butane {
+                name: self.name.clone(),
+                source_text: text.to_owned(),
+                diagnostics: outcome.diagnostics,
+            });
+        };
+        let spec = Spec::parse(&config.ignition.version).ok_or_else(|| {
+            SourceError::UnsupportedVersion {
+                name: self.name.clone(),
+                version: config.ignition.version.clone(),
+            }
+        })?;
+        Ok(Loaded {
+            config,
+            spec,
+            diagnostics: outcome.diagnostics,
+        })
+    }
+}
+
+fn classify(path: Option<&Path>, bytes: &[u8]) -> SourceKind {
+    let extension = path
+        .and_then(Path::extension)
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("ign" | "json") => return SourceKind::Ignition,
+        Some("bu") => return SourceKind::Butane,
+        _ => {}
+    }
+    let text = String::from_utf8_lossy(bytes);
+    if extension.is_none() && text.trim_start().starts_with('{') {
+        return SourceKind::Ignition;
+    }
+    let Ok(Some(root)) = yaml::parse(&text) else {
+        // Unparseable YAML: let the Butane compiler say where and why,
+        // unless it looks like JSON.
+        return if text.trim_start().starts_with('{') {
+            SourceKind::Ignition
+        } else {
+            SourceKind::Butane
+        };
+    };
+    if root.get("variant").is_some() {
+        return SourceKind::Butane;
+    }
+    if root.get("ignition").is_some() && text.trim_start().starts_with('{') {
+        return SourceKind::Ignition;
+    }
+    let in_hosts_dir = path
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "hosts");
+    let host_keys = ["hostname", "services", "include", "butane"];
+    if in_hosts_dir || host_keys.iter().any(|key| root.get(key).is_some()) {
+        return SourceKind::FleetHost;
+    }
+    SourceKind::Butane
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    #[serde(default)]
+    ignition: Option<ProbeIgnition>,
+}
+
+#[derive(Deserialize)]
+struct ProbeIgnition {
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// Parses Ignition JSON of any supported spec. Errors name the JSON path.
+pub fn parse_ignition(bytes: &[u8], name: &str) -> Result<(Config, Spec), SourceError> {
+    let json_error = |path: String, message: String| SourceError::Json {
+        name: name.to_owned(),
+        path,
+        message,
+    };
+    // Check the version first: an Ignition 2.x config fails differently
+    // and deserves to be told so.
+    if let Ok(probe) = serde_json::from_slice::<VersionProbe>(bytes) {
+        match probe.ignition.and_then(|i| i.version) {
+            None => {
+                return Err(SourceError::MissingVersion {
+                    name: name.to_owned(),
+                });
+            }
+            Some(version) if Spec::parse(&version).is_none() => {
+                return Err(SourceError::UnsupportedVersion {
+                    name: name.to_owned(),
+                    version,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let config: Config = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| json_error(json_path(error.path()), error.inner().to_string()))?;
+    deserializer
+        .end()
+        .map_err(|error| json_error("$".to_owned(), error.to_string()))?;
+    let spec =
+        Spec::parse(&config.ignition.version).ok_or_else(|| SourceError::UnsupportedVersion {
+            name: name.to_owned(),
+            version: config.ignition.version.clone(),
+        })?;
+    Ok((config, spec))
+}
+
+fn json_path(path: &serde_path_to_error::Path) -> String {
+    let mut out = diag::Path::root();
+    for segment in path.iter() {
+        out = match segment {
+            serde_path_to_error::Segment::Seq { index } => out.index(*index),
+            serde_path_to_error::Segment::Map { key } => out.key(key),
+            serde_path_to_error::Segment::Enum { variant } => out.key(variant),
+            serde_path_to_error::Segment::Unknown => out.key("?"),
+        };
+    }
+    out.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(path: &str, text: &str) -> SourceKind {
+        classify(Some(Path::new(path)), text.as_bytes())
+    }
+
+    #[test]
+    fn classifies_by_extension_then_content() {
+        assert_eq!(kind("a.ign", "x"), SourceKind::Ignition);
+        assert_eq!(kind("a.bu", "{}"), SourceKind::Butane);
+        assert_eq!(
+            kind("a.yaml", "variant: fcos\nversion: 1.5.0\n"),
+            SourceKind::Butane
+        );
+        assert_eq!(
+            kind("hosts/beam00.yaml", "hostname: beam00\n"),
+            SourceKind::FleetHost
+        );
+        assert_eq!(kind("x.yml", "services: [a]\n"), SourceKind::FleetHost);
+        assert_eq!(
+            kind("hosts/beam00.bu", "variant: fcos\n"),
+            SourceKind::Butane
+        );
+        assert_eq!(
+            classify(None, br#" {"ignition":{"version":"3.4.0"}}"#),
+            SourceKind::Ignition
+        );
+        assert_eq!(classify(None, b"variant: fcos\n"), SourceKind::Butane);
+    }
+
+    #[test]
+    fn fleet_hosts_get_a_clear_error() {
+        let source = ConfigSource::new(
+            "hosts/beam00.yaml",
+            Some(Path::new("hosts/beam00.yaml")),
+            b"hostname: beam00\n".to_vec(),
+        );
+        let error = source
+            .load(&LoadOptions::default())
+            .expect_err("fleet host");
+        assert!(error.to_string().contains("kindling build"), "{error}");
+    }
+
+    #[test]
+    fn json_errors_name_the_path() {
+        let json =
+            br#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","mode":"x"}]}}"#;
+        let error = parse_ignition(json, "a.ign").expect_err("bad mode");
+        assert!(
+            error.to_string().contains("$.storage.files.0.mode"),
+            "{error}"
+        );
+        let error =
+            parse_ignition(br#"{"ignition":{"version":"2.2.0"}}"#, "a.ign").expect_err("2.x");
+        assert!(matches!(error, SourceError::UnsupportedVersion { .. }));
+        let error = parse_ignition(br#"{"storage":{}}"#, "a.ign").expect_err("no version");
+        assert!(matches!(error, SourceError::MissingVersion { .. }));
+        let error = parse_ignition(b"[1,2]", "a.ign").expect_err("not an object");
+        assert!(matches!(error, SourceError::Json { .. }));
+        let error = parse_ignition(br#"{"ignition":{"version":"3.4.0"}} x"#, "a.ign")
+            .expect_err("trailing");
+        assert!(matches!(error, SourceError::Json { .. }));
+        let deep = "[".repeat(10_000);
+        assert!(parse_ignition(deep.as_bytes(), "a.ign").is_err());
+    }
+}
