@@ -126,6 +126,9 @@ fn run_build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.out.clone()
     };
+    if args.diff {
+        print(build_diff(&out, &build.outputs).as_bytes())?;
+    }
     fleet::write(
         &args.fleet.fleet,
         &out,
@@ -134,6 +137,39 @@ fn run_build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     )?;
     eprintln!("{} → {}", summary(&build), out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `build --diff` prints: per host, the change against the config
+/// already in `out`.
+fn build_diff(out: &Path, outputs: &[fleet::HostOutput]) -> String {
+    let mut text = String::new();
+    for output in outputs {
+        let path = out.join(format!("{}.ign", output.name));
+        let new = fleet::mask_secrets(output.config.clone(), &output.secret_paths);
+        let Ok(bytes) = std::fs::read(&path) else {
+            text.push_str(&format!("## {}: new ({})\n", output.name, path.display()));
+            continue;
+        };
+        match crate::source::parse_ignition(&bytes, &path.display().to_string()) {
+            Ok((old, _)) => {
+                let old = fleet::mask_secrets(old, &output.secret_paths);
+                let diff = diff_configs(&old, &new);
+                if diff.is_empty() {
+                    text.push_str(&format!("## {}: unchanged\n", output.name));
+                } else {
+                    text.push_str(&format!("## {}\n{diff}", output.name));
+                    if !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                }
+            }
+            Err(error) => text.push_str(&format!(
+                "## {}: replacing an unreadable config: {error}\n",
+                output.name
+            )),
+        }
+    }
+    text
 }
 
 fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
@@ -232,7 +268,11 @@ fn open_files_dir(dir: Option<&Path>) -> anyhow::Result<LoadOptions> {
         ),
         None => None,
     };
-    Ok(LoadOptions { files_dir })
+    Ok(LoadOptions {
+        files_dir,
+        identity: None,
+        identity_env: std::env::var("KINDLING_AGE_IDENTITY").ok(),
+    })
 }
 
 /// Reads and loads one input (Ignition or Butane), printing Butane
@@ -244,7 +284,12 @@ fn load_config(input: Option<&Path>, options: &LoadOptions) -> anyhow::Result<Lo
     match source.load(options) {
         Ok(loaded) => {
             let text = String::from_utf8_lossy(source.bytes());
-            report(&loaded.diagnostics, &text, false);
+            // Findings about other files (a fleet host's services) print raw.
+            let foreign = loaded
+                .diagnostics
+                .iter()
+                .any(|d| d.file.as_deref() != Some(source.name.as_str()));
+            report(&loaded.diagnostics, &text, foreign);
             Ok(loaded)
         }
         Err(SourceError::Butane {
@@ -261,7 +306,8 @@ fn load_config(input: Option<&Path>, options: &LoadOptions) -> anyhow::Result<Lo
 
 fn run_inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let options = open_files_dir(args.files_dir.as_deref())?;
-    let loaded = load_config(args.input.as_deref(), &options)?;
+    let mut loaded = load_config(args.input.as_deref(), &options)?;
+    loaded.config = fleet::mask_secrets(loaded.config, &loaded.secret_paths);
     if args.to_butane {
         let yaml = inspect::decompile(&loaded.config, loaded.spec)?;
         print(yaml.as_bytes())?;
@@ -314,7 +360,17 @@ fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let options = open_files_dir(args.files_dir.as_deref())?;
     let old = load_config(Some(&args.old), &options)?;
     let new = load_config(Some(&args.new), &options)?;
-    let diff = diff_configs(&old.config, &new.config);
+    // A fleet host knows which files are secrets: hide them on both sides.
+    let secrets: Vec<String> = old
+        .secret_paths
+        .iter()
+        .chain(&new.secret_paths)
+        .cloned()
+        .collect();
+    let diff = diff_configs(
+        &fleet::mask_secrets(old.config, &secrets),
+        &fleet::mask_secrets(new.config, &secrets),
+    );
     if !args.quiet {
         let output = match args.format {
             Format::Text => diff.to_string(),

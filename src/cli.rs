@@ -68,6 +68,10 @@ pub struct BuildArgs {
     /// Emit this Ignition spec for every host (e.g. 3.3.0).
     #[arg(long, value_name = "X.Y.Z")]
     pub ignition_version: Option<String>,
+    /// Before replacing each build/<host>.ign, print what changes (secret
+    /// contents shown as hashes).
+    #[arg(long)]
+    pub diff: bool,
     /// Hosts to build (default: all).
     pub hosts: Vec<String>,
 }

@@ -366,6 +366,24 @@ fn compile_manifest_host(
     }
 }
 
+/// Replaces the contents of the files at `secret_paths` by a line naming
+/// their sha256, so diffs and listings show that a secret changed without
+/// showing it.
+pub fn mask_secrets(mut config: IgnitionConfig, secret_paths: &[String]) -> IgnitionConfig {
+    for file in &mut config.storage.files {
+        if !secret_paths.contains(&file.path) {
+            continue;
+        }
+        let source = file.contents.source.as_deref().unwrap_or_default();
+        let digest = crate::encode::decode_resource(source, file.contents.compression.as_deref())
+            .map_or_else(|_| "undecodable".to_owned(), |bytes| sha256_hex(&bytes));
+        let masked = format!("<secret: sha256 {digest}>\n");
+        file.contents.source = Some(crate::encode::encode_plain_data_url(masked.as_bytes()));
+        file.contents.compression = Some(String::new());
+    }
+    config
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }

@@ -47,6 +47,10 @@ pub struct ConfigSource {
 pub struct LoadOptions {
     /// Directory that Butane `local` paths are read from.
     pub files_dir: Option<FilesDir>,
+    /// age identity for a fleet host's secrets: a file, or the value of
+    /// `KINDLING_AGE_IDENTITY`.
+    pub identity: Option<PathBuf>,
+    pub identity_env: Option<String>,
 }
 
 /// A loaded config.
@@ -56,6 +60,9 @@ pub struct Loaded {
     pub spec: Spec,
     /// Findings of the Butane compiler (warnings only; errors fail `load`).
     pub diagnostics: Diagnostics,
+    /// Node paths whose contents are secrets (fleet hosts only); diff masks
+    /// them on both sides.
+    pub secret_paths: Vec<String>,
 }
 
 #[derive(Debug, Error)]
@@ -87,6 +94,8 @@ pub enum SourceError {
          (compile it and pass build/<host>.ign, or pass the host's Butane file)"
     )]
     FleetHost { name: String },
+    #[error("{name}: the fleet host does not compile:\n{report}")]
+    Fleet { name: String, report: String },
     #[error(
         "{name}: not an Ignition config (a JSON object with ignition.version) \
          nor a Butane config (YAML with variant: and version:)"
@@ -119,13 +128,80 @@ impl ConfigSource {
                     config,
                     spec,
                     diagnostics: Diagnostics::new(),
+                    secret_paths: Vec::new(),
                 })
             }
             SourceKind::Butane => self.compile_butane(options),
-            SourceKind::FleetHost => Err(SourceError::FleetHost {
-                name: self.name.clone(),
-            }),
+            SourceKind::FleetHost => self.compile_fleet_host(options),
         }
+    }
+
+    /// Compiles `hosts/<host>.yaml` with the fleet it belongs to (the
+    /// directory above `hosts/`).
+    fn compile_fleet_host(&self, options: &LoadOptions) -> Result<Loaded, SourceError> {
+        let not_loadable = || SourceError::FleetHost {
+            name: self.name.clone(),
+        };
+        let path = self.path.as_ref().ok_or_else(not_loadable)?;
+        let host = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or_else(not_loadable)?
+            .to_owned();
+        let root = path
+            .parent()
+            .and_then(Path::parent)
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .ok_or_else(not_loadable)?;
+        let identities = crate::fleet::secrets::Identities::load(
+            options.identity.as_deref(),
+            options.identity_env.as_deref(),
+        )
+        .map_err(|e| SourceError::Fleet {
+            name: self.name.clone(),
+            report: format!("{e} ({})", e.help()),
+        })?;
+        let build = crate::fleet::compile(&crate::fleet::Options {
+            root: root.to_path_buf(),
+            hosts: vec![host.clone()],
+            target: None,
+            identities,
+        });
+        let output = build
+            .outputs
+            .into_iter()
+            .find(|o| o.name == host)
+            .filter(|_| !build.diagnostics.has_errors());
+        let Some(output) = output else {
+            let report = build
+                .diagnostics
+                .iter()
+                .map(crate::diag::Diagnostic::raw)
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Err(SourceError::Fleet {
+                name: self.name.clone(),
+                report,
+            });
+        };
+        let spec = Spec::parse(&output.config.ignition.version).ok_or_else(|| {
+            SourceError::UnsupportedVersion {
+                name: self.name.clone(),
+                version: output.config.ignition.version.clone(),
+            }
+        })?;
+        Ok(Loaded {
+            config: output.config,
+            spec,
+            diagnostics: build.diagnostics,
+            secret_paths: output.secret_paths,
+        })
     }
 
     fn compile_butane(&self, options: &LoadOptions) -> Result<Loaded, SourceError> {
@@ -154,6 +230,7 @@ impl ConfigSource {
             config,
             spec,
             diagnostics: outcome.diagnostics,
+            secret_paths: Vec::new(),
         })
     }
 }
