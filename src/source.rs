@@ -372,16 +372,39 @@ mod tests {
     }
 
     #[test]
-    fn fleet_hosts_get_a_clear_error() {
+    fn fleet_hosts_from_stdin_get_a_clear_error() {
         let source = ConfigSource::new(
-            "hosts/beam00.yaml",
-            Some(Path::new("hosts/beam00.yaml")),
-            b"hostname: beam00\n".to_vec(),
+            "<stdin>",
+            None,
+            b"hostname: beam00\nservices: []\n".to_vec(),
         );
-        let error = source
-            .load(&LoadOptions::default())
-            .expect_err("fleet host");
+        assert_eq!(source.kind, SourceKind::FleetHost);
+        let error = source.load(&LoadOptions::default()).expect_err("no fleet");
         assert!(error.to_string().contains("kindling build"), "{error}");
+    }
+
+    #[test]
+    fn fleet_hosts_compile_with_their_fleet() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("hosts")).expect("mkdir");
+        std::fs::write(dir.path().join("fleet.yaml"), "org: test\n").expect("write");
+        let host = dir.path().join("hosts/node1.yaml");
+        std::fs::write(&host, "butane:\n  storage:\n    files:\n      - path: /etc/hostname\n        contents: { inline: node1 }\n").expect("write");
+        let bytes = std::fs::read(&host).expect("read");
+        let source = ConfigSource::new("hosts/node1.yaml", Some(&host), bytes);
+        let loaded = source.load(&LoadOptions::default()).expect("compiles");
+        assert_eq!(loaded.config.ignition.version, "3.4.0");
+        assert_eq!(loaded.config.storage.files[0].path, "/etc/hostname");
+
+        std::fs::write(&host, "services: [nope]\n").expect("write");
+        let bytes = std::fs::read(&host).expect("read");
+        let error = ConfigSource::new("hosts/node1.yaml", Some(&host), bytes)
+            .load(&LoadOptions::default())
+            .expect_err("unknown service");
+        assert!(
+            error.to_string().contains("unknown service nope"),
+            "{error}"
+        );
     }
 
     #[test]
