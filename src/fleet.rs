@@ -254,19 +254,12 @@ fn compile_manifest_host(
     butane_options: &butane::Options,
     files_dir: &FilesDir,
 ) -> HostResult {
-    let quadlet_dir = inventory
-        .fleet
-        .paths
-        .quadlet_dir
-        .clone()
-        .unwrap_or_else(|| "/etc/containers/systemd".to_owned());
     let mut renderer = Renderer {
         inventory,
         templates,
         identities: &options.identities,
         host: &plan.hostname,
         org: &plan.org,
-        quadlet_dir_default: quadlet_dir,
         out: render::Rendered::default(),
     };
     for service in &plan.services {

@@ -20,7 +20,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
-use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePlan};
+use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan};
 use super::secrets::{Identities, read_secret};
 use crate::butane::model as b;
 use crate::diag::{Diagnostic, Position};
@@ -193,7 +193,6 @@ pub struct Renderer<'a> {
     pub identities: &'a Identities,
     pub host: &'a str,
     pub org: &'a str,
-    pub quadlet_dir_default: String,
     pub out: Rendered,
 }
 
@@ -218,14 +217,14 @@ impl Renderer<'_> {
             ServiceBody::Definition(resolved) => self.definition(&plan.name, resolved),
             ServiceBody::Quadlets(files) => {
                 for quadlet in files {
-                    self.literal(&plan.name, quadlet);
+                    self.literal(&plan.name, &plan.paths, quadlet);
                 }
             }
         }
     }
 
-    fn vars(&self, service: &str, resolved: Option<&ResolvedService>) -> Value {
-        let paths = resolved.map(|r| r.paths.clone()).unwrap_or_default();
+    fn vars(&self, service: &str, paths: &ServicePaths) -> Value {
+        let paths = paths.clone();
         context! {
             host => self.host,
             org => self.org,
@@ -257,7 +256,7 @@ impl Renderer<'_> {
     fn definition(&mut self, name: &str, resolved: &ResolvedService) {
         let spec = &resolved.spec;
         let origin = Origin::of(&resolved.node);
-        let vars = self.vars(name, Some(resolved));
+        let vars = self.vars(name, &resolved.paths);
         let volumes: Vec<String> = spec
             .volumes
             .iter()
@@ -512,7 +511,7 @@ impl Renderer<'_> {
         }
     }
 
-    fn literal(&mut self, service: &str, quadlet: &QuadletSource) {
+    fn literal(&mut self, service: &str, paths: &ServicePaths, quadlet: &QuadletSource) {
         let Some(source) = self.inventory.sources.get(quadlet.file) else {
             return;
         };
@@ -521,7 +520,7 @@ impl Renderer<'_> {
             position: Position::new(1, 1),
         };
         let (text, label) = if quadlet.templated {
-            let vars = self.vars(service, None);
+            let vars = self.vars(service, paths);
             let label = source.name.clone();
             match self.templates.render_text(&label, &source.text, &vars) {
                 Ok(text) => {
@@ -540,7 +539,7 @@ impl Renderer<'_> {
         } else {
             (source.text.clone(), source.name.clone())
         };
-        let path = format!("{}/{}", self.quadlet_dir_default, quadlet.name);
+        let path = format!("{}/{}", paths.quadlet_dir, quadlet.name);
         self.out.files.push(NodeFile {
             path: path.clone(),
             contents: text.clone().into_bytes(),

@@ -92,6 +92,9 @@ pub struct ServicePlan {
     pub name: String,
     /// Where the host lists the service.
     pub origin: Origin,
+    /// The service's paths on this host (literal Quadlet files use them too:
+    /// `quadlet_dir` is where they go, the rest are `.j2` variables).
+    pub paths: ServicePaths,
     pub body: ServiceBody,
 }
 
@@ -151,6 +154,16 @@ fn stable_hash(text: &str) -> u32 {
 /// The default uid/gid of a service user.
 pub fn default_service_id(base: u32, user: &str) -> u32 {
     base.saturating_add(stable_hash(user) % SERVICE_ID_SPAN)
+}
+
+/// The host a service is planned for.
+#[derive(Clone, Copy)]
+struct HostContext<'a> {
+    org: &'a str,
+    host: &'a str,
+    paths: &'a Paths,
+    /// The host manifest, for locating its `paths:`.
+    node: &'a Node,
 }
 
 pub(crate) struct Resolver<'i> {
@@ -318,9 +331,12 @@ impl<'i> Resolver<'i> {
                 &service_ref.name,
                 origin,
                 overrides,
-                &org,
-                &hostname,
-                &host.paths,
+                &HostContext {
+                    org: &org,
+                    host: &hostname,
+                    paths: &host.paths,
+                    node,
+                },
             ) {
                 services.push(plan);
             }
@@ -410,9 +426,7 @@ impl<'i> Resolver<'i> {
         name: &str,
         origin: Origin,
         overrides: Option<Node>,
-        org: &str,
-        host: &str,
-        host_paths: &Paths,
+        at: &HostContext<'_>,
     ) -> Option<ServicePlan> {
         let Some(source) = self.inventory.services.get(name) else {
             let known: Vec<&String> = self.inventory.services.keys().collect();
@@ -423,6 +437,7 @@ impl<'i> Resolver<'i> {
             self.error_at(origin, format!("unknown service {name}"), Some(help));
             return None;
         };
+        let paths = self.service_paths(name, at);
         let body = match source {
             ServiceSource::Quadlets(files) => {
                 if let Some(overrides) = overrides {
@@ -454,26 +469,27 @@ impl<'i> Resolver<'i> {
                         return None;
                     }
                 };
-                let resolved = self.resolve_service(name, spec, merged, org, host, host_paths)?;
+                let resolved = self.resolve_service(name, spec, merged, paths.clone())?;
                 ServiceBody::Definition(Box::new(resolved))
             }
         };
         Some(ServicePlan {
             name: name.to_owned(),
             origin,
+            paths,
             body,
         })
     }
 
-    fn resolve_service(
-        &mut self,
-        name: &str,
-        spec: Service,
-        node: Node,
-        org: &str,
-        host: &str,
-        host_paths: &Paths,
-    ) -> Option<ResolvedService> {
+    /// The path patterns of `host` (falling back to `fleet.yaml`'s, then to
+    /// the defaults), expanded for service `name`.
+    fn service_paths(&mut self, name: &str, at: &HostContext<'_>) -> ServicePaths {
+        let HostContext {
+            org,
+            host,
+            paths: host_paths,
+            node: host_node,
+        } = *at;
         let fleet = &self.inventory.fleet;
         let pick =
             |host: &Option<String>, fleet: &Option<String>| host.clone().or_else(|| fleet.clone());
@@ -486,11 +502,15 @@ impl<'i> Resolver<'i> {
         };
         let patterns = &patterns;
         let base = context! { org => org, service => name, host => host };
+        // A pattern the host sets is reported at the host's line.
         let expand_path = |this: &mut Self, key: &str, pattern: Option<&String>, default: &str| {
-            let origin = this.fleet_origin(&["paths", key]);
+            let origin = host_node
+                .get("paths")
+                .and_then(|paths| paths.get(key))
+                .map_or_else(|| this.fleet_origin(&["paths", key]), Origin::of);
             this.expand(pattern.map_or(default, String::as_str), &base, origin)
         };
-        let paths = ServicePaths {
+        ServicePaths {
             quadlet_dir: expand_path(
                 self,
                 "quadlet_dir",
@@ -521,7 +541,17 @@ impl<'i> Resolver<'i> {
                 patterns.trust_dir.as_ref(),
                 "/etc/{{ org }}/trust",
             ),
-        };
+        }
+    }
+
+    fn resolve_service(
+        &mut self,
+        name: &str,
+        spec: Service,
+        node: Node,
+        paths: ServicePaths,
+    ) -> Option<ResolvedService> {
+        let fleet = &self.inventory.fleet;
         let image_base = match (&spec.image, &fleet.registry) {
             (Some(image), _) => image.clone(),
             (None, Some(registry)) => format!("{}/{name}", registry.trim_end_matches('/')),
