@@ -104,7 +104,7 @@ pub fn compile(options: &Options) -> Build {
         };
     }
     let templates = Templates::new(&inventory);
-    diagnostics.extend(templates.check(&inventory));
+    diagnostics.extend(templates.check());
     for (name, text) in [
         (
             render::BUILTIN_CONTAINER,
@@ -149,8 +149,10 @@ pub fn compile(options: &Options) -> Build {
         texts.extend(result.texts);
         outputs.extend(result.output);
     }
-    // Findings shared by many hosts (a service used everywhere) are reported once.
-    let mut seen = std::collections::BTreeSet::new();
+    // Findings shared by many hosts (a service used everywhere, a broken
+    // template already reported) are reported once.
+    let mut seen: std::collections::BTreeSet<String> =
+        diagnostics.iter().map(Diagnostic::raw).collect();
     host_findings.retain(|d| seen.insert(d.raw()));
     host_findings.sort_by_key(sort_key);
     diagnostics.extend(host_findings);
