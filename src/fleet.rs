@@ -117,9 +117,13 @@ pub fn compile(options: &Options) -> Build {
     ] {
         texts.insert(render::builtin_label(name), text.to_owned());
     }
-    let (plans, resolve_findings) = resolve::resolve(&inventory, &options.hosts);
+    let (plans, resolve_findings, failed) = resolve::plan_hosts(&inventory, &options.hosts);
     diagnostics.extend(resolve_findings);
-    let plans: Vec<(String, HostPlan)> = plans.into_iter().collect();
+    // A host whose plan has errors gets no output (it would lack what failed).
+    let plans: Vec<(String, HostPlan)> = plans
+        .into_iter()
+        .filter(|(name, _)| !failed.contains(name))
+        .collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(plans.len().max(1));

@@ -16,7 +16,7 @@
 //! - a host's entry overrides the service definition by deep merge (mappings
 //!   merge, lists and scalars replace).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::{Environment, UndefinedBehavior, context};
 
@@ -595,13 +595,27 @@ impl<'i> Resolver<'i> {
     }
 }
 
-/// Plans every host (or the named ones). Findings accumulate in the result.
+/// Plans every host (or the named ones). Findings accumulate in the result;
+/// hosts whose planning failed are still planned as far as possible (for
+/// listings). See [`plan_hosts`] for which hosts failed.
 pub fn resolve(
     inventory: &Inventory,
     only: &[String],
 ) -> (BTreeMap<String, HostPlan>, Diagnostics) {
+    let (plans, diagnostics, _) = plan_hosts(inventory, only);
+    (plans, diagnostics)
+}
+
+/// Like [`resolve`], also naming the hosts whose plan has errors (they must
+/// not compile into an output). Findings that many hosts share (a bad
+/// `fleet.yaml` value) are reported once.
+pub fn plan_hosts(
+    inventory: &Inventory,
+    only: &[String],
+) -> (BTreeMap<String, HostPlan>, Diagnostics, BTreeSet<String>) {
     let mut resolver = Resolver::new(inventory);
     let mut plans = BTreeMap::new();
+    let mut failed = BTreeSet::new();
     for name in only {
         if !inventory.hosts.contains_key(name) {
             let known: Vec<&str> = inventory.hosts.keys().map(String::as_str).collect();
@@ -610,16 +624,30 @@ pub fn resolve(
             resolver.diagnostics.push(diagnostic);
         }
     }
+    let errors = |diagnostics: &Diagnostics| diagnostics.iter().filter(|d| d.is_error()).count();
     for (name, source) in &inventory.hosts {
         if !only.is_empty() && !only.contains(name) {
             continue;
         }
+        let before = errors(&resolver.diagnostics);
         if let Some(plan) = resolver.plan(name, source) {
             plans.insert(name.clone(), plan);
         }
+        if errors(&resolver.diagnostics) > before {
+            failed.insert(name.clone());
+        }
     }
-    check_account_ids(inventory, &plans, &mut resolver.diagnostics);
-    (plans, resolver.diagnostics)
+    check_account_ids(inventory, &plans, &mut resolver.diagnostics, &mut failed);
+    let mut seen = BTreeSet::new();
+    let mut diagnostics = Diagnostics::new();
+    diagnostics.extend(
+        resolver
+            .diagnostics
+            .into_vec()
+            .into_iter()
+            .filter(|d| seen.insert(d.raw())),
+    );
+    (plans, diagnostics, failed)
 }
 
 /// Two different service users must not share a uid (nor groups a gid).
@@ -627,9 +655,11 @@ fn check_account_ids(
     inventory: &Inventory,
     plans: &BTreeMap<String, HostPlan>,
     diagnostics: &mut Diagnostics,
+    failed: &mut BTreeSet<String>,
 ) {
-    let mut by_uid: BTreeMap<u32, (String, Origin)> = BTreeMap::new();
-    for plan in plans.values() {
+    // uid → (user, host that has it)
+    let mut by_uid: BTreeMap<u32, (String, String)> = BTreeMap::new();
+    for (host, plan) in plans {
         let HostPlan::Manifest(plan) = plan else {
             continue;
         };
@@ -641,7 +671,9 @@ fn check_account_ids(
                 continue;
             };
             match by_uid.get(&account.uid) {
-                Some((user, _)) if *user != account.user => {
+                Some((user, first_host)) if *user != account.user => {
+                    failed.insert(first_host.clone());
+                    failed.insert(host.clone());
                     diagnostics.push(
                         Diagnostic::error(format!(
                             "service users {user} and {} both get uid {}",
@@ -657,10 +689,7 @@ fn check_account_ids(
                 }
                 Some(_) => {}
                 None => {
-                    by_uid.insert(
-                        account.uid,
-                        (account.user.clone(), Origin::of(&resolved.node)),
-                    );
+                    by_uid.insert(account.uid, (account.user.clone(), host.clone()));
                 }
             }
         }
