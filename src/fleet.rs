@@ -123,6 +123,7 @@ pub fn compile(options: &Options) -> Build {
     let plans: Vec<(String, HostPlan)> = plans
         .into_iter()
         .filter(|(name, _)| !failed.contains(name))
+        .map(|(name, plan)| (name, retarget(plan, options.target)))
         .collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -164,6 +165,23 @@ pub fn compile(options: &Options) -> Build {
         outputs,
         diagnostics,
         texts,
+    }
+}
+
+/// A manifest host compiled for a newer spec than its manifest names (with
+/// `--ignition-version`) is assembled with the Butane version of that spec:
+/// manifests are no Butane files, so nothing pins the older version. Older
+/// targets keep the manifest's version, so the Butane compiler translates
+/// down and reports what the older spec cannot express.
+fn retarget(plan: HostPlan, target: Option<Spec>) -> HostPlan {
+    match (plan, target) {
+        (HostPlan::Manifest(mut plan), Some(target)) if target > plan.version.spec() => {
+            if let Some(version) = resolve::butane_version(plan.version.variant.as_str(), target) {
+                plan.version = version;
+            }
+            HostPlan::Manifest(plan)
+        }
+        (plan, _) => plan,
     }
 }
 
