@@ -97,10 +97,10 @@ fn quadlet_findings(
     pinned: bool,
 ) -> Vec<Diagnostic> {
     let mut files = vec![(text.name.clone(), text.label.clone(), text.text.clone())];
-    for (name, contents) in &text.dropins {
+    for (name, label, contents) in &text.dropins {
         files.push((
             format!("{}.d/{name}", text.name),
-            format!("{} (drop-in {name})", text.label),
+            label.clone(),
             contents.clone(),
         ));
     }

@@ -61,7 +61,8 @@ pub struct QuadletText {
     /// Label of the text in reports (a real file or a rendered one).
     pub label: String,
     pub text: String,
-    pub dropins: Vec<(String, String)>,
+    /// Drop-ins: (file name, label in reports, text).
+    pub dropins: Vec<(String, String, String)>,
 }
 
 /// Everything rendered for one host.
@@ -443,16 +444,27 @@ impl Renderer<'_> {
         });
         let mut dropins = Vec::new();
         for (dropin, contents) in &spec.dropins {
+            let at = resolved.node.get("dropins").map_or(origin, |all| {
+                all.get(dropin).map_or(Origin::of(all), Origin::of)
+            });
             self.out.files.push(NodeFile {
                 path: format!("{quadlet_path}.d/{dropin}"),
                 contents: contents.clone().into_bytes(),
                 mode: 0o644,
                 owner: None,
-                origin: resolved.node.get("dropins").map_or(origin, Origin::of),
+                origin: at,
                 secret: false,
                 service: name.to_owned(),
             });
-            dropins.push((dropin.clone(), contents.clone()));
+            let dropin_label = format!(
+                "<{}/{unit_name}.d/{dropin} from {}>",
+                self.host,
+                self.file_name(at.file)
+            );
+            self.out
+                .virtual_files
+                .push((dropin_label.clone(), contents.clone()));
+            dropins.push((dropin.clone(), dropin_label, contents.clone()));
         }
         self.out.virtual_files.push((label.clone(), text.clone()));
         self.out.quadlets.push(QuadletText {
@@ -643,7 +655,7 @@ impl Renderer<'_> {
                 secret: false,
                 service: service.to_owned(),
             });
-            dropins.push((name.clone(), dropin.text.clone()));
+            dropins.push((name.clone(), dropin.name.clone(), dropin.text.clone()));
         }
         self.out.quadlets.push(QuadletText {
             name: quadlet.name.clone(),
