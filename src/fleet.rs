@@ -218,9 +218,12 @@ fn compile_host(
             let outcome = butane::compile(&text, &file_name, &butane_options);
             let mut inputs = vec![file_name];
             inputs.extend(fleet_inputs(inventory));
-            inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
+            let reads = files_dir.reads();
+            inputs.extend(reads.iter().map(|p| p.display().to_string()));
             let output = outcome.config.map(|config| {
-                host_output(name, config, false, inputs, Vec::new(), BTreeMap::new())
+                let secret_paths = local_secret_paths(&inventory.root, &reads, &config);
+                let secret = !secret_paths.is_empty();
+                host_output(name, config, secret, inputs, secret_paths, BTreeMap::new())
             });
             HostResult {
                 output,
@@ -356,14 +359,20 @@ fn compile_manifest_host(
             .map(|f| inventory.sources.name(*f)),
     );
     inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
-    inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
+    let reads = files_dir.reads();
+    inputs.extend(reads.iter().map(|p| p.display().to_string()));
     inputs.extend(rendered.inputs.iter().cloned());
-    let secret_paths = rendered
+    let mut secret_paths: Vec<String> = rendered
         .files
         .iter()
         .filter(|f| f.secret)
         .map(|f| f.path.clone())
         .collect();
+    for path in local_secret_paths(&inventory.root, &reads, &config) {
+        if !secret_paths.contains(&path) {
+            secret_paths.push(path);
+        }
+    }
     let file_services = rendered
         .files
         .iter()
@@ -373,7 +382,7 @@ fn compile_manifest_host(
         output: Some(host_output(
             name,
             config,
-            assembled.secret,
+            assembled.secret || !secret_paths.is_empty(),
             inputs,
             secret_paths,
             file_services,
@@ -381,6 +390,36 @@ fn compile_manifest_host(
         diagnostics,
         texts,
     }
+}
+
+/// Node paths whose contents were read from the fleet's `secrets/` with
+/// `contents.local` (in a plain Butane host, a snippet or a `butane:`
+/// fragment): such outputs are secret like rendered placements.
+fn local_secret_paths(root: &FsPath, reads: &[PathBuf], config: &IgnitionConfig) -> Vec<String> {
+    let secrets: Vec<Vec<u8>> = reads
+        .iter()
+        .filter(|path| path.starts_with("secrets"))
+        .filter_map(|path| std::fs::read(root.join(path)).ok())
+        .collect();
+    if secrets.is_empty() {
+        return Vec::new();
+    }
+    config
+        .storage
+        .files
+        .iter()
+        .filter(|file| {
+            file.contents
+                .source
+                .as_deref()
+                .and_then(|source| {
+                    crate::encode::decode_resource(source, file.contents.compression.as_deref())
+                        .ok()
+                })
+                .is_some_and(|bytes| secrets.contains(&bytes))
+        })
+        .map(|file| file.path.clone())
+        .collect()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
