@@ -104,7 +104,7 @@ pub fn compile(options: &Options) -> Build {
         };
     }
     let templates = Templates::new(&inventory);
-    diagnostics.extend(templates.check(&inventory));
+    diagnostics.extend(templates.check());
     for (name, text) in [
         (
             render::BUILTIN_CONTAINER,
@@ -117,9 +117,14 @@ pub fn compile(options: &Options) -> Build {
     ] {
         texts.insert(render::builtin_label(name), text.to_owned());
     }
-    let (plans, resolve_findings) = resolve::resolve(&inventory, &options.hosts);
+    let (plans, resolve_findings, failed) = resolve::plan_hosts(&inventory, &options.hosts);
     diagnostics.extend(resolve_findings);
-    let plans: Vec<(String, HostPlan)> = plans.into_iter().collect();
+    // A host whose plan has errors gets no output (it would lack what failed).
+    let plans: Vec<(String, HostPlan)> = plans
+        .into_iter()
+        .filter(|(name, _)| !failed.contains(name))
+        .map(|(name, plan)| (name, retarget(plan, options.target)))
+        .collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(plans.len().max(1));
@@ -149,8 +154,10 @@ pub fn compile(options: &Options) -> Build {
         texts.extend(result.texts);
         outputs.extend(result.output);
     }
-    // Findings shared by many hosts (a service used everywhere) are reported once.
-    let mut seen = std::collections::BTreeSet::new();
+    // Findings shared by many hosts (a service used everywhere, a broken
+    // template already reported) are reported once.
+    let mut seen: std::collections::BTreeSet<String> =
+        diagnostics.iter().map(Diagnostic::raw).collect();
     host_findings.retain(|d| seen.insert(d.raw()));
     host_findings.sort_by_key(sort_key);
     diagnostics.extend(host_findings);
@@ -158,6 +165,23 @@ pub fn compile(options: &Options) -> Build {
         outputs,
         diagnostics,
         texts,
+    }
+}
+
+/// A manifest host compiled for a newer spec than its manifest names (with
+/// `--ignition-version`) is assembled with the Butane version of that spec:
+/// manifests are no Butane files, so nothing pins the older version. Older
+/// targets keep the manifest's version, so the Butane compiler translates
+/// down and reports what the older spec cannot express.
+fn retarget(plan: HostPlan, target: Option<Spec>) -> HostPlan {
+    match (plan, target) {
+        (HostPlan::Manifest(mut plan), Some(target)) if target > plan.version.spec() => {
+            if let Some(version) = resolve::butane_version(plan.version.variant.as_str(), target) {
+                plan.version = version;
+            }
+            HostPlan::Manifest(plan)
+        }
+        (plan, _) => plan,
     }
 }
 
@@ -194,9 +218,12 @@ fn compile_host(
             let outcome = butane::compile(&text, &file_name, &butane_options);
             let mut inputs = vec![file_name];
             inputs.extend(fleet_inputs(inventory));
-            inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
+            let reads = files_dir.reads();
+            inputs.extend(reads.iter().map(|p| p.display().to_string()));
             let output = outcome.config.map(|config| {
-                host_output(name, config, false, inputs, Vec::new(), BTreeMap::new())
+                let secret_paths = local_secret_paths(&inventory.root, &reads, &config);
+                let secret = !secret_paths.is_empty();
+                host_output(name, config, secret, inputs, secret_paths, BTreeMap::new())
             });
             HostResult {
                 output,
@@ -254,19 +281,12 @@ fn compile_manifest_host(
     butane_options: &butane::Options,
     files_dir: &FilesDir,
 ) -> HostResult {
-    let quadlet_dir = inventory
-        .fleet
-        .paths
-        .quadlet_dir
-        .clone()
-        .unwrap_or_else(|| "/etc/containers/systemd".to_owned());
     let mut renderer = Renderer {
         inventory,
         templates,
         identities: &options.identities,
         host: &plan.hostname,
         org: &plan.org,
-        quadlet_dir_default: quadlet_dir,
         out: render::Rendered::default(),
     };
     for service in &plan.services {
@@ -339,14 +359,20 @@ fn compile_manifest_host(
             .map(|f| inventory.sources.name(*f)),
     );
     inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
-    inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
+    let reads = files_dir.reads();
+    inputs.extend(reads.iter().map(|p| p.display().to_string()));
     inputs.extend(rendered.inputs.iter().cloned());
-    let secret_paths = rendered
+    let mut secret_paths: Vec<String> = rendered
         .files
         .iter()
         .filter(|f| f.secret)
         .map(|f| f.path.clone())
         .collect();
+    for path in local_secret_paths(&inventory.root, &reads, &config) {
+        if !secret_paths.contains(&path) {
+            secret_paths.push(path);
+        }
+    }
     let file_services = rendered
         .files
         .iter()
@@ -356,7 +382,7 @@ fn compile_manifest_host(
         output: Some(host_output(
             name,
             config,
-            assembled.secret,
+            assembled.secret || !secret_paths.is_empty(),
             inputs,
             secret_paths,
             file_services,
@@ -382,6 +408,36 @@ pub fn mask_secrets(mut config: IgnitionConfig, secret_paths: &[String]) -> Igni
         file.contents.compression = Some(String::new());
     }
     config
+}
+
+/// Node paths whose contents were read from the fleet's `secrets/` with
+/// `contents.local` (in a plain Butane host, a snippet or a `butane:`
+/// fragment): such outputs are secret like rendered placements.
+fn local_secret_paths(root: &FsPath, reads: &[PathBuf], config: &IgnitionConfig) -> Vec<String> {
+    let secrets: Vec<Vec<u8>> = reads
+        .iter()
+        .filter(|path| path.starts_with("secrets"))
+        .filter_map(|path| std::fs::read(root.join(path)).ok())
+        .collect();
+    if secrets.is_empty() {
+        return Vec::new();
+    }
+    config
+        .storage
+        .files
+        .iter()
+        .filter(|file| {
+            file.contents
+                .source
+                .as_deref()
+                .and_then(|source| {
+                    crate::encode::decode_resource(source, file.contents.compression.as_deref())
+                        .ok()
+                })
+                .is_some_and(|bytes| secrets.contains(&bytes))
+        })
+        .map(|file| file.path.clone())
+        .collect()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -433,7 +433,8 @@ fn diff_input_errors_exit_2() {
     let output = run(&["diff", &host.display().to_string(), &fixture("old.bu")]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("the fleet host does not compile") && stderr(&output).contains("no fleet.yaml"),
+        stderr(&output).contains("the fleet host does not compile")
+            && stderr(&output).contains("no fleet.yaml"),
         "{}",
         stderr(&output)
     );

@@ -68,6 +68,8 @@ pub struct Assembled {
 
 struct Assembler<'a> {
     sources: &'a SourceMap,
+    /// Snippets read so far (their nodes carry the ids [`ExtraSources`] hands out).
+    snippets: ExtraSources,
     config: b::Config,
     provenance: Provenance,
     diagnostics: Vec<Diagnostic>,
@@ -77,20 +79,27 @@ fn storage(list: &str, index: usize) -> Path {
     Path::root().key("storage").key(list).index(index)
 }
 
-fn describe(sources: &SourceMap, source: &Source) -> String {
-    let (file, position) = match source {
-        Source::At(origin) => (origin.file, origin.position),
-        Source::Node(node) => (node.file, node.position),
-    };
-    format!(
-        "{}:{}:{}",
-        sources.name(file),
-        position.line,
-        position.column
-    )
-}
-
 impl Assembler<'_> {
+    /// The name of a loaded file or of a snippet.
+    fn file_name(&self, file: FileId) -> String {
+        self.snippets
+            .name(file)
+            .map_or_else(|| self.sources.name(file), str::to_owned)
+    }
+
+    fn describe(&self, source: &Source) -> String {
+        let (file, position) = match source {
+            Source::At(origin) => (origin.file, origin.position),
+            Source::Node(node) => (node.file, node.position),
+        };
+        format!(
+            "{}:{}:{}",
+            self.file_name(file),
+            position.line,
+            position.column
+        )
+    }
+
     fn source_of(&self, path: &Path) -> Option<Source> {
         self.provenance
             .entries
@@ -123,7 +132,7 @@ impl Assembler<'_> {
         };
         let earlier = self
             .source_of(&storage(list, index))
-            .map(|s| describe(self.sources, &s))
+            .map(|s| self.describe(&s))
             .unwrap_or_default();
         let (file, position) = match source {
             Source::At(origin) => (origin.file, origin.position),
@@ -133,7 +142,7 @@ impl Assembler<'_> {
             Diagnostic::warning(format!(
                 "two sources write {node_path}: {earlier} and this one; this one wins"
             ))
-            .in_file(self.sources.name(file))
+            .in_file(self.file_name(file))
             .at_position(position)
             .with_help("remove one of them, or keep this override on purpose"),
         );
@@ -582,6 +591,7 @@ pub fn assemble(
 ) -> (Assembled, ExtraSources) {
     let mut assembler = Assembler {
         sources: &inventory.sources,
+        snippets: ExtraSources(Vec::new()),
         config: b::Config {
             variant: plan.version.variant.as_str().to_owned(),
             version: plan.version.version_string(),
@@ -615,7 +625,6 @@ pub fn assemble(
             origin: *origin,
         });
     }
-    let mut extra = Vec::new();
     for (relative, origin) in &plan.includes {
         if let Some((fragment, node)) = snippet(
             inventory,
@@ -623,7 +632,7 @@ pub fn assemble(
             plan,
             *origin,
             &mut assembler.diagnostics,
-            &mut extra,
+            &mut assembler.snippets.0,
         ) {
             assembler.fragment(fragment, &node);
         }
@@ -642,7 +651,7 @@ pub fn assemble(
             secret,
             diagnostics: assembler.diagnostics,
         },
-        ExtraSources(extra),
+        assembler.snippets,
     )
 }
 

@@ -5,8 +5,8 @@
 //! of Quadlet units the host actually gets, so `Volume=x.volume`,
 //! `Network=x.network`, `Pod=x.pod` must resolve. Keys newer than the fleet's
 //! Podman are warnings. Policies (warnings; errors under `--strict`):
-//! unpinned images under `image_policy: pinned` (`latest` only with
-//! `auto_update`), secret-looking names in `env:` or `Environment=`,
+//! unpinned images under `image_policy: pinned` (an explicit `latest` tag
+//! only with `auto_update`; an untagged image always warns), secret-looking names in `env:` or `Environment=`,
 //! `PublishPort` on all interfaces without `expose: public`, containers
 //! running as root without `allow_root: true`, and two services publishing
 //! the same host port.
@@ -34,7 +34,9 @@ pub fn looks_secret(name: &str) -> bool {
 struct ServicePolicy {
     expose_public: bool,
     allow_root: bool,
-    auto_update: bool,
+    /// `auto_update` with an explicit `latest` tag: the one unpinned image
+    /// `image_policy: pinned` accepts.
+    latest_auto_update: bool,
 }
 
 /// Quadlet findings and policy lints for a host.
@@ -51,7 +53,12 @@ pub fn check(plan: &ManifestPlan, rendered: &Rendered, sources: &SourceMap) -> V
                 ServicePolicy {
                     expose_public: resolved.spec.expose.as_deref() == Some("public"),
                     allow_root: resolved.spec.allow_root == Some(true),
-                    auto_update: resolved.spec.auto_update.is_some(),
+                    latest_auto_update: resolved.spec.auto_update.is_some()
+                        && resolved
+                            .image
+                            .rsplit('/')
+                            .next()
+                            .is_some_and(|last| last.ends_with(":latest")),
                 },
             );
             for key in resolved.spec.env.keys() {
@@ -90,10 +97,10 @@ fn quadlet_findings(
     pinned: bool,
 ) -> Vec<Diagnostic> {
     let mut files = vec![(text.name.clone(), text.label.clone(), text.text.clone())];
-    for (name, contents) in &text.dropins {
+    for (name, label, contents) in &text.dropins {
         files.push((
             format!("{}.d/{name}", text.name),
-            format!("{} (drop-in {name})", text.label),
+            label.clone(),
             contents.clone(),
         ));
     }
@@ -101,11 +108,7 @@ fn quadlet_findings(
     for (name, label, contents) in files {
         for finding in quadlet::validate_file(&name, &contents, options) {
             let skip = match finding.rule {
-                Rule::ImageNotPinned => {
-                    !pinned
-                        || policy
-                            .is_some_and(|p| p.auto_update && finding.message.contains("latest"))
-                }
+                Rule::ImageNotPinned => !pinned || policy.is_some_and(|p| p.latest_auto_update),
                 Rule::PublishAllInterfaces => policy.is_some_and(|p| p.expose_public),
                 Rule::RunsAsRoot => policy.is_some_and(|p| p.allow_root),
                 _ => false,
@@ -125,7 +128,7 @@ fn quadlet_findings(
                     "set `user:` on the service (the default), or `allow_root: true` to accept it",
                 ),
                 Rule::ImageNotPinned => Some(
-                    "set `version:` or `digest:` on the service; `latest` is allowed with `auto_update`",
+                    "set `version:` or `digest:` on the service; `version: latest` is allowed with `auto_update`",
                 ),
                 _ => None,
             };

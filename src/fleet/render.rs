@@ -20,7 +20,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
-use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePlan};
+use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan};
 use super::secrets::{Identities, read_secret};
 use crate::butane::model as b;
 use crate::diag::{Diagnostic, Position};
@@ -61,7 +61,8 @@ pub struct QuadletText {
     /// Label of the text in reports (a real file or a rendered one).
     pub label: String,
     pub text: String,
-    pub dropins: Vec<(String, String)>,
+    /// Drop-ins: (file name, label in reports, text).
+    pub dropins: Vec<(String, String, String)>,
 }
 
 /// Everything rendered for one host.
@@ -79,11 +80,31 @@ pub struct Rendered {
     pub inputs: Vec<String>,
 }
 
+/// Variables of `.container` templates (built-in or `templates/`).
+const CONTAINER_VARS: &str = "host, org, service, description, image, auto_update, account (user, uid, group, gid, create), env_file, ports, volumes, networks, pod, exec, health (cmd, interval, timeout, retries, start_period, on_failure), restart, wanted_by, after, requires, wants, extra, paths";
+/// Variables of the `.env` template.
+const ENV_VARS: &str = "host, org, service, env";
+/// Variables of literal `containers/*.j2` files and path patterns.
+const LITERAL_VARS: &str =
+    "host, org, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir";
+
 /// Templates of the fleet: built-ins, overridden by `templates/*.j2`.
 pub struct Templates {
     env: Environment<'static>,
     /// Template name → file name in reports.
     labels: BTreeMap<String, String>,
+    /// Template name → source text (to turn error offsets into columns).
+    sources: BTreeMap<String, String>,
+    /// Override templates that do not parse: reported once by `check`, and
+    /// handed back (identical, so reports merge) by every render using them.
+    broken: BTreeMap<String, Diagnostic>,
+}
+
+/// The 1-based column of byte `offset` in `text`.
+fn column_of(text: &str, offset: usize) -> Option<usize> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Some(before.get(line_start..)?.chars().count() + 1)
 }
 
 impl Templates {
@@ -100,6 +121,7 @@ impl Templates {
             env.set_syntax(syntax);
         }
         let mut labels = BTreeMap::new();
+        let mut sources = BTreeMap::new();
         for (name, text) in [
             (
                 BUILTIN_CONTAINER,
@@ -111,29 +133,59 @@ impl Templates {
                 // Built-ins cannot fail to parse; a failure would be a bug caught by tests.
                 let _ = env.add_template(name, text);
                 labels.insert(name.to_owned(), builtin_label(name));
+                sources.insert(name.to_owned(), text.to_owned());
             }
         }
+        let mut failures = Vec::new();
         for (name, file) in &inventory.templates {
             if let Some(source) = inventory.sources.get(*file) {
-                let _ = env.add_template_owned(name.clone(), source.text.clone());
+                if let Err(error) = env.add_template_owned(name.clone(), source.text.clone()) {
+                    failures.push((name.clone(), error));
+                }
                 labels.insert(name.clone(), source.name.clone());
+                sources.insert(name.clone(), source.text.clone());
             }
         }
-        Templates { env, labels }
+        let mut templates = Templates {
+            env,
+            labels,
+            sources,
+            broken: BTreeMap::new(),
+        };
+        for (name, error) in failures {
+            let diagnostic = templates.template_error(&error, &name, None);
+            templates.broken.insert(name, *diagnostic);
+        }
+        templates
     }
 
     /// Parse errors of override templates, reported once per build.
-    pub fn check(&self, inventory: &Inventory) -> Vec<Diagnostic> {
-        let mut found = Vec::new();
-        for name in inventory.templates.keys() {
-            if let Err(error) = self.env.get_template(name) {
-                found.push(*self.template_error(&error, name));
-            }
-        }
-        found
+    pub fn check(&self) -> Vec<Diagnostic> {
+        self.broken.values().cloned().collect()
     }
 
-    fn template_error(&self, error: &minijinja::Error, fallback: &str) -> Box<Diagnostic> {
+    /// Whether a template of this name exists (possibly broken).
+    pub fn exists(&self, name: &str) -> bool {
+        self.labels.contains_key(name)
+    }
+
+    /// Names of the templates a service can pick with `template:`.
+    pub fn names(&self) -> Vec<&str> {
+        self.labels
+            .keys()
+            .map(String::as_str)
+            .filter(|name| *name != BUILTIN_ENV)
+            .collect()
+    }
+
+    /// A diagnostic for `error`, at the file, line and column it names.
+    /// `text` is the source of a template not registered here.
+    fn template_error(
+        &self,
+        error: &minijinja::Error,
+        fallback: &str,
+        text: Option<&str>,
+    ) -> Box<Diagnostic> {
         let name = error.name().unwrap_or(fallback);
         let label = self
             .labels
@@ -141,24 +193,41 @@ impl Templates {
             .cloned()
             .unwrap_or_else(|| name.to_owned());
         let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
-        let mut diagnostic = Diagnostic::error(format!("template error: {}{detail}", error.kind()))
-            .in_file(label)
-            .with_help("template variables: see README \"Template context\"");
+        let mut diagnostic =
+            Diagnostic::error(format!("template error: {}{detail}", error.kind())).in_file(label);
+        if error.kind() == minijinja::ErrorKind::UndefinedError {
+            let vars = if name == BUILTIN_ENV {
+                ENV_VARS
+            } else if self.labels.contains_key(name) {
+                CONTAINER_VARS
+            } else {
+                LITERAL_VARS
+            };
+            diagnostic = diagnostic.with_help(format!("variables here: {vars}"));
+        }
         if let Some(line) = error.line() {
-            let column = error.range().map_or(1, |_| 1);
+            let source = self.sources.get(name).map(String::as_str).or(text);
+            let column = error
+                .range()
+                .zip(source)
+                .and_then(|(range, source)| column_of(source, range.start))
+                .unwrap_or(1);
             diagnostic = diagnostic.at_position(Position::new(line, column));
         }
         Box::new(diagnostic)
     }
 
     fn render(&self, name: &str, vars: &Value) -> Result<String, Box<Diagnostic>> {
+        if let Some(broken) = self.broken.get(name) {
+            return Err(Box::new(broken.clone()));
+        }
         let template = self
             .env
             .get_template(name)
-            .map_err(|e| self.template_error(&e, name))?;
+            .map_err(|e| self.template_error(&e, name, None))?;
         template
             .render(vars)
-            .map_err(|e| self.template_error(&e, name))
+            .map_err(|e| self.template_error(&e, name, None))
     }
 
     fn render_text(
@@ -169,17 +238,13 @@ impl Templates {
     ) -> Result<String, Box<Diagnostic>> {
         let mut env = self.env.clone();
         env.add_template_owned(label.to_owned(), text.to_owned())
-            .map_err(|e| self.template_error(&e, label))
-            .and_then(|()| {
-                let template = env
-                    .get_template(label)
-                    .map_err(|e| self.template_error(&e, label))?;
-                template.render(vars).map_err(|e| {
-                    let mut d = self.template_error(&e, label);
-                    d.file = Some(label.to_owned());
-                    d
-                })
-            })
+            .map_err(|e| self.template_error(&e, label, Some(text)))?;
+        let template = env
+            .get_template(label)
+            .map_err(|e| self.template_error(&e, label, Some(text)))?;
+        template
+            .render(vars)
+            .map_err(|e| self.template_error(&e, label, Some(text)))
     }
 }
 
@@ -193,7 +258,6 @@ pub struct Renderer<'a> {
     pub identities: &'a Identities,
     pub host: &'a str,
     pub org: &'a str,
-    pub quadlet_dir_default: String,
     pub out: Rendered,
 }
 
@@ -218,14 +282,14 @@ impl Renderer<'_> {
             ServiceBody::Definition(resolved) => self.definition(&plan.name, resolved),
             ServiceBody::Quadlets(files) => {
                 for quadlet in files {
-                    self.literal(&plan.name, quadlet);
+                    self.literal(&plan.name, &plan.paths, quadlet);
                 }
             }
         }
     }
 
-    fn vars(&self, service: &str, resolved: Option<&ResolvedService>) -> Value {
-        let paths = resolved.map(|r| r.paths.clone()).unwrap_or_default();
+    fn vars(&self, service: &str, paths: &ServicePaths) -> Value {
+        let paths = paths.clone();
         context! {
             host => self.host,
             org => self.org,
@@ -257,7 +321,7 @@ impl Renderer<'_> {
     fn definition(&mut self, name: &str, resolved: &ResolvedService) {
         let spec = &resolved.spec;
         let origin = Origin::of(&resolved.node);
-        let vars = self.vars(name, Some(resolved));
+        let vars = self.vars(name, &resolved.paths);
         let volumes: Vec<String> = spec
             .volumes
             .iter()
@@ -338,6 +402,19 @@ impl Renderer<'_> {
             .template
             .clone()
             .unwrap_or_else(|| BUILTIN_CONTAINER.to_owned());
+        if !self.templates.exists(&template) {
+            let at = resolved.node.get("template").map_or(origin, Origin::of);
+            self.out.diagnostics.push(
+                Diagnostic::error(format!("no template {template}"))
+                    .in_file(self.file_name(at.file))
+                    .at_position(at.position)
+                    .with_help(format!(
+                        "add templates/{template}, or use one of: {}",
+                        self.templates.names().join(", ")
+                    )),
+            );
+            return;
+        }
         let unit_name = format!("{name}.container");
         let label = format!(
             "<rendered {}/{unit_name} from {}>",
@@ -367,16 +444,27 @@ impl Renderer<'_> {
         });
         let mut dropins = Vec::new();
         for (dropin, contents) in &spec.dropins {
+            let at = resolved.node.get("dropins").map_or(origin, |all| {
+                all.get(dropin).map_or(Origin::of(all), Origin::of)
+            });
             self.out.files.push(NodeFile {
                 path: format!("{quadlet_path}.d/{dropin}"),
                 contents: contents.clone().into_bytes(),
                 mode: 0o644,
                 owner: None,
-                origin: resolved.node.get("dropins").map_or(origin, Origin::of),
+                origin: at,
                 secret: false,
                 service: name.to_owned(),
             });
-            dropins.push((dropin.clone(), contents.clone()));
+            let dropin_label = format!(
+                "<{}/{unit_name}.d/{dropin} from {}>",
+                self.host,
+                self.file_name(at.file)
+            );
+            self.out
+                .virtual_files
+                .push((dropin_label.clone(), contents.clone()));
+            dropins.push((dropin.clone(), dropin_label, contents.clone()));
         }
         self.out.virtual_files.push((label.clone(), text.clone()));
         self.out.quadlets.push(QuadletText {
@@ -512,7 +600,7 @@ impl Renderer<'_> {
         }
     }
 
-    fn literal(&mut self, service: &str, quadlet: &QuadletSource) {
+    fn literal(&mut self, service: &str, paths: &ServicePaths, quadlet: &QuadletSource) {
         let Some(source) = self.inventory.sources.get(quadlet.file) else {
             return;
         };
@@ -521,7 +609,7 @@ impl Renderer<'_> {
             position: Position::new(1, 1),
         };
         let (text, label) = if quadlet.templated {
-            let vars = self.vars(service, None);
+            let vars = self.vars(service, paths);
             let label = source.name.clone();
             match self.templates.render_text(&label, &source.text, &vars) {
                 Ok(text) => {
@@ -540,7 +628,7 @@ impl Renderer<'_> {
         } else {
             (source.text.clone(), source.name.clone())
         };
-        let path = format!("{}/{}", self.quadlet_dir_default, quadlet.name);
+        let path = format!("{}/{}", paths.quadlet_dir, quadlet.name);
         self.out.files.push(NodeFile {
             path: path.clone(),
             contents: text.clone().into_bytes(),
@@ -567,7 +655,7 @@ impl Renderer<'_> {
                 secret: false,
                 service: service.to_owned(),
             });
-            dropins.push((name.clone(), dropin.text.clone()));
+            dropins.push((name.clone(), dropin.name.clone(), dropin.text.clone()));
         }
         self.out.quadlets.push(QuadletText {
             name: quadlet.name.clone(),

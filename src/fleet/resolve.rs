@@ -16,7 +16,7 @@
 //! - a host's entry overrides the service definition by deep merge (mappings
 //!   merge, lists and scalars replace).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::{Environment, UndefinedBehavior, context};
 
@@ -92,6 +92,9 @@ pub struct ServicePlan {
     pub name: String,
     /// Where the host lists the service.
     pub origin: Origin,
+    /// The service's paths on this host (literal Quadlet files use them too:
+    /// `quadlet_dir` is where they go, the rest are `.j2` variables).
+    pub paths: ServicePaths,
     pub body: ServiceBody,
 }
 
@@ -151,6 +154,16 @@ fn stable_hash(text: &str) -> u32 {
 /// The default uid/gid of a service user.
 pub fn default_service_id(base: u32, user: &str) -> u32 {
     base.saturating_add(stable_hash(user) % SERVICE_ID_SPAN)
+}
+
+/// The host a service is planned for.
+#[derive(Clone, Copy)]
+struct HostContext<'a> {
+    org: &'a str,
+    host: &'a str,
+    paths: &'a Paths,
+    /// The host manifest, for locating its `paths:`.
+    node: &'a Node,
 }
 
 pub(crate) struct Resolver<'i> {
@@ -318,9 +331,12 @@ impl<'i> Resolver<'i> {
                 &service_ref.name,
                 origin,
                 overrides,
-                &org,
-                &hostname,
-                &host.paths,
+                &HostContext {
+                    org: &org,
+                    host: &hostname,
+                    paths: &host.paths,
+                    node,
+                },
             ) {
                 services.push(plan);
             }
@@ -410,9 +426,7 @@ impl<'i> Resolver<'i> {
         name: &str,
         origin: Origin,
         overrides: Option<Node>,
-        org: &str,
-        host: &str,
-        host_paths: &Paths,
+        at: &HostContext<'_>,
     ) -> Option<ServicePlan> {
         let Some(source) = self.inventory.services.get(name) else {
             let known: Vec<&String> = self.inventory.services.keys().collect();
@@ -423,6 +437,7 @@ impl<'i> Resolver<'i> {
             self.error_at(origin, format!("unknown service {name}"), Some(help));
             return None;
         };
+        let paths = self.service_paths(name, at);
         let body = match source {
             ServiceSource::Quadlets(files) => {
                 if let Some(overrides) = overrides {
@@ -454,26 +469,27 @@ impl<'i> Resolver<'i> {
                         return None;
                     }
                 };
-                let resolved = self.resolve_service(name, spec, merged, org, host, host_paths)?;
+                let resolved = self.resolve_service(name, spec, merged, paths.clone())?;
                 ServiceBody::Definition(Box::new(resolved))
             }
         };
         Some(ServicePlan {
             name: name.to_owned(),
             origin,
+            paths,
             body,
         })
     }
 
-    fn resolve_service(
-        &mut self,
-        name: &str,
-        spec: Service,
-        node: Node,
-        org: &str,
-        host: &str,
-        host_paths: &Paths,
-    ) -> Option<ResolvedService> {
+    /// The path patterns of `host` (falling back to `fleet.yaml`'s, then to
+    /// the defaults), expanded for service `name`.
+    fn service_paths(&mut self, name: &str, at: &HostContext<'_>) -> ServicePaths {
+        let HostContext {
+            org,
+            host,
+            paths: host_paths,
+            node: host_node,
+        } = *at;
         let fleet = &self.inventory.fleet;
         let pick =
             |host: &Option<String>, fleet: &Option<String>| host.clone().or_else(|| fleet.clone());
@@ -486,11 +502,15 @@ impl<'i> Resolver<'i> {
         };
         let patterns = &patterns;
         let base = context! { org => org, service => name, host => host };
+        // A pattern the host sets is reported at the host's line.
         let expand_path = |this: &mut Self, key: &str, pattern: Option<&String>, default: &str| {
-            let origin = this.fleet_origin(&["paths", key]);
+            let origin = host_node
+                .get("paths")
+                .and_then(|paths| paths.get(key))
+                .map_or_else(|| this.fleet_origin(&["paths", key]), Origin::of);
             this.expand(pattern.map_or(default, String::as_str), &base, origin)
         };
-        let paths = ServicePaths {
+        ServicePaths {
             quadlet_dir: expand_path(
                 self,
                 "quadlet_dir",
@@ -521,7 +541,17 @@ impl<'i> Resolver<'i> {
                 patterns.trust_dir.as_ref(),
                 "/etc/{{ org }}/trust",
             ),
-        };
+        }
+    }
+
+    fn resolve_service(
+        &mut self,
+        name: &str,
+        spec: Service,
+        node: Node,
+        paths: ServicePaths,
+    ) -> Option<ResolvedService> {
+        let fleet = &self.inventory.fleet;
         let image_base = match (&spec.image, &fleet.registry) {
             (Some(image), _) => image.clone(),
             (None, Some(registry)) => format!("{}/{name}", registry.trim_end_matches('/')),
@@ -565,13 +595,27 @@ impl<'i> Resolver<'i> {
     }
 }
 
-/// Plans every host (or the named ones). Findings accumulate in the result.
+/// Plans every host (or the named ones). Findings accumulate in the result;
+/// hosts whose planning failed are still planned as far as possible (for
+/// listings). See [`plan_hosts`] for which hosts failed.
 pub fn resolve(
     inventory: &Inventory,
     only: &[String],
 ) -> (BTreeMap<String, HostPlan>, Diagnostics) {
+    let (plans, diagnostics, _) = plan_hosts(inventory, only);
+    (plans, diagnostics)
+}
+
+/// Like [`resolve`], also naming the hosts whose plan has errors (they must
+/// not compile into an output). Findings that many hosts share (a bad
+/// `fleet.yaml` value) are reported once.
+pub fn plan_hosts(
+    inventory: &Inventory,
+    only: &[String],
+) -> (BTreeMap<String, HostPlan>, Diagnostics, BTreeSet<String>) {
     let mut resolver = Resolver::new(inventory);
     let mut plans = BTreeMap::new();
+    let mut failed = BTreeSet::new();
     for name in only {
         if !inventory.hosts.contains_key(name) {
             let known: Vec<&str> = inventory.hosts.keys().map(String::as_str).collect();
@@ -580,16 +624,30 @@ pub fn resolve(
             resolver.diagnostics.push(diagnostic);
         }
     }
+    let errors = |diagnostics: &Diagnostics| diagnostics.iter().filter(|d| d.is_error()).count();
     for (name, source) in &inventory.hosts {
         if !only.is_empty() && !only.contains(name) {
             continue;
         }
+        let before = errors(&resolver.diagnostics);
         if let Some(plan) = resolver.plan(name, source) {
             plans.insert(name.clone(), plan);
         }
+        if errors(&resolver.diagnostics) > before {
+            failed.insert(name.clone());
+        }
     }
-    check_account_ids(inventory, &plans, &mut resolver.diagnostics);
-    (plans, resolver.diagnostics)
+    check_account_ids(inventory, &plans, &mut resolver.diagnostics, &mut failed);
+    let mut seen = BTreeSet::new();
+    let mut diagnostics = Diagnostics::new();
+    diagnostics.extend(
+        resolver
+            .diagnostics
+            .into_vec()
+            .into_iter()
+            .filter(|d| seen.insert(d.raw())),
+    );
+    (plans, diagnostics, failed)
 }
 
 /// Two different service users must not share a uid (nor groups a gid).
@@ -597,9 +655,11 @@ fn check_account_ids(
     inventory: &Inventory,
     plans: &BTreeMap<String, HostPlan>,
     diagnostics: &mut Diagnostics,
+    failed: &mut BTreeSet<String>,
 ) {
-    let mut by_uid: BTreeMap<u32, (String, Origin)> = BTreeMap::new();
-    for plan in plans.values() {
+    // uid → (user, host that has it)
+    let mut by_uid: BTreeMap<u32, (String, String)> = BTreeMap::new();
+    for (host, plan) in plans {
         let HostPlan::Manifest(plan) = plan else {
             continue;
         };
@@ -611,7 +671,9 @@ fn check_account_ids(
                 continue;
             };
             match by_uid.get(&account.uid) {
-                Some((user, _)) if *user != account.user => {
+                Some((user, first_host)) if *user != account.user => {
+                    failed.insert(first_host.clone());
+                    failed.insert(host.clone());
                     diagnostics.push(
                         Diagnostic::error(format!(
                             "service users {user} and {} both get uid {}",
@@ -627,10 +689,7 @@ fn check_account_ids(
                 }
                 Some(_) => {}
                 None => {
-                    by_uid.insert(
-                        account.uid,
-                        (account.user.clone(), Origin::of(&resolved.node)),
-                    );
+                    by_uid.insert(account.uid, (account.user.clone(), host.clone()));
                 }
             }
         }
