@@ -522,23 +522,36 @@ pub fn write(
     outputs: &[HostOutput],
     all_hosts: bool,
 ) -> Result<(), crate::write::WriteError> {
-    use crate::write::{Visibility, WriteError, write_atomic};
+    use crate::write::{Visibility, WriteError, stage};
     std::fs::create_dir_all(out).map_err(|source| WriteError {
         path: out.to_path_buf(),
         source,
     })?;
     let stale = previous_outputs(out);
+    // Everything is staged (written and synced) before anything is renamed
+    // into place, so a failure leaves every old output as it was.
+    let mut staged = Vec::with_capacity(outputs.len() + 1);
     for output in outputs {
         let visibility = if output.secret {
             Visibility::Secret
         } else {
             Visibility::Public
         };
-        write_atomic(
+        staged.push(stage(
             &out.join(format!("{}.ign", output.name)),
             &output.json,
             visibility,
-        )?;
+        )?);
+    }
+    if all_hosts {
+        staged.push(stage(
+            &out.join("manifest.json"),
+            &manifest_json(root, outputs),
+            Visibility::Public,
+        )?);
+    }
+    for file in staged {
+        file.commit()?;
     }
     if all_hosts {
         for name in stale {
@@ -547,11 +560,6 @@ pub fn write(
                 let _ = std::fs::remove_file(out.join(&name));
             }
         }
-        write_atomic(
-            &out.join("manifest.json"),
-            &manifest_json(root, outputs),
-            Visibility::Public,
-        )?;
     }
     Ok(())
 }

@@ -38,8 +38,29 @@ impl Visibility {
     }
 }
 
-/// Writes `bytes` to `path` atomically with the given visibility.
-pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<(), WriteError> {
+/// An output written to a temporary file next to its destination, not yet
+/// in place. Dropping it removes the temporary file.
+pub struct Staged {
+    file: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Staged {
+    /// Moves the output into place (a rename within one directory).
+    pub fn commit(self) -> Result<(), WriteError> {
+        let path = self.path;
+        self.file.persist(&path).map_err(|e| WriteError {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to a synced temporary file beside `path`, with its final
+/// mode. Stage every output of a build first and commit them only when all
+/// staged, so a full disk or a permission error leaves the old outputs.
+pub fn stage(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<Staged, WriteError> {
     let error = |source| WriteError {
         path: path.to_path_buf(),
         source,
@@ -52,7 +73,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result
         .prefix(".kindling-")
         .tempfile_in(&dir)
         .map_err(error)?;
-    // tempfile creates 0600; widen only for public outputs.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -61,8 +81,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result
     }
     file.write_all(bytes).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
-    file.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
+    Ok(Staged {
+        file,
+        path: path.to_path_buf(),
+    })
+}
+
+/// Writes `bytes` to `path` atomically with the given visibility.
+pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<(), WriteError> {
+    stage(path, bytes, visibility)?.commit()
 }
 
 #[cfg(test)]

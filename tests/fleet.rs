@@ -538,11 +538,9 @@ fn data_dir_is_created_only_when_a_volume_mounts_it() {
         "{:?}",
         h1.config.storage.directories
     );
-    // The user's home is the data dir, but nothing creates it.
-    assert_eq!(
-        user(h1, "web").home_dir.as_deref(),
-        Some("/var/lib/acme/web")
-    );
+    // Service users get no home: several services may share one user.
+    assert_eq!(user(h1, "web").home_dir, None);
+    assert_eq!(user(h1, "web").no_create_home, Some(true));
 }
 
 #[test]

@@ -572,7 +572,6 @@ impl Renderer<'_> {
                     primary_group: Some(account.group.clone()),
                     no_user_group: Some(true),
                     no_create_home: Some(true),
-                    home_dir: Some(data_dir.clone()),
                     shell: Some("/sbin/nologin".to_owned()),
                     system: Some(true),
                     ..b::PasswdUser::default()
