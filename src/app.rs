@@ -12,8 +12,9 @@ use clap::CommandFactory;
 
 use crate::butane::{self, files_dir::FilesDir};
 use crate::cli::{
-    BuildArgs, ButaneArgs, CheckArgs, Cli, Command, CompletionsArgs, DiffArgs, FleetArgs, Format,
-    HostsArgs, InspectArgs, ManArgs, RenderArgs, ReportFormat, SchemaArgs, SchemaKind,
+    AccelArg, BuildArgs, ButaneArgs, CheckArgs, Cli, Command, CompletionsArgs, DiffArgs, FleetArgs,
+    Format, HostsArgs, InspectArgs, ManArgs, RenderArgs, ReportFormat, SchemaArgs, SchemaKind,
+    VmArgs,
 };
 use crate::diag::Diagnostics;
 use crate::diff::diff_configs;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema(args) => run_schema(&args),
         Command::Completions(args) => run_completions(&args),
         Command::Man(args) => run_man(&args),
+        Command::Vm(args) => run_vm(&args),
     }
 }
 
@@ -524,4 +526,192 @@ fn run_schema(args: &SchemaArgs) -> anyhow::Result<ExitCode> {
     };
     print(json_schema(kind).as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A config ready to boot: where it is and what it holds.
+struct VmConfig {
+    path: std::path::PathBuf,
+    /// Holds `path` when kindling wrote it; removed after the VM ends.
+    _dir: Option<tempfile::TempDir>,
+    version: String,
+    secret: bool,
+}
+
+/// Compiles `args.host` (a fleet host, a `.bu` file, or an `.ign` file used
+/// as it is) into a temporary file, 0600 when the config holds secrets.
+fn vm_config(args: &VmArgs, target: Option<Spec>) -> anyhow::Result<VmConfig> {
+    let host = Path::new(&args.host);
+    let extension = host.extension().and_then(|e| e.to_str());
+    if extension == Some("ign") {
+        let text =
+            std::fs::read_to_string(host).with_context(|| format!("reading {}", host.display()))?;
+        let version = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["ignition"]["version"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "?".to_owned());
+        return Ok(VmConfig {
+            path: host.to_path_buf(),
+            _dir: None,
+            version,
+            secret: false,
+        });
+    }
+    let (name, config, secret) = if extension == Some("bu") || host.is_file() {
+        let (bytes, name) = read_input(Some(host))?;
+        let source = decode_text(bytes, &name)?;
+        let dir = match &args.files_dir {
+            Some(dir) => dir.clone(),
+            None => match host.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            },
+        };
+        let files_dir = FilesDir::open(&dir)
+            .with_context(|| format!("opening files directory {}", dir.display()))?;
+        let options = butane::Options {
+            files_dir: Some(files_dir),
+            target,
+        };
+        let outcome = butane::compile(&source, &name, &options);
+        report(&outcome.diagnostics, &source, args.fleet.raw_errors);
+        let Some(config) = outcome.config else {
+            bail!("cannot boot {name}: the config has errors (see above)");
+        };
+        let stem = host
+            .file_stem()
+            .map_or_else(|| "host".to_owned(), |s| s.to_string_lossy().into_owned());
+        (stem, config, false)
+    } else {
+        let options = fleet_options(&args.fleet, vec![args.host.clone()], target)?;
+        let build = fleet::compile(&options);
+        report_fleet(&build, args.fleet.raw_errors);
+        let Some(output) = build.outputs.into_iter().find(|o| o.name == args.host) else {
+            bail!(
+                "cannot boot {}: no such host compiled in {} ({} error(s)); \
+                 HOST is a fleet host name, a .bu file or an .ign file",
+                args.host,
+                args.fleet.fleet.display(),
+                build.diagnostics.iter().filter(|d| d.is_error()).count()
+            );
+        };
+        if build.diagnostics.has_errors() {
+            bail!(
+                "cannot boot {}: the fleet has errors (see above)",
+                args.host
+            );
+        }
+        (output.name, output.config, output.secret)
+    };
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("kindling-vm-{name}-"))
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let path = dir.path().join(format!("{name}.ign"));
+    let visibility = if secret {
+        Visibility::Secret
+    } else {
+        Visibility::Public
+    };
+    write_atomic(&path, &butane::to_json(&config, false), visibility)?;
+    Ok(VmConfig {
+        path,
+        _dir: Some(dir),
+        version: config.ignition.version,
+        secret,
+    })
+}
+
+fn run_vm(args: &VmArgs) -> anyhow::Result<ExitCode> {
+    use crate::vm::{self, Accel, Boot, Console, VmError, VmSpec};
+    use std::time::Duration;
+
+    let target = parse_target(args.ignition_version.as_ref())?;
+    // Fail on a missing image or kernel before compiling anything.
+    let boot = match (&args.image, &args.kernel, &args.initrd) {
+        (Some(image), _, _) => {
+            if !image.is_file() {
+                bail!("{}", VmError::ImageMissing(image.clone()));
+            }
+            Boot::Disk {
+                image: image.clone(),
+            }
+        }
+        (None, Some(kernel), Some(initrd)) => Boot::Kernel {
+            kernel: kernel.clone(),
+            initrd: initrd.clone(),
+            append: args.append.clone(),
+        },
+        _ => bail!(
+            "nothing to boot: pass --image DISK.qcow2, or --kernel FILE --initrd FILE; {}",
+            vm::IMAGE_HINT
+        ),
+    };
+    let config = vm_config(args, target)?;
+    eprintln!(
+        "kindling vm: {} → {} (Ignition {}{})",
+        args.host,
+        config.path.display(),
+        config.version,
+        if config.secret {
+            ", mode 0600: it holds secrets"
+        } else {
+            ""
+        }
+    );
+    let spec = VmSpec {
+        config: config.path.clone(),
+        boot: boot.clone(),
+        memory_mib: args.memory,
+        cpus: args.cpus,
+        console: args
+            .console
+            .as_ref()
+            .map_or(Console::Stdio, |p| Console::File(p.clone())),
+        ssh_forward: true,
+        accel: match args.accel {
+            AccelArg::Auto => None,
+            AccelArg::Kvm => Some(Accel::Kvm),
+            AccelArg::Tcg => Some(Accel::Tcg),
+        },
+        timeout: args.timeout.map(Duration::from_secs),
+    };
+    let running = vm::start(&spec)?;
+    let accel = match (running.accel(), args.accel) {
+        (Accel::Tcg, AccelArg::Auto) => "TCG (KVM is not usable here)",
+        (Accel::Tcg, _) => "TCG",
+        (Accel::Kvm, _) => "KVM",
+    };
+    match &boot {
+        Boot::Disk { image } => eprintln!(
+            "kindling vm: booting {} on a throwaway overlay (the image is not modified), {accel}, {} MiB, {} CPU(s)",
+            image.display(),
+            args.memory,
+            args.cpus
+        ),
+        Boot::Kernel { kernel, initrd, .. } => eprintln!(
+            "kindling vm: booting kernel {} with initrd {}, {accel}, {} MiB, {} CPU(s)",
+            kernel.display(),
+            initrd.display(),
+            args.memory,
+            args.cpus
+        ),
+    }
+    if let Some(port) = running.ssh_port() {
+        eprintln!("kindling vm: ssh: ssh -p {port} core@127.0.0.1");
+    }
+    match &args.console {
+        Some(path) => eprintln!("kindling vm: serial console → {}", path.display()),
+        None => eprintln!("kindling vm: serial console below; Ctrl-a x quits qemu"),
+    }
+    let outcome = running.wait()?;
+    eprintln!(
+        "kindling vm: qemu exited ({}) after {:.1}s",
+        outcome.status,
+        outcome.elapsed.as_secs_f64()
+    );
+    Ok(if outcome.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

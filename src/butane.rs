@@ -27,8 +27,9 @@ use version::Version;
 pub struct Options {
     /// Where `local` files are read from (`-d/--files-dir`).
     pub files_dir: Option<FilesDir>,
-    /// Emit this spec instead of the one the Butane version maps to; it must
-    /// be older and the config must not use anything newer.
+    /// Emit this spec instead of the one the Butane version maps to. Newer
+    /// specs are supersets (Ignition itself translates old configs up); an
+    /// older one is allowed when the config uses nothing it lacks.
     pub target: Option<Spec>,
 }
 
@@ -201,7 +202,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
     let mut output_findings = check::flatcar_filters(&config, version);
     output_findings.extend(check::output(&config, version));
     let spec = match options.target {
-        Some(target) => retarget(&mut config, version, target, &mut output_findings),
+        Some(target) => retarget(&mut config, target, &mut output_findings),
         None => Some(version.spec()),
     };
     if let Some(spec) = spec {
@@ -296,21 +297,9 @@ fn has_errors(findings: &[Diagnostic]) -> bool {
 /// Switches `config` to the `target` spec if it allows that.
 fn retarget(
     config: &mut IgnitionConfig,
-    version: Version,
     target: Spec,
     findings: &mut Vec<Diagnostic>,
 ) -> Option<Spec> {
-    let natural = version.spec();
-    if target > natural {
-        findings.push(
-            Diagnostic::error(format!(
-                "cannot emit Ignition {target}: {version} emits {natural}, and kindling only translates down"
-            ))
-            .at(Path::root().key("ignition").key("version"))
-            .with_help(format!("raise `version:` in the config to one that emits {target}")),
-        );
-        return None;
-    }
     let mut blocked = false;
     for requirement in spec::requirements(config) {
         if requirement.spec > target {

@@ -39,6 +39,9 @@ pub enum Command {
     /// Print the man page (roff), or write one page per command to a
     /// directory.
     Man(ManArgs),
+    /// Compile a host and boot it in qemu with its config (fw_cfg), on a
+    /// throwaway overlay of a CoreOS/uCore disk image or from a kernel+initrd.
+    Vm(VmArgs),
 }
 
 /// Where the fleet is and how to read its secrets.
@@ -218,15 +221,71 @@ pub struct ButaneArgs {
     pub raw_errors: bool,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
+/// qemu's accelerator, as chosen on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccelArg {
+    /// KVM when it really runs a guest here, TCG otherwise.
+    Auto,
+    Kvm,
+    Tcg,
+}
 
-    #[test]
-    fn cli_is_consistent() {
-        Cli::command().debug_assert();
-    }
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kindling vm beam00 --image fedora-coreos-qemu.x86_64.qcow2 --identity key.txt
+  kindling vm node.bu --image fcos.qcow2 --console node.log
+  kindling vm relay01 --kernel vmlinuz --initrd initramfs.img --ignition-version 3.3.0
+
+Get a Fedora CoreOS disk image with:
+  coreos-installer download -s stable -p qemu -f qcow2.xz --decompress
+(uCore has no image of its own: boot Fedora CoreOS with a config that rebases
+to uCore, see uCore's README and examples/ucore-autorebase.butane.)")]
+pub struct VmArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// The host to boot: a fleet host name, a Butane file (.bu) or an
+    /// Ignition file (.ign, booted as it is).
+    pub host: String,
+    /// CoreOS-family disk image (qcow2 or raw); booted through a throwaway
+    /// copy-on-write overlay, never modified.
+    #[arg(long, value_name = "DISK", conflicts_with_all = ["kernel", "initrd", "append"])]
+    pub image: Option<PathBuf>,
+    /// Kernel to boot directly (live PXE-style), with --initrd.
+    #[arg(long, value_name = "FILE", requires = "initrd")]
+    pub kernel: Option<PathBuf>,
+    /// Initrd for --kernel.
+    #[arg(long, value_name = "FILE", requires = "kernel")]
+    pub initrd: Option<PathBuf>,
+    /// Kernel command line for --kernel.
+    #[arg(
+        long,
+        value_name = "ARGS",
+        requires = "kernel",
+        default_value = "console=ttyS0 ignition.firstboot ignition.platform.id=qemu"
+    )]
+    pub append: String,
+    /// Write the serial console to FILE instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub console: Option<PathBuf>,
+    /// Guest memory in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub memory: u32,
+    /// Guest CPUs.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub cpus: u32,
+    /// Emit this Ignition spec (e.g. 3.3.0 for Ignition 2.14).
+    #[arg(long, value_name = "X.Y.Z")]
+    pub ignition_version: Option<String>,
+    /// For a .bu HOST: where `local` paths are read from (default: its directory).
+    #[arg(short = 'd', long, value_name = "DIR")]
+    pub files_dir: Option<PathBuf>,
+    /// qemu accelerator.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub accel: AccelArg,
+    /// Kill the VM after this many seconds (default: run until it powers off).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 /// Manifest kinds with a JSON Schema.
@@ -246,4 +305,79 @@ pub struct SchemaArgs {
     /// Which manifest.
     #[arg(value_enum)]
     pub kind: SchemaKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("kindling").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn vm_flags_and_defaults() {
+        let cli = parse(&["vm", "beam00", "--image", "fcos.qcow2"]).expect("parses");
+        let Command::Vm(vm) = cli.command else {
+            panic!("not vm");
+        };
+        assert_eq!(vm.host, "beam00");
+        assert_eq!(vm.image, Some(PathBuf::from("fcos.qcow2")));
+        assert_eq!((vm.memory, vm.cpus), (2048, 2));
+        assert_eq!(vm.accel, AccelArg::Auto);
+        assert_eq!(vm.fleet.fleet, PathBuf::from("."));
+        assert_eq!(vm.console, None);
+        assert_eq!(vm.timeout, None);
+
+        let cli = parse(&[
+            "vm",
+            "hosts/node.bu",
+            "--kernel",
+            "k",
+            "--initrd",
+            "i",
+            "--append",
+            "console=ttyS0",
+            "--console",
+            "c.log",
+            "--memory",
+            "512",
+            "--cpus",
+            "1",
+            "--ignition-version",
+            "3.3.0",
+            "--fleet",
+            "f",
+            "--identity",
+            "id.txt",
+            "--accel",
+            "tcg",
+            "--timeout",
+            "60",
+        ])
+        .expect("parses");
+        let Command::Vm(vm) = cli.command else {
+            panic!("not vm");
+        };
+        assert_eq!(vm.kernel, Some(PathBuf::from("k")));
+        assert_eq!(vm.initrd, Some(PathBuf::from("i")));
+        assert_eq!(vm.append, "console=ttyS0");
+        assert_eq!(vm.console, Some(PathBuf::from("c.log")));
+        assert_eq!((vm.memory, vm.cpus), (512, 1));
+        assert_eq!(vm.ignition_version.as_deref(), Some("3.3.0"));
+        assert_eq!(vm.fleet.identity, Some(PathBuf::from("id.txt")));
+        assert_eq!(vm.accel, AccelArg::Tcg);
+        assert_eq!(vm.timeout, Some(60));
+
+        // --image excludes a kernel boot; --kernel needs --initrd.
+        assert!(parse(&["vm", "h", "--image", "d", "--kernel", "k", "--initrd", "i"]).is_err());
+        assert!(parse(&["vm", "h", "--kernel", "k"]).is_err());
+        assert!(parse(&["vm", "h", "--append", "x"]).is_err());
+    }
 }

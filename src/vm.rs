@@ -465,15 +465,14 @@ fn find_in_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Boots `spec` and waits for qemu to exit (or for `spec.timeout`).
-///
-/// Checks the inputs first; picks the accelerator ([`kvm_usable`] when
-/// `spec.accel` is `None`); for a disk boot creates a throwaway overlay in a
-/// temporary directory (removed on return); with `ssh_forward` picks a free
-/// local port. With [`Console::Stdio`] qemu owns the terminal (Ctrl-a x
-/// quits); with [`Console::File`] stdin is closed and the console is written
-/// to the file.
+/// Boots `spec` and waits for qemu to exit (or for `spec.timeout`):
+/// [`start`] then [`RunningVm::wait`].
 pub fn run(spec: &VmSpec) -> Result<VmOutcome, VmError> {
+    start(spec)?.wait()
+}
+
+/// Checks `spec`'s inputs and tools, without starting anything.
+pub fn preflight(spec: &VmSpec) -> Result<(), VmError> {
     if !spec.config.is_file() {
         return Err(VmError::ConfigMissing(spec.config.clone()));
     }
@@ -499,6 +498,100 @@ pub fn run(spec: &VmSpec) -> Result<VmOutcome, VmError> {
             package: "qemu-system-x86",
         });
     }
+    Ok(())
+}
+
+/// A VM that [`start`] launched: what it decided (accelerator, ssh port,
+/// overlay) is known before it ends, so a caller can print it.
+#[derive(Debug)]
+pub struct RunningVm {
+    child: Child,
+    accel: Accel,
+    launch: Launch,
+    console: Option<PathBuf>,
+    timeout: Option<Duration>,
+    started: Instant,
+    /// Holds the overlay; removed when the VM is waited for or dropped.
+    _workdir: tempfile::TempDir,
+}
+
+impl RunningVm {
+    /// The accelerator qemu runs with.
+    pub fn accel(&self) -> Accel {
+        self.accel
+    }
+
+    /// The host port on 127.0.0.1 forwarded to the guest's port 22.
+    pub fn ssh_port(&self) -> Option<u16> {
+        self.launch.ssh_port
+    }
+
+    /// The throwaway overlay a disk boot runs on.
+    pub fn overlay(&self) -> Option<&Path> {
+        self.launch.overlay.as_deref()
+    }
+
+    /// qemu's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for qemu to exit, or kills it after the spec's timeout
+    /// ([`VmError::TimedOut`]). The overlay is removed either way.
+    pub fn wait(mut self) -> Result<VmOutcome, VmError> {
+        let status = match self.timeout {
+            None => self
+                .child
+                .wait()
+                .map_err(io_err(format!("waiting for {QEMU}")))?,
+            Some(timeout) => match wait_timeout(&mut self.child, timeout) {
+                Ok(Some(status)) => status,
+                Ok(None) => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return Err(VmError::TimedOut {
+                        after: timeout,
+                        console: self.console.clone(),
+                    });
+                }
+                Err(e) => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return Err(io_err(format!("waiting for {QEMU}"))(e));
+                }
+            },
+        };
+        Ok(VmOutcome {
+            status,
+            accel: self.accel,
+            ssh_port: self.launch.ssh_port,
+            elapsed: self.started.elapsed(),
+            console: self.console.clone(),
+        })
+    }
+}
+
+impl Drop for RunningVm {
+    /// A VM that is dropped without [`RunningVm::wait`] (a caller's panic)
+    /// does not outlive it.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts `spec` and returns without waiting.
+///
+/// Checks the inputs first ([`preflight`]); picks the accelerator
+/// ([`kvm_usable`] when `spec.accel` is `None`); for a disk boot creates a
+/// throwaway overlay in a temporary directory (removed after the VM ends);
+/// with `ssh_forward` picks a free local port. With [`Console::Stdio`] qemu
+/// owns the terminal (Ctrl-a x quits); with [`Console::File`] stdin is closed
+/// and the console is written to the file.
+pub fn start(spec: &VmSpec) -> Result<RunningVm, VmError> {
+    preflight(spec)?;
     let accel = spec
         .accel
         .unwrap_or_else(|| if kvm_usable() { Accel::Kvm } else { Accel::Tcg });
@@ -523,35 +616,16 @@ pub fn run(spec: &VmSpec) -> Result<VmOutcome, VmError> {
             Some(path.clone())
         }
     };
-    let start = Instant::now();
-    let mut child = cmd.spawn().map_err(io_err(format!("starting {QEMU}")))?;
-    let status = match spec.timeout {
-        None => child
-            .wait()
-            .map_err(io_err(format!("waiting for {QEMU}")))?,
-        Some(timeout) => match wait_timeout(&mut child, timeout) {
-            Ok(Some(status)) => status,
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(VmError::TimedOut {
-                    after: timeout,
-                    console,
-                });
-            }
-            Err(e) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(io_err(format!("waiting for {QEMU}"))(e));
-            }
-        },
-    };
-    Ok(VmOutcome {
-        status,
+    let started = Instant::now();
+    let child = cmd.spawn().map_err(io_err(format!("starting {QEMU}")))?;
+    Ok(RunningVm {
+        child,
         accel,
-        ssh_port: launch.ssh_port,
-        elapsed: start.elapsed(),
+        launch,
         console,
+        timeout: spec.timeout,
+        started,
+        _workdir: workdir,
     })
 }
 

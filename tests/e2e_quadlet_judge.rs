@@ -1,5 +1,7 @@
 //! The real Quadlet generator (trixie's podman 5.4.2) and
-//! `systemd-analyze verify` judge tiny hand-written Quadlet files.
+//! `systemd-analyze verify` judge tiny hand-written Quadlet files, then
+//! every Quadlet file and every plain systemd unit the example fleet's hosts
+//! get from kindling.
 //!
 //! Skips with a printed reason without the tools, fails under `KINDLING_E2E=1`.
 
@@ -8,8 +10,22 @@ mod support;
 use std::fs;
 use std::path::Path;
 
-use support::quadlet::{quadlet_dryrun, quadlet_generate, systemd_analyze_verify};
+use std::io::Write as _;
+
+use support::example;
+use support::quadlet::{
+    extract_quadlet_files, generated_service, quadlet_dryrun, quadlet_generate,
+    systemd_analyze_verify, systemd_analyze_verify_stubbing,
+};
 use support::tools::{self, Tool};
+
+/// Where the example fleet puts Quadlet files (`paths.quadlet_dir`).
+const QUADLET_DIR: &str = "/etc/containers/systemd";
+
+/// Straight to stderr, past libtest's capture.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
 
 const WEB: &str = "\
 [Unit]
@@ -134,4 +150,190 @@ fn systemd_analyze_reports_warnings_and_errors() {
     let err = systemd_analyze_verify(dir.path(), "missing.service").expect_err("missing binary");
     assert!(err.contains("/nonexistent/kindling-binary"), "{err}");
     assert!(systemd_analyze_verify(Path::new("/nonexistent"), "x.service").is_err());
+}
+
+/// Writes the plain units of `config` that have contents (and their
+/// dropins) into `dir`, as systemd would find them in /etc/systemd/system.
+/// Returns their names.
+fn write_plain_units(config: &kindling::ignition::model::Config, dir: &Path) -> Vec<String> {
+    let mut units = Vec::new();
+    for unit in &config.systemd.units {
+        if unit.mask == Some(true) {
+            continue;
+        }
+        if let Some(contents) = &unit.contents {
+            fs::write(dir.join(&unit.name), contents).expect("write");
+            units.push(unit.name.clone());
+        }
+        for dropin in &unit.dropins {
+            if let Some(contents) = &dropin.contents {
+                let d = dir.join(format!("{}.d", unit.name));
+                fs::create_dir_all(&d).expect("mkdir");
+                fs::write(d.join(&dropin.name), contents).expect("write");
+            }
+        }
+    }
+    units
+}
+
+/// Every Quadlet file of every example host (files under
+/// `/etc/containers/systemd/` in the compiled configs, dropins included)
+/// goes through `quadlet -dryrun` per host; each must generate its service.
+/// The generated services then go through `systemd-analyze verify`, whose
+/// warnings are reported (and fail the test when they are about the
+/// generated unit itself).
+#[test]
+fn every_example_hosts_quadlet_files_pass_the_real_quadlet() {
+    if !tools::require(&[
+        Tool::Quadlet,
+        Tool::SystemdAnalyze,
+        Tool::Root,
+        Tool::Unshare,
+    ]) {
+        return;
+    }
+    let outputs = example::compile(&[], None);
+    let mut failures = Vec::new();
+    let mut judged = 0;
+    for host in &outputs {
+        let dir = dir_with(&[]);
+        let files = extract_quadlet_files(&host.config, QUADLET_DIR, dir.path())
+            .unwrap_or_else(|e| panic!("{}: {e}", host.name));
+        if files.is_empty() {
+            say(&format!("quadlet: {}: no Quadlet files", host.name));
+            continue;
+        }
+        let generated = match quadlet_dryrun(dir.path()) {
+            Ok(out) => out,
+            Err(e) => {
+                failures.push(format!(
+                    "{}: quadlet -dryrun rejects {files:?}:\n{e}",
+                    host.name
+                ));
+                continue;
+            }
+        };
+        let mut services = Vec::new();
+        for file in &files {
+            let Some(service) = generated_service(file) else {
+                continue;
+            };
+            judged += 1;
+            if !generated.contains(&format!("---{service}---")) {
+                failures.push(format!(
+                    "{}: quadlet generated no {service} from {file}:\n{generated}",
+                    host.name
+                ));
+            }
+            services.push(service);
+        }
+        say(&format!(
+            "quadlet: {}: {} accepted by quadlet -dryrun: {files:?}",
+            host.name,
+            files.len()
+        ));
+        // The generated units, judged by systemd next to the host's plain
+        // units (which they may require).
+        let out = dir_with(&[]);
+        quadlet_generate(dir.path(), out.path()).unwrap_or_else(|e| panic!("{}: {e}", host.name));
+        write_plain_units(&host.config, out.path());
+        for service in &services {
+            match systemd_analyze_verify_stubbing(out.path(), service) {
+                Ok(verified) => {
+                    say(&format!(
+                        "  systemd-analyze verify {}/{service} (generated): {} warning line(s); stubbed (not on this machine): {:?}",
+                        host.name,
+                        verified.lines.len(),
+                        verified.stubbed
+                    ));
+                    let lines = verified.lines;
+                    for line in &lines {
+                        say(&format!(
+                            "  systemd-analyze {}/{service}: {line}",
+                            host.name
+                        ));
+                    }
+                    let own: Vec<&String> = lines
+                        .iter()
+                        .filter(|l| l.contains(service.as_str()))
+                        .collect();
+                    if !own.is_empty() {
+                        failures.push(format!(
+                            "{}: systemd-analyze verify warns about the generated {service}: {own:#?}",
+                            host.name
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!(
+                    "{}: systemd-analyze verify rejects the generated {service}:\n{e}",
+                    host.name
+                )),
+            }
+        }
+    }
+    say(&format!(
+        "quadlet: {judged} Quadlet unit(s) of {} example host(s) judged",
+        outputs.len()
+    ));
+    assert!(judged > 0, "the example fleet has Quadlet files");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Every plain systemd unit with contents in the example hosts'
+/// `systemd.units` (with its dropins) goes through `systemd-analyze verify`:
+/// an error fails the test; warnings are read from stderr and reported, and
+/// fail it when they are about the unit itself. Binaries the unit runs that
+/// this machine lacks (a node's `/usr/sbin/zpool`) are stubbed, and said so.
+#[test]
+fn every_example_hosts_plain_units_pass_systemd_analyze() {
+    if !tools::require(&[Tool::SystemdAnalyze, Tool::Root, Tool::Unshare]) {
+        return;
+    }
+    let outputs = example::compile(&[], None);
+    let mut failures = Vec::new();
+    let mut judged = 0;
+    for host in &outputs {
+        let dir = dir_with(&[]);
+        let units = write_plain_units(&host.config, dir.path());
+        for unit in &units {
+            judged += 1;
+            match systemd_analyze_verify_stubbing(dir.path(), unit) {
+                Ok(verified) => {
+                    say(&format!(
+                        "systemd-analyze {}/{unit}: {} warning line(s){}",
+                        host.name,
+                        verified.lines.len(),
+                        if verified.stubbed.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; stubbed (not on this machine): {:?}", verified.stubbed)
+                        }
+                    ));
+                    for line in &verified.lines {
+                        say(&format!("  {line}"));
+                    }
+                    let own: Vec<&String> = verified
+                        .lines
+                        .iter()
+                        .filter(|l| l.contains(unit.as_str()))
+                        .collect();
+                    if !own.is_empty() {
+                        failures.push(format!(
+                            "{}: systemd-analyze verify warns about {unit}: {own:#?}",
+                            host.name
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!(
+                    "{}: systemd-analyze verify rejects {unit}:\n{e}",
+                    host.name
+                )),
+            }
+        }
+    }
+    say(&format!(
+        "systemd-analyze: {judged} plain unit(s) with contents in {} example host(s) judged",
+        outputs.len()
+    ));
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -3,19 +3,38 @@
 //! from fw_cfg `opt/com.coreos/config` (as CoreOS does), applies it to a
 //! tmpfs root, and `/init` prints the result on the serial console.
 //!
+//! Three boots: a hand-written config; the compiled example host beam00
+//! (`--ignition-version 3.3.0`) through the library; and relay01 through the
+//! real `kindling vm HOST --kernel .. --initrd .. --console FILE` binary.
+//! The compiled hosts are judged by the same generic checker as the no-VM
+//! applies (`support::checker`), against what the console printed. The
+//! example hosts enable no template instances, which the initramfs could
+//! not enable (it has no systemd D-Bus stand-in).
+//!
 //! Skips with a printed reason without the tools, fails under `KINDLING_E2E=1`.
 
 mod support;
 
 use std::fs;
+use std::io::Write as _;
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use kindling::ignition::spec::Spec;
 use kindling::vm::{self, Accel, Boot, Console, VmError, VmSpec};
+use kindling::write::{Visibility, write_atomic};
 use serde_json::json;
 
+use support::checker;
+use support::example;
 use support::tools;
 use support::vmboot::{self, VM_TOOLS};
+
+/// Straight to stderr, past libtest's capture, so boot times show.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(150);
 
@@ -87,12 +106,12 @@ fn the_real_ignition_applies_a_config_in_a_vm() {
         Err(e @ VmError::TimedOut { .. }) => panic!("{e}; console:\n{}", console()),
         Err(e) => panic!("{e}"),
     };
-    eprintln!(
-        "{} boot to power-off: {:?} (qemu exit {})",
+    say(&format!(
+        "vm boot: hand-written config {} boot to power-off: {:.1}s ({})",
         outcome.accel.name(),
-        outcome.elapsed,
+        outcome.elapsed.as_secs_f64(),
         outcome.status
-    );
+    ));
     assert!(
         outcome.success(),
         "qemu: {}; console:\n{}",
@@ -194,4 +213,264 @@ fn a_missing_disk_image_says_how_to_get_one() {
     let err = vm::run(&spec).expect_err("no image");
     let msg = err.to_string();
     assert!(msg.contains("coreos-installer download"), "{msg}");
+}
+
+#[test]
+fn a_compiled_example_host_boots_in_a_vm() {
+    if !tools::require(VM_TOOLS) {
+        return;
+    }
+    let boot = vmboot::initramfs().unwrap_or_else(|e| panic!("{e}"));
+    let host = example::compile(&["beam00"], Some(Spec::V3_3))
+        .into_iter()
+        .find(|o| o.name == "beam00")
+        .expect("beam00 compiles");
+    assert_eq!(host.config.ignition.version, "3.3.0");
+    assert!(host.secret, "beam00 embeds secrets");
+
+    let dir = tempfile::Builder::new()
+        .prefix("vm-beam00-")
+        .tempdir_in(tools::scratch_parent())
+        .expect("tempdir");
+    let config_path = dir.path().join("beam00.ign");
+    write_atomic(&config_path, &host.json, Visibility::Secret).expect("write config");
+    let console_path = dir.path().join("console.log");
+    let spec = VmSpec {
+        config: config_path,
+        boot: Boot::Kernel {
+            kernel: boot.kernel.clone(),
+            initrd: boot.initrd.clone(),
+            append: vmboot::APPEND.to_string(),
+        },
+        memory_mib: 512,
+        cpus: 1,
+        console: Console::File(console_path.clone()),
+        ssh_forward: true,
+        accel: Some(Accel::Tcg),
+        timeout: Some(BOOT_TIMEOUT),
+    };
+    let console = || fs::read_to_string(&console_path).unwrap_or_default();
+    let running = vm::start(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let port = running.ssh_port().expect("an ssh port");
+    assert_ne!(port, 0);
+    let outcome = match running.wait() {
+        Ok(outcome) => outcome,
+        Err(e @ VmError::TimedOut { .. }) => panic!("{e}; console:\n{}", console()),
+        Err(e) => panic!("{e}"),
+    };
+    say(&format!(
+        "vm boot: beam00 (compiled, Ignition 3.3.0) {} boot to power-off: {:.1}s",
+        outcome.accel.name(),
+        outcome.elapsed.as_secs_f64()
+    ));
+    assert!(
+        outcome.success(),
+        "qemu: {}; console:\n{}",
+        outcome.status,
+        console()
+    );
+    assert_eq!(outcome.ssh_port, Some(port));
+
+    let report = vmboot::parse_console(&console()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        report.ignition_ok(),
+        "Ignition failed in the VM:\n{}",
+        report.log
+    );
+    let verdict = checker::check(&host.config, &report);
+    assert!(verdict.ok(), "beam00 in the VM: {}", verdict.summary());
+    say(&format!(
+        "vm boot: beam00: {} fact(s) of the config hold in the VM",
+        verdict.passed
+    ));
+    // A few facts spelled out, beyond the generic checker.
+    let key = "/etc/hecate/secrets/hecate-rag/service-key.pem";
+    let node = report.nodes.get(key).expect("the secret key");
+    assert_eq!((node.mode, node.uid, node.gid), (0o400, 2470, 2470));
+    assert!(
+        report
+            .read_string(key)
+            .is_some_and(|k| k.starts_with("-----BEGIN PRIVATE KEY-----")),
+        "the age secret is decrypted into the config"
+    );
+    assert_eq!(
+        report.read_string("/etc/hostname").as_deref(),
+        Some("beam00")
+    );
+    let preset = report
+        .read_string("/etc/systemd/system-preset/20-ignition.preset")
+        .unwrap_or_default();
+    let mut lines: Vec<&str> = preset.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        ["disable zincati.service", "enable podman-auto-update.timer"]
+    );
+}
+
+#[test]
+fn the_kindling_vm_command_boots_a_host() {
+    if !tools::require(VM_TOOLS) {
+        return;
+    }
+    let boot = vmboot::initramfs().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::Builder::new()
+        .prefix("vm-cli-")
+        .tempdir_in(tools::scratch_parent())
+        .expect("tempdir");
+    let console_path = dir.path().join("relay01-console.log");
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .arg("vm")
+        .arg("relay01")
+        .arg("--fleet")
+        .arg(tools::repo_root())
+        .arg("--identity")
+        .arg(example::identity_file())
+        .args(["--ignition-version", "3.3.0"])
+        .arg("--kernel")
+        .arg(&boot.kernel)
+        .arg("--initrd")
+        .arg(&boot.initrd)
+        .args(["--append", vmboot::APPEND])
+        .arg("--console")
+        .arg(&console_path)
+        .args(["--memory", "512", "--cpus", "1"])
+        .args(["--timeout", &BOOT_TIMEOUT.as_secs().to_string()])
+        .output()
+        .expect("kindling runs");
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let console = fs::read_to_string(&console_path).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "kindling vm: {}\n{stderr}\nconsole:\n{console}",
+        out.status
+    );
+    say(&format!(
+        "vm boot: `kindling vm relay01 --kernel .. --initrd ..` compile + boot to power-off: {:.1}s",
+        took.as_secs_f64()
+    ));
+    for line in stderr.lines() {
+        say(&format!("  {line}"));
+    }
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.contains("(Ignition 3.3.0, mode 0600: it holds secrets)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kindling vm: ssh: ssh -p "), "{stderr}");
+    assert!(
+        stderr.contains(&format!("serial console → {}", console_path.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("qemu exited (exit status: 0)"), "{stderr}");
+    // The temporary config is gone once the VM ended.
+    let config_line = stderr
+        .lines()
+        .find(|l| l.starts_with("kindling vm: relay01 → "))
+        .expect("the config line");
+    let config_path = config_line
+        .trim_start_matches("kindling vm: relay01 → ")
+        .split(" (")
+        .next()
+        .unwrap_or_default();
+    assert!(!std::path::Path::new(config_path).exists(), "{config_path}");
+
+    let report = vmboot::parse_console(&console).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        report.ignition_ok(),
+        "Ignition failed in the VM:\n{}",
+        report.log
+    );
+    let host = example::compile(&["relay01"], Some(Spec::V3_3))
+        .into_iter()
+        .find(|o| o.name == "relay01")
+        .expect("relay01 compiles");
+    let verdict = checker::check(&host.config, &report);
+    assert!(verdict.ok(), "relay01 in the VM: {}", verdict.summary());
+    say(&format!(
+        "vm boot: relay01: {} fact(s) of the config hold in the VM",
+        verdict.passed
+    ));
+}
+
+#[test]
+fn the_kindling_vm_command_says_where_to_get_an_image() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args(["vm", "beam00", "--image", "/nonexistent/fcos.qcow2"])
+        .arg("--fleet")
+        .arg(tools::repo_root())
+        .output()
+        .expect("kindling runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("coreos-installer download -s stable -p qemu -f qcow2.xz --decompress"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("uCore"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+/// The `--image` path of the real binary: a blank qcow2 (no OS on it, so the
+/// VM never powers off and `--timeout` ends it) is booted through an
+/// overlay and left byte-for-byte unchanged.
+#[test]
+fn the_kindling_vm_command_never_modifies_the_disk_image() {
+    if !tools::require(&[tools::Tool::Qemu, tools::Tool::QemuImg]) {
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("vm-disk-")
+        .tempdir_in(tools::scratch_parent())
+        .expect("tempdir");
+    let image = dir.path().join("blank.qcow2");
+    let st = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&image)
+        .arg("64M")
+        .status()
+        .expect("qemu-img");
+    assert!(st.success());
+    let before = fs::read(&image).expect("read");
+    let console_path = dir.path().join("console.log");
+    let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args(["vm", "relay01", "--accel", "tcg", "--timeout", "3"])
+        .arg("--fleet")
+        .arg(tools::repo_root())
+        .arg("--identity")
+        .arg(example::identity_file())
+        .arg("--image")
+        .arg(&image)
+        .arg("--console")
+        .arg(&console_path)
+        .args(["--memory", "256", "--cpus", "1"])
+        .output()
+        .expect("kindling runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("on a throwaway overlay (the image is not modified), TCG"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kindling vm: ssh: ssh -p "), "{stderr}");
+    assert!(
+        stderr.contains("still running after 3s and was killed"),
+        "{stderr}"
+    );
+    // SeaBIOS ran and found nothing to boot on the blank disk.
+    let console = fs::read_to_string(&console_path).unwrap_or_default();
+    assert!(console.contains("SeaBIOS"), "{console}");
+    assert_eq!(fs::read(&image).expect("read"), before, "the image changed");
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "{leftovers:?}");
 }

@@ -40,7 +40,7 @@ mapfile -t shlibs < <(libs "${bins[@]}")
 
 fingerprint="$(
     {
-        sha256sum "${BASH_SOURCE[0]}" "$here/initramfs-init.sh"
+        sha256sum "$here/build-initramfs.sh" "$here/initramfs-init.sh"
         find "$here/root-skeleton" -type f -print0 | sort -z | xargs -0 sha256sum
         stat -L -c '%n %s %Y' "$kernel" "$fwcfg" "$busybox" "${bins[@]}" "${shlibs[@]}"
     } | sha256sum | cut -c1-16

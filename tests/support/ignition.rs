@@ -81,6 +81,10 @@ pub struct ApplyOptions {
     pub dbus_standin: bool,
     /// Kill the namespace after this long.
     pub timeout: Duration,
+    /// Accounts the OS image provides beyond the skeleton (Fedora CoreOS
+    /// ships system users such as `dnsmasq` in its image), as
+    /// `(passwd line, group line)`; added to the root before Ignition runs.
+    pub image_accounts: Vec<(String, String)>,
 }
 
 impl Default for ApplyOptions {
@@ -88,6 +92,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             dbus_standin: true,
             timeout: Duration::from_secs(120),
+            image_accounts: Vec::new(),
         }
     }
 }
@@ -207,7 +212,7 @@ pub fn apply_with(config: &Path, opts: &ApplyOptions) -> Result<AppliedTree, App
         .tempdir_in(tools::scratch_parent())
         .map_err(setup("creating the scratch directory"))?;
     let dir = scratch.path().to_path_buf();
-    prepare_scratch(&dir, config)?;
+    prepare_scratch(&dir, config, &opts.image_accounts)?;
 
     let log_path = dir.join("apply.log");
     let log_file = fs::File::create(&log_path).map_err(setup("creating apply.log"))?;
@@ -301,12 +306,30 @@ fn mkdir_mode(path: &Path, mode: u32) -> Result<(), ApplyError> {
 /// Lays out the scratch directory: root/, state/, tmp/, bin/setfiles, the
 /// scripts and config.ign. Ignition writes SSH keys as the user, so every
 /// directory down to the homes must be traversable (0755).
-fn prepare_scratch(dir: &Path, config: &Path) -> Result<(), ApplyError> {
+fn prepare_scratch(
+    dir: &Path,
+    config: &Path,
+    image_accounts: &[(String, String)],
+) -> Result<(), ApplyError> {
     mkdir_mode(dir, 0o755)?;
     let root = dir.join("root");
     mkdir_mode(&root, 0o755)?;
     for (path, contents, mode) in SKELETON {
-        write_mode(&root.join(path), contents, *mode)?;
+        let mut contents = contents.to_string();
+        for (passwd, group) in image_accounts {
+            let name = passwd.split(':').next().unwrap_or_default();
+            let gname = group.split(':').next().unwrap_or_default();
+            let line = match *path {
+                "etc/passwd" => passwd.clone(),
+                "etc/group" => group.clone(),
+                "etc/shadow" => format!("{name}:!*:19000:0:99999:7:::"),
+                "etc/gshadow" => format!("{gname}:!::"),
+                _ => continue,
+            };
+            contents.push_str(line.trim_end());
+            contents.push('\n');
+        }
+        write_mode(&root.join(path), &contents, *mode)?;
     }
     mkdir_mode(&root.join("var/home"), 0o755)?;
     let core_home = root.join("var/home/core");
