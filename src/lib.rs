@@ -1,1 +1,2 @@
 //! kindling: compile CoreOS fleets and Butane configs into Ignition.
+pub mod encode;
