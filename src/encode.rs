@@ -83,7 +83,7 @@ pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x02, 0xf
 const PERCENT_PREFIX: &str = ",";
 const BASE64_PREFIX: &str = ";base64,";
 
-/// What the user wrote in `compression` (None = absent or "").
+/// Result of [`encode_data_url`]: the resource's `source` and `compression`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedResource {
     /// The complete `data:` URL.
@@ -172,27 +172,31 @@ fn base64_form_len(n: usize) -> usize {
         .saturating_add(n.div_ceil(3).saturating_mul(4))
 }
 
-fn push_percent_escaped(out: &mut String, bytes: &[u8]) {
+fn build_percent_url(bytes: &[u8], opaque_len: usize) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity("data:".len() + opaque_len);
+    out.extend_from_slice(b"data:");
+    out.extend_from_slice(PERCENT_PREFIX.as_bytes());
     for &b in bytes {
         if UNRESERVED[usize::from(b)] {
-            out.push(char::from(b));
+            out.push(b);
         } else {
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+            out.extend_from_slice(&[
+                b'%',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0x0f)],
+            ]);
         }
     }
+    // Only ASCII was written, so this cannot fail; no panic path either way.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn build_percent_url(bytes: &[u8], opaque_len: usize) -> String {
-    let mut out = String::with_capacity("data:".len() + opaque_len);
-    out.push_str("data:");
-    out.push_str(PERCENT_PREFIX);
-    push_percent_escaped(&mut out, bytes);
-    out
-}
-
-fn build_base64_url<'a>(parts: impl IntoIterator<Item = &'a [u8]>, opaque_len: usize) -> String {
+/// `"data:;base64," + base64(concatenation of parts)`. Parts are taken by
+/// value so owned buffers (gzip members) are freed as soon as they are encoded.
+fn build_base64_url<P: AsRef<[u8]>>(
+    parts: impl IntoIterator<Item = P>,
+    opaque_len: usize,
+) -> String {
     let mut out = String::with_capacity("data:".len() + opaque_len);
     out.push_str("data:");
     out.push_str(BASE64_PREFIX);
@@ -201,7 +205,7 @@ fn build_base64_url<'a>(parts: impl IntoIterator<Item = &'a [u8]>, opaque_len: u
     // multiple of three bytes (and therefore emits no padding).
     let mut carry: Vec<u8> = Vec::with_capacity(3);
     for part in parts {
-        let mut rest = part;
+        let mut rest = part.as_ref();
         if !carry.is_empty() {
             let take = (3 - carry.len()).min(rest.len());
             carry.extend_from_slice(&rest[..take]);
@@ -243,7 +247,7 @@ pub fn encode_data_url(
         let gz_len = members.iter().map(Vec::len).sum::<usize>();
         let z_len = base64_form_len(gz_len);
         if gzip_wins(z_len, plain.len()) {
-            let source = build_base64_url(members.iter().map(Vec::as_slice), z_len);
+            let source = build_base64_url(members, z_len);
             return EncodedResource {
                 source,
                 compression: Some("gzip".to_owned()),
