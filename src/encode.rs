@@ -25,9 +25,10 @@
 //! (no name, mtime 0, XFL=2, OS=255) and carries raw deflate data from
 //! libdeflate, then CRC-32 and ISIZE. Output is a pure function of the input:
 //!
-//! * inputs up to [`SMALL_INPUT_MAX`] (8 KiB): one member at libdeflate level
-//!   12 (best ratio; measured <= 0.75 ms for 8 KiB of log text, ~0.3 ms for
-//!   4 KiB, ~0.1 ms for 2 KiB);
+//! * inputs up to [`SMALL_INPUT_MAX`] (4 KiB): one member at libdeflate level
+//!   12 (best ratio; measured ~0.3 ms for 4 KiB of log text, ~0.1 ms for
+//!   2 KiB, ~0.02–0.03 ms for 300 B; 8 KiB would already cost 0.65–0.95 ms for
+//!   a 1% gain over level 8, so larger inputs use level 8);
 //! * larger inputs: split into fixed [`CHUNK_SIZE`] (4 MiB) pieces, each
 //!   compressed at level [`LARGE_LEVEL`] (8) as its own gzip member, in
 //!   parallel on up to `available_parallelism()` threads, members concatenated
@@ -66,7 +67,7 @@ use libdeflater::{CompressionLvl, Compressor};
 
 /// Inputs up to this many bytes are compressed as a single member at
 /// [`SMALL_LEVEL`].
-pub const SMALL_INPUT_MAX: usize = 8 * 1024;
+pub const SMALL_INPUT_MAX: usize = 4 * 1024;
 /// libdeflate level for small inputs (its best).
 pub const SMALL_LEVEL: i32 = 12;
 /// libdeflate level for inputs larger than [`SMALL_INPUT_MAX`].
@@ -82,7 +83,7 @@ pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x02, 0xf
 const PERCENT_PREFIX: &str = ",";
 const BASE64_PREFIX: &str = ";base64,";
 
-/// What the user wrote in `compression` (None = absent or "").
+/// Result of [`encode_data_url`]: the resource's `source` and `compression`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedResource {
     /// The complete `data:` URL.
@@ -171,27 +172,31 @@ fn base64_form_len(n: usize) -> usize {
         .saturating_add(n.div_ceil(3).saturating_mul(4))
 }
 
-fn push_percent_escaped(out: &mut String, bytes: &[u8]) {
+fn build_percent_url(bytes: &[u8], opaque_len: usize) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity("data:".len() + opaque_len);
+    out.extend_from_slice(b"data:");
+    out.extend_from_slice(PERCENT_PREFIX.as_bytes());
     for &b in bytes {
         if UNRESERVED[usize::from(b)] {
-            out.push(char::from(b));
+            out.push(b);
         } else {
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+            out.extend_from_slice(&[
+                b'%',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0x0f)],
+            ]);
         }
     }
+    // Only ASCII was written, so this cannot fail; no panic path either way.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn build_percent_url(bytes: &[u8], opaque_len: usize) -> String {
-    let mut out = String::with_capacity("data:".len() + opaque_len);
-    out.push_str("data:");
-    out.push_str(PERCENT_PREFIX);
-    push_percent_escaped(&mut out, bytes);
-    out
-}
-
-fn build_base64_url<'a>(parts: impl IntoIterator<Item = &'a [u8]>, opaque_len: usize) -> String {
+/// `"data:;base64," + base64(concatenation of parts)`. Parts are taken by
+/// value so owned buffers (gzip members) are freed as soon as they are encoded.
+fn build_base64_url<P: AsRef<[u8]>>(
+    parts: impl IntoIterator<Item = P>,
+    opaque_len: usize,
+) -> String {
     let mut out = String::with_capacity("data:".len() + opaque_len);
     out.push_str("data:");
     out.push_str(BASE64_PREFIX);
@@ -200,7 +205,7 @@ fn build_base64_url<'a>(parts: impl IntoIterator<Item = &'a [u8]>, opaque_len: u
     // multiple of three bytes (and therefore emits no padding).
     let mut carry: Vec<u8> = Vec::with_capacity(3);
     for part in parts {
-        let mut rest = part;
+        let mut rest = part.as_ref();
         if !carry.is_empty() {
             let take = (3 - carry.len()).min(rest.len());
             carry.extend_from_slice(&rest[..take]);
@@ -234,31 +239,37 @@ pub fn encode_data_url(
     allow_gzip: bool,
 ) -> EncodedResource {
     let user = user_compression.filter(|c| !c.is_empty());
-
-    let pct_len = percent_form_len(contents);
     let b64_len = base64_form_len(contents.len());
-    let plain = pick_plain(pct_len, b64_len);
 
     if user.is_none() && allow_gzip {
-        let members = gzip_members(contents);
+        let (members, pct_len) = gzip_members_with(contents, || percent_form_len(contents));
+        let plain = pick_plain(pct_len, b64_len);
         let gz_len = members.iter().map(Vec::len).sum::<usize>();
         let z_len = base64_form_len(gz_len);
         if gzip_wins(z_len, plain.len()) {
-            let source = build_base64_url(members.iter().map(Vec::as_slice), z_len);
+            let source = build_base64_url(members, z_len);
             return EncodedResource {
                 source,
                 compression: Some("gzip".to_owned()),
             };
         }
+        drop(members);
+        return plain_resource(contents, plain, "");
     }
 
+    let plain = pick_plain(percent_form_len(contents), b64_len);
+    plain_resource(contents, plain, user.unwrap_or(""))
+}
+
+/// Build the uncompressed winner.
+fn plain_resource(contents: &[u8], plain: Plain, compression: &str) -> EncodedResource {
     let source = match plain {
         Plain::Base64(len) => build_base64_url([contents], len),
         Plain::Percent(len) => build_percent_url(contents, len),
     };
     EncodedResource {
         source,
-        compression: Some(user.unwrap_or("").to_owned()),
+        compression: Some(compression.to_owned()),
     }
 }
 
@@ -369,24 +380,42 @@ fn compress_worker(chunks: &[&[u8]], next: &AtomicUsize) -> Vec<(usize, Vec<u8>)
 
 /// The gzip members for `data` (see the module docs for the layout).
 fn gzip_members(data: &[u8]) -> Vec<Vec<u8>> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    gzip_members_with_threads(data, threads)
+    gzip_members_with(data, || ()).0
 }
 
-/// [`gzip_members`] on at most `max_threads` threads; the result does not
-/// depend on `max_threads`.
-fn gzip_members_with_threads(data: &[u8], max_threads: usize) -> Vec<Vec<u8>> {
+/// [`gzip_members`], also running `side` on the calling thread while the
+/// other workers compress (it then joins them), so a cheap serial job such as
+/// counting the percent-form length costs no extra wall time.
+fn gzip_members_with<R>(data: &[u8], side: impl FnOnce() -> R) -> (Vec<Vec<u8>>, R) {
     if data.len() <= SMALL_INPUT_MAX {
-        return vec![gzip_small(data)];
+        // Checked first: `available_parallelism` reads cgroup files on Linux
+        // (~30 µs, as much as compressing a 300-byte file).
+        return (vec![gzip_small(data)], side());
+    }
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    gzip_members_with_threads(data, threads, side)
+}
+
+/// [`gzip_members_with`] on at most `max_threads` threads; the members do
+/// not depend on `max_threads`.
+fn gzip_members_with_threads<R>(
+    data: &[u8],
+    max_threads: usize,
+    side: impl FnOnce() -> R,
+) -> (Vec<Vec<u8>>, R) {
+    if data.len() <= SMALL_INPUT_MAX {
+        return (vec![gzip_small(data)], side());
     }
     let chunks: Vec<&[u8]> = data.chunks(CHUNK_SIZE).collect();
     let threads = max_threads.min(chunks.len());
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, Vec<u8>)> = Vec::with_capacity(chunks.len());
+    let side_result;
     if threads <= 1 {
+        side_result = side();
         results = compress_worker(&chunks, &next);
     } else {
-        std::thread::scope(|s| {
+        side_result = std::thread::scope(|s| {
             let mut handles = Vec::with_capacity(threads - 1);
             for _ in 1..threads {
                 // If a thread cannot be spawned the remaining workers (at
@@ -398,12 +427,14 @@ fn gzip_members_with_threads(data: &[u8], max_threads: usize) -> Vec<Vec<u8>> {
                     handles.push(h);
                 }
             }
+            let side_result = side();
             results.extend(compress_worker(&chunks, &next));
             for h in handles {
                 if let Ok(r) = h.join() {
                     results.extend(r);
                 }
             }
+            side_result
         });
     }
     results.sort_unstable_by_key(|(i, _)| *i);
@@ -422,7 +453,7 @@ fn gzip_members_with_threads(data: &[u8], max_threads: usize) -> Vec<Vec<u8>> {
             }
         }
     }
-    members
+    (members, side_result)
 }
 
 /// The compressor used by [`encode_data_url`]: deterministic gzip with a
@@ -713,5 +744,557 @@ pub fn decode_resource(url: &str, compression: Option<&str>) -> Result<Vec<u8>, 
         "" => Ok(raw),
         "gzip" => gunzip(&raw),
         other => Err(DataUrlError::UnsupportedCompression(other.to_owned())),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random bytes (SplitMix64) for tests.
+    fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                (z ^ (z >> 31)) as u8
+            })
+            .collect()
+    }
+
+    /// Compressible but non-trivial text of exactly `n` bytes.
+    fn text_bytes(n: usize) -> Vec<u8> {
+        let words = random_bytes(n / 4 + 1, 7);
+        let mut out = Vec::with_capacity(n + 32);
+        let mut i = 0;
+        while out.len() < n {
+            let w = words[i % words.len()];
+            i += 1;
+            out.extend_from_slice(
+                format!("line {} host-{} unit{}.service ok\n", w, w % 7, w % 13).as_bytes(),
+            );
+        }
+        out.truncate(n);
+        out
+    }
+
+    fn enc(s: &str) -> EncodedResource {
+        encode_data_url(s.as_bytes(), None, true)
+    }
+
+    fn roundtrip(r: &EncodedResource) -> Vec<u8> {
+        decode_resource(&r.source, r.compression.as_deref()).unwrap()
+    }
+
+    // ---- butane.md §4.2 examples -------------------------------------------
+
+    #[test]
+    fn example_node1() {
+        let r = enc("node1");
+        assert_eq!(r.source, "data:,node1");
+        assert_eq!(r.compression.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn example_hello_welcome() {
+        let r = enc("Hello & <welcome>\n");
+        assert_eq!(r.source, "data:,Hello%20%26%20%3Cwelcome%3E%0A");
+        assert_eq!(r.compression.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn example_empty() {
+        let r = enc("");
+        assert_eq!(r.source, "data:,");
+        assert_eq!(r.compression.as_deref(), Some(""));
+        assert_eq!(roundtrip(&r), b"");
+    }
+
+    #[test]
+    fn example_40_a_stays_plain() {
+        let s = "a".repeat(40);
+        let r = enc(&s);
+        assert_eq!(r.source, format!("data:,{s}"));
+        assert_eq!(r.compression.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn example_50_a_is_gzipped() {
+        let s = "a".repeat(50);
+        let r = enc(&s);
+        assert_eq!(r.compression.as_deref(), Some("gzip"));
+        // Same fixed header as Go's gzip.BestCompression output.
+        assert!(
+            r.source.starts_with("data:;base64,H4sIAAAAAAAC/"),
+            "{}",
+            r.source
+        );
+        assert_eq!(roundtrip(&r), s.as_bytes());
+        // Butane's own output is 40 characters of opaque data; ours must not
+        // be longer.
+        assert!(r.source.len() <= "data:;base64,H4sIAAAAAAAC/0okGQACAAD//32610cyAAAA".len());
+    }
+
+    #[test]
+    fn random_binary_uses_base64() {
+        let b = random_bytes(48, 1);
+        let r = encode_data_url(&b, None, true);
+        assert_eq!(r.source, format!("data:;base64,{}", B64.encode(&b)));
+        assert_eq!(r.compression.as_deref(), Some(""));
+        assert_eq!(roundtrip(&r), b);
+    }
+
+    #[test]
+    fn user_gzip_is_kept_and_not_recompressed() {
+        let s = "a".repeat(1000);
+        let r = encode_data_url(s.as_bytes(), Some("gzip"), true);
+        assert_eq!(r.source, format!("data:,{s}"));
+        assert_eq!(r.compression.as_deref(), Some("gzip"));
+
+        // Already-gzipped binary: base64 chosen, value kept, bytes untouched.
+        let gz = gzip(&text_bytes(5000));
+        let r = encode_data_url(&gz, Some("gzip"), true);
+        assert_eq!(r.source, format!("data:;base64,{}", B64.encode(&gz)));
+        assert_eq!(r.compression.as_deref(), Some("gzip"));
+
+        // Any other non-empty value is passed through untouched as well.
+        let r = encode_data_url(b"x", Some("zstd"), true);
+        assert_eq!(r.compression.as_deref(), Some("zstd"));
+    }
+
+    #[test]
+    fn empty_user_compression_means_none() {
+        let s = "a".repeat(1000);
+        assert_eq!(
+            encode_data_url(s.as_bytes(), Some(""), true),
+            encode_data_url(s.as_bytes(), None, true)
+        );
+        assert_eq!(
+            encode_data_url(s.as_bytes(), Some(""), true)
+                .compression
+                .as_deref(),
+            Some("gzip")
+        );
+    }
+
+    #[test]
+    fn gzip_not_allowed() {
+        let s = "a".repeat(1000);
+        let r = encode_data_url(s.as_bytes(), None, false);
+        assert_eq!(r.source, format!("data:,{s}"));
+        assert_eq!(r.compression.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn plain_data_url_fcos_1_0() {
+        assert_eq!(
+            encode_plain_data_url(b"Hello & <welcome>\n"),
+            "data:,Hello%20%26%20%3Cwelcome%3E%0A"
+        );
+        let s = "a".repeat(200);
+        assert_eq!(encode_plain_data_url(s.as_bytes()), format!("data:,{s}"));
+        assert_eq!(encode_plain_data_url(b""), "data:,");
+        assert_eq!(
+            encode_plain_data_url(&[0x00, 0xff, b'/']),
+            "data:,%00%FF%2F"
+        );
+    }
+
+    #[test]
+    fn percent_escape_set() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        let url = encode_plain_data_url(&all);
+        let kept: String = all
+            .iter()
+            .filter(|b| is_unreserved(**b))
+            .map(|&b| char::from(b))
+            .collect();
+        assert_eq!(
+            kept,
+            "!'()*-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~"
+        );
+        assert!(url.contains("%20!"), "'!' is kept as is");
+        assert!(url.contains("%0A") && url.contains("%25") && url.contains("%2B"));
+        assert!(!url.contains("%0a"), "hex must be upper-case");
+        assert_eq!(decode_data_url(&url).unwrap(), all);
+        assert_eq!(url.len(), percent_form_len(&all) + "data:".len());
+    }
+
+    // ---- tie-breaks -------------------------------------------------------
+
+    #[test]
+    fn tie_keeps_percent_form() {
+        // 9 bytes, 5 escaped: percent = 1 + 9 + 10 = 20 = base64 (8 + 12).
+        let b = b"ab  cd   ";
+        assert_eq!(percent_form_len(b), 20);
+        assert_eq!(base64_form_len(b.len()), 20);
+        let r = encode_data_url(b, None, false);
+        assert_eq!(r.source, "data:,ab%20%20cd%20%20%20");
+        // One more escape tips it to base64.
+        let b = b"ab  c    ";
+        assert_eq!(percent_form_len(b), 22);
+        let r = encode_data_url(b, None, false);
+        assert_eq!(r.source, format!("data:;base64,{}", B64.encode(b)));
+    }
+
+    #[test]
+    fn decision_rules() {
+        assert_eq!(pick_plain(20, 20), Plain::Percent(20));
+        assert_eq!(pick_plain(21, 20), Plain::Base64(20));
+        assert_eq!(pick_plain(19, 20), Plain::Percent(19));
+        // len(Z) + 4 must be strictly below len(W).
+        assert!(!gzip_wins(40, 44));
+        assert!(gzip_wins(40, 45));
+        assert!(!gzip_wins(usize::MAX, usize::MAX));
+    }
+
+    #[test]
+    fn gzip_threshold_against_actual_lengths() {
+        // For every length the decision must equal the rule applied to the
+        // real gzip output length.
+        for n in 0..400 {
+            for input in [vec![b'a'; n], text_bytes(n), random_bytes(n, n as u64)] {
+                let plain = pick_plain(percent_form_len(&input), base64_form_len(n));
+                let z = base64_form_len(gzip(&input).len());
+                let r = encode_data_url(&input, None, true);
+                let expect_gzip = z + 4 < plain.len();
+                assert_eq!(
+                    r.compression.as_deref() == Some("gzip"),
+                    expect_gzip,
+                    "n={n}"
+                );
+                let expected_len = if expect_gzip { z } else { plain.len() };
+                assert_eq!(r.source.len(), "data:".len() + expected_len, "n={n}");
+                assert_eq!(roundtrip(&r), input, "n={n}");
+            }
+        }
+    }
+
+    // ---- gzip -------------------------------------------------------------
+
+    #[test]
+    fn gzip_header_is_fixed() {
+        for input in [&b""[..], b"x", &text_bytes(100_000)] {
+            let gz = gzip(input);
+            assert_eq!(gz[..10], GZIP_HEADER);
+            assert_eq!(gunzip(&gz).unwrap(), input);
+        }
+    }
+
+    #[test]
+    fn large_input_is_multi_member_and_thread_independent() {
+        let input = text_bytes(2 * CHUNK_SIZE + 12_345);
+        let one = gzip_members_with_threads(&input, 1, || ()).0;
+        assert_eq!(one.len(), 3);
+        for m in &one {
+            assert_eq!(m[..10], GZIP_HEADER);
+        }
+        for threads in [2, 3, 8] {
+            assert_eq!(
+                gzip_members_with_threads(&input, threads, || ()).0,
+                one,
+                "threads={threads}"
+            );
+        }
+        let gz = gzip(&input);
+        assert_eq!(gz, one.concat());
+        assert_eq!(gunzip(&gz).unwrap(), input);
+
+        let r = encode_data_url(&input, None, true);
+        assert_eq!(r.compression.as_deref(), Some("gzip"));
+        assert_eq!(r.source, format!("data:;base64,{}", B64.encode(&gz)));
+        assert_eq!(roundtrip(&r), input);
+    }
+
+    #[test]
+    fn deterministic() {
+        for input in [
+            text_bytes(300),
+            text_bytes(SMALL_INPUT_MAX + 1),
+            random_bytes(5000, 3),
+        ] {
+            let a = encode_data_url(&input, None, true);
+            let b = encode_data_url(&input, None, true);
+            assert_eq!(a, b);
+            let c = std::thread::spawn(move || encode_data_url(&input, None, true))
+                .join()
+                .unwrap();
+            assert_eq!(a, c);
+        }
+    }
+
+    #[test]
+    fn gunzip_multi_member_and_foreign_headers() {
+        let mut gz = gzip(b"hello ");
+        gz.extend(gzip(b"world"));
+        assert_eq!(gunzip(&gz).unwrap(), b"hello world");
+
+        // A member with a file name, written by another implementation.
+        let mut e = flate2::GzBuilder::new()
+            .filename("x.txt")
+            .write(Vec::new(), flate2::Compression::fast());
+        e.write_all(b"!").unwrap();
+        gz.extend(e.finish().unwrap());
+        assert_eq!(gunzip(&gz).unwrap(), b"hello world!");
+    }
+
+    #[test]
+    fn gunzip_errors() {
+        assert!(matches!(gunzip(b""), Err(DataUrlError::Gzip(_))));
+        assert!(matches!(gunzip(b"not gzip"), Err(DataUrlError::Gzip(_))));
+        let gz = gzip(b"hello");
+        assert!(gunzip(&gz[..gz.len() - 3]).is_err(), "truncated");
+        let mut bad_crc = gz.clone();
+        let n = bad_crc.len();
+        bad_crc[n - 8] ^= 1;
+        assert!(gunzip(&bad_crc).is_err(), "bad crc");
+        let mut trailing = gz.clone();
+        trailing.extend_from_slice(b"garbage!");
+        assert!(gunzip(&trailing).is_err(), "trailing garbage");
+    }
+
+    #[test]
+    fn base64_streaming_matches_one_shot() {
+        let data = random_bytes(50, 9);
+        for a in 0..=data.len() {
+            for b in a..=data.len() {
+                let parts = [&data[..a], &data[a..b], &data[b..]];
+                let url = build_base64_url(parts, 0);
+                assert_eq!(url, format!("data:;base64,{}", B64.encode(&data)));
+            }
+        }
+    }
+
+    // ---- decoding ---------------------------------------------------------
+
+    #[test]
+    fn decode_forms() {
+        let ok = |u: &str| decode_data_url(u).unwrap();
+        assert_eq!(ok("data:,"), b"");
+        assert_eq!(ok("data:;base64,"), b"");
+        assert_eq!(ok("data:,node1"), b"node1");
+        assert_eq!(
+            ok("data:,Hello%20%26%20%3cwelcome%3E%0A"),
+            b"Hello & <welcome>\n"
+        );
+        assert_eq!(ok("data:,a+b,c"), b"a+b,c");
+        assert_eq!(ok("data:;base64,aGk="), b"hi");
+        assert_eq!(ok("data:;base64,aG\nk="), b"hi");
+        assert_eq!(
+            ok("data:;base64,aGl="),
+            b"hi",
+            "non-zero trailing bits, as Go"
+        );
+        assert_eq!(ok("data:text/plain,hi"), b"hi");
+        assert_eq!(ok("data:text/plain;charset=utf-8,hi"), b"hi");
+        assert_eq!(ok("data:text/plain;charset=\"utf-8\";base64,aGk="), b"hi");
+        assert_eq!(ok("data:application/octet-stream;base64,AP8="), [0, 255]);
+        assert_eq!(ok("data:x-foo/bar,hi"), b"hi");
+        assert_eq!(ok("data:text/,hi"), b"hi");
+        assert_eq!(ok("data:;charset=utf-8;base64,aGk="), b"hi");
+        assert_eq!(ok("data:text/plain;a=\"q\\\"uote\",x"), b"x");
+    }
+
+    #[test]
+    fn decode_resource_gzip() {
+        let r = enc(&"abc".repeat(100));
+        assert_eq!(r.compression.as_deref(), Some("gzip"));
+        assert_eq!(
+            decode_resource(&r.source, Some("gzip")).unwrap(),
+            "abc".repeat(100).as_bytes()
+        );
+        assert_eq!(decode_resource("data:,x", None).unwrap(), b"x");
+        assert_eq!(decode_resource("data:,x", Some("")).unwrap(), b"x");
+        assert!(matches!(
+            decode_resource("data:,x", Some("zstd")),
+            Err(DataUrlError::UnsupportedCompression(_))
+        ));
+        assert!(matches!(
+            decode_resource("data:,x", Some("gzip")),
+            Err(DataUrlError::Gzip(_))
+        ));
+    }
+
+    #[test]
+    fn decode_errors() {
+        use DataUrlError as E;
+        let err = |u: &str| decode_data_url(u).unwrap_err();
+        assert_eq!(err("http://example.com/x"), E::MissingPrefix);
+        assert_eq!(err("DATA:,x"), E::MissingPrefix);
+        assert_eq!(err("data:"), E::MissingComma);
+        assert_eq!(
+            err("data:;base64"),
+            E::InvalidMediaType {
+                offset: 12,
+                reason: "unterminated parameter"
+            }
+        );
+        assert!(matches!(
+            err("data:hello"),
+            E::InvalidMediaType {
+                reason: "missing media type slash",
+                ..
+            }
+        ));
+        assert!(matches!(
+            err("data:text/plain"),
+            E::InvalidMediaType {
+                reason: "incomplete media type",
+                ..
+            }
+        ));
+        assert!(matches!(
+            err("data:foo/bar,x"),
+            E::InvalidMediaType {
+                reason: "unknown media type",
+                ..
+            }
+        ));
+        assert!(matches!(
+            err("data:text/plain;charset=utf-8"),
+            E::MissingComma
+        ));
+        assert!(matches!(err("data:;foo,x"), E::InvalidMediaType { .. }));
+        assert!(matches!(err("data:;a=\"x,y"), E::InvalidMediaType { .. }));
+        assert!(matches!(
+            err("data:;a=\"\\q\",y"),
+            E::InvalidMediaType { .. }
+        ));
+        assert!(matches!(err("data:;a=%zz,y"), E::InvalidEscape { .. }));
+        // Bad percent escapes.
+        assert_eq!(
+            err("data:,abc%"),
+            E::InvalidEscape {
+                offset: 9,
+                reason: "unexpected end of %-escape sequence"
+            }
+        );
+        assert!(matches!(
+            err("data:,%4"),
+            E::InvalidEscape { offset: 6, .. }
+        ));
+        assert!(matches!(
+            err("data:,%zz"),
+            E::InvalidEscape {
+                offset: 6,
+                reason: "invalid hex digit in %-escape sequence"
+            }
+        ));
+        // Characters not allowed in the data part.
+        assert_eq!(
+            err("data:,a b"),
+            E::InvalidDataChar {
+                offset: 7,
+                found: ' ',
+                form: "percent-encoded"
+            }
+        );
+        assert!(matches!(
+            err("data:,<"),
+            E::InvalidDataChar { found: '<', .. }
+        ));
+        assert!(matches!(
+            err("data:,é"),
+            E::InvalidDataChar { found: 'é', .. }
+        ));
+        assert!(matches!(
+            err("data:,a\nb"),
+            E::InvalidDataChar { found: '\n', .. }
+        ));
+        // Bad base64.
+        assert!(
+            matches!(err("data:;base64,aGk"), E::InvalidBase64(_)),
+            "unpadded"
+        );
+        assert!(matches!(err("data:;base64,aGk=="), E::InvalidBase64(_)));
+        assert!(matches!(
+            err("data:;base64,a$k="),
+            E::InvalidDataChar {
+                found: '$',
+                form: "base64",
+                ..
+            }
+        ));
+        assert!(matches!(
+            err("data:;base64,aGk=\r\n"),
+            E::InvalidDataChar { found: '\r', .. }
+        ));
+        assert!(matches!(err("data:;base64,aGk=aGk="), E::InvalidBase64(_)));
+        // Messages are readable.
+        assert_eq!(
+            err("data:,%zz").to_string(),
+            "invalid data URL: invalid hex digit in %-escape sequence at byte 6"
+        );
+    }
+
+    #[test]
+    fn decode_never_panics_on_odd_input() {
+        let samples = [
+            "data:",
+            "data:;",
+            "data:;=",
+            "data:;a=",
+            "data:;a=\"",
+            "data:;a=\"\\",
+            "data:x",
+            "data:x-",
+            "data:x-/",
+            "data:X-a/b;c=d",
+            "data:text/plain;",
+            "data:;base64,=",
+            "data:;base64,\n",
+            "data:,%",
+            "data:,%%%",
+            "data:é,",
+            "data:;a=\"é\",",
+            "data:;a=\"\\x4\",",
+            "data:;a=\"\\377\",",
+            "data:;a=\"\\400\",",
+        ];
+        for s in samples {
+            let _ = decode_data_url(s);
+        }
+        let bytes = random_bytes(20_000, 11);
+        for w in bytes.chunks(20) {
+            let mut s = String::from("data:");
+            s.extend(w.iter().map(|&b| char::from(b % 128)));
+            let _ = decode_data_url(&s);
+        }
+    }
+
+    #[test]
+    fn roundtrip_many() {
+        for (i, n) in [
+            0usize,
+            1,
+            2,
+            3,
+            47,
+            48,
+            49,
+            1000,
+            SMALL_INPUT_MAX,
+            SMALL_INPUT_MAX + 1,
+            70_000,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for input in [random_bytes(n, i as u64), text_bytes(n)] {
+                for (uc, allow) in [(None, true), (None, false), (Some("gzip"), true)] {
+                    let r = encode_data_url(&input, uc, allow);
+                    if r.compression.as_deref() == Some("gzip") && uc.is_some() {
+                        // The user claimed gzip: only the data URL layer round-trips.
+                        assert_eq!(decode_data_url(&r.source).unwrap(), input);
+                    } else {
+                        assert_eq!(roundtrip(&r), input, "n={n}");
+                    }
+                }
+            }
+        }
     }
 }
