@@ -21,9 +21,9 @@ test:
 
 # Benchmarks: Butane per-file time and 64 MiB throughput, fleet of 1000 hosts
 bench:
-    cargo build --release
-    bash benches/butane.sh
-    bash benches/fleet.sh
+    cargo bench --bench butane
+    cargo bench --bench fleet
+    cargo bench --bench encode
 
 # Boot a host in qemu: just vm beam00 --image fedora-coreos.qcow2
 vm host *args:
