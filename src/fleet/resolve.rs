@@ -157,16 +157,23 @@ pub(crate) struct Resolver<'i> {
     pub(crate) inventory: &'i Inventory,
     pub(crate) diagnostics: Diagnostics,
     env: Environment<'static>,
+    /// `fleet.yaml` as YAML (parsed once), to locate findings about it.
+    fleet_root: Option<Node>,
 }
 
 impl<'i> Resolver<'i> {
     pub(crate) fn new(inventory: &'i Inventory) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let fleet_root = inventory.fleet_file.and_then(|file| {
+            let text = &inventory.sources.get(file)?.text;
+            crate::yaml::parse_file(text, file).ok().flatten()
+        });
         Resolver {
             inventory,
             diagnostics: Diagnostics::new(),
             env,
+            fleet_root,
         }
     }
 
@@ -185,10 +192,8 @@ impl<'i> Resolver<'i> {
     fn fleet_origin(&self, key: &[&str]) -> Origin {
         let file = self.inventory.fleet_file.unwrap_or_default();
         let position = self
-            .inventory
-            .fleet_file
-            .and_then(|f| self.inventory.sources.get(f))
-            .and_then(|f| crate::yaml::parse(&f.text).ok().flatten())
+            .fleet_root
+            .as_ref()
             .map_or(Position::new(1, 1), |root| {
                 let mut path = Path::root();
                 for k in key {
@@ -340,11 +345,7 @@ impl<'i> Resolver<'i> {
                 )
         };
         let fleet_file = self.inventory.fleet_file.unwrap_or_default();
-        let fleet_root = self
-            .inventory
-            .fleet_file
-            .and_then(|f| self.inventory.sources.get(f))
-            .and_then(|f| crate::yaml::parse_file(&f.text, fleet_file).ok().flatten());
+        let fleet_root = &self.fleet_root;
         let fleet_origin_of = |key: &str, index: usize| -> Origin {
             fleet_root
                 .as_ref()
