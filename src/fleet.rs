@@ -386,6 +386,9 @@ pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
         generator: String,
         hosts: BTreeMap<String, HostEntry>,
     }
+    // Most inputs (fleet.yaml, service definitions, templates, snippets)
+    // are shared by many hosts: read and hash each file once.
+    let mut digests: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     let hosts = outputs
         .iter()
         .map(|output| {
@@ -393,8 +396,13 @@ pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
                 .inputs
                 .iter()
                 .map(|input| {
-                    let digest = std::fs::read(root.join(input))
-                        .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b));
+                    let digest = digests
+                        .entry(input.as_str())
+                        .or_insert_with(|| {
+                            std::fs::read(root.join(input))
+                                .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b))
+                        })
+                        .clone();
                     (input.clone(), digest)
                 })
                 .collect();
