@@ -80,6 +80,14 @@ struct HostResult {
     texts: Vec<(String, String)>,
 }
 
+/// What one worker planned and compiled: a contiguous run of hosts.
+#[derive(Default)]
+struct HostRun {
+    resolve_findings: Vec<Diagnostic>,
+    accounts: Vec<resolve::AccountUse>,
+    results: Vec<HostResult>,
+}
+
 fn sort_key(diagnostic: &Diagnostic) -> (Option<String>, Option<crate::diag::Position>) {
     (diagnostic.file.clone(), diagnostic.position)
 }
@@ -117,31 +125,56 @@ pub fn compile(options: &Options) -> Build {
     ] {
         texts.insert(render::builtin_label(name), text.to_owned());
     }
-    let (plans, resolve_findings) = resolve::resolve(&inventory, &options.hosts);
-    diagnostics.extend(resolve_findings);
-    let plans: Vec<(String, HostPlan)> = plans.into_iter().collect();
+    // Each worker plans and compiles a contiguous run of hosts, dropping a
+    // plan as soon as its host is compiled (plans hold a copy of every
+    // service definition, ~160 KiB per 20-service host). Runs are joined in
+    // host order, so findings come out as from `resolve::resolve`.
+    diagnostics.extend(resolve::unknown_hosts(&inventory, &options.hosts));
+    let selected: Vec<(&String, &load::HostSource)> =
+        resolve::selected_hosts(&inventory, &options.hosts).collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
-        .min(plans.len().max(1));
-    let chunk = plans.len().div_ceil(workers).max(1);
-    let results: Vec<HostResult> = std::thread::scope(|scope| {
-        let handles: Vec<_> = plans
+        .min(selected.len().max(1));
+    let chunk = selected.len().div_ceil(workers).max(1);
+    let runs: Vec<HostRun> = std::thread::scope(|scope| {
+        let handles: Vec<_> = selected
             .chunks(chunk)
             .map(|part| {
                 let inventory = &inventory;
                 let templates = &templates;
                 scope.spawn(move || {
-                    part.iter()
-                        .map(|(name, plan)| compile_host(inventory, templates, options, name, plan))
-                        .collect::<Vec<_>>()
+                    let mut resolver = resolve::Resolver::new(inventory);
+                    let mut accounts = Vec::new();
+                    let mut results = Vec::new();
+                    for (name, source) in part {
+                        if let Some(plan) = resolver.plan(name, source) {
+                            accounts.extend(resolve::account_uses(&plan));
+                            results.push(compile_host(inventory, templates, options, name, &plan));
+                        }
+                    }
+                    HostRun {
+                        resolve_findings: resolver.diagnostics.into_vec(),
+                        accounts,
+                        results,
+                    }
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
+            .map(|handle| handle.join().unwrap_or_default())
             .collect()
     });
+    let accounts: Vec<resolve::AccountUse> = runs
+        .iter()
+        .flat_map(|run| run.accounts.iter().cloned())
+        .collect();
+    let mut results = Vec::new();
+    for run in runs {
+        diagnostics.extend(run.resolve_findings);
+        results.extend(run.results);
+    }
+    diagnostics.extend(resolve::check_account_ids(&inventory, &accounts));
     let mut outputs = Vec::new();
     let mut host_findings = Vec::new();
     for result in results {

@@ -572,68 +572,103 @@ pub fn resolve(
     only: &[String],
 ) -> (BTreeMap<String, HostPlan>, Diagnostics) {
     let mut resolver = Resolver::new(inventory);
+    resolver.diagnostics.extend(unknown_hosts(inventory, only));
     let mut plans = BTreeMap::new();
+    for (name, source) in selected_hosts(inventory, only) {
+        if let Some(plan) = resolver.plan(name, source) {
+            plans.insert(name.clone(), plan);
+        }
+    }
+    let accounts: Vec<AccountUse> = plans.values().flat_map(account_uses).collect();
+    resolver
+        .diagnostics
+        .extend(check_account_ids(inventory, &accounts));
+    (plans, resolver.diagnostics)
+}
+
+/// An error for each name in `only` that is not a host of the fleet.
+pub(crate) fn unknown_hosts(inventory: &Inventory, only: &[String]) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
     for name in only {
         if !inventory.hosts.contains_key(name) {
             let known: Vec<&str> = inventory.hosts.keys().map(String::as_str).collect();
             let mut diagnostic = Diagnostic::error(format!("unknown host {name}"));
             diagnostic.help = Some(format!("hosts in this fleet: {}", known.join(", ")));
-            resolver.diagnostics.push(diagnostic);
+            found.push(diagnostic);
         }
     }
-    for (name, source) in &inventory.hosts {
-        if !only.is_empty() && !only.contains(name) {
-            continue;
-        }
-        if let Some(plan) = resolver.plan(name, source) {
-            plans.insert(name.clone(), plan);
-        }
-    }
-    check_account_ids(inventory, &plans, &mut resolver.diagnostics);
-    (plans, resolver.diagnostics)
+    found
+}
+
+/// The hosts to plan, in name order: all of them, or those in `only`.
+pub(crate) fn selected_hosts<'i>(
+    inventory: &'i Inventory,
+    only: &'i [String],
+) -> impl Iterator<Item = (&'i String, &'i HostSource)> {
+    inventory
+        .hosts
+        .iter()
+        .filter(move |(name, _)| only.is_empty() || only.contains(name))
+}
+
+/// A service account a host plan creates, as `check_account_ids` needs it.
+#[derive(Clone, Debug)]
+pub(crate) struct AccountUse {
+    user: String,
+    uid: u32,
+    /// Where the service definition is (its merged YAML node).
+    origin: Origin,
+    service: String,
+}
+
+/// The service accounts of `plan`, in service order.
+pub(crate) fn account_uses(plan: &HostPlan) -> Vec<AccountUse> {
+    let HostPlan::Manifest(plan) = plan else {
+        return Vec::new();
+    };
+    plan.services
+        .iter()
+        .filter_map(|service| {
+            let ServiceBody::Definition(resolved) = &service.body else {
+                return None;
+            };
+            let account = resolved.account.as_ref()?;
+            Some(AccountUse {
+                user: account.user.clone(),
+                uid: account.uid,
+                origin: Origin::of(&resolved.node),
+                service: service.name.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Two different service users must not share a uid (nor groups a gid).
-fn check_account_ids(
-    inventory: &Inventory,
-    plans: &BTreeMap<String, HostPlan>,
-    diagnostics: &mut Diagnostics,
-) {
-    let mut by_uid: BTreeMap<u32, (String, Origin)> = BTreeMap::new();
-    for plan in plans.values() {
-        let HostPlan::Manifest(plan) = plan else {
-            continue;
-        };
-        for service in &plan.services {
-            let ServiceBody::Definition(resolved) = &service.body else {
-                continue;
-            };
-            let Some(account) = &resolved.account else {
-                continue;
-            };
-            match by_uid.get(&account.uid) {
-                Some((user, _)) if *user != account.user => {
-                    diagnostics.push(
-                        Diagnostic::error(format!(
-                            "service users {user} and {} both get uid {}",
-                            account.user, account.uid
-                        ))
-                        .in_file(inventory.sources.name(resolved.node.file))
-                        .at_position(resolved.node.position)
-                        .with_help(format!(
-                            "set `uid:` explicitly in the service definition of {}",
-                            service.name
-                        )),
-                    );
-                }
-                Some(_) => {}
-                None => {
-                    by_uid.insert(
-                        account.uid,
-                        (account.user.clone(), Origin::of(&resolved.node)),
-                    );
-                }
+/// `accounts` are in host order, then service order.
+pub(crate) fn check_account_ids(inventory: &Inventory, accounts: &[AccountUse]) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut by_uid: BTreeMap<u32, &str> = BTreeMap::new();
+    for account in accounts {
+        match by_uid.get(&account.uid) {
+            Some(user) if *user != account.user => {
+                found.push(
+                    Diagnostic::error(format!(
+                        "service users {user} and {} both get uid {}",
+                        account.user, account.uid
+                    ))
+                    .in_file(inventory.sources.name(account.origin.file))
+                    .at_position(account.origin.position)
+                    .with_help(format!(
+                        "set `uid:` explicitly in the service definition of {}",
+                        account.service
+                    )),
+                );
+            }
+            Some(_) => {}
+            None => {
+                by_uid.insert(account.uid, &account.user);
             }
         }
     }
+    found
 }
