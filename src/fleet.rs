@@ -460,6 +460,9 @@ pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
     bytes
 }
 
+/// Outputs written (and fsynced) at once by [`write`].
+const WRITE_THREADS: usize = 8;
+
 /// Names of the outputs the previous build recorded (to remove stale ones).
 fn previous_outputs(out: &FsPath) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) else {
@@ -489,28 +492,55 @@ pub fn write(
     outputs: &[HostOutput],
     all_hosts: bool,
 ) -> Result<(), crate::write::WriteError> {
-    use crate::write::{Visibility, WriteError, write_atomic};
+    use crate::write::{Visibility, WriteError, prepare_atomic, write_atomic};
     std::fs::create_dir_all(out).map_err(|source| WriteError {
         path: out.to_path_buf(),
         source,
     })?;
     let stale = previous_outputs(out);
-    for output in outputs {
+    // Writing and syncing each output waits on the disk (fsync), so it runs
+    // on several threads; the outputs then become visible (rename) in host
+    // order, stopping at the first failure in host order, as when they were
+    // written one by one. Unrenamed temporary files are removed on drop.
+    let prepare = |output: &HostOutput| {
         let visibility = if output.secret {
             Visibility::Secret
         } else {
             Visibility::Public
         };
-        write_atomic(
+        prepare_atomic(
             &out.join(format!("{}.ign", output.name)),
             &output.json,
             visibility,
-        )?;
+        )
+    };
+    let threads = WRITE_THREADS.min(outputs.len()).max(1);
+    let chunk = outputs.len().div_ceil(threads).max(1);
+    let prepared: Vec<Result<_, WriteError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = outputs
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(prepare).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    vec![Err(WriteError {
+                        path: out.to_path_buf(),
+                        source: std::io::Error::other("a writer thread panicked"),
+                    })]
+                })
+            })
+            .collect()
+    });
+    for file in prepared {
+        file?.commit()?;
     }
     if all_hosts {
+        let current: std::collections::HashSet<String> =
+            outputs.iter().map(|o| format!("{}.ign", o.name)).collect();
         for name in stale {
-            let current = outputs.iter().any(|o| format!("{}.ign", o.name) == name);
-            if !current && !name.contains('/') && name.ends_with(".ign") {
+            if !current.contains(&name) && !name.contains('/') && name.ends_with(".ign") {
                 let _ = std::fs::remove_file(out.join(&name));
             }
         }

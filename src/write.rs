@@ -40,6 +40,26 @@ impl Visibility {
 
 /// Writes `bytes` to `path` atomically with the given visibility.
 pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<(), WriteError> {
+    prepare_atomic(path, bytes, visibility)?.commit()
+}
+
+/// A file written and flushed to disk under a temporary name next to its
+/// destination, not visible yet; dropping it removes the temporary file.
+/// Holds no open file descriptor.
+#[derive(Debug)]
+pub struct Prepared {
+    temp: tempfile::TempPath,
+    path: PathBuf,
+}
+
+/// The first half of [`write_atomic`]: everything but the rename, so many
+/// files can be written and synced concurrently and then made visible in
+/// order with [`Prepared::commit`].
+pub fn prepare_atomic(
+    path: &Path,
+    bytes: &[u8],
+    visibility: Visibility,
+) -> Result<Prepared, WriteError> {
     let error = |source| WriteError {
         path: path.to_path_buf(),
         source,
@@ -61,8 +81,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result
     }
     file.write_all(bytes).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
-    file.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
+    Ok(Prepared {
+        temp: file.into_temp_path(),
+        path: path.to_path_buf(),
+    })
+}
+
+impl Prepared {
+    /// Renames the temporary file over the destination.
+    pub fn commit(self) -> Result<(), WriteError> {
+        let path = self.path;
+        self.temp.persist(&path).map_err(|e| WriteError {
+            path,
+            source: e.error,
+        })
+    }
 }
 
 #[cfg(test)]
