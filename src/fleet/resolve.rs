@@ -159,6 +159,8 @@ pub(crate) struct Resolver<'i> {
     env: Environment<'static>,
     /// `fleet.yaml` as YAML (parsed once), to locate findings about it.
     fleet_root: Option<Node>,
+    /// Pattern text → name of its compiled template in `env`.
+    patterns: std::collections::HashMap<String, String>,
 }
 
 impl<'i> Resolver<'i> {
@@ -174,6 +176,7 @@ impl<'i> Resolver<'i> {
             diagnostics: Diagnostics::new(),
             env,
             fleet_root,
+            patterns: std::collections::HashMap::new(),
         }
     }
 
@@ -204,6 +207,21 @@ impl<'i> Resolver<'i> {
         Origin { file, position }
     }
 
+    /// The name `pattern` is compiled under in `env`, compiling it the first
+    /// time: the same few path patterns are expanded for every service of
+    /// every host, and `render_str` parsed them each time. Names have no
+    /// extension, so no auto-escaping applies, as with `render_str`.
+    fn compiled(&mut self, pattern: &str) -> Result<String, minijinja::Error> {
+        if let Some(name) = self.patterns.get(pattern) {
+            return Ok(name.clone());
+        }
+        let name = format!("pattern-{}", self.patterns.len());
+        self.env
+            .add_template_owned(name.clone(), pattern.to_owned())?;
+        self.patterns.insert(pattern.to_owned(), name.clone());
+        Ok(name)
+    }
+
     /// Expands a path pattern or value template (strict: unknown names fail).
     pub(crate) fn expand(
         &mut self,
@@ -211,7 +229,11 @@ impl<'i> Resolver<'i> {
         vars: &minijinja::Value,
         origin: Origin,
     ) -> String {
-        match self.env.render_str(pattern, vars) {
+        match self.compiled(pattern).and_then(|name| {
+            self.env
+                .get_template(&name)
+                .and_then(|template| template.render(vars))
+        }) {
             Ok(text) => text,
             Err(error) => {
                 let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
