@@ -80,6 +80,14 @@ struct HostResult {
     texts: Vec<(String, String)>,
 }
 
+/// What one worker planned and compiled: a contiguous run of hosts.
+#[derive(Default)]
+struct HostRun {
+    resolve_findings: Vec<Diagnostic>,
+    accounts: Vec<resolve::AccountUse>,
+    results: Vec<HostResult>,
+}
+
 fn sort_key(diagnostic: &Diagnostic) -> (Option<String>, Option<crate::diag::Position>) {
     (diagnostic.file.clone(), diagnostic.position)
 }
@@ -117,42 +125,74 @@ pub fn compile(options: &Options) -> Build {
     ] {
         texts.insert(render::builtin_label(name), text.to_owned());
     }
-    let (plans, resolve_findings, failed) = resolve::plan_hosts(&inventory, &options.hosts);
-    diagnostics.extend(resolve_findings);
-    // A host whose plan has errors gets no output (it would lack what failed).
-    let plans: Vec<(String, HostPlan)> = plans
-        .into_iter()
-        .filter(|(name, _)| !failed.contains(name))
-        .map(|(name, plan)| (name, retarget(plan, options.target)))
-        .collect();
+    // Each worker plans and compiles a contiguous run of hosts, dropping a
+    // plan as soon as its host is compiled (plans hold a copy of every
+    // service definition, ~160 KiB per 20-service host). Runs are joined in
+    // host order, so findings come out as from `resolve::plan_hosts`.
+    diagnostics.extend(resolve::unknown_hosts(&inventory, &options.hosts));
+    let selected: Vec<(&String, &load::HostSource)> =
+        resolve::selected_hosts(&inventory, &options.hosts).collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
-        .min(plans.len().max(1));
-    let chunk = plans.len().div_ceil(workers).max(1);
-    let results: Vec<HostResult> = std::thread::scope(|scope| {
-        let handles: Vec<_> = plans
+        .min(selected.len().max(1));
+    let chunk = selected.len().div_ceil(workers).max(1);
+    let runs: Vec<HostRun> = std::thread::scope(|scope| {
+        let handles: Vec<_> = selected
             .chunks(chunk)
             .map(|part| {
                 let inventory = &inventory;
                 let templates = &templates;
                 scope.spawn(move || {
-                    part.iter()
-                        .map(|(name, plan)| compile_host(inventory, templates, options, name, plan))
-                        .collect::<Vec<_>>()
+                    let mut resolver = resolve::Resolver::new(inventory);
+                    let mut accounts = Vec::new();
+                    let mut results = Vec::new();
+                    for (name, source) in part {
+                        let (plan, failed) = resolver.plan_checked(name, source);
+                        let Some(plan) = plan else { continue };
+                        accounts.extend(resolve::account_uses(name, &plan));
+                        // A host whose plan has errors gets no output (it
+                        // would lack what failed).
+                        if !failed {
+                            let plan = retarget(plan, options.target);
+                            results.push(compile_host(inventory, templates, options, name, &plan));
+                        }
+                    }
+                    HostRun {
+                        resolve_findings: resolver.diagnostics.into_vec(),
+                        accounts,
+                        results,
+                    }
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
+            .map(|handle| handle.join().unwrap_or_default())
             .collect()
     });
+    let accounts: Vec<resolve::AccountUse> = runs
+        .iter()
+        .flat_map(|run| run.accounts.iter().cloned())
+        .collect();
+    let mut results = Vec::new();
+    let mut resolve_findings = Vec::new();
+    for run in runs {
+        resolve_findings.extend(run.resolve_findings);
+        results.extend(run.results);
+    }
+    let (clashes, clashing_hosts) = resolve::check_account_ids(&inventory, &accounts);
+    resolve_findings.extend(clashes);
+    diagnostics.extend(resolve::dedup(resolve_findings));
     let mut outputs = Vec::new();
     let mut host_findings = Vec::new();
     for result in results {
         host_findings.extend(result.diagnostics);
         texts.extend(result.texts);
-        outputs.extend(result.output);
+        outputs.extend(
+            result
+                .output
+                .filter(|output| !clashing_hosts.contains(&output.name)),
+        );
     }
     // Findings shared by many hosts (a service used everywhere, a broken
     // template already reported) are reported once.
@@ -460,6 +500,9 @@ pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
         generator: String,
         hosts: BTreeMap<String, HostEntry>,
     }
+    // Most inputs (fleet.yaml, service definitions, templates, snippets)
+    // are shared by many hosts: read and hash each file once.
+    let mut digests: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     let hosts = outputs
         .iter()
         .map(|output| {
@@ -467,8 +510,13 @@ pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
                 .inputs
                 .iter()
                 .map(|input| {
-                    let digest = std::fs::read(root.join(input))
-                        .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b));
+                    let digest = digests
+                        .entry(input.as_str())
+                        .or_insert_with(|| {
+                            std::fs::read(root.join(input))
+                                .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b))
+                        })
+                        .clone();
                     (input.clone(), digest)
                 })
                 .collect();
@@ -492,6 +540,9 @@ pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
     bytes.push(b'\n');
     bytes
 }
+
+/// Outputs written (and fsynced) at once by [`write`].
+const WRITE_THREADS: usize = 8;
 
 /// Names of the outputs the previous build recorded (to remove stale ones).
 fn previous_outputs(out: &FsPath) -> Vec<String> {
@@ -522,29 +573,51 @@ pub fn write(
     outputs: &[HostOutput],
     all_hosts: bool,
 ) -> Result<(), crate::write::WriteError> {
-    use crate::write::{Visibility, WriteError, stage};
+    use crate::write::{Visibility, WriteError, prepare_atomic};
     std::fs::create_dir_all(out).map_err(|source| WriteError {
         path: out.to_path_buf(),
         source,
     })?;
     let stale = previous_outputs(out);
-    // Everything is staged (written and synced) before anything is renamed
-    // into place, so a failure leaves every old output as it was.
-    let mut staged = Vec::with_capacity(outputs.len() + 1);
-    for output in outputs {
+    // Every output is written and synced under a temporary name before
+    // anything is renamed into place, so a failure leaves every old output
+    // as it was. Syncing waits on the disk, not the CPU, so it runs on
+    // several threads; renames then happen in host order. Temporary files
+    // not renamed are removed on drop.
+    let prepare = |output: &HostOutput| {
         let visibility = if output.secret {
             Visibility::Secret
         } else {
             Visibility::Public
         };
-        staged.push(stage(
+        prepare_atomic(
             &out.join(format!("{}.ign", output.name)),
             &output.json,
             visibility,
-        )?);
-    }
+        )
+    };
+    let threads = WRITE_THREADS.min(outputs.len()).max(1);
+    let chunk = outputs.len().div_ceil(threads).max(1);
+    let prepared: Vec<Result<_, WriteError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = outputs
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(prepare).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    vec![Err(WriteError {
+                        path: out.to_path_buf(),
+                        source: std::io::Error::other("a writer thread panicked"),
+                    })]
+                })
+            })
+            .collect()
+    });
+    let mut staged = prepared.into_iter().collect::<Result<Vec<_>, _>>()?;
     if all_hosts {
-        staged.push(stage(
+        staged.push(prepare_atomic(
             &out.join("manifest.json"),
             &manifest_json(root, outputs),
             Visibility::Public,
@@ -554,9 +627,10 @@ pub fn write(
         file.commit()?;
     }
     if all_hosts {
+        let current: std::collections::HashSet<String> =
+            outputs.iter().map(|o| format!("{}.ign", o.name)).collect();
         for name in stale {
-            let current = outputs.iter().any(|o| format!("{}.ign", o.name) == name);
-            if !current && !name.contains('/') && name.ends_with(".ign") {
+            if !current.contains(&name) && !name.contains('/') && name.ends_with(".ign") {
                 let _ = std::fs::remove_file(out.join(&name));
             }
         }

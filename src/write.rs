@@ -38,29 +38,28 @@ impl Visibility {
     }
 }
 
-/// An output written to a temporary file next to its destination, not yet
-/// in place. Dropping it removes the temporary file.
-pub struct Staged {
-    file: tempfile::NamedTempFile,
+/// Writes `bytes` to `path` atomically with the given visibility.
+pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<(), WriteError> {
+    prepare_atomic(path, bytes, visibility)?.commit()
+}
+
+/// A file written and flushed to disk under a temporary name next to its
+/// destination, not visible yet; dropping it removes the temporary file.
+/// Holds no open file descriptor.
+#[derive(Debug)]
+pub struct Prepared {
+    temp: tempfile::TempPath,
     path: PathBuf,
 }
 
-impl Staged {
-    /// Moves the output into place (a rename within one directory).
-    pub fn commit(self) -> Result<(), WriteError> {
-        let path = self.path;
-        self.file.persist(&path).map_err(|e| WriteError {
-            path: path.clone(),
-            source: e.error,
-        })?;
-        Ok(())
-    }
-}
-
-/// Writes `bytes` to a synced temporary file beside `path`, with its final
-/// mode. Stage every output of a build first and commit them only when all
-/// staged, so a full disk or a permission error leaves the old outputs.
-pub fn stage(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<Staged, WriteError> {
+/// The first half of [`write_atomic`]: everything but the rename, so many
+/// files can be written and synced concurrently and then made visible in
+/// order with [`Prepared::commit`].
+pub fn prepare_atomic(
+    path: &Path,
+    bytes: &[u8],
+    visibility: Visibility,
+) -> Result<Prepared, WriteError> {
     let error = |source| WriteError {
         path: path.to_path_buf(),
         source,
@@ -73,6 +72,7 @@ pub fn stage(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<Staged
         .prefix(".kindling-")
         .tempfile_in(&dir)
         .map_err(error)?;
+    // tempfile creates 0600; widen only for public outputs.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -81,15 +81,21 @@ pub fn stage(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<Staged
     }
     file.write_all(bytes).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
-    Ok(Staged {
-        file,
+    Ok(Prepared {
+        temp: file.into_temp_path(),
         path: path.to_path_buf(),
     })
 }
 
-/// Writes `bytes` to `path` atomically with the given visibility.
-pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<(), WriteError> {
-    stage(path, bytes, visibility)?.commit()
+impl Prepared {
+    /// Renames the temporary file over the destination.
+    pub fn commit(self) -> Result<(), WriteError> {
+        let path = self.path;
+        self.temp.persist(&path).map_err(|e| WriteError {
+            path,
+            source: e.error,
+        })
+    }
 }
 
 #[cfg(test)]

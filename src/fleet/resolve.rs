@@ -170,16 +170,26 @@ pub(crate) struct Resolver<'i> {
     pub(crate) inventory: &'i Inventory,
     pub(crate) diagnostics: Diagnostics,
     env: Environment<'static>,
+    /// `fleet.yaml` as YAML (parsed once), to locate findings about it.
+    fleet_root: Option<Node>,
+    /// Pattern text → name of its compiled template in `env`.
+    patterns: std::collections::HashMap<String, String>,
 }
 
 impl<'i> Resolver<'i> {
     pub(crate) fn new(inventory: &'i Inventory) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let fleet_root = inventory.fleet_file.and_then(|file| {
+            let text = &inventory.sources.get(file)?.text;
+            crate::yaml::parse_file(text, file).ok().flatten()
+        });
         Resolver {
             inventory,
             diagnostics: Diagnostics::new(),
             env,
+            fleet_root,
+            patterns: std::collections::HashMap::new(),
         }
     }
 
@@ -198,10 +208,8 @@ impl<'i> Resolver<'i> {
     fn fleet_origin(&self, key: &[&str]) -> Origin {
         let file = self.inventory.fleet_file.unwrap_or_default();
         let position = self
-            .inventory
-            .fleet_file
-            .and_then(|f| self.inventory.sources.get(f))
-            .and_then(|f| crate::yaml::parse(&f.text).ok().flatten())
+            .fleet_root
+            .as_ref()
             .map_or(Position::new(1, 1), |root| {
                 let mut path = Path::root();
                 for k in key {
@@ -212,6 +220,21 @@ impl<'i> Resolver<'i> {
         Origin { file, position }
     }
 
+    /// The name `pattern` is compiled under in `env`, compiling it the first
+    /// time: the same few path patterns are expanded for every service of
+    /// every host, and `render_str` parsed them each time. Names have no
+    /// extension, so no auto-escaping applies, as with `render_str`.
+    fn compiled(&mut self, pattern: &str) -> Result<String, minijinja::Error> {
+        if let Some(name) = self.patterns.get(pattern) {
+            return Ok(name.clone());
+        }
+        let name = format!("pattern-{}", self.patterns.len());
+        self.env
+            .add_template_owned(name.clone(), pattern.to_owned())?;
+        self.patterns.insert(pattern.to_owned(), name.clone());
+        Ok(name)
+    }
+
     /// Expands a path pattern or value template (strict: unknown names fail).
     pub(crate) fn expand(
         &mut self,
@@ -219,7 +242,11 @@ impl<'i> Resolver<'i> {
         vars: &minijinja::Value,
         origin: Origin,
     ) -> String {
-        match self.env.render_str(pattern, vars) {
+        match self.compiled(pattern).and_then(|name| {
+            self.env
+                .get_template(&name)
+                .and_then(|template| template.render(vars))
+        }) {
             Ok(text) => text,
             Err(error) => {
                 let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
@@ -240,6 +267,19 @@ impl<'i> Resolver<'i> {
                 .manifest_plan(name, *file, node, host)
                 .map(|plan| HostPlan::Manifest(Box::new(plan))),
         }
+    }
+
+    /// [`Resolver::plan`], also telling whether planning this host found an
+    /// error (such a host must not compile into an output).
+    pub(crate) fn plan_checked(
+        &mut self,
+        name: &str,
+        source: &HostSource,
+    ) -> (Option<HostPlan>, bool) {
+        let errors = |d: &Diagnostics| d.iter().filter(|d| d.is_error()).count();
+        let before = errors(&self.diagnostics);
+        let plan = self.plan(name, source);
+        (plan, errors(&self.diagnostics) > before)
     }
 
     fn manifest_plan(
@@ -356,11 +396,7 @@ impl<'i> Resolver<'i> {
                 )
         };
         let fleet_file = self.inventory.fleet_file.unwrap_or_default();
-        let fleet_root = self
-            .inventory
-            .fleet_file
-            .and_then(|f| self.inventory.sources.get(f))
-            .and_then(|f| crate::yaml::parse_file(&f.text, fleet_file).ok().flatten());
+        let fleet_root = &self.fleet_root;
         let fleet_origin_of = |key: &str, index: usize| -> Origin {
             fleet_root
                 .as_ref()
@@ -614,84 +650,129 @@ pub fn plan_hosts(
     only: &[String],
 ) -> (BTreeMap<String, HostPlan>, Diagnostics, BTreeSet<String>) {
     let mut resolver = Resolver::new(inventory);
+    resolver.diagnostics.extend(unknown_hosts(inventory, only));
     let mut plans = BTreeMap::new();
     let mut failed = BTreeSet::new();
+    for (name, source) in selected_hosts(inventory, only) {
+        let (plan, plan_failed) = resolver.plan_checked(name, source);
+        if plan_failed {
+            failed.insert(name.clone());
+        }
+        if let Some(plan) = plan {
+            plans.insert(name.clone(), plan);
+        }
+    }
+    let accounts: Vec<AccountUse> = plans
+        .iter()
+        .flat_map(|(name, plan)| account_uses(name, plan))
+        .collect();
+    let (clashes, clashing_hosts) = check_account_ids(inventory, &accounts);
+    resolver.diagnostics.extend(clashes);
+    failed.extend(clashing_hosts);
+    (plans, dedup(resolver.diagnostics.into_vec()), failed)
+}
+
+/// `diagnostics` without repeats, first occurrences kept in order.
+pub(crate) fn dedup(diagnostics: Vec<Diagnostic>) -> Diagnostics {
+    let mut seen = BTreeSet::new();
+    let mut unique = Diagnostics::new();
+    unique.extend(diagnostics.into_iter().filter(|d| seen.insert(d.raw())));
+    unique
+}
+
+/// An error for each name in `only` that is not a host of the fleet.
+pub(crate) fn unknown_hosts(inventory: &Inventory, only: &[String]) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
     for name in only {
         if !inventory.hosts.contains_key(name) {
             let known: Vec<&str> = inventory.hosts.keys().map(String::as_str).collect();
             let mut diagnostic = Diagnostic::error(format!("unknown host {name}"));
             diagnostic.help = Some(format!("hosts in this fleet: {}", known.join(", ")));
-            resolver.diagnostics.push(diagnostic);
+            found.push(diagnostic);
         }
     }
-    let errors = |diagnostics: &Diagnostics| diagnostics.iter().filter(|d| d.is_error()).count();
-    for (name, source) in &inventory.hosts {
-        if !only.is_empty() && !only.contains(name) {
-            continue;
-        }
-        let before = errors(&resolver.diagnostics);
-        if let Some(plan) = resolver.plan(name, source) {
-            plans.insert(name.clone(), plan);
-        }
-        if errors(&resolver.diagnostics) > before {
-            failed.insert(name.clone());
-        }
-    }
-    check_account_ids(inventory, &plans, &mut resolver.diagnostics, &mut failed);
-    let mut seen = BTreeSet::new();
-    let mut diagnostics = Diagnostics::new();
-    diagnostics.extend(
-        resolver
-            .diagnostics
-            .into_vec()
-            .into_iter()
-            .filter(|d| seen.insert(d.raw())),
-    );
-    (plans, diagnostics, failed)
+    found
+}
+
+/// The hosts to plan, in name order: all of them, or those in `only`.
+pub(crate) fn selected_hosts<'i>(
+    inventory: &'i Inventory,
+    only: &'i [String],
+) -> impl Iterator<Item = (&'i String, &'i HostSource)> {
+    inventory
+        .hosts
+        .iter()
+        .filter(move |(name, _)| only.is_empty() || only.contains(name))
+}
+
+/// A service account a host plan creates, as `check_account_ids` needs it.
+#[derive(Clone, Debug)]
+pub(crate) struct AccountUse {
+    host: String,
+    user: String,
+    uid: u32,
+    /// Where the service definition is (its merged YAML node).
+    origin: Origin,
+    service: String,
+}
+
+/// The service accounts of `host`'s `plan`, in service order.
+pub(crate) fn account_uses(host: &str, plan: &HostPlan) -> Vec<AccountUse> {
+    let HostPlan::Manifest(plan) = plan else {
+        return Vec::new();
+    };
+    plan.services
+        .iter()
+        .filter_map(|service| {
+            let ServiceBody::Definition(resolved) = &service.body else {
+                return None;
+            };
+            let account = resolved.account.as_ref()?;
+            Some(AccountUse {
+                host: host.to_owned(),
+                user: account.user.clone(),
+                uid: account.uid,
+                origin: Origin::of(&resolved.node),
+                service: service.name.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Two different service users must not share a uid (nor groups a gid).
-fn check_account_ids(
+/// `accounts` are in host order, then service order. Returns the findings
+/// and the hosts involved in a clash (they must not get an output).
+pub(crate) fn check_account_ids(
     inventory: &Inventory,
-    plans: &BTreeMap<String, HostPlan>,
-    diagnostics: &mut Diagnostics,
-    failed: &mut BTreeSet<String>,
-) {
-    // uid → (user, host that has it)
-    let mut by_uid: BTreeMap<u32, (String, String)> = BTreeMap::new();
-    for (host, plan) in plans {
-        let HostPlan::Manifest(plan) = plan else {
-            continue;
-        };
-        for service in &plan.services {
-            let ServiceBody::Definition(resolved) = &service.body else {
-                continue;
-            };
-            let Some(account) = &resolved.account else {
-                continue;
-            };
-            match by_uid.get(&account.uid) {
-                Some((user, first_host)) if *user != account.user => {
-                    failed.insert(first_host.clone());
-                    failed.insert(host.clone());
-                    diagnostics.push(
-                        Diagnostic::error(format!(
-                            "service users {user} and {} both get uid {}",
-                            account.user, account.uid
-                        ))
-                        .in_file(inventory.sources.name(resolved.node.file))
-                        .at_position(resolved.node.position)
-                        .with_help(format!(
-                            "set `uid:` explicitly in the service definition of {}",
-                            service.name
-                        )),
-                    );
-                }
-                Some(_) => {}
-                None => {
-                    by_uid.insert(account.uid, (account.user.clone(), host.clone()));
-                }
+    accounts: &[AccountUse],
+) -> (Vec<Diagnostic>, BTreeSet<String>) {
+    let mut found = Vec::new();
+    let mut failed = BTreeSet::new();
+    // uid → the first account that has it
+    let mut by_uid: BTreeMap<u32, &AccountUse> = BTreeMap::new();
+    for account in accounts {
+        match by_uid.get(&account.uid) {
+            Some(first) if first.user != account.user => {
+                failed.insert(first.host.clone());
+                failed.insert(account.host.clone());
+                found.push(
+                    Diagnostic::error(format!(
+                        "service users {} and {} both get uid {}",
+                        first.user, account.user, account.uid
+                    ))
+                    .in_file(inventory.sources.name(account.origin.file))
+                    .at_position(account.origin.position)
+                    .with_help(format!(
+                        "set `uid:` explicitly in the service definition of {}",
+                        account.service
+                    )),
+                );
+            }
+            Some(_) => {}
+            None => {
+                by_uid.insert(account.uid, account);
             }
         }
     }
+    (found, failed)
 }

@@ -65,3 +65,159 @@ fn unknown_keys_are_not_schema_errors() {
     let config = json!({"ignition": {"version": "3.6.0"}, "bogus": 1, "storage": {"files": [{"path": "/a", "nope": true}]}});
     assert!(schema(&config, Spec::V3_6).is_empty());
 }
+
+/// A value for `schema` with every property it names, of the first
+/// non-null type allowed (arrays hold one item).
+fn maximal(document: &serde_json::Value, schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let Some(object) = schema.as_object() else {
+        return Value::Null;
+    };
+    if let Some(pointer) = object.get("$ref").and_then(Value::as_str) {
+        let target = document
+            .pointer(pointer.trim_start_matches('#'))
+            .expect("the $ref resolves");
+        return maximal(document, target);
+    }
+    let mut result = match object.get("allOf").and_then(Value::as_array) {
+        Some(parts) => {
+            let mut merged = serde_json::Map::new();
+            for part in parts {
+                if let Value::Object(fields) = maximal(document, part) {
+                    merged.extend(fields);
+                }
+            }
+            Value::Object(merged)
+        }
+        None => Value::Null,
+    };
+    let kind = match object.get("type") {
+        Some(Value::String(kind)) => kind.as_str(),
+        Some(Value::Array(kinds)) => kinds
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|k| *k != "null")
+            .unwrap_or("null"),
+        _ => "",
+    };
+    match kind {
+        "string" => result = json!("x"),
+        "integer" => result = json!(420),
+        "boolean" => result = json!(true),
+        "array" => {
+            let item = object
+                .get("items")
+                .map_or(Value::Null, |items| maximal(document, items));
+            result = json!([item]);
+        }
+        "object" => {
+            let mut fields = result.as_object().cloned().unwrap_or_default();
+            if let Some(properties) = object.get("properties").and_then(Value::as_object) {
+                for (name, child) in properties {
+                    fields.insert(name.clone(), maximal(document, child));
+                }
+            }
+            result = Value::Object(fields);
+        }
+        _ => {}
+    }
+    result
+}
+
+/// `value` with the node at each position replaced by each of a set of
+/// values of every JSON type, and with each object key removed in turn.
+fn mutations(value: &serde_json::Value) -> Vec<serde_json::Value> {
+    use serde_json::Value;
+    let replacements = [
+        Value::Null,
+        json!(false),
+        json!(7),
+        json!(u64::MAX),
+        json!(-3),
+        json!(1.5),
+        json!(""),
+        json!([]),
+        json!([1]),
+        json!({}),
+    ];
+    let mut found: Vec<Value> = replacements.to_vec();
+    match value {
+        Value::Object(fields) => {
+            for (key, child) in fields {
+                let mut without = fields.clone();
+                without.remove(key);
+                found.push(Value::Object(without));
+                for mutated in mutations(child) {
+                    let mut with = fields.clone();
+                    with.insert(key.clone(), mutated);
+                    found.push(Value::Object(with));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                for mutated in mutations(child) {
+                    let mut with = items.clone();
+                    with[index] = mutated;
+                    found.push(Value::Array(with));
+                }
+            }
+        }
+        _ => {}
+    }
+    found
+}
+
+/// The fast subset checker only ever says "valid" when the official
+/// validator agrees; the official one is not consulted for valid configs.
+#[test]
+fn subset_checker_agrees_with_the_official_validator() {
+    use crate::validate::schema::Subset;
+    for spec in Spec::ALL {
+        let document: serde_json::Value =
+            serde_json::from_str(spec.json_schema()).expect("schema JSON");
+        let subset =
+            Subset::parse(spec.json_schema()).expect("every Ignition schema is in the subset");
+        let official = jsonschema::draft4::new(&document).expect("schema compiles");
+        let base = maximal(&document, &document);
+        assert!(official.is_valid(&base), "{spec}: {base}");
+        let instances = mutations(&base);
+        assert!(instances.len() > 1000, "{spec}: {}", instances.len());
+        let mut invalid = 0;
+        for instance in &instances {
+            let expected = official.is_valid(instance);
+            invalid += usize::from(!expected);
+            // A float is left to the official validator (never "valid").
+            let has_float = instance.to_string().contains("1.5");
+            if has_float {
+                assert!(!subset.is_valid(instance) || expected, "{spec}: {instance}");
+            } else {
+                assert_eq!(subset.is_valid(instance), expected, "{spec}: {instance}");
+            }
+        }
+        assert!(invalid > 100, "{spec}: only {invalid} invalid instances");
+        assert!(subset.is_valid(&json!({"ignition": {"version": spec.as_str()}})));
+    }
+}
+
+#[test]
+fn subset_checker_is_conservative() {
+    use crate::validate::schema::Subset;
+    let unknown_keyword =
+        json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^x"}}})
+            .to_string();
+    assert!(Subset::parse(&unknown_keyword).is_none());
+    // A `$ref` with siblings, or one that does not resolve, is never "valid".
+    let ref_with_sibling = json!({"definitions": {"a": {"type": "string"}}, "properties": {"b": {"$ref": "#/definitions/a", "type": "string"}}}).to_string();
+    let subset = Subset::parse(&ref_with_sibling).expect("parses");
+    assert!(!subset.is_valid(&json!({"b": "x"})));
+    assert!(subset.is_valid(&json!({"c": "x"})));
+    let dangling_ref = json!({"properties": {"b": {"$ref": "#/definitions/a"}}}).to_string();
+    let subset = Subset::parse(&dangling_ref).expect("parses");
+    assert!(!subset.is_valid(&json!({"b": "x"})));
+    let text = json!({"definitions": {"a": {"type": "string"}}, "properties": {"b": {"$ref": "#/definitions/a"}}}).to_string();
+    let subset = Subset::parse(&text).expect("in the subset");
+    assert!(subset.is_valid(&json!({"b": "x"})));
+    assert!(!subset.is_valid(&json!({"b": 1})));
+    assert!(!subset.is_valid(&json!({"b": 1.5})));
+}
