@@ -201,7 +201,7 @@ fn main() {
     }
     println!("load average after : {}", loadavg());
 
-    // Small inputs: per-call latency (<= 4 KiB: level 12, above: level 8).
+    // Small inputs: per-call latency (<= 4 KiB: level 9, above: level 8).
     println!();
     let text = logtext::generate(64 * 1024, 42);
     for n in [300usize, 1024, 2048, 4096, 8192, 16384] {

@@ -324,13 +324,33 @@ fn retarget(
 /// Serializes `config` as Butane does: compact or two-space pretty JSON and
 /// a trailing newline.
 pub fn to_json(config: &IgnitionConfig, pretty: bool) -> Vec<u8> {
-    let result = if pretty {
-        serde_json::to_vec_pretty(config)
-    } else {
-        serde_json::to_vec(config)
+    thread_local! {
+        /// Grown once per thread and reused: a fleet serializes thousands of
+        /// configs of tens of KiB, and growing a fresh buffer by doubling
+        /// for each one shows up in profiles.
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let serialize = |buffer: &mut Vec<u8>| {
+        buffer.clear();
+        let result = if pretty {
+            serde_json::to_writer_pretty(&mut *buffer, config)
+        } else {
+            serde_json::to_writer(&mut *buffer, config)
+        };
+        // Serializing plain structs of strings, numbers and bools cannot
+        // fail; should it, the output is empty rather than truncated.
+        if result.is_err() {
+            buffer.clear();
+        }
+        let mut bytes = Vec::with_capacity(buffer.len() + 1);
+        bytes.extend_from_slice(buffer);
+        bytes.push(b'\n');
+        bytes
     };
-    // Serializing plain structs of strings, numbers and bools cannot fail.
-    let mut bytes = result.unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
+    SCRATCH
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buffer) => serialize(&mut buffer),
+            Err(_) => serialize(&mut Vec::new()),
+        })
+        .unwrap_or_else(|_| serialize(&mut Vec::new()))
 }

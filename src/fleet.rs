@@ -80,12 +80,27 @@ struct HostResult {
     texts: Vec<(String, String)>,
 }
 
-/// What one worker planned and compiled: a contiguous run of hosts.
-#[derive(Default)]
-struct HostRun {
+impl HostResult {
+    /// Drops the rendered texts no finding points at: annotated reports
+    /// only need those, and 1,000 hosts' worth are tens of MiB.
+    fn keep_cited_texts(&mut self) {
+        let diagnostics = &self.diagnostics;
+        self.texts.retain(|(name, _)| {
+            diagnostics
+                .iter()
+                .any(|d| d.file.as_deref() == Some(name.as_str()))
+        });
+    }
+}
+
+/// What a worker did with one host: planned it and, if planning found no
+/// error, compiled it.
+struct HostDone {
+    /// Position of the host among those selected.
+    index: usize,
     resolve_findings: Vec<Diagnostic>,
     accounts: Vec<resolve::AccountUse>,
-    results: Vec<HostResult>,
+    result: Option<HostResult>,
 }
 
 fn sort_key(diagnostic: &Diagnostic) -> (Option<String>, Option<crate::diag::Position>) {
@@ -125,60 +140,72 @@ pub fn compile(options: &Options) -> Build {
     ] {
         texts.insert(render::builtin_label(name), text.to_owned());
     }
-    // Each worker plans and compiles a contiguous run of hosts, dropping a
-    // plan as soon as its host is compiled (plans hold a copy of every
-    // service definition, ~160 KiB per 20-service host). Runs are joined in
-    // host order, so findings come out as from `resolve::plan_hosts`.
+    // Workers take hosts one at a time from a shared counter (so a worker
+    // slowed down by anything else on the machine does not leave the other
+    // idle at the end), plan and compile each, and drop its plan as soon as
+    // it is compiled (a plan holds a copy of every service definition, ~160
+    // KiB per 20-service host). Results are put back in host order, so
+    // findings come out as from `resolve::plan_hosts`.
     diagnostics.extend(resolve::unknown_hosts(&inventory, &options.hosts));
     let selected: Vec<(&String, &load::HostSource)> =
         resolve::selected_hosts(&inventory, &options.hosts).collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(selected.len().max(1));
-    let chunk = selected.len().div_ceil(workers).max(1);
-    let runs: Vec<HostRun> = std::thread::scope(|scope| {
-        let handles: Vec<_> = selected
-            .chunks(chunk)
-            .map(|part| {
-                let inventory = &inventory;
-                let templates = &templates;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<HostDone> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (inventory, templates, selected, next) =
+                    (&inventory, &templates, &selected, &next);
                 scope.spawn(move || {
                     let mut resolver = resolve::Resolver::new(inventory);
-                    let mut accounts = Vec::new();
-                    let mut results = Vec::new();
-                    for (name, source) in part {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((name, source)) = selected.get(index) else {
+                            break;
+                        };
                         let (plan, failed) = resolver.plan_checked(name, source);
-                        let Some(plan) = plan else { continue };
-                        accounts.extend(resolve::account_uses(name, &plan));
-                        // A host whose plan has errors gets no output (it
-                        // would lack what failed).
-                        if !failed {
-                            let plan = retarget(plan, options.target);
-                            results.push(compile_host(inventory, templates, options, name, &plan));
+                        let mut host = HostDone {
+                            index,
+                            resolve_findings: std::mem::take(&mut resolver.diagnostics).into_vec(),
+                            accounts: Vec::new(),
+                            result: None,
+                        };
+                        if let Some(plan) = plan {
+                            host.accounts = resolve::account_uses(name, &plan);
+                            // A host whose plan has errors gets no output (it
+                            // would lack what failed).
+                            if !failed {
+                                let plan = retarget(plan, options.target);
+                                let mut result =
+                                    compile_host(inventory, templates, options, name, &plan);
+                                result.keep_cited_texts();
+                                host.result = Some(result);
+                            }
                         }
+                        done.push(host);
                     }
-                    HostRun {
-                        resolve_findings: resolver.diagnostics.into_vec(),
-                        accounts,
-                        results,
-                    }
+                    done
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|handle| handle.join().unwrap_or_default())
+            .flat_map(|handle| handle.join().unwrap_or_default())
             .collect()
     });
-    let accounts: Vec<resolve::AccountUse> = runs
+    done.sort_by_key(|host| host.index);
+    let accounts: Vec<resolve::AccountUse> = done
         .iter()
-        .flat_map(|run| run.accounts.iter().cloned())
+        .flat_map(|host| host.accounts.iter().cloned())
         .collect();
     let mut results = Vec::new();
     let mut resolve_findings = Vec::new();
-    for run in runs {
-        resolve_findings.extend(run.resolve_findings);
-        results.extend(run.results);
+    for host in done {
+        resolve_findings.extend(host.resolve_findings);
+        results.extend(host.result);
     }
     let (clashes, clashing_hosts) = resolve::check_account_ids(&inventory, &accounts);
     resolve_findings.extend(clashes);
@@ -186,8 +213,8 @@ pub fn compile(options: &Options) -> Build {
     let mut outputs = Vec::new();
     let mut host_findings = Vec::new();
     for result in results {
-        host_findings.extend(result.diagnostics);
         texts.extend(result.texts);
+        host_findings.extend(result.diagnostics);
         outputs.extend(
             result
                 .output
@@ -573,7 +600,7 @@ pub fn write(
     outputs: &[HostOutput],
     all_hosts: bool,
 ) -> Result<(), crate::write::WriteError> {
-    use crate::write::{Visibility, WriteError, prepare_atomic};
+    use crate::write::{Visibility, WriteError, is_current, prepare_atomic};
     std::fs::create_dir_all(out).map_err(|source| WriteError {
         path: out.to_path_buf(),
         source,
@@ -583,18 +610,20 @@ pub fn write(
     // anything is renamed into place, so a failure leaves every old output
     // as it was. Syncing waits on the disk, not the CPU, so it runs on
     // several threads; renames then happen in host order. Temporary files
-    // not renamed are removed on drop.
+    // not renamed are removed on drop. An output already on disk with the
+    // same bytes and mode is left alone: its mtime stays, so tools that
+    // watch build/ see only real changes, and a rebuild costs no writes.
     let prepare = |output: &HostOutput| {
         let visibility = if output.secret {
             Visibility::Secret
         } else {
             Visibility::Public
         };
-        prepare_atomic(
-            &out.join(format!("{}.ign", output.name)),
-            &output.json,
-            visibility,
-        )
+        let path = out.join(format!("{}.ign", output.name));
+        if is_current(&path, &output.json, visibility) {
+            return Ok(None);
+        }
+        prepare_atomic(&path, &output.json, visibility).map(Some)
     };
     let threads = WRITE_THREADS.min(outputs.len()).max(1);
     let chunk = outputs.len().div_ceil(threads).max(1);
@@ -615,13 +644,18 @@ pub fn write(
             })
             .collect()
     });
-    let mut staged = prepared.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut staged: Vec<_> = prepared
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     if all_hosts {
-        staged.push(prepare_atomic(
-            &out.join("manifest.json"),
-            &manifest_json(root, outputs),
-            Visibility::Public,
-        )?);
+        let path = out.join("manifest.json");
+        let manifest = manifest_json(root, outputs);
+        if !is_current(&path, &manifest, Visibility::Public) {
+            staged.push(prepare_atomic(&path, &manifest, Visibility::Public)?);
+        }
     }
     for file in staged {
         file.commit()?;

@@ -38,6 +38,26 @@ impl Visibility {
     }
 }
 
+/// Whether `path` already is a regular file holding exactly `bytes` with
+/// `visibility`'s mode, so writing it again would change nothing but its
+/// mtime. Any doubt (unreadable, a symlink, another mode) answers no.
+pub fn is_current(path: &Path, bytes: &[u8], visibility: Visibility) -> bool {
+    let Ok(metadata) = fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !metadata.is_file() || metadata.len() != bytes.len() as u64 {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if metadata.permissions().mode() & 0o7777 != visibility.mode() {
+            return false;
+        }
+    }
+    fs::read(path).is_ok_and(|existing| existing == bytes)
+}
+
 /// Writes `bytes` to `path` atomically with the given visibility.
 pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<(), WriteError> {
     prepare_atomic(path, bytes, visibility)?.commit()

@@ -1775,6 +1775,43 @@ fn failing_build_leaves_existing_build_untouched() {
 }
 
 #[test]
+fn rebuild_rewrites_only_changed_outputs() {
+    let fleet = Fleet::base().with("hosts/h2.yaml", "services: [web]\n");
+    let out = tempfile::tempdir().expect("tempdir");
+    let out_arg = out.path().to_str().expect("utf-8");
+    assert_eq!(fleet.run("build", &["--out", out_arg]).code, Some(0));
+    let before = snapshot_dir(out.path());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    // Nothing changed: no file is rewritten (same inode, same mtime).
+    assert_eq!(fleet.run("build", &["--out", out_arg]).code, Some(0));
+    assert_eq!(snapshot_dir(out.path()), before);
+
+    // A wrong mode on disk is repaired even though the bytes match.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let h1 = out.path().join("h1.ign");
+        fs::set_permissions(&h1, fs::Permissions::from_mode(0o666)).expect("chmod");
+        assert_eq!(fleet.run("build", &["--out", out_arg]).code, Some(0));
+        let mode = fs::metadata(&h1).expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o7777, 0o644);
+    }
+
+    // One host changes: only it and the manifest are rewritten.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let settled = snapshot_dir(out.path());
+    fleet.write("hosts/h2.yaml", b"hostname: h2-renamed\nservices: [web]\n");
+    let run = fleet.run("build", &["--out", out_arg]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let after = snapshot_dir(out.path());
+    assert_eq!(after["h1.ign"], settled["h1.ign"]);
+    assert_ne!(after["h2.ign"].bytes, settled["h2.ign"].bytes);
+    assert_ne!(after["h2.ign"].modified, settled["h2.ign"].modified);
+    assert_ne!(after["manifest.json"].bytes, settled["manifest.json"].bytes);
+}
+
+#[test]
 fn removed_hosts_outputs_are_removed_on_a_full_build() {
     let fleet = Fleet::base().with("hosts/h2.yaml", "services: [web]\n");
     let out = tempfile::tempdir().expect("tempdir");
