@@ -153,7 +153,7 @@ pub fn compile(options: &Options) -> Build {
         .map_or(1, std::num::NonZero::get)
         .min(selected.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<HostDone> = std::thread::scope(|scope| {
+    let done: Vec<Option<Vec<HostDone>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let (inventory, templates, selected, next) =
@@ -193,9 +193,17 @@ pub fn compile(options: &Options) -> Build {
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
+            .map(|handle| handle.join().ok())
             .collect()
     });
+    // A worker that panicked lost the hosts it held; say so rather than
+    // build a fleet with hosts silently missing.
+    if done.iter().any(Option::is_none) {
+        diagnostics.push(Diagnostic::error(
+            "internal error: a compile worker stopped; nothing can be written (please report this)",
+        ));
+    }
+    let mut done: Vec<HostDone> = done.into_iter().flatten().flatten().collect();
     done.sort_by_key(|host| host.index);
     let accounts: Vec<resolve::AccountUse> = done
         .iter()
