@@ -398,6 +398,18 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Accounts for `path` and returns where it is once its parents are
+    /// resolved and what the tree holds there, or reports `{what}: missing`.
+    fn placed_node(&mut self, what: &str, path: &str) -> Option<(String, NodeView)> {
+        self.account(path);
+        let at = resolve_parents(self.view, path);
+        let Some(node) = self.view.node(&at) else {
+            self.report.fail(format!("{what}: missing"));
+            return None;
+        };
+        Some((at, node))
+    }
+
     fn account(&mut self, path: &str) {
         let resolved = resolve_parents(self.view, path);
         for p in [path.to_string(), resolved] {
@@ -542,10 +554,7 @@ fn check_files(ctx: &mut Ctx<'_>, config: &Config) {
         .collect();
     for file in &config.storage.files {
         let what = format!("file {}", file.path);
-        ctx.account(&file.path);
-        let at = resolve_parents(ctx.view, &file.path);
-        let Some(node) = ctx.view.node(&at) else {
-            ctx.report.fail(format!("{what}: missing"));
+        let Some((at, node)) = ctx.placed_node(&what, &file.path) else {
             continue;
         };
         if node.kind != NodeKind::File {
@@ -602,10 +611,7 @@ fn check_files(ctx: &mut Ctx<'_>, config: &Config) {
 fn check_directories(ctx: &mut Ctx<'_>, config: &Config) {
     for dir in &config.storage.directories {
         let what = format!("directory {}", dir.path);
-        ctx.account(&dir.path);
-        let at = resolve_parents(ctx.view, &dir.path);
-        let Some(node) = ctx.view.node(&at) else {
-            ctx.report.fail(format!("{what}: missing"));
+        let Some((_, node)) = ctx.placed_node(&what, &dir.path) else {
             continue;
         };
         if node.kind != NodeKind::Dir {
@@ -623,10 +629,7 @@ fn check_directories(ctx: &mut Ctx<'_>, config: &Config) {
 fn check_links(ctx: &mut Ctx<'_>, config: &Config) {
     for link in &config.storage.links {
         let what = format!("link {}", link.path);
-        ctx.account(&link.path);
-        let at = resolve_parents(ctx.view, &link.path);
-        let Some(node) = ctx.view.node(&at) else {
-            ctx.report.fail(format!("{what}: missing"));
+        let Some((_, node)) = ctx.placed_node(&what, &link.path) else {
             continue;
         };
         let target = link.target.clone().unwrap_or_default();
