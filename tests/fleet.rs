@@ -180,6 +180,17 @@ fn raw(build: &Build) -> String {
         .join("\n")
 }
 
+/// The build's only error, after checking it is the only one and that it
+/// points at `file`, `line`.
+fn the_one_error<'b>(build: &'b Build, file: &str, line: usize) -> &'b Diagnostic {
+    let errors = findings(build, Severity::Error);
+    assert_eq!(errors.len(), 1, "exactly one error: {}", raw(build));
+    let error = errors[0];
+    assert_eq!(error.file.as_deref(), Some(file), "{}", raw(build));
+    assert_eq!(error.position.map(|p| p.line), Some(line), "{}", raw(build));
+    error
+}
+
 fn findings(build: &Build, severity: Severity) -> Vec<&Diagnostic> {
     build
         .diagnostics
@@ -773,10 +784,7 @@ fn host_path_pattern_errors_point_at_the_host() {
         "services: [web]\npaths:\n  data_dir: /bulk/{{ hostname }}\n",
     );
     let build = fleet.compile();
-    let errors = findings(&build, Severity::Error);
-    assert_eq!(errors.len(), 1, "{}", raw(&build));
-    assert_eq!(errors[0].file.as_deref(), Some("hosts/h1.yaml"));
-    assert_eq!(errors[0].position.map(|p| p.line), Some(3));
+    the_one_error(&build, "hosts/h1.yaml", 3);
     assert!(
         build.outputs.is_empty(),
         "a host with errors gets no output"
@@ -1055,10 +1063,7 @@ fn quadlet_unknown_key_in_a_literal_container() {
     assert_eq!(run.code, Some(1));
     snapshot!("quadlet_unknown_key", fleet, run.report());
     let build = fleet.compile();
-    let errors = findings(&build, Severity::Error);
-    assert_eq!(errors.len(), 1, "{}", raw(&build));
-    assert_eq!(errors[0].file.as_deref(), Some("containers/side.container"));
-    assert_eq!(errors[0].position.map(|p| p.line), Some(7));
+    the_one_error(&build, "containers/side.container", 7);
 }
 
 #[test]
@@ -1131,13 +1136,7 @@ fn quadlet_findings_in_literal_dropins_name_the_dropin_file() {
         )
         .with("hosts/h1.yaml", "services: [web, side]\n");
     let build = fleet.compile();
-    let errors = findings(&build, Severity::Error);
-    assert_eq!(errors.len(), 1, "{}", raw(&build));
-    assert_eq!(
-        errors[0].file.as_deref(),
-        Some("containers/side.container.d/10-net.conf")
-    );
-    assert_eq!(errors[0].position.map(|p| p.line), Some(2));
+    the_one_error(&build, "containers/side.container.d/10-net.conf", 2);
     let run = fleet.run("check", &[]);
     snapshot!("quadlet_literal_dropin", fleet, run.report());
 }
@@ -1385,18 +1384,8 @@ fn template_override_with_an_undefined_variable() {
         )
         .with("hosts/h2.yaml", "services: [web]\n");
     let build = fleet.compile();
-    let errors = findings(&build, Severity::Error);
-    assert_eq!(errors.len(), 1, "one report for two hosts: {}", raw(&build));
-    assert_eq!(
-        errors[0].file.as_deref(),
-        Some("templates/quadlet.container.j2")
-    );
-    assert_eq!(errors[0].position.map(|p| p.line), Some(5));
-    assert!(
-        errors[0].message.contains("undefined"),
-        "{}",
-        errors[0].message
-    );
+    let error = the_one_error(&build, "templates/quadlet.container.j2", 5);
+    assert!(error.message.contains("undefined"), "{}", error.message);
     let run = fleet.run("check", &[]);
     assert_eq!(run.code, Some(1));
     snapshot!("template_override_undefined", fleet, run.report());
@@ -1427,18 +1416,8 @@ fn templated_literal_with_an_undefined_variable() {
         )
         .with("hosts/h1.yaml", "services: [web, side]\n");
     let build = fleet.compile();
-    let errors = findings(&build, Severity::Error);
-    assert_eq!(errors.len(), 1, "{}", raw(&build));
-    assert_eq!(
-        errors[0].file.as_deref(),
-        Some("containers/side.container.j2")
-    );
-    assert_eq!(errors[0].position.map(|p| p.line), Some(4));
-    assert!(
-        errors[0].message.contains("undefined"),
-        "{}",
-        errors[0].message
-    );
+    let error = the_one_error(&build, "containers/side.container.j2", 4);
+    assert!(error.message.contains("undefined"), "{}", error.message);
     let run = fleet.run("check", &[]);
     snapshot!("template_literal_undefined", fleet, run.report());
 
@@ -1466,18 +1445,8 @@ fn template_syntax_error_in_an_override() {
         )
         .with("hosts/h2.yaml", "services: [web]\n");
     let build = fleet.compile();
-    let errors = findings(&build, Severity::Error);
-    assert_eq!(errors.len(), 1, "reported once: {}", raw(&build));
-    assert_eq!(
-        errors[0].file.as_deref(),
-        Some("templates/quadlet.container.j2")
-    );
-    assert_eq!(errors[0].position.map(|p| p.line), Some(4));
-    assert!(
-        errors[0].message.contains("syntax error"),
-        "{}",
-        errors[0].message
-    );
+    let error = the_one_error(&build, "templates/quadlet.container.j2", 4);
+    assert!(error.message.contains("syntax error"), "{}", error.message);
     let run = fleet.run("check", &[]);
     assert_eq!(run.code, Some(1));
     snapshot!("template_override_syntax", fleet, run.report());
@@ -1492,13 +1461,7 @@ fn template_syntax_error_in_a_templated_literal() {
         )
         .with("hosts/h1.yaml", "services: [web, side]\n");
     let build = fleet.compile();
-    let errors = findings(&build, Severity::Error);
-    assert_eq!(errors.len(), 1, "{}", raw(&build));
-    assert_eq!(
-        errors[0].file.as_deref(),
-        Some("containers/side.container.j2")
-    );
-    assert_eq!(errors[0].position.map(|p| p.line), Some(4));
+    the_one_error(&build, "containers/side.container.j2", 4);
     let run = fleet.run("check", &[]);
     snapshot!("template_literal_syntax", fleet, run.report());
 }
