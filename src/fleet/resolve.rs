@@ -276,10 +276,10 @@ impl<'i> Resolver<'i> {
         name: &str,
         source: &HostSource,
     ) -> (Option<HostPlan>, bool) {
-        let errors = |d: &Diagnostics| d.iter().filter(|d| d.is_error()).count();
-        let before = errors(&self.diagnostics);
+        let before = self.diagnostics.len();
         let plan = self.plan(name, source);
-        (plan, errors(&self.diagnostics) > before)
+        let failed = self.diagnostics.iter().skip(before).any(|d| d.is_error());
+        (plan, failed)
     }
 
     fn manifest_plan(
