@@ -145,7 +145,7 @@ pub fn compile(options: &Options) -> Build {
     // idle at the end), plan and compile each, and drop its plan as soon as
     // it is compiled (a plan holds a copy of every service definition, ~160
     // KiB per 20-service host). Results are put back in host order, so
-    // findings come out as from `resolve::plan_hosts`.
+    // findings come out as from `resolve::resolve`.
     diagnostics.extend(resolve::unknown_hosts(&inventory, &options.hosts));
     let selected: Vec<(&String, &load::HostSource)> =
         resolve::selected_hosts(&inventory, &options.hosts).collect();

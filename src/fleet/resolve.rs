@@ -631,34 +631,19 @@ impl<'i> Resolver<'i> {
     }
 }
 
-/// Plans every host (or the named ones). Findings accumulate in the result;
-/// hosts whose planning failed are still planned as far as possible (for
-/// listings). See [`plan_hosts`] for which hosts failed.
+/// Plans every host (or the named ones), for listings. Findings accumulate
+/// in the result, those many hosts share (a bad `fleet.yaml` value) once;
+/// hosts whose planning failed are still planned as far as possible.
+/// `fleet::compile` plans the same way, host by host in its workers.
 pub fn resolve(
     inventory: &Inventory,
     only: &[String],
 ) -> (BTreeMap<String, HostPlan>, Diagnostics) {
-    let (plans, diagnostics, _) = plan_hosts(inventory, only);
-    (plans, diagnostics)
-}
-
-/// Like [`resolve`], also naming the hosts whose plan has errors (they must
-/// not compile into an output). Findings that many hosts share (a bad
-/// `fleet.yaml` value) are reported once.
-pub fn plan_hosts(
-    inventory: &Inventory,
-    only: &[String],
-) -> (BTreeMap<String, HostPlan>, Diagnostics, BTreeSet<String>) {
     let mut resolver = Resolver::new(inventory);
     resolver.diagnostics.extend(unknown_hosts(inventory, only));
     let mut plans = BTreeMap::new();
-    let mut failed = BTreeSet::new();
     for (name, source) in selected_hosts(inventory, only) {
-        let (plan, plan_failed) = resolver.plan_checked(name, source);
-        if plan_failed {
-            failed.insert(name.clone());
-        }
-        if let Some(plan) = plan {
+        if let Some(plan) = resolver.plan(name, source) {
             plans.insert(name.clone(), plan);
         }
     }
@@ -666,10 +651,9 @@ pub fn plan_hosts(
         .iter()
         .flat_map(|(name, plan)| account_uses(name, plan))
         .collect();
-    let (clashes, clashing_hosts) = check_account_ids(inventory, &accounts);
+    let (clashes, _) = check_account_ids(inventory, &accounts);
     resolver.diagnostics.extend(clashes);
-    failed.extend(clashing_hosts);
-    (plans, dedup(resolver.diagnostics.into_vec()), failed)
+    (plans, dedup(resolver.diagnostics.into_vec()))
 }
 
 /// `diagnostics` without repeats, first occurrences kept in order.
