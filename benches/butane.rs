@@ -14,7 +14,7 @@
 //! `BENCH_RUNS` (default 300 per file), `BENCH_LARGE_RUNS` (default 3),
 //! `BENCH_LARGE_MIB` (default 64), `BENCH_SKIP_LARGE=1`, `BENCH_SKIP_SMALL=1`,
 //! `KINDLING_BIN` (another binary), `BENCH_CORPUS` (default
-//! `../shared/corpus/butane`).
+//! `tests/corpus/butane`).
 
 #[path = "common/logs.rs"]
 mod logs;
@@ -66,7 +66,7 @@ const TYPICAL: &[(&str, bool)] = &[
 
 fn corpus() -> PathBuf {
     std::env::var_os("BENCH_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/butane"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/butane"),
         PathBuf::from,
     )
 }

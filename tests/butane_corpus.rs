@@ -1,4 +1,4 @@
-//! The Butane corpus (`../shared/corpus/butane`): every real-world config is
+//! The Butane corpus (`tests/corpus/butane`): every real-world config is
 //! compiled and compared with the reference Butane's output.
 //!
 //! - `.ign` expected: kindling must succeed and its output must be
@@ -18,7 +18,7 @@ use kindling::encode;
 use kindling::ignition::model::{Config, Resource};
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/butane")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/butane")
 }
 
 struct Case {
@@ -30,7 +30,7 @@ struct Case {
 fn cases() -> Vec<Case> {
     let dir = corpus();
     let mut names: Vec<String> = fs::read_dir(&dir)
-        .expect("the corpus is a sibling of the repository: ../shared/corpus/butane")
+        .expect("the corpus is in the repository: tests/corpus/butane")
         .filter_map(|entry| entry.ok())
         .filter_map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();

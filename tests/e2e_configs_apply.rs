@@ -307,7 +307,7 @@ fn notes(report: &CheckReport) -> String {
 }
 
 fn corpus_dir() -> PathBuf {
-    tools::repo_root().join("../shared/corpus/butane")
+    tools::repo_root().join("tests/corpus/butane")
 }
 
 fn first_error(outcome: &butane::Outcome) -> String {

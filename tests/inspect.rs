@@ -32,7 +32,7 @@ fn stderr(output: &Output) -> String {
 }
 
 fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/butane");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/butane");
     assert!(
         dir.is_dir(),
         "the Butane corpus is missing at {}",

@@ -1,5 +1,5 @@
 //! Runs the Quadlet validator over the real-world corpus in
-//! `../shared/corpus/quadlet` (a sibling of the repository).
+//! `tests/corpus/quadlet` (a copy of the shared corpus, see tests/corpus/README.md).
 //!
 //! Corpus file names are `<owner>__<repo>__<path with / replaced by __>`.
 //! Like the reference run in `expected/quadlet-5.4.2-dryrun.tsv` (see its
@@ -25,7 +25,7 @@ struct CorpusFile {
 }
 
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/quadlet")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/quadlet")
 }
 
 fn load_corpus() -> Vec<CorpusFile> {

@@ -89,12 +89,9 @@ fn observed_multi_mistake_report() {
 /// version, semantically and by schema.
 #[test]
 fn butane_corpus_outputs_are_valid() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/butane/expected");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("corpus not found at {}; skipping", dir.display());
-        return;
-    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/butane/expected");
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("the corpus is missing: {}: {error}", dir.display()));
     let mut names: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())

@@ -84,18 +84,21 @@ fn compare(configs: &[String]) {
 #[test]
 fn crafted_and_corpus_configs_match_ignition_validate() {
     let mut configs = oracle_configs();
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/butane/expected");
-    for entry in std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-    {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/butane/expected");
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("the corpus is missing: {}: {error}", dir.display()));
+    let crafted = configs.len();
+    for entry in entries.filter_map(Result::ok) {
         let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
         if entry.path().extension().is_some_and(|e| e == "ign") && text.contains("\"3.3.0\"") {
             configs.push(text);
         }
     }
+    assert!(
+        configs.len() > crafted,
+        "no 3.3.0 config in {}",
+        dir.display()
+    );
     compare(&configs);
 }
 
