@@ -209,7 +209,7 @@ pub fn apply_with(config: &Path, opts: &ApplyOptions) -> Result<AppliedTree, App
     };
     let scratch = tempfile::Builder::new()
         .prefix("ignition-apply-")
-        .tempdir_in(tools::scratch_parent())
+        .tempdir_in(tools::shared_scratch_parent())
         .map_err(setup("creating the scratch directory"))?;
     let dir = scratch.path().to_path_buf();
     prepare_scratch(&dir, config, &opts.image_accounts)?;

@@ -38,6 +38,26 @@ pub fn scratch_parent() -> PathBuf {
     dir
 }
 
+/// Where scratch roots that other users must reach go. Ignition writes
+/// some files as their owner (SSH keys as the user), which needs every
+/// ancestor of the root to be searchable by that user; a clone under
+/// `mktemp -d` (mode 0700) is not. Then a 0755 directory in the system's
+/// temporary directory is used instead.
+pub fn shared_scratch_parent() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let preferred = scratch_parent();
+    let searchable = preferred
+        .ancestors()
+        .all(|dir| std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+    if searchable {
+        return preferred;
+    }
+    let dir = std::env::temp_dir().join("kindling-e2e");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755));
+    dir
+}
+
 /// `KINDLING_E2E_KEEP=1`: keep scratch directories (their paths are printed).
 pub fn keep_scratch() -> bool {
     std::env::var("KINDLING_E2E_KEEP").is_ok_and(|v| v == "1")
