@@ -6,6 +6,7 @@
 //! it is about, and a JSON-path-like location (`$.storage.files.0.path`) in the
 //! style of Butane's reports.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -40,10 +41,12 @@ impl Position {
     }
 }
 
-/// One step of a [`Path`].
+/// One step of a [`Path`]. Keys are mostly names from the schema
+/// (`storage`, `files`), borrowed rather than copied: validation builds a
+/// path for every field it looks at, error or not.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Segment {
-    Key(String),
+    Key(Cow<'static, str>),
     Index(usize),
 }
 
@@ -59,16 +62,19 @@ impl Path {
         Path(Vec::new())
     }
 
+    /// The path one key further down (`&'static str` keys are not copied).
     #[must_use]
-    pub fn key(&self, key: &str) -> Self {
-        let mut segments = self.0.clone();
-        segments.push(Segment::Key(key.to_owned()));
+    pub fn key(&self, key: impl Into<Cow<'static, str>>) -> Self {
+        let mut segments = Vec::with_capacity(self.0.len() + 1);
+        segments.extend_from_slice(&self.0);
+        segments.push(Segment::Key(key.into()));
         Path(segments)
     }
 
     #[must_use]
     pub fn index(&self, index: usize) -> Self {
-        let mut segments = self.0.clone();
+        let mut segments = Vec::with_capacity(self.0.len() + 1);
+        segments.extend_from_slice(&self.0);
         segments.push(Segment::Index(index));
         Path(segments)
     }
@@ -89,7 +95,7 @@ impl Path {
             .filter(|part| !part.is_empty())
             .map(|part| match part.parse::<usize>() {
                 Ok(index) => Segment::Index(index),
-                Err(_) => Segment::Key(part.to_owned()),
+                Err(_) => Segment::Key(part.to_owned().into()),
             })
             .collect();
         Path(segments)

@@ -160,6 +160,12 @@ pub fn compile(options: &Options) -> Build {
                     (&inventory, &templates, &selected, &next);
                 scope.spawn(move || {
                     let mut resolver = resolve::Resolver::new(inventory);
+                    let mut worker = Worker {
+                        inventory,
+                        templates,
+                        options,
+                        expansions: render::Expansions::new(templates),
+                    };
                     let mut done = Vec::new();
                     loop {
                         let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -179,8 +185,7 @@ pub fn compile(options: &Options) -> Build {
                             // would lack what failed).
                             if !failed {
                                 let plan = retarget(plan, options.target);
-                                let mut result =
-                                    compile_host(inventory, templates, options, name, &plan);
+                                let mut result = worker.host(name, &plan);
                                 result.keep_cited_texts();
                                 host.result = Some(result);
                             }
@@ -260,61 +265,177 @@ fn retarget(plan: HostPlan, target: Option<Spec>) -> HostPlan {
     }
 }
 
-fn compile_host(
-    inventory: &Inventory,
-    templates: &Templates,
-    options: &Options,
-    name: &str,
-    plan: &HostPlan,
-) -> HostResult {
-    let files_dir = match FilesDir::open(&inventory.root) {
-        Ok(dir) => dir,
-        Err(error) => {
+/// What one compile worker holds while it compiles hosts.
+struct Worker<'a> {
+    inventory: &'a Inventory,
+    templates: &'a Templates,
+    options: &'a Options,
+    expansions: render::Expansions,
+}
+
+impl Worker<'_> {
+    fn host(&mut self, name: &str, plan: &HostPlan) -> HostResult {
+        let files_dir = match FilesDir::open(&self.inventory.root) {
+            Ok(dir) => dir,
+            Err(error) => {
+                return HostResult {
+                    output: None,
+                    diagnostics: vec![Diagnostic::error(format!(
+                        "cannot open the fleet root: {error}"
+                    ))],
+                    texts: Vec::new(),
+                };
+            }
+        };
+        let butane_options = butane::Options {
+            files_dir: Some(files_dir.clone()),
+            target: self.options.target,
+        };
+        match plan {
+            HostPlan::Butane { file } => {
+                let (file_name, text) = self
+                    .inventory
+                    .sources
+                    .get(*file)
+                    .map(|f| (f.name.clone(), f.text.clone()))
+                    .unwrap_or_default();
+                let outcome = butane::compile(&text, &file_name, &butane_options);
+                let mut inputs = vec![file_name];
+                inputs.extend(fleet_inputs(self.inventory));
+                let reads = files_dir.reads();
+                inputs.extend(reads.iter().map(|p| p.display().to_string()));
+                let output = outcome.config.map(|config| {
+                    let secret_paths = local_secret_paths(&self.inventory.root, &reads, &config);
+                    let secret = !secret_paths.is_empty();
+                    host_output(name, config, secret, inputs, secret_paths, BTreeMap::new())
+                });
+                HostResult {
+                    output,
+                    diagnostics: outcome.diagnostics.into_vec(),
+                    texts: Vec::new(),
+                }
+            }
+            HostPlan::Manifest(plan) => self.manifest_host(name, plan, &butane_options, &files_dir),
+        }
+    }
+
+    fn manifest_host(
+        &mut self,
+        name: &str,
+        plan: &ManifestPlan,
+        butane_options: &butane::Options,
+        files_dir: &FilesDir,
+    ) -> HostResult {
+        let mut renderer = Renderer {
+            inventory: self.inventory,
+            templates: self.templates,
+            expansions: &mut self.expansions,
+            identities: &self.options.identities,
+            host: &plan.hostname,
+            org: &plan.org,
+            out: render::Rendered::default(),
+        };
+        for service in &plan.services {
+            renderer.service(service);
+        }
+        let rendered = renderer.out;
+        let mut diagnostics = rendered.diagnostics.clone();
+        diagnostics.extend(lint::check(plan, &rendered, &self.inventory.sources));
+        let (assembled, extra) = assemble::assemble(self.inventory, plan, &rendered);
+        diagnostics.extend(assembled.diagnostics);
+        let mut texts = rendered.virtual_files.clone();
+        texts.extend(extra.0.iter().cloned());
+        if diagnostics.iter().any(Diagnostic::is_error) {
             return HostResult {
                 output: None,
-                diagnostics: vec![Diagnostic::error(format!(
-                    "cannot open the fleet root: {error}"
-                ))],
-                texts: Vec::new(),
+                diagnostics,
+                texts,
             };
         }
-    };
-    let butane_options = butane::Options {
-        files_dir: Some(files_dir.clone()),
-        target: options.target,
-    };
-    match plan {
-        HostPlan::Butane { file } => {
-            let (file_name, text) = inventory
-                .sources
-                .get(*file)
-                .map(|f| (f.name.clone(), f.text.clone()))
-                .unwrap_or_default();
-            let outcome = butane::compile(&text, &file_name, &butane_options);
-            let mut inputs = vec![file_name];
-            inputs.extend(fleet_inputs(inventory));
-            let reads = files_dir.reads();
-            inputs.extend(reads.iter().map(|p| p.display().to_string()));
-            let output = outcome.config.map(|config| {
-                let secret_paths = local_secret_paths(&inventory.root, &reads, &config);
-                let secret = !secret_paths.is_empty();
-                host_output(name, config, secret, inputs, secret_paths, BTreeMap::new())
-            });
-            HostResult {
-                output,
-                diagnostics: outcome.diagnostics.into_vec(),
-                texts: Vec::new(),
+        let compiled = butane::compile_config(&assembled.config, plan.version, butane_options);
+        for mut finding in compiled.findings {
+            let path = finding.path.clone().unwrap_or_default();
+            if let Some((file, position)) = assembled.provenance.locate(&path) {
+                let file_name = extra
+                    .name(file)
+                    .map_or_else(|| self.inventory.sources.name(file), str::to_owned);
+                finding.file = Some(file_name);
+                finding.position = Some(position);
+            } else {
+                finding.file = Some(self.inventory.sources.name(plan.file));
+            }
+            finding.message = format!("{} (host {name})", finding.message);
+            diagnostics.push(finding);
+        }
+        let Some(config) = compiled
+            .config
+            .filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
+        else {
+            return HostResult {
+                output: None,
+                diagnostics,
+                texts,
+            };
+        };
+        let mut inputs = fleet_inputs(self.inventory);
+        inputs.push(self.inventory.sources.name(plan.file));
+        for service in &plan.services {
+            match self.inventory.services.get(&service.name) {
+                Some(load::ServiceSource::Definition { file, .. }) => {
+                    inputs.push(self.inventory.sources.name(*file))
+                }
+                Some(load::ServiceSource::Quadlets(files)) => {
+                    for quadlet in files {
+                        inputs.push(self.inventory.sources.name(quadlet.file));
+                        inputs.extend(
+                            quadlet
+                                .dropins
+                                .iter()
+                                .map(|(_, f)| self.inventory.sources.name(*f)),
+                        );
+                    }
+                }
+                None => {}
             }
         }
-        HostPlan::Manifest(plan) => compile_manifest_host(
-            inventory,
-            templates,
-            options,
-            name,
-            plan,
-            &butane_options,
-            &files_dir,
-        ),
+        inputs.extend(
+            self.inventory
+                .templates
+                .values()
+                .map(|f| self.inventory.sources.name(*f)),
+        );
+        inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
+        let reads = files_dir.reads();
+        inputs.extend(reads.iter().map(|p| p.display().to_string()));
+        inputs.extend(rendered.inputs.iter().cloned());
+        let mut secret_paths: Vec<String> = rendered
+            .files
+            .iter()
+            .filter(|f| f.secret)
+            .map(|f| f.path.clone())
+            .collect();
+        for path in local_secret_paths(&self.inventory.root, &reads, &config) {
+            if !secret_paths.contains(&path) {
+                secret_paths.push(path);
+            }
+        }
+        let file_services = rendered
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.service.clone()))
+            .collect();
+        HostResult {
+            output: Some(host_output(
+                name,
+                config,
+                assembled.secret || !secret_paths.is_empty(),
+                inputs,
+                secret_paths,
+                file_services,
+            )),
+            diagnostics,
+            texts,
+        }
     }
 }
 
@@ -344,126 +465,6 @@ fn host_output(
         inputs,
         secret_paths,
         file_services,
-    }
-}
-
-fn compile_manifest_host(
-    inventory: &Inventory,
-    templates: &Templates,
-    options: &Options,
-    name: &str,
-    plan: &ManifestPlan,
-    butane_options: &butane::Options,
-    files_dir: &FilesDir,
-) -> HostResult {
-    let mut renderer = Renderer {
-        inventory,
-        templates,
-        identities: &options.identities,
-        host: &plan.hostname,
-        org: &plan.org,
-        out: render::Rendered::default(),
-    };
-    for service in &plan.services {
-        renderer.service(service);
-    }
-    let rendered = renderer.out;
-    let mut diagnostics = rendered.diagnostics.clone();
-    diagnostics.extend(lint::check(plan, &rendered, &inventory.sources));
-    let (assembled, extra) = assemble::assemble(inventory, plan, &rendered);
-    diagnostics.extend(assembled.diagnostics);
-    let mut texts = rendered.virtual_files.clone();
-    texts.extend(extra.0.iter().cloned());
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        return HostResult {
-            output: None,
-            diagnostics,
-            texts,
-        };
-    }
-    let compiled = butane::compile_config(&assembled.config, plan.version, butane_options);
-    for mut finding in compiled.findings {
-        let path = finding.path.clone().unwrap_or_default();
-        if let Some((file, position)) = assembled.provenance.locate(&path) {
-            let file_name = extra
-                .name(file)
-                .map_or_else(|| inventory.sources.name(file), str::to_owned);
-            finding.file = Some(file_name);
-            finding.position = Some(position);
-        } else {
-            finding.file = Some(inventory.sources.name(plan.file));
-        }
-        finding.message = format!("{} (host {name})", finding.message);
-        diagnostics.push(finding);
-    }
-    let Some(config) = compiled
-        .config
-        .filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
-    else {
-        return HostResult {
-            output: None,
-            diagnostics,
-            texts,
-        };
-    };
-    let mut inputs = fleet_inputs(inventory);
-    inputs.push(inventory.sources.name(plan.file));
-    for service in &plan.services {
-        match inventory.services.get(&service.name) {
-            Some(load::ServiceSource::Definition { file, .. }) => {
-                inputs.push(inventory.sources.name(*file))
-            }
-            Some(load::ServiceSource::Quadlets(files)) => {
-                for quadlet in files {
-                    inputs.push(inventory.sources.name(quadlet.file));
-                    inputs.extend(
-                        quadlet
-                            .dropins
-                            .iter()
-                            .map(|(_, f)| inventory.sources.name(*f)),
-                    );
-                }
-            }
-            None => {}
-        }
-    }
-    inputs.extend(
-        inventory
-            .templates
-            .values()
-            .map(|f| inventory.sources.name(*f)),
-    );
-    inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
-    let reads = files_dir.reads();
-    inputs.extend(reads.iter().map(|p| p.display().to_string()));
-    inputs.extend(rendered.inputs.iter().cloned());
-    let mut secret_paths: Vec<String> = rendered
-        .files
-        .iter()
-        .filter(|f| f.secret)
-        .map(|f| f.path.clone())
-        .collect();
-    for path in local_secret_paths(&inventory.root, &reads, &config) {
-        if !secret_paths.contains(&path) {
-            secret_paths.push(path);
-        }
-    }
-    let file_services = rendered
-        .files
-        .iter()
-        .map(|f| (f.path.clone(), f.service.clone()))
-        .collect();
-    HostResult {
-        output: Some(host_output(
-            name,
-            config,
-            assembled.secret || !secret_paths.is_empty(),
-            inputs,
-            secret_paths,
-            file_services,
-        )),
-        diagnostics,
-        texts,
     }
 }
 

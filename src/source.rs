@@ -331,8 +331,8 @@ fn json_path(path: &serde_path_to_error::Path) -> String {
     for segment in path.iter() {
         out = match segment {
             serde_path_to_error::Segment::Seq { index } => out.index(*index),
-            serde_path_to_error::Segment::Map { key } => out.key(key),
-            serde_path_to_error::Segment::Enum { variant } => out.key(variant),
+            serde_path_to_error::Segment::Map { key } => out.key(key.clone()),
+            serde_path_to_error::Segment::Enum { variant } => out.key(variant.clone()),
             serde_path_to_error::Segment::Unknown => out.key("?"),
         };
     }

@@ -209,7 +209,7 @@ impl Translator<'_> {
         if let [_, .., last] = given.as_slice() {
             if given.len() > 1 {
                 self.error(
-                    yaml.key(last),
+                    yaml.key(last.to_string()),
                     "only one of the following can be set: inline, local, source",
                 );
                 return out;

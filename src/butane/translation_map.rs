@@ -87,7 +87,7 @@ impl TranslationMap {
 
 fn snake_segment(segment: &Segment) -> Segment {
     match segment {
-        Segment::Key(key) => Segment::Key(snake_case(key)),
+        Segment::Key(key) => Segment::Key(snake_case(key).into()),
         Segment::Index(index) => Segment::Index(*index),
     }
 }

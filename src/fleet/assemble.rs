@@ -75,7 +75,7 @@ struct Assembler<'a> {
     diagnostics: Vec<Diagnostic>,
 }
 
-fn storage(list: &str, index: usize) -> Path {
+fn storage(list: &'static str, index: usize) -> Path {
     Path::root().key("storage").key(list).index(index)
 }
 
@@ -162,7 +162,7 @@ impl Assembler<'_> {
     }
 
     /// After removing `list[index]`, moves provenance of later entries down.
-    fn shift(&mut self, list: &str, index: usize) {
+    fn shift(&mut self, list: &'static str, index: usize) {
         let base = Path::root().key("storage").key(list);
         let depth = base.len();
         self.provenance
@@ -312,10 +312,10 @@ impl Assembler<'_> {
 
     /// Merges a decoded Butane fragment (`node` is its YAML) into the config.
     fn fragment(&mut self, fragment: b::Config, node: &Node) {
-        let item = |list_path: &[&str], index: usize| -> Source {
+        let item = |list_path: &[&'static str], index: usize| -> Source {
             let mut path = Path::root();
             for key in list_path {
-                path = path.key(key);
+                path = path.key(*key);
             }
             let found = node.lookup(&path.index(index)).map(|(n, _)| n.clone());
             Source::Node(found.unwrap_or_else(|| node.clone()))
@@ -338,7 +338,8 @@ impl Assembler<'_> {
         for (i, unit) in fragment.systemd.units.into_iter().enumerate() {
             self.add_unit(unit, item(&["systemd", "units"], i));
         }
-        let list = |keys: &[&str]| keys.iter().fold(Path::root(), |path, key| path.key(key));
+        let list =
+            |keys: &[&'static str]| keys.iter().fold(Path::root(), |path, key| path.key(*key));
         let provenance = &mut self.provenance;
         let config = &mut self.config;
         append(

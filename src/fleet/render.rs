@@ -14,7 +14,7 @@
 //! trust anchors 0444 root; the data dir 0750 owned by the service user when
 //! a volume mounts it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
@@ -111,6 +111,9 @@ impl Templates {
     pub fn new(inventory: &Inventory) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // minijinja names the undefined variable in errors only in debug
+        // mode, which is off by default in release builds.
+        env.set_debug(true);
         // Block tags on their own lines leave no blank lines behind.
         if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)
@@ -248,6 +251,43 @@ impl Templates {
     }
 }
 
+/// Value templates (volume specs, `from:` and directory paths), compiled
+/// once per compile worker: the same few strings are expanded for every
+/// host, and compiling one cost more than rendering it.
+pub struct Expansions {
+    env: Environment<'static>,
+    /// Text → name of its compiled template in `env`.
+    names: HashMap<String, String>,
+}
+
+impl Expansions {
+    pub fn new(templates: &Templates) -> Self {
+        Expansions {
+            env: templates.env.clone(),
+            names: HashMap::new(),
+        }
+    }
+
+    fn render(&mut self, text: &str, vars: &Value) -> Result<String, minijinja::Error> {
+        // Most values (`/etc/localtime:/etc/localtime:ro`) are no template.
+        if !text.contains('{') {
+            return Ok(text.to_owned());
+        }
+        let name = match self.names.get(text) {
+            Some(name) => name.clone(),
+            None => {
+                // No extension in the name: no auto-escaping, as with
+                // `render_str`.
+                let name = format!("value-{}", self.names.len());
+                self.env.add_template_owned(name.clone(), text.to_owned())?;
+                self.names.insert(text.to_owned(), name.clone());
+                name
+            }
+        };
+        self.env.get_template(&name)?.render(vars)
+    }
+}
+
 pub fn builtin_label(name: &str) -> String {
     format!("<built-in {name}>")
 }
@@ -255,6 +295,7 @@ pub fn builtin_label(name: &str) -> String {
 pub struct Renderer<'a> {
     pub inventory: &'a Inventory,
     pub templates: &'a Templates,
+    pub expansions: &'a mut Expansions,
     pub identities: &'a Identities,
     pub host: &'a str,
     pub org: &'a str,
@@ -303,7 +344,7 @@ impl Renderer<'_> {
     }
 
     fn expand(&mut self, text: &str, vars: &Value, origin: Origin) -> String {
-        match self.templates.env.render_str(text, vars) {
+        match self.expansions.render(text, vars) {
             Ok(expanded) => expanded,
             Err(error) => {
                 let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
@@ -662,5 +703,22 @@ impl Renderer<'_> {
             text,
             dropins,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// minijinja names an undefined variable only in debug mode, which is
+    /// on by default in test builds but off in release builds: the fleet's
+    /// template errors must not depend on how kindling was built.
+    #[test]
+    fn template_errors_name_the_undefined_variable_in_every_build() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (inventory, _) = super::super::load::load(dir.path());
+        let templates = Templates::new(&inventory);
+        assert!(templates.env.debug());
+        assert!(Expansions::new(&templates).env.debug());
     }
 }

@@ -17,6 +17,7 @@
 //!   merge, lists and scalars replace).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, context};
 
@@ -73,9 +74,10 @@ pub struct Account {
 /// A service definition with the host's overrides and all defaults applied.
 #[derive(Clone, Debug)]
 pub struct ResolvedService {
-    pub spec: Service,
-    /// The merged YAML, for locating findings.
-    pub node: Node,
+    /// Shared by every host that lists the service without overrides.
+    pub spec: Arc<Service>,
+    /// The merged YAML, for locating findings (shared like `spec`).
+    pub node: Arc<Node>,
     pub image: String,
     pub account: Option<Account>,
     pub paths: ServicePaths,
@@ -172,14 +174,33 @@ pub(crate) struct Resolver<'i> {
     env: Environment<'static>,
     /// `fleet.yaml` as YAML (parsed once), to locate findings about it.
     fleet_root: Option<Node>,
-    /// Pattern text → name of its compiled template in `env`.
-    patterns: std::collections::HashMap<String, String>,
+    /// Pattern text → name of its compiled template in `env`, and whether
+    /// it reads `host`.
+    patterns: std::collections::HashMap<String, (String, bool)>,
+    /// (pattern name, service) → expansion, for patterns not reading `host`.
+    host_free_paths: std::collections::HashMap<(String, String), String>,
+    /// Service name → its definition decoded without host overrides. Most
+    /// hosts list most services without overrides; copying and decoding
+    /// each definition again per host was most of planning.
+    plain_definitions: std::collections::HashMap<String, PlainDefinition>,
+}
+
+/// A service definition decoded as written (no host overrides).
+struct PlainDefinition {
+    /// `None` when decoding failed (the error is in `findings`).
+    spec: Option<Arc<Service>>,
+    node: Arc<Node>,
+    /// What decoding reported: warnings, and the error if it failed.
+    findings: Vec<Diagnostic>,
 }
 
 impl<'i> Resolver<'i> {
     pub(crate) fn new(inventory: &'i Inventory) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Errors name the undefined variable only in debug mode (off by
+        // default in release builds).
+        env.set_debug(true);
         let fleet_root = inventory.fleet_file.and_then(|file| {
             let text = &inventory.sources.get(file)?.text;
             crate::yaml::parse_file(text, file).ok().flatten()
@@ -190,6 +211,8 @@ impl<'i> Resolver<'i> {
             env,
             fleet_root,
             patterns: std::collections::HashMap::new(),
+            host_free_paths: std::collections::HashMap::new(),
+            plain_definitions: std::collections::HashMap::new(),
         }
     }
 
@@ -205,7 +228,7 @@ impl<'i> Resolver<'i> {
         self.diagnostics.push(diagnostic);
     }
 
-    fn fleet_origin(&self, key: &[&str]) -> Origin {
+    fn fleet_origin(&self, key: &[&'static str]) -> Origin {
         let file = self.inventory.fleet_file.unwrap_or_default();
         let position = self
             .fleet_root
@@ -213,43 +236,64 @@ impl<'i> Resolver<'i> {
             .map_or(Position::new(1, 1), |root| {
                 let mut path = Path::root();
                 for k in key {
-                    path = path.key(k);
+                    path = path.key(*k);
                 }
                 root.position_of(&path)
             });
         Origin { file, position }
     }
 
-    /// The name `pattern` is compiled under in `env`, compiling it the first
-    /// time: the same few path patterns are expanded for every service of
-    /// every host, and `render_str` parsed them each time. Names have no
-    /// extension, so no auto-escaping applies, as with `render_str`.
-    fn compiled(&mut self, pattern: &str) -> Result<String, minijinja::Error> {
-        if let Some(name) = self.patterns.get(pattern) {
-            return Ok(name.clone());
+    /// The name `pattern` is compiled under in `env`, and whether it reads
+    /// `host`, compiling it the first time: the same few path patterns are
+    /// expanded for every service of every host, and `render_str` parsed
+    /// them each time. Names have no extension, so no auto-escaping
+    /// applies, as with `render_str`.
+    fn compiled(&mut self, pattern: &str) -> Result<(String, bool), minijinja::Error> {
+        if let Some(compiled) = self.patterns.get(pattern) {
+            return Ok(compiled.clone());
         }
         let name = format!("pattern-{}", self.patterns.len());
         self.env
             .add_template_owned(name.clone(), pattern.to_owned())?;
-        self.patterns.insert(pattern.to_owned(), name.clone());
-        Ok(name)
+        let reads_host = self
+            .env
+            .get_template(&name)?
+            .undeclared_variables(false)
+            .contains("host");
+        self.patterns
+            .insert(pattern.to_owned(), (name.clone(), reads_host));
+        Ok((name, reads_host))
     }
 
-    /// Expands a path pattern or value template (strict: unknown names fail).
-    pub(crate) fn expand(
+    /// Expands a path pattern (strict: unknown names fail) with `org`,
+    /// `service` and `host`. A pattern that does not read `host` expands
+    /// once per service, not once per host. `origin` is where an error is
+    /// reported.
+    fn expand_path(
         &mut self,
         pattern: &str,
+        service: &str,
         vars: &minijinja::Value,
-        origin: Origin,
+        origin: impl FnOnce(&Self) -> Origin,
     ) -> String {
-        match self.compiled(pattern).and_then(|name| {
-            self.env
-                .get_template(&name)
-                .and_then(|template| template.render(vars))
-        }) {
+        let rendered = self.compiled(pattern).and_then(|(name, reads_host)| {
+            let key = (name, service.to_owned());
+            if !reads_host {
+                if let Some(path) = self.host_free_paths.get(&key) {
+                    return Ok(path.clone());
+                }
+            }
+            let path = self.env.get_template(&key.0)?.render(vars)?;
+            if !reads_host {
+                self.host_free_paths.insert(key, path.clone());
+            }
+            Ok(path)
+        });
+        match rendered {
             Ok(text) => text,
             Err(error) => {
                 let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
+                let origin = origin(self);
                 self.error_at(
                     origin,
                     format!("cannot expand `{pattern}`: {}{detail}", error.kind()),
@@ -488,22 +532,20 @@ impl<'i> Resolver<'i> {
                 ServiceBody::Quadlets(files.clone())
             }
             ServiceSource::Definition { node, .. } => {
-                let merged = match overrides {
-                    Some(overlay) => node.clone().deep_merge(overlay),
-                    None => node.clone(),
-                };
-                let names = |id: FileId| self.inventory.sources.name(id);
-                let decoder = Decoder::new(&crate::yaml::de::AllFields).with_file_names(&names);
-                let decoded: Result<Service, _> = decoder.decode(&merged);
-                let warnings = decoder.into_warnings();
-                self.diagnostics.extend(warnings);
-                let spec = match decoded {
-                    Ok(spec) => spec,
-                    Err(error) => {
-                        let file = self.name(error.file);
-                        self.diagnostics.push(error.into_diagnostic().in_file(file));
-                        return None;
+                let (spec, merged) = match overrides {
+                    Some(overlay) => {
+                        let merged = node.clone().deep_merge(overlay);
+                        let (decoded, warnings) = self.decode_service(&merged);
+                        self.diagnostics.extend(warnings);
+                        match decoded {
+                            Ok(spec) => (Arc::new(spec), Arc::new(merged)),
+                            Err(error) => {
+                                self.diagnostics.push(error);
+                                return None;
+                            }
+                        }
                     }
+                    None => self.plain_definition(name, node)?,
                 };
                 let resolved = self.resolve_service(name, spec, merged, paths.clone())?;
                 ServiceBody::Definition(Box::new(resolved))
@@ -515,6 +557,46 @@ impl<'i> Resolver<'i> {
             paths,
             body,
         })
+    }
+
+    /// Decodes a (merged) service definition: the service or the error,
+    /// and the warnings.
+    fn decode_service(&self, merged: &Node) -> (Result<Service, Diagnostic>, Vec<Diagnostic>) {
+        let names = |id: FileId| self.inventory.sources.name(id);
+        let decoder = Decoder::new(&crate::yaml::de::AllFields).with_file_names(&names);
+        let decoded: Result<Service, _> = decoder.decode(merged);
+        let warnings = decoder.into_warnings();
+        let decoded = decoded.map_err(|error| {
+            let file = self.name(error.file);
+            error.into_diagnostic().in_file(file)
+        });
+        (decoded, warnings)
+    }
+
+    /// The definition of service `name` without overrides, decoded the
+    /// first time a host lists it so. Its findings are reported again for
+    /// every host (the report merges them), so a host listing a broken
+    /// service still counts as failed.
+    fn plain_definition(&mut self, name: &str, node: &Node) -> Option<(Arc<Service>, Arc<Node>)> {
+        if !self.plain_definitions.contains_key(name) {
+            let (decoded, mut findings) = self.decode_service(node);
+            let spec = match decoded {
+                Ok(spec) => Some(Arc::new(spec)),
+                Err(error) => {
+                    findings.push(error);
+                    None
+                }
+            };
+            let plain = PlainDefinition {
+                spec,
+                node: Arc::new(node.clone()),
+                findings,
+            };
+            self.plain_definitions.insert(name.to_owned(), plain);
+        }
+        let plain = self.plain_definitions.get(name)?;
+        self.diagnostics.extend(plain.findings.iter().cloned());
+        Some((Arc::clone(plain.spec.as_ref()?), Arc::clone(&plain.node)))
     }
 
     /// The path patterns of `host` (falling back to `fleet.yaml`'s, then to
@@ -539,13 +621,16 @@ impl<'i> Resolver<'i> {
         let patterns = &patterns;
         let base = context! { org => org, service => name, host => host };
         // A pattern the host sets is reported at the host's line.
-        let expand_path = |this: &mut Self, key: &str, pattern: Option<&String>, default: &str| {
-            let origin = host_node
-                .get("paths")
-                .and_then(|paths| paths.get(key))
-                .map_or_else(|| this.fleet_origin(&["paths", key]), Origin::of);
-            this.expand(pattern.map_or(default, String::as_str), &base, origin)
-        };
+        let expand_path =
+            |this: &mut Self, key: &'static str, pattern: Option<&String>, default: &str| {
+                let origin = |this: &Self| {
+                    host_node
+                        .get("paths")
+                        .and_then(|paths| paths.get(key))
+                        .map_or_else(|| this.fleet_origin(&["paths", key]), Origin::of)
+                };
+                this.expand_path(pattern.map_or(default, String::as_str), name, &base, origin)
+            };
         ServicePaths {
             quadlet_dir: expand_path(
                 self,
@@ -583,8 +668,8 @@ impl<'i> Resolver<'i> {
     fn resolve_service(
         &mut self,
         name: &str,
-        spec: Service,
-        node: Node,
+        spec: Arc<Service>,
+        node: Arc<Node>,
         paths: ServicePaths,
     ) -> Option<ResolvedService> {
         let fleet = &self.inventory.fleet;
@@ -759,4 +844,16 @@ pub(crate) fn check_account_ids(
         }
     }
     (found, failed)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Path pattern errors name the undefined variable in release builds
+    /// too (see `render`'s test of the same).
+    #[test]
+    fn pattern_errors_name_the_undefined_variable_in_every_build() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (inventory, _) = super::super::load::load(dir.path());
+        assert!(super::Resolver::new(&inventory).env.debug());
+    }
 }

@@ -27,7 +27,7 @@ impl Scope {
         &mut self,
         report: &mut Report,
         at: &Path,
-        field: &str,
+        field: &'static str,
         space: &'static str,
         keys: impl IntoIterator<Item = &'k str>,
     ) {

@@ -61,7 +61,9 @@ fn path_of(location: &jsonschema::paths::Location) -> Path {
     let segments = location
         .segments()
         .map(|segment| match segment {
-            jsonschema::paths::LocationSegment::Property(name) => Segment::Key(name.into_owned()),
+            jsonschema::paths::LocationSegment::Property(name) => {
+                Segment::Key(name.into_owned().into())
+            }
             jsonschema::paths::LocationSegment::Index(index) => Segment::Index(index),
         })
         .collect();

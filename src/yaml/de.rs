@@ -651,7 +651,7 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
                     .key
                     .as_scalar()
                     .map_or(String::new(), |s| s.text.clone());
-                self.pending = Some((&entry.value, self.parent.path.key(&text)));
+                self.pending = Some((&entry.value, self.parent.path.key(text)));
                 return seed
                     .deserialize(child)
                     .map(Some)
@@ -664,7 +664,11 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
                     "mapping keys must be plain strings".to_owned(),
                 ));
             };
-            let path = self.parent.path.key(key);
+            // A known field's path borrows the field's static name.
+            let path = match fields.iter().find(|field| **field == key) {
+                Some(field) => self.parent.path.key(*field),
+                None => self.parent.path.key(key.to_owned()),
+            };
             if fields.contains(&key) && self.parent.decoder.gate.allows(name, key, &path) {
                 self.pending = Some((&entry.value, path));
                 return seed.deserialize(key.into_deserializer()).map(Some);
@@ -677,7 +681,7 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
                     self.parent
                         .decoder
                         .gate
-                        .allows(name, close, &self.parent.path.key(close))
+                        .allows(name, close, &self.parent.path.key(*close))
                 })
             {
                 warning = warning.with_help(format!("did you mean `{close}`?"));
@@ -721,7 +725,7 @@ impl<'de, 'a, 'g> de::EnumAccess<'de> for EnumAccess<'_, 'a, 'g> {
             .key
             .as_scalar()
             .map_or(String::new(), |s| s.text.clone());
-        let path = self.parent.path.key(&key);
+        let path = self.parent.path.key(key.clone());
         let value = seed
             .deserialize(key.as_str().into_deserializer())
             .map_err(|e: DecodeError| e.located(&self.entry.key, &path))?;

@@ -106,8 +106,10 @@ impl UnitFile {
     }
 
     /// Every entry of `section` (all occurrences merged, source order).
-    pub fn entries<'a>(&'a self, section: &str) -> impl Iterator<Item = &'a Entry> {
-        let section = section.to_string();
+    pub fn entries<'a, 's>(
+        &'a self,
+        section: &'s str,
+    ) -> impl Iterator<Item = &'a Entry> + use<'a, 's> {
         self.sections
             .iter()
             .filter(move |s| s.name == section)
