@@ -159,12 +159,14 @@ pub fn compile(options: &Options) -> Build {
                 let (inventory, templates, selected, next) =
                     (&inventory, &templates, &selected, &next);
                 scope.spawn(move || {
+                    crate::encode::memoize_on_this_thread();
                     let mut resolver = resolve::Resolver::new(inventory);
                     let mut worker = Worker {
                         inventory,
                         templates,
                         options,
                         expansions: render::Expansions::new(templates),
+                        quadlets: lint::QuadletMemo::default(),
                     };
                     let mut done = Vec::new();
                     loop {
@@ -271,6 +273,7 @@ struct Worker<'a> {
     templates: &'a Templates,
     options: &'a Options,
     expansions: render::Expansions,
+    quadlets: lint::QuadletMemo,
 }
 
 impl Worker<'_> {
@@ -340,7 +343,12 @@ impl Worker<'_> {
         }
         let rendered = renderer.out;
         let mut diagnostics = rendered.diagnostics.clone();
-        diagnostics.extend(lint::check(plan, &rendered, &self.inventory.sources));
+        diagnostics.extend(lint::check(
+            plan,
+            &rendered,
+            &self.inventory.sources,
+            &mut self.quadlets,
+        ));
         let (assembled, extra) = assemble::assemble(self.inventory, plan, &rendered);
         diagnostics.extend(assembled.diagnostics);
         let mut texts = rendered.virtual_files.clone();
@@ -577,7 +585,7 @@ pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
     bytes
 }
 
-/// Outputs written (and fsynced) at once by [`write`].
+/// Outputs written at once by [`write`].
 const WRITE_THREADS: usize = 8;
 
 /// Names of the outputs the previous build recorded (to remove stale ones).
@@ -609,17 +617,17 @@ pub fn write(
     outputs: &[HostOutput],
     all_hosts: bool,
 ) -> Result<(), crate::write::WriteError> {
-    use crate::write::{Visibility, WriteError, is_current, prepare_atomic};
+    use crate::write::{Visibility, WriteError, is_current, stage_unsynced, sync_staged};
     std::fs::create_dir_all(out).map_err(|source| WriteError {
         path: out.to_path_buf(),
         source,
     })?;
     let stale = previous_outputs(out);
-    // Every output is written and synced under a temporary name before
-    // anything is renamed into place, so a failure leaves every old output
-    // as it was. Syncing waits on the disk, not the CPU, so it runs on
-    // several threads; renames then happen in host order. Temporary files
-    // not renamed are removed on drop. An output already on disk with the
+    // Every output is written under a temporary name (on several threads),
+    // then all are flushed to disk together, before anything is renamed
+    // into place, so a failure leaves every old output as it was. Renames
+    // happen in host order. Temporary files not renamed are removed on
+    // drop. An output already on disk with the
     // same bytes and mode is left alone: its mtime stays, so tools that
     // watch build/ see only real changes, and a rebuild costs no writes.
     let prepare = |output: &HostOutput| {
@@ -632,7 +640,7 @@ pub fn write(
         if is_current(&path, &output.json, visibility) {
             return Ok(None);
         }
-        prepare_atomic(&path, &output.json, visibility).map(Some)
+        stage_unsynced(&path, &output.json, visibility).map(Some)
     };
     let threads = WRITE_THREADS.min(outputs.len()).max(1);
     let chunk = outputs.len().div_ceil(threads).max(1);
@@ -663,9 +671,10 @@ pub fn write(
         let path = out.join("manifest.json");
         let manifest = manifest_json(root, outputs);
         if !is_current(&path, &manifest, Visibility::Public) {
-            staged.push(prepare_atomic(&path, &manifest, Visibility::Public)?);
+            staged.push(stage_unsynced(&path, &manifest, Visibility::Public)?);
         }
     }
+    sync_staged(out, &staged)?;
     for file in staged {
         file.commit()?;
     }

@@ -80,6 +80,61 @@ pub fn prepare_atomic(
     bytes: &[u8],
     visibility: Visibility,
 ) -> Result<Prepared, WriteError> {
+    let (prepared, file) = stage(path, bytes, visibility)?;
+    file.sync_all().map_err(|source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(prepared)
+}
+
+/// [`prepare_atomic`] without the flush to disk: many files are staged,
+/// then made durable together by [`sync_staged`].
+pub fn stage_unsynced(
+    path: &Path,
+    bytes: &[u8],
+    visibility: Visibility,
+) -> Result<Prepared, WriteError> {
+    stage(path, bytes, visibility).map(|(prepared, _)| prepared)
+}
+
+/// Flushes staged files to disk before they are committed. On Linux this
+/// is one `syncfs(2)` of the file system holding `dir` (where every file
+/// in `staged` lives): one batch of writes instead of one wait on the disk
+/// per file, which on a 1,000-host build was most of the write time.
+/// Elsewhere each file is synced.
+pub fn sync_staged(dir: &Path, staged: &[Prepared]) -> Result<(), WriteError> {
+    let error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WriteError { path, source }
+    };
+    #[cfg(target_os = "linux")]
+    {
+        if staged.is_empty() {
+            return Ok(());
+        }
+        let handle = fs::File::open(dir).map_err(error(dir))?;
+        rustix::fs::syncfs(&handle).map_err(|e| error(dir)(io::Error::from(e)))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        for prepared in staged {
+            fs::File::open(&prepared.temp)
+                .and_then(|file| file.sync_all())
+                .map_err(error(&prepared.path))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `bytes` under a temporary name next to `path`, with its final
+/// mode; the open file is handed back for syncing.
+fn stage(
+    path: &Path,
+    bytes: &[u8],
+    visibility: Visibility,
+) -> Result<(Prepared, fs::File), WriteError> {
     let error = |source| WriteError {
         path: path.to_path_buf(),
         source,
@@ -100,11 +155,14 @@ pub fn prepare_atomic(
             .map_err(error)?;
     }
     file.write_all(bytes).map_err(error)?;
-    file.as_file().sync_all().map_err(error)?;
-    Ok(Prepared {
-        temp: file.into_temp_path(),
-        path: path.to_path_buf(),
-    })
+    let (handle, temp) = file.into_parts();
+    Ok((
+        Prepared {
+            temp,
+            path: path.to_path_buf(),
+        },
+        handle,
+    ))
 }
 
 impl Prepared {

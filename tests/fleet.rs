@@ -1764,7 +1764,10 @@ fn rebuild_rewrites_only_changed_outputs() {
     // One host changes: only it and the manifest are rewritten.
     std::thread::sleep(std::time::Duration::from_millis(20));
     let settled = snapshot_dir(out.path());
-    fleet.write("hosts/h2.yaml", b"hostname: h2-renamed\nservices: [web]\n");
+    fleet.write(
+        "hosts/h2.yaml",
+        b"services: [web]\nbutane:\n  storage:\n    files:\n      - path: /etc/h2\n        contents: { inline: changed }\n",
+    );
     let run = fleet.run("build", &["--out", out_arg]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let after = snapshot_dir(out.path());

@@ -11,7 +11,7 @@
 //! running as root without `allow_root: true`, and two services publishing
 //! the same host port.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::load::SourceMap;
 use super::render::{QuadletText, Rendered};
@@ -39,10 +39,80 @@ struct ServicePolicy {
     latest_auto_update: bool,
 }
 
+/// Most bytes of Quadlet text a [`QuadletMemo`] holds.
+const MEMO_BUDGET: usize = 16 * 1024 * 1024;
+
+/// Findings of the Quadlet texts a compile worker has validated, keyed by
+/// everything validation reads: the text, its file name, the Podman
+/// version and the host's set of Quadlet units (references resolve
+/// against it). Many hosts get the same rendered unit; validating one costs
+/// more than looking it up. Starts over when it holds [`MEMO_BUDGET`]
+/// bytes.
+#[derive(Default)]
+pub struct QuadletMemo {
+    /// Text → each context it was validated in, with the findings.
+    entries: HashMap<String, Vec<Validated>>,
+    bytes: usize,
+}
+
+struct Validated {
+    name: String,
+    podman_version: String,
+    /// The host's Quadlet units joined by `/`.
+    units: String,
+    findings: Vec<quadlet::Finding>,
+}
+
+impl QuadletMemo {
+    fn validate(
+        &mut self,
+        name: &str,
+        text: &str,
+        options: &ValidateOptions<'_>,
+        units: &str,
+    ) -> Vec<quadlet::Finding> {
+        let version = options.podman_version.to_string();
+        let same = |done: &&Validated| {
+            done.name == name && done.podman_version == version && done.units == units
+        };
+        if let Some(done) = self.entries.get(text).and_then(|all| all.iter().find(same)) {
+            return done.findings.clone();
+        }
+        let findings = quadlet::validate_file(name, text, options);
+        let size = text.len() + units.len();
+        if self.bytes + size > MEMO_BUDGET {
+            self.entries.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.entries
+            .entry(text.to_owned())
+            .or_default()
+            .push(Validated {
+                name: name.to_owned(),
+                podman_version: version,
+                units: units.to_owned(),
+                findings: findings.clone(),
+            });
+        findings
+    }
+}
+
 /// Quadlet findings and policy lints for a host.
-pub fn check(plan: &ManifestPlan, rendered: &Rendered, sources: &SourceMap) -> Vec<Diagnostic> {
+pub fn check(
+    plan: &ManifestPlan,
+    rendered: &Rendered,
+    sources: &SourceMap,
+    memo: &mut QuadletMemo,
+) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let units: BTreeSet<String> = rendered.quadlets.iter().map(|q| q.name.clone()).collect();
+    // File names cannot contain `/`: the joined set is unambiguous.
+    let units_key = units
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("/");
     let mut options = ValidateOptions::new(plan.podman_version.clone()).with_units(&units);
     options.newer_key_severity = quadlet::Severity::Warning;
     let mut policies: BTreeMap<String, ServicePolicy> = BTreeMap::new();
@@ -82,6 +152,8 @@ pub fn check(plan: &ManifestPlan, rendered: &Rendered, sources: &SourceMap) -> V
         found.extend(quadlet_findings(
             text,
             &options,
+            &units_key,
+            memo,
             policies.get(&text.name),
             plan.pinned_images,
         ));
@@ -93,6 +165,8 @@ pub fn check(plan: &ManifestPlan, rendered: &Rendered, sources: &SourceMap) -> V
 fn quadlet_findings(
     text: &QuadletText,
     options: &ValidateOptions<'_>,
+    units_key: &str,
+    memo: &mut QuadletMemo,
     policy: Option<&ServicePolicy>,
     pinned: bool,
 ) -> Vec<Diagnostic> {
@@ -106,7 +180,7 @@ fn quadlet_findings(
     }
     let mut found = Vec::new();
     for (name, label, contents) in files {
-        for finding in quadlet::validate_file(&name, &contents, options) {
+        for finding in memo.validate(&name, &contents, options, units_key) {
             let skip = match finding.rule {
                 Rule::ImageNotPinned => !pinned || policy.is_some_and(|p| p.latest_auto_update),
                 Rule::PublishAllInterfaces => policy.is_some_and(|p| p.expose_public),
@@ -243,6 +317,51 @@ mod tests {
             Some(("::1".into(), "53".into(), "udp".into()))
         );
         assert_eq!(host_port("80"), None);
+    }
+
+    /// The memo hands back what validation gives, and tells apart every
+    /// input validation reads: a reference that resolves on one host does
+    /// not on another, and a key too new for one Podman is fine on another.
+    #[test]
+    fn quadlet_memo_answers_as_validation_does() {
+        let text = "[Container]\nImage=quay.io/a/b:1\nUser=1000\nVolume=data.volume:/data\nHealthOnFailure=kill\n";
+        let with_volume: BTreeSet<String> =
+            ["app.container", "data.volume"].map(String::from).into();
+        let without: BTreeSet<String> = ["app.container"].map(String::from).into();
+        let old_podman = semver::Version::new(4, 2, 0);
+        let new_podman = semver::Version::new(5, 4, 0);
+        let mut memo = QuadletMemo::default();
+        for _ in 0..2 {
+            for (units, version) in [
+                (&with_volume, &new_podman),
+                (&without, &new_podman),
+                (&with_volume, &old_podman),
+            ] {
+                let options = ValidateOptions::new(version.clone()).with_units(units);
+                let key = units
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let expected = quadlet::validate_file("app.container", text, &options);
+                let got = memo.validate("app.container", text, &options, &key);
+                assert_eq!(got, expected);
+            }
+        }
+        let mut rules = |units: &BTreeSet<String>, version: &semver::Version| {
+            let options = ValidateOptions::new(version.clone()).with_units(units);
+            let key = units
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("/");
+            let found = memo.validate("app.container", text, &options, &key);
+            found.iter().map(|f| f.rule).collect::<Vec<_>>()
+        };
+        assert!(!rules(&with_volume, &new_podman).contains(&Rule::MissingReference));
+        assert!(rules(&without, &new_podman).contains(&Rule::MissingReference));
+        assert!(rules(&with_volume, &old_podman).contains(&Rule::KeyTooNew));
+        assert!(!rules(&with_volume, &new_podman).contains(&Rule::KeyTooNew));
     }
 
     fn quadlet(name: &str, text: &str) -> QuadletText {

@@ -11,6 +11,9 @@
 
 mod lists;
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use lists::{
     CGROUP, CONDITIONS, EXEC, INSTALL, KILL, SERVICE, SERVICE_OBSOLETE, UNIT, UNIT_OBSOLETE,
 };
@@ -39,20 +42,42 @@ fn contains(list: &str, key: &str) -> bool {
     list.split_whitespace().any(|k| k == key)
 }
 
+/// Known and obsolete keys of `section`, indexed once: the lists are long
+/// and every key of every unit file is looked up.
+fn table(section: &str) -> Option<&'static HashMap<&'static str, SystemdKey>> {
+    static TABLES: OnceLock<[HashMap<&'static str, SystemdKey>; 3]> = OnceLock::new();
+    let index = match section {
+        "Unit" => 0,
+        "Service" => 1,
+        "Install" => 2,
+        _ => return None,
+    };
+    let tables = TABLES.get_or_init(|| {
+        ["Unit", "Service", "Install"].map(|section| {
+            let mut table = HashMap::new();
+            if let Some((known, obsolete)) = lists(section) {
+                for key in obsolete.split_whitespace() {
+                    table.insert(key, SystemdKey::Obsolete);
+                }
+                // A key in both lists is known (checked first before).
+                for key in known.iter().flat_map(|list| list.split_whitespace()) {
+                    table.insert(key, SystemdKey::Known);
+                }
+            }
+            table
+        })
+    });
+    tables.get(index)
+}
+
 /// Classify `key` in systemd section `section` (`Unit`, `Service`,
 /// `Install`). Returns `None` for any other section.
 pub fn classify(section: &str, key: &str) -> Option<SystemdKey> {
-    let (known, obsolete) = lists(section)?;
-    let condition = section == "Unit" && is_condition_key(key);
-    Some(
-        if condition || known.iter().any(|list| contains(list, key)) {
-            SystemdKey::Known
-        } else if contains(obsolete, key) {
-            SystemdKey::Obsolete
-        } else {
-            SystemdKey::Unknown
-        },
-    )
+    let table = table(section)?;
+    if section == "Unit" && is_condition_key(key) {
+        return Some(SystemdKey::Known);
+    }
+    Some(table.get(key).copied().unwrap_or(SystemdKey::Unknown))
 }
 
 /// Every known key of `section` (for "did you mean" suggestions).

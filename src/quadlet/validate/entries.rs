@@ -11,7 +11,8 @@ use super::{Ctx, SYSTEMD_SECTIONS, is_dynamic, key_path};
 
 pub(super) fn quadlet_key(ctx: &mut Ctx<'_>, spec: &SectionSpec, entry: &Entry) {
     let section = spec.name.as_str();
-    let path = key_path(section, &entry.key);
+    // Paths are built only for findings: most entries have none.
+    let path = || key_path(section, &entry.key);
     let Some(key) = spec.key(&entry.key) else {
         let hint = did_you_mean_key(&entry.key, spec.keys.keys().map(String::as_str));
         let elsewhere = UnitKind::ALL
@@ -29,7 +30,13 @@ pub(super) fn quadlet_key(ctx: &mut Ctx<'_>, spec: &SectionSpec, entry: &Entry) 
              (\"unsupported key\")",
             entry.key
         );
-        ctx.push(Severity::Error, Rule::UnknownKey, entry.key_pos, path, msg);
+        ctx.push(
+            Severity::Error,
+            Rule::UnknownKey,
+            entry.key_pos,
+            path(),
+            msg,
+        );
         return;
     };
     if !ctx.at_least(&key.since) {
@@ -42,21 +49,21 @@ pub(super) fn quadlet_key(ctx: &mut Ctx<'_>, spec: &SectionSpec, entry: &Entry) 
             ctx.version()
         );
         let sev = ctx.opts.newer_key_severity;
-        ctx.push(sev, Rule::KeyTooNew, entry.key_pos, path.clone(), msg);
+        ctx.push(sev, Rule::KeyTooNew, entry.key_pos, path(), msg);
     }
-    check_value(ctx, key, entry, path);
+    check_value(ctx, key, entry, section);
 }
 
 const BOOL_WORDS: [&str; 8] = ["1", "yes", "true", "on", "0", "no", "false", "off"];
 
-fn check_value(ctx: &mut Ctx<'_>, key: &KeySpec, entry: &Entry, path: String) {
+fn check_value(ctx: &mut Ctx<'_>, key: &KeySpec, entry: &Entry, section: &str) {
     let value = entry.unquoted();
     if value.is_empty() || is_dynamic(value) {
         return;
     }
-    let lower = value.to_ascii_lowercase();
+    let path = || key_path(section, &entry.key);
     let msg = match key.value_type.as_str() {
-        "bool" if !BOOL_WORDS.contains(&lower.as_str()) => format!(
+        "bool" if !BOOL_WORDS.iter().any(|w| w.eq_ignore_ascii_case(value)) => format!(
             "`{}` is not a boolean; Quadlet silently treats it as false — use `true` or \
              `false`",
             shorten(value)
@@ -88,7 +95,7 @@ fn check_value(ctx: &mut Ctx<'_>, key: &KeySpec, entry: &Entry, path: String) {
                     Severity::Warning,
                     Rule::InvalidValue,
                     entry.value_pos,
-                    path,
+                    path(),
                     msg,
                 );
                 return;
@@ -106,7 +113,7 @@ fn check_value(ctx: &mut Ctx<'_>, key: &KeySpec, entry: &Entry, path: String) {
         Severity::Error,
         Rule::InvalidValue,
         entry.value_pos,
-        path,
+        path(),
         msg,
     );
 }
@@ -115,7 +122,7 @@ pub(super) fn systemd_key(ctx: &mut Ctx<'_>, section: &str, entry: &Entry) {
     if entry.key.starts_with("X-") {
         return;
     }
-    let path = key_path(section, &entry.key);
+    let path = || key_path(section, &entry.key);
     match systemd_keys::classify(section, &entry.key) {
         Some(SystemdKey::Known) | None => {}
         Some(SystemdKey::Obsolete) => {
@@ -128,7 +135,7 @@ pub(super) fn systemd_key(ctx: &mut Ctx<'_>, section: &str, entry: &Entry) {
                 Severity::Warning,
                 Rule::ObsoleteSystemdKey,
                 entry.key_pos,
-                path,
+                path(),
                 msg,
             );
         }
@@ -149,7 +156,7 @@ pub(super) fn systemd_key(ctx: &mut Ctx<'_>, section: &str, entry: &Entry) {
                 Severity::Warning,
                 Rule::UnknownSystemdKey,
                 entry.key_pos,
-                path,
+                path(),
                 msg,
             );
         }
