@@ -9,6 +9,8 @@
 //! later one only changes `enabled`, `mask` or drop-ins; users with the same
 //! name merge (later fields win, SSH keys and groups accumulate).
 
+use std::collections::HashMap;
+
 use super::load::{Inventory, SourceMap};
 use super::render::{NodeDirectory, NodeFile, Rendered};
 use super::resolve::{ManifestPlan, Origin};
@@ -30,13 +32,14 @@ pub enum Source {
 /// Assembled path prefix → source.
 #[derive(Clone, Debug, Default)]
 pub struct Provenance {
-    entries: Vec<(Path, Source)>,
+    /// Keyed by path: a host records a hundred or more, each replacing any
+    /// earlier one at its path.
+    entries: HashMap<Path, Source>,
 }
 
 impl Provenance {
     fn record(&mut self, path: Path, source: Source) {
-        self.entries.retain(|(p, _)| *p != path);
-        self.entries.push((path, source));
+        self.entries.insert(path, source);
     }
 
     /// The file and position a finding about `path` belongs to.
@@ -101,11 +104,7 @@ impl Assembler<'_> {
     }
 
     fn source_of(&self, path: &Path) -> Option<Source> {
-        self.provenance
-            .entries
-            .iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, s)| s.clone())
+        self.provenance.entries.get(path).cloned()
     }
 
     /// Index of an existing file/directory/link at `node_path`, by list.
@@ -165,21 +164,23 @@ impl Assembler<'_> {
     fn shift(&mut self, list: &'static str, index: usize) {
         let base = Path::root().key("storage").key(list);
         let depth = base.len();
-        self.provenance
-            .entries
-            .retain(|(p, _)| !p.starts_with(&base.index(index)));
-        for (path, _) in &mut self.provenance.entries {
-            if !path.starts_with(&base) {
-                continue;
-            }
-            let mut segments = path.segments().to_vec();
-            if let Some(Segment::Index(i)) = segments.get_mut(depth) {
-                if *i > index {
-                    *i -= 1;
+        let removed = base.index(index);
+        self.provenance.entries = std::mem::take(&mut self.provenance.entries)
+            .into_iter()
+            .filter(|(path, _)| !path.starts_with(&removed))
+            .map(|(path, source)| {
+                if !path.starts_with(&base) {
+                    return (path, source);
                 }
-            }
-            *path = Path::from_segments(segments);
-        }
+                let mut segments = path.segments().to_vec();
+                if let Some(Segment::Index(i)) = segments.get_mut(depth) {
+                    if *i > index {
+                        *i -= 1;
+                    }
+                }
+                (Path::from_segments(segments), source)
+            })
+            .collect();
     }
 
     fn add_file(&mut self, file: b::File, source: Source) {
