@@ -142,46 +142,15 @@ impl Loader {
     }
 
     fn parse(&mut self, file: FileId) -> Option<Node> {
-        let text = self
-            .sources
-            .get(file)
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
-        let name = self.sources.name(file);
-        match yaml::parse_file(&text, file) {
-            Ok(Some(node)) => Some(node),
-            Ok(None) => {
-                // An empty manifest is a valid one with every default.
-                Some(Node {
-                    value: yaml::Value::Mapping(Vec::new()),
-                    position: crate::diag::Position::new(1, 1),
-                    file,
-                })
-            }
-            Err(error) => {
-                self.diagnostics.push(
-                    Diagnostic::error(error.message)
-                        .at_position(error.position)
-                        .in_file(name),
-                );
-                None
-            }
-        }
+        let text = self.sources.get(file).map_or("", |f| f.text.as_str());
+        let parsed = parse_text(text, file, &self.sources.name(file));
+        parsed.map_err(|error| self.diagnostics.push(*error)).ok()
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&mut self, node: &Node, file: FileId) -> Option<T> {
-        let name = self.sources.name(file);
-        match decode::<T>(node) {
-            Ok((value, warnings)) => {
-                self.diagnostics
-                    .extend(warnings.into_iter().map(|w| w.in_file(name.clone())));
-                Some(value)
-            }
-            Err(error) => {
-                self.diagnostics.push(error.into_diagnostic().in_file(name));
-                None
-            }
-        }
+        let (value, findings) = decode_node(node, &self.sources.name(file));
+        self.diagnostics.extend(findings);
+        value
     }
 
     /// File names directly inside `dir` (relative to the root), sorted.
@@ -199,6 +168,84 @@ impl Loader {
         names.sort();
         names
     }
+}
+
+/// Parses one fleet file (an empty one is an empty mapping).
+fn parse_text(text: &str, file: FileId, name: &str) -> Result<Node, Box<Diagnostic>> {
+    match yaml::parse_file(text, file) {
+        Ok(Some(node)) => Ok(node),
+        // An empty manifest is a valid one with every default.
+        Ok(None) => Ok(Node {
+            value: yaml::Value::Mapping(Vec::new()),
+            position: crate::diag::Position::new(1, 1),
+            file,
+        }),
+        Err(error) => Err(Box::new(
+            Diagnostic::error(error.message)
+                .at_position(error.position)
+                .in_file(name),
+        )),
+    }
+}
+
+/// Decodes a parsed file: the value, if it decodes, and the findings.
+fn decode_node<T: serde::de::DeserializeOwned>(
+    node: &Node,
+    name: &str,
+) -> (Option<T>, Vec<Diagnostic>) {
+    match decode::<T>(node) {
+        Ok((value, warnings)) => (
+            Some(value),
+            warnings.into_iter().map(|w| w.in_file(name)).collect(),
+        ),
+        Err(error) => (None, vec![error.into_diagnostic().in_file(name)]),
+    }
+}
+
+/// A host manifest parsed and decoded, with what that found.
+type LoadedManifest = (Option<(Node, Host)>, Vec<Diagnostic>);
+
+/// Parses and decodes host manifests (text, file id, name), in order. A
+/// fleet of a thousand hosts spends most of its loading here, so large
+/// fleets split the work over the cores; the result does not depend on how.
+fn load_manifests(files: &[(&str, FileId, &str)]) -> Vec<LoadedManifest> {
+    let threads = if files.len() < 64 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    };
+    load_manifests_on(files, threads)
+}
+
+fn load_manifests_on(files: &[(&str, FileId, &str)], threads: usize) -> Vec<LoadedManifest> {
+    let one = |&(text, file, name): &(&str, FileId, &str)| -> LoadedManifest {
+        let node = match parse_text(text, file, name) {
+            Ok(node) => node,
+            Err(error) => return (None, vec![*error]),
+        };
+        let (host, findings) = decode_node::<Host>(&node, name);
+        (host.map(|host| (node, host)), findings)
+    };
+    if threads <= 1 {
+        return files.iter().map(one).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .zip(files.chunks(chunk))
+            .flat_map(|(handle, part)| {
+                // A panicking parser loses nothing: redo that part here.
+                handle
+                    .join()
+                    .unwrap_or_else(|_| part.iter().map(one).collect())
+            })
+            .collect()
+    })
 }
 
 /// Loads the fleet at `root`. Findings are returned with the inventory;
@@ -225,44 +272,95 @@ pub fn load(root: &FsPath) -> (Inventory, Diagnostics) {
         );
     }
 
-    let mut hosts = BTreeMap::new();
+    // Host files are read in order (file ids follow the listing), then the
+    // manifests are parsed and decoded together, then entered in order.
+    enum Listed {
+        Manifest {
+            stem: String,
+            relative: String,
+            file: FileId,
+        },
+        Butane {
+            stem: String,
+            relative: String,
+            file: FileId,
+        },
+    }
+    let mut listed = Vec::new();
     for name in loader.list("hosts") {
         let relative = format!("hosts/{name}");
         if let Some(stem) = name
             .strip_suffix(".yaml")
             .or_else(|| name.strip_suffix(".yml"))
         {
-            let Some(file) = loader.read(&relative) else {
-                continue;
-            };
-            let Some(node) = loader.parse(file) else {
-                continue;
-            };
-            let Some(host) = loader.decode::<Host>(&node, file) else {
-                continue;
-            };
-            insert_host(
-                &mut hosts,
-                &mut loader.diagnostics,
-                stem,
-                HostSource::Manifest {
+            if let Some(file) = loader.read(&relative) {
+                let stem = stem.to_owned();
+                listed.push(Listed::Manifest {
+                    stem,
+                    relative,
                     file,
-                    node,
-                    host: Box::new(host),
-                },
-                &relative,
-            );
+                });
+            }
         } else if let Some(stem) = name.strip_suffix(".bu") {
-            let Some(file) = loader.read(&relative) else {
-                continue;
-            };
-            insert_host(
+            if let Some(file) = loader.read(&relative) {
+                let stem = stem.to_owned();
+                listed.push(Listed::Butane {
+                    stem,
+                    relative,
+                    file,
+                });
+            }
+        }
+    }
+    let manifest_files: Vec<(&str, FileId, &str)> = listed
+        .iter()
+        .filter_map(|entry| match entry {
+            Listed::Manifest { relative, file, .. } => {
+                let text = loader.sources.get(*file).map_or("", |f| f.text.as_str());
+                Some((text, *file, relative.as_str()))
+            }
+            Listed::Butane { .. } => None,
+        })
+        .collect();
+    let mut manifests = load_manifests(&manifest_files).into_iter();
+    let mut hosts = BTreeMap::new();
+    for entry in listed {
+        match entry {
+            Listed::Manifest {
+                stem,
+                relative,
+                file,
+            } => {
+                let Some((loaded, findings)) = manifests.next() else {
+                    continue;
+                };
+                loader.diagnostics.extend(findings);
+                let Some((node, host)) = loaded else {
+                    continue;
+                };
+                insert_host(
+                    &mut hosts,
+                    &mut loader.diagnostics,
+                    &stem,
+                    HostSource::Manifest {
+                        file,
+                        node,
+                        host: Box::new(host),
+                    },
+                    &relative,
+                );
+            }
+            Listed::Butane {
+                stem,
+                relative,
+                file,
+            } => insert_host(
                 &mut hosts,
                 &mut loader.diagnostics,
-                stem,
+                &stem,
                 HostSource::Butane { file },
                 &relative,
-            );
+            ),
         }
     }
 
@@ -386,5 +484,39 @@ impl Inventory {
         let path = self.root.join(relative);
         let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {relative}: {e}"))?;
         Ok(self.sources.add(relative.to_owned(), text, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loading manifests on several threads gives what one thread gives,
+    /// in the same order, findings included.
+    #[test]
+    fn manifests_load_alike_on_any_number_of_threads() {
+        let texts: Vec<String> = (0..100)
+            .map(|i| match i % 10 {
+                3 => format!("services: [a, b\n# {i}\n"),
+                7 => format!("hostname: h{i}\nsevrices: [web]\n"),
+                _ => format!("hostname: h{i}\nservices: [web]\n"),
+            })
+            .collect();
+        let names: Vec<String> = (0..100).map(|i| format!("hosts/h{i}.yaml")).collect();
+        let files: Vec<(&str, FileId, &str)> = texts
+            .iter()
+            .zip(&names)
+            .enumerate()
+            .map(|(i, (text, name))| {
+                let id = FileId(u32::try_from(i).expect("small"));
+                (text.as_str(), id, name.as_str())
+            })
+            .collect();
+        let one = load_manifests_on(&files, 1);
+        assert_eq!(one.iter().filter(|(host, _)| host.is_none()).count(), 10);
+        assert!(one.iter().any(|(_, findings)| !findings.is_empty()));
+        for threads in [2, 3, 8] {
+            assert_eq!(load_manifests_on(&files, threads), one, "{threads} threads");
+        }
     }
 }
