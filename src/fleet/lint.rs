@@ -44,8 +44,8 @@ const MEMO_BUDGET: usize = 16 * 1024 * 1024;
 
 /// Findings of the Quadlet texts a compile worker has validated, keyed by
 /// everything validation reads: the text, its file name, the Podman
-/// version and the host's set of Quadlet units (references resolve
-/// against it). Many hosts get the same rendered unit; validating one costs
+/// version, the severity of too-new keys and the host's set of Quadlet
+/// units (references resolve against it). Many hosts get the same rendered unit; validating one costs
 /// more than looking it up. Starts over when it holds [`MEMO_BUDGET`]
 /// bytes.
 #[derive(Default)]
@@ -58,6 +58,7 @@ pub struct QuadletMemo {
 struct Validated {
     name: String,
     podman_version: String,
+    newer_key_severity: quadlet::Severity,
     /// The host's Quadlet units joined by `/`.
     units: String,
     findings: Vec<quadlet::Finding>,
@@ -73,7 +74,10 @@ impl QuadletMemo {
     ) -> Vec<quadlet::Finding> {
         let version = options.podman_version.to_string();
         let same = |done: &&Validated| {
-            done.name == name && done.podman_version == version && done.units == units
+            done.name == name
+                && done.podman_version == version
+                && done.newer_key_severity == options.newer_key_severity
+                && done.units == units
         };
         if let Some(done) = self.entries.get(text).and_then(|all| all.iter().find(same)) {
             return done.findings.clone();
@@ -91,6 +95,7 @@ impl QuadletMemo {
             .push(Validated {
                 name: name.to_owned(),
                 podman_version: version,
+                newer_key_severity: options.newer_key_severity,
                 units: units.to_owned(),
                 findings: findings.clone(),
             });
@@ -332,12 +337,14 @@ mod tests {
         let new_podman = semver::Version::new(5, 4, 0);
         let mut memo = QuadletMemo::default();
         for _ in 0..2 {
-            for (units, version) in [
-                (&with_volume, &new_podman),
-                (&without, &new_podman),
-                (&with_volume, &old_podman),
+            for (units, version, severity) in [
+                (&with_volume, &new_podman, quadlet::Severity::Warning),
+                (&without, &new_podman, quadlet::Severity::Warning),
+                (&with_volume, &old_podman, quadlet::Severity::Warning),
+                (&with_volume, &old_podman, quadlet::Severity::Error),
             ] {
-                let options = ValidateOptions::new(version.clone()).with_units(units);
+                let mut options = ValidateOptions::new(version.clone()).with_units(units);
+                options.newer_key_severity = severity;
                 let key = units
                     .iter()
                     .map(String::as_str)
