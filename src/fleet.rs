@@ -167,6 +167,7 @@ pub fn compile(options: &Options) -> Build {
                         options,
                         expansions: render::Expansions::new(templates),
                         quadlets: lint::QuadletMemo::default(),
+                        secrets: secrets::SecretReader::new(&inventory.root, &options.identities),
                     };
                     let mut done = Vec::new();
                     loop {
@@ -274,6 +275,7 @@ struct Worker<'a> {
     options: &'a Options,
     expansions: render::Expansions,
     quadlets: lint::QuadletMemo,
+    secrets: secrets::SecretReader<'a>,
 }
 
 impl Worker<'_> {
@@ -333,7 +335,7 @@ impl Worker<'_> {
             inventory: self.inventory,
             templates: self.templates,
             expansions: &mut self.expansions,
-            identities: &self.options.identities,
+            secrets: &mut self.secrets,
             host: &plan.hostname,
             org: &plan.org,
             out: render::Rendered::default(),

@@ -21,7 +21,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
 use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan};
-use super::secrets::{Identities, read_secret};
+use super::secrets::SecretReader;
 use crate::butane::model as b;
 use crate::diag::{Diagnostic, Position};
 use crate::yaml::FileId;
@@ -292,11 +292,11 @@ pub fn builtin_label(name: &str) -> String {
     format!("<built-in {name}>")
 }
 
-pub struct Renderer<'a> {
+pub struct Renderer<'a, 's> {
     pub inventory: &'a Inventory,
     pub templates: &'a Templates,
     pub expansions: &'a mut Expansions,
-    pub identities: &'a Identities,
+    pub secrets: &'a mut SecretReader<'s>,
     pub host: &'a str,
     pub org: &'a str,
     pub out: Rendered,
@@ -313,7 +313,7 @@ fn secret_origin(resolved: &ResolvedService, key: &str, index: usize) -> Origin 
         .map_or_else(|| Origin::of(&resolved.node), Origin::of)
 }
 
-impl Renderer<'_> {
+impl Renderer<'_, '_> {
     fn file_name(&self, file: FileId) -> String {
         self.inventory.sources.name(file)
     }
@@ -623,18 +623,21 @@ impl Renderer<'_> {
     }
 
     fn secret_file(&mut self, from: &str, origin: Origin) -> Option<Vec<u8>> {
-        match read_secret(&self.inventory.root, from, self.identities) {
+        let read = self
+            .secrets
+            .read(from)
+            .map(<[u8]>::to_vec)
+            .map_err(|error| Diagnostic::error(error.to_string()).with_help(error.help()));
+        match read {
             Ok(bytes) => {
                 self.out.inputs.push(format!("secrets/{from}"));
                 Some(bytes)
             }
-            Err(error) => {
-                self.out.diagnostics.push(
-                    Diagnostic::error(error.to_string())
-                        .in_file(self.file_name(origin.file))
-                        .at_position(origin.position)
-                        .with_help(error.help()),
-                );
+            Err(finding) => {
+                let file = self.file_name(origin.file);
+                self.out
+                    .diagnostics
+                    .push(finding.in_file(file).at_position(origin.position));
                 None
             }
         }

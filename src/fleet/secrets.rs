@@ -5,6 +5,7 @@
 //! Paths are confined to the fleet's `secrets/` directory, lexically and
 //! after following symlinks.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -101,6 +102,34 @@ impl Identities {
             keys,
             source: Some(source),
         })
+    }
+}
+
+/// Reads secrets for one compile worker, each file once: a trust anchor
+/// or certificate placed on every host is read, confined and decrypted
+/// once instead of once per host, and every host of the build sees the
+/// same bytes even if the file changes while the build runs.
+pub struct SecretReader<'a> {
+    root: &'a Path,
+    identities: &'a Identities,
+    read: HashMap<String, Result<Vec<u8>, SecretError>>,
+}
+
+impl<'a> SecretReader<'a> {
+    pub fn new(root: &'a Path, identities: &'a Identities) -> Self {
+        SecretReader {
+            root,
+            identities,
+            read: HashMap::new(),
+        }
+    }
+
+    /// `secrets/<relative>` as [`read_secret`] reads it.
+    pub fn read(&mut self, relative: &str) -> Result<&[u8], &SecretError> {
+        self.read
+            .entry(relative.to_owned())
+            .or_insert_with(|| read_secret(self.root, relative, self.identities))
+            .as_deref()
     }
 }
 
