@@ -392,10 +392,10 @@ fn payload_of(output: &Path, input: &[u8]) -> anyhow::Result<usize> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    if let [mode, file, rest @ ..] = args.as_slice() {
-        if mode.as_os_str() == "probe" {
-            return probe(file, rest.first().map(PathBuf::as_path));
-        }
+    if let [mode, file, rest @ ..] = args.as_slice()
+        && mode.as_os_str() == "probe"
+    {
+        return probe(file, rest.first().map(PathBuf::as_path));
     }
     let bin = kindling();
     println!("binary: {}", bin.display());

@@ -454,7 +454,7 @@ fn service_yaml(index: usize, svc: &Svc) -> String {
     }
     y.push_str("volumes:\n");
     let _ = writeln!(y, "  - \"{{{{ data_dir }}}}:/var/lib/{}:Z\"", svc.name);
-    if index % 4 == 0 {
+    if index.is_multiple_of(4) {
         let _ = writeln!(
             y,
             "  - \"{{{{ data_dir }}}}/cache:/var/cache/{}:Z\"",
@@ -476,7 +476,7 @@ fn service_yaml(index: usize, svc: &Svc) -> String {
             "health:\n  cmd: {cmd}\n  interval: {}s\n  retries: 3",
             15 + 15 * (index % 3)
         );
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             y.push_str("  timeout: 5s\n  start_period: 30s\n");
         }
     }
@@ -486,7 +486,7 @@ fn service_yaml(index: usize, svc: &Svc) -> String {
     if svc.name == "node-exporter" {
         y.push_str("secrets:\n  - file: tls.crt\n    from: \"node-exporter/{{ host }}/tls.crt\"\n");
     }
-    if index % 6 == 0 {
+    if index.is_multiple_of(6) {
         y.push_str("restart: always\n");
     }
     if index % 7 == 3 {
@@ -620,7 +620,7 @@ fn host_yaml(rng: &mut Rng, index: usize, per_host: usize) -> String {
         index / 40,
         rng.next() >> 16
     );
-    if index % 9 == 0 {
+    if index.is_multiple_of(9) {
         y.push_str(
             "  systemd:\n    units:\n      - name: zincati.service\n        enabled: false\n",
         );

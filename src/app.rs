@@ -254,10 +254,10 @@ fn run_hosts(args: &HostsArgs) -> anyhow::Result<ExitCode> {
 /// Writes `bytes` to stdout; a reader that went away (`| head`) is fine.
 fn print(bytes: &[u8]) -> anyhow::Result<()> {
     let mut stdout = io::stdout().lock();
-    if let Err(error) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        if error.kind() != io::ErrorKind::BrokenPipe {
-            return Err(error).context("writing standard output");
-        }
+    if let Err(error) = stdout.write_all(bytes).and_then(|()| stdout.flush())
+        && error.kind() != io::ErrorKind::BrokenPipe
+    {
+        return Err(error).context("writing standard output");
     }
     Ok(())
 }

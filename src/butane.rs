@@ -205,12 +205,13 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
         Some(target) => retarget(&mut config, target, &mut output_findings),
         None => Some(version.spec()),
     };
-    if let Some(spec) = spec {
-        if !has_errors(&source_findings) && !has_errors(&output_findings) {
-            output_findings.extend(crate::validate::semantic(&config, spec));
-            if let Ok(json) = serde_json::to_value(&config) {
-                output_findings.extend(crate::validate::schema(&json, spec));
-            }
+    if let Some(spec) = spec
+        && !has_errors(&source_findings)
+        && !has_errors(&output_findings)
+    {
+        output_findings.extend(crate::validate::semantic(&config, spec));
+        if let Ok(json) = serde_json::to_value(&config) {
+            output_findings.extend(crate::validate::schema(&json, spec));
         }
     }
     let mut findings = source_findings;

@@ -349,19 +349,18 @@ impl<'input> Builder<'input> {
                     if let Some(text) = key.as_scalar().map(|s| s.text.as_str()) {
                         let is_merge = text == MERGE_KEY
                             && key.as_scalar().is_some_and(|s| s.style == Style::Plain);
-                        if !is_merge {
-                            if let Some(first) = entries
+                        if !is_merge
+                            && let Some(first) = entries
                                 .iter()
                                 .find(|e| e.key.as_scalar().is_some_and(|s| s.text == text))
-                            {
-                                return Err(YamlError {
-                                    message: format!(
-                                        "mapping key \"{text}\" already defined at line {}",
-                                        first.key.position.line
-                                    ),
-                                    position: key.position,
-                                });
-                            }
+                        {
+                            return Err(YamlError {
+                                message: format!(
+                                    "mapping key \"{text}\" already defined at line {}",
+                                    first.key.position.line
+                                ),
+                                position: key.position,
+                            });
                         }
                     }
                     entries.push(Entry { key, value });

@@ -66,13 +66,13 @@ fn compile(case: &Case) -> butane::Outcome {
 /// Replaces every data URL by its decoded, decompressed contents so that
 /// configs compare by meaning, not by encoding.
 fn decode(resource: &mut Resource) {
-    if let Some(source) = &resource.source {
-        if source.starts_with("data:") {
-            let bytes = encode::decode_resource(source, resource.compression.as_deref())
-                .unwrap_or_else(|e| panic!("undecodable data URL {source}: {e}"));
-            resource.source = Some(format!("decoded:{}", String::from_utf8_lossy(&bytes)));
-            resource.compression = None;
-        }
+    if let Some(source) = &resource.source
+        && source.starts_with("data:")
+    {
+        let bytes = encode::decode_resource(source, resource.compression.as_deref())
+            .unwrap_or_else(|e| panic!("undecodable data URL {source}: {e}"));
+        resource.source = Some(format!("decoded:{}", String::from_utf8_lossy(&bytes)));
+        resource.compression = None;
     }
 }
 

@@ -427,7 +427,7 @@ impl Gen {
         // Like a central syslog aggregator: each host has its own timestamp
         // format (high-precision RFC 3339 or the traditional BSD one).
         let host_idx = self.rng.pick_skewed_index(HOSTS.len());
-        if host_idx % 3 != 0 {
+        if !host_idx.is_multiple_of(3) {
             self.iso_ts();
         } else {
             self.syslog_ts();

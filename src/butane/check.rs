@@ -38,33 +38,33 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
     };
     let storage = Path::root().key("storage");
     for (index, file) in config.storage.files.iter().enumerate() {
-        if let Some(mode) = file.mode {
-            if mode_looks_decimal(mode, false) {
-                let path = storage.key("files").index(index).key("mode");
-                checker.found.push(
-                    Diagnostic::warning(DECIMAL_MODE)
-                        .at(path)
-                        .with_help(format!(
-                            "did you mean 0{mode} (decimal {})?",
-                            octal_digits_value(mode)
-                        )),
-                );
-            }
+        if let Some(mode) = file.mode
+            && mode_looks_decimal(mode, false)
+        {
+            let path = storage.key("files").index(index).key("mode");
+            checker.found.push(
+                Diagnostic::warning(DECIMAL_MODE)
+                    .at(path)
+                    .with_help(format!(
+                        "did you mean 0{mode} (decimal {})?",
+                        octal_digits_value(mode)
+                    )),
+            );
         }
     }
     for (index, directory) in config.storage.directories.iter().enumerate() {
-        if let Some(mode) = directory.mode {
-            if mode_looks_decimal(mode, true) {
-                let path = storage.key("directories").index(index).key("mode");
-                checker.found.push(
-                    Diagnostic::warning(DECIMAL_MODE)
-                        .at(path)
-                        .with_help(format!(
-                            "did you mean 0{mode} (decimal {})?",
-                            octal_digits_value(mode)
-                        )),
-                );
-            }
+        if let Some(mode) = directory.mode
+            && mode_looks_decimal(mode, true)
+        {
+            let path = storage.key("directories").index(index).key("mode");
+            checker.found.push(
+                Diagnostic::warning(DECIMAL_MODE)
+                    .at(path)
+                    .with_help(format!(
+                        "did you mean 0{mode} (decimal {})?",
+                        octal_digits_value(mode)
+                    )),
+            );
         }
     }
     check_filesystems(&mut checker, &config.storage.filesystems);
@@ -128,17 +128,17 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
             ),
             _ => {}
         }
-        if checker.fcos_at_least(6) {
-            if let Some(mount) = filesystem.path.as_deref().filter(|p| !p.is_empty()) {
-                let allowed = ["/etc", "/var"]
-                    .iter()
-                    .any(|prefix| mount == *prefix || mount.starts_with(&format!("{prefix}/")));
-                if !allowed {
-                    checker.error(
-                        path.key("path"),
-                        "path must be under /etc or /var if with_mount_unit is true",
-                    );
-                }
+        if checker.fcos_at_least(6)
+            && let Some(mount) = filesystem.path.as_deref().filter(|p| !p.is_empty())
+        {
+            let allowed = ["/etc", "/var"]
+                .iter()
+                .any(|prefix| mount == *prefix || mount.starts_with(&format!("{prefix}/")));
+            if !allowed {
+                checker.error(
+                    path.key("path"),
+                    "path must be under /etc or /var if with_mount_unit is true",
+                );
             }
         }
     }
@@ -334,13 +334,14 @@ pub fn output(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
                 "root" => Some(4),
                 _ => None,
             };
-            if let Some(number) = reserved {
-                if disk.wipe_table != Some(true) && partition.number != number {
-                    found.push(
+            if let Some(number) = reserved
+                && disk.wipe_table != Some(true)
+                && partition.number != number
+            {
+                found.push(
                         Diagnostic::warning("incorrect partition number; a new partition will be created using reserved label")
                             .at(path.key("label")),
                     );
-                }
             }
             if label == "root" && version.minor >= 3 {
                 let size = partition.size_mib.unwrap_or(0);

@@ -206,14 +206,14 @@ impl Translator<'_> {
                 hash: resource.verification.hash.clone(),
             },
         };
-        if let [_, .., last] = given.as_slice() {
-            if given.len() > 1 {
-                self.error(
-                    yaml.key(last.to_string()),
-                    "only one of the following can be set: inline, local, source",
-                );
-                return out;
-            }
+        if let [_, .., last] = given.as_slice()
+            && given.len() > 1
+        {
+            self.error(
+                yaml.key(last.to_string()),
+                "only one of the following can be set: inline, local, source",
+            );
+            return out;
         }
         let (contents, from) = match (&resource.inline, &resource.local) {
             (Some(inline), _) => (Some(inline.as_bytes().to_vec()), "inline"),

@@ -56,10 +56,10 @@ impl TranslationMap {
         }
         for (json, yaml) in moved {
             let mut segments = json.segments().to_vec();
-            if let Some(Segment::Index(old)) = segments.get(depth).cloned() {
-                if let Some(&new) = new_index.get(old) {
-                    segments[depth] = Segment::Index(new);
-                }
+            if let Some(Segment::Index(old)) = segments.get(depth).cloned()
+                && let Some(&new) = new_index.get(old)
+            {
+                segments[depth] = Segment::Index(new);
             }
             self.entries.insert(Path::from_segments(segments), yaml);
         }

@@ -173,10 +173,10 @@ impl Assembler<'_> {
                     return (path, source);
                 }
                 let mut segments = path.segments().to_vec();
-                if let Some(Segment::Index(i)) = segments.get_mut(depth) {
-                    if *i > index {
-                        *i -= 1;
-                    }
+                if let Some(Segment::Index(i)) = segments.get_mut(depth)
+                    && *i > index
+                {
+                    *i -= 1;
                 }
                 (Path::from_segments(segments), source)
             })

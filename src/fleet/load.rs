@@ -301,15 +301,15 @@ pub fn load(root: &FsPath) -> (Inventory, Diagnostics) {
                     file,
                 });
             }
-        } else if let Some(stem) = name.strip_suffix(".bu") {
-            if let Some(file) = loader.read(&relative) {
-                let stem = stem.to_owned();
-                listed.push(Listed::Butane {
-                    stem,
-                    relative,
-                    file,
-                });
-            }
+        } else if let Some(stem) = name.strip_suffix(".bu")
+            && let Some(file) = loader.read(&relative)
+        {
+            let stem = stem.to_owned();
+            listed.push(Listed::Butane {
+                stem,
+                relative,
+                file,
+            });
         }
     }
     let manifest_files: Vec<(&str, FileId, &str)> = listed
@@ -427,10 +427,10 @@ pub fn load(root: &FsPath) -> (Inventory, Diagnostics) {
 
     let mut templates = BTreeMap::new();
     for name in loader.list("templates") {
-        if name.ends_with(".j2") {
-            if let Some(file) = loader.read(&format!("templates/{name}")) {
-                templates.insert(name, file);
-            }
+        if name.ends_with(".j2")
+            && let Some(file) = loader.read(&format!("templates/{name}"))
+        {
+            templates.insert(name, file);
         }
     }
     let inventory = Inventory {
@@ -469,10 +469,10 @@ fn load_dropins(loader: &mut Loader, unit_name: &str) -> Vec<(String, FileId)> {
     let dir = format!("containers/{unit_name}.d");
     let mut dropins = Vec::new();
     for name in loader.list(&dir) {
-        if name.ends_with(".conf") {
-            if let Some(file) = loader.read(&format!("{dir}/{name}")) {
-                dropins.push((name, file));
-            }
+        if name.ends_with(".conf")
+            && let Some(file) = loader.read(&format!("{dir}/{name}"))
+        {
+            dropins.push((name, file));
         }
     }
     dropins

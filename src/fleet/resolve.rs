@@ -278,10 +278,8 @@ impl<'i> Resolver<'i> {
     ) -> String {
         let rendered = self.compiled(pattern).and_then(|(name, reads_host)| {
             let key = (name, service.to_owned());
-            if !reads_host {
-                if let Some(path) = self.host_free_paths.get(&key) {
-                    return Ok(path.clone());
-                }
+            if !reads_host && let Some(path) = self.host_free_paths.get(&key) {
+                return Ok(path.clone());
             }
             let path = self.env.get_template(&key.0)?.render(vars)?;
             if !reads_host {

@@ -13,10 +13,9 @@ pub(crate) fn check(ctx: &mut Ctx<'_>) {
     if matches!(
         ctx.kind,
         UnitKind::Container | UnitKind::Volume | UnitKind::Image
-    ) {
-        if let Some(e) = ctx.unit.last(section, "Image") {
-            image(ctx, section, e);
-        }
+    ) && let Some(e) = ctx.unit.last(section, "Image")
+    {
+        image(ctx, section, e);
     }
     if matches!(
         ctx.kind,

@@ -15,12 +15,12 @@ use semver::Version;
 
 pub(crate) fn check(ctx: &mut Ctx<'_>) {
     let section = ctx.section();
-    if matches!(ctx.kind, UnitKind::Container | UnitKind::Volume) {
-        if let Some(e) = ctx.unit.last(section, "Image") {
-            let v = e.unquoted();
-            if v.ends_with(".image") || v.ends_with(".build") {
-                require_unit(ctx, section, e, v, 0, "requested Quadlet image");
-            }
+    if matches!(ctx.kind, UnitKind::Container | UnitKind::Volume)
+        && let Some(e) = ctx.unit.last(section, "Image")
+    {
+        let v = e.unquoted();
+        if v.ends_with(".image") || v.ends_with(".build") {
+            require_unit(ctx, section, e, v, 0, "requested Quadlet image");
         }
     }
     if matches!(

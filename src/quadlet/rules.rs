@@ -84,39 +84,36 @@ fn container(ctx: &mut Ctx<'_>) {
         }
         _ => {}
     }
-    if ctx.unit.value(s, "User").is_none() {
-        if let Some(group) = ctx
+    if ctx.unit.value(s, "User").is_none()
+        && let Some(group) = ctx
             .unit
             .last(s, "Group")
             .filter(|e| !e.unquoted().is_empty())
-        {
-            let msg = "`Group=` without `User=` is rejected by Quadlet; add `User=`".to_string();
-            ctx.push(
-                Severity::Error,
-                Rule::MissingKey,
-                group.key_pos,
-                key_path(s, "Group"),
-                msg,
-            );
-        }
+    {
+        let msg = "`Group=` without `User=` is rejected by Quadlet; add `User=`".to_string();
+        ctx.push(
+            Severity::Error,
+            Rule::MissingKey,
+            group.key_pos,
+            key_path(s, "Group"),
+            msg,
+        );
     }
     let cmd = ctx.unit.value(s, "ReloadCmd").is_some();
     if let Some(sig) = ctx
         .unit
         .last(s, "ReloadSignal")
         .filter(|e| !e.unquoted().is_empty())
+        && cmd
     {
-        if cmd {
-            let msg =
-                "`ReloadCmd=` and `ReloadSignal=` are mutually exclusive; keep one".to_string();
-            ctx.push(
-                Severity::Error,
-                Rule::ConflictingKeys,
-                sig.key_pos,
-                key_path(s, "ReloadSignal"),
-                msg,
-            );
-        }
+        let msg = "`ReloadCmd=` and `ReloadSignal=` are mutually exclusive; keep one".to_string();
+        ctx.push(
+            Severity::Error,
+            Rule::ConflictingKeys,
+            sig.key_pos,
+            key_path(s, "ReloadSignal"),
+            msg,
+        );
     }
 }
 
@@ -249,22 +246,22 @@ fn volume(ctx: &mut Ctx<'_>) {
         missing(ctx, "Image", "`Image=` (mandatory with `Driver=image`)");
     }
     let v6 = Version::parse("6.0.0-rc1").unwrap_or_else(|_| Version::new(6, 0, 0));
-    if !ctx.at_least(&v6) && ctx.unit.value(s, "Device").is_none() {
-        if let Some(t) = ctx
+    if !ctx.at_least(&v6)
+        && ctx.unit.value(s, "Device").is_none()
+        && let Some(t) = ctx
             .unit
             .last(s, "Type")
             .filter(|e| !e.unquoted().is_empty())
-        {
-            let msg = "`Type=` can't be used without `Device=`; add `Device=` or remove `Type=`"
-                .to_string();
-            ctx.push(
-                Severity::Error,
-                Rule::MissingKey,
-                t.key_pos,
-                key_path(s, "Type"),
-                msg,
-            );
-        }
+    {
+        let msg =
+            "`Type=` can't be used without `Device=`; add `Device=` or remove `Type=`".to_string();
+        ctx.push(
+            Severity::Error,
+            Rule::MissingKey,
+            t.key_pos,
+            key_path(s, "Type"),
+            msg,
+        );
     }
 }
 
@@ -315,20 +312,20 @@ fn user_mappings(ctx: &mut Ctx<'_>) {
         }
         return;
     }
-    if ctx.unit.last(s, "RemapUsers").is_none() {
-        if let Some(e) = remap.first() {
-            let msg = format!(
-                "`{}=` needs `RemapUsers=`; better use `UserNS=`/`UIDMap=`",
-                e.key
-            );
-            ctx.push(
-                Severity::Error,
-                Rule::MissingKey,
-                e.key_pos,
-                key_path(s, &e.key),
-                msg,
-            );
-        }
+    if ctx.unit.last(s, "RemapUsers").is_none()
+        && let Some(e) = remap.first()
+    {
+        let msg = format!(
+            "`{}=` needs `RemapUsers=`; better use `UserNS=`/`UIDMap=`",
+            e.key
+        );
+        ctx.push(
+            Severity::Error,
+            Rule::MissingKey,
+            e.key_pos,
+            key_path(s, &e.key),
+            msg,
+        );
     }
 }
 

@@ -175,10 +175,10 @@ fn parse_host(host: &str) -> Option<()> {
         literal.parse::<Ipv6Addr>().ok()?;
         return Some(());
     }
-    if let Some(colon) = host.rfind(':') {
-        if !valid_optional_port(host.get(colon..)?) {
-            return None;
-        }
+    if let Some(colon) = host.rfind(':')
+        && !valid_optional_port(host.get(colon..)?)
+    {
+        return None;
     }
     unescape(host, Mode::Host).map(|_| ())
 }

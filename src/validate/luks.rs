@@ -60,12 +60,11 @@ fn tang(tang: &Tang, at: &Path, report: &mut Report) {
     if !not_empty(tang.thumbprint.as_deref()) {
         report.error(at.key("thumbprint"), RuleError::TangThumbprintRequired);
     }
-    if report.since(Spec::V3_4) {
-        if let Some(advertisement) = tang.advertisement.as_deref().filter(|a| !a.is_empty()) {
-            if serde_json::from_str::<serde_json::Value>(advertisement).is_err() {
-                report.error(at.key("advertisement"), RuleError::InvalidTangAdvertisement);
-            }
-        }
+    if report.since(Spec::V3_4)
+        && let Some(advertisement) = tang.advertisement.as_deref().filter(|a| !a.is_empty())
+        && serde_json::from_str::<serde_json::Value>(advertisement).is_err()
+    {
+        report.error(at.key("advertisement"), RuleError::InvalidTangAdvertisement);
     }
 }
 

@@ -65,16 +65,16 @@ pub(crate) fn templates(systemd: &Systemd, at: &Path, report: &mut Report) {
         else {
             continue;
         };
-        if let Ok(summary) = parse_unit_contents(contents) {
-            if !summary.has_install() {
-                report.warn(
-                    at.key("units").index(index).key("contents"),
-                    RuleError::TemplateNoInstallSection {
-                        template,
-                        instance: unit.name.clone(),
-                    },
-                );
-            }
+        if let Ok(summary) = parse_unit_contents(contents)
+            && !summary.has_install()
+        {
+            report.warn(
+                at.key("units").index(index).key("contents"),
+                RuleError::TemplateNoInstallSection {
+                    template,
+                    instance: unit.name.clone(),
+                },
+            );
         }
     }
 }

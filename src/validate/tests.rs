@@ -32,14 +32,14 @@ pub(super) fn lines(findings: &[Diagnostic]) -> Vec<String> {
 /// Runs `semantic` for `spec` on `config`, filling in `ignition.version`
 /// with `spec` when the config has none.
 pub(super) fn run(spec: Spec, mut config: Value) -> Vec<String> {
-    if config.pointer("/ignition/version").is_none() {
-        if let Some(object) = config.as_object_mut() {
-            let ignition = object
-                .entry("ignition")
-                .or_insert_with(|| Value::Object(Default::default()));
-            if let Some(ignition) = ignition.as_object_mut() {
-                ignition.insert("version".into(), Value::String(spec.as_str().into()));
-            }
+    if config.pointer("/ignition/version").is_none()
+        && let Some(object) = config.as_object_mut()
+    {
+        let ignition = object
+            .entry("ignition")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(ignition) = ignition.as_object_mut() {
+            ignition.insert("version".into(), Value::String(spec.as_str().into()));
         }
     }
     let parsed: Config = serde_json::from_value(config).expect("test config fits the model");

@@ -96,10 +96,11 @@ pub fn exec_binaries(unit_dir: &Path, unit: &str) -> Vec<String> {
                 continue;
             }
             let value = value.trim().trim_start_matches(['@', '-', ':', '+', '!']);
-            if let Some(bin) = value.split_whitespace().next() {
-                if bin.starts_with('/') && !out.iter().any(|b| b == bin) {
-                    out.push(bin.to_string());
-                }
+            if let Some(bin) = value.split_whitespace().next()
+                && bin.starts_with('/')
+                && !out.iter().any(|b| b == bin)
+            {
+                out.push(bin.to_string());
             }
         }
     }

@@ -41,21 +41,21 @@ pub(super) fn service(ctx: &mut Ctx<'_>) {
             );
         }
     }
-    if matches!(kind, UnitKind::Container | UnitKind::Kube) {
-        if let Some(e) = ctx.unit.last(s, "KillMode") {
-            let v = e.unquoted();
-            if v != "mixed" && v != "control-group" {
-                let msg = format!(
-                    "`KillMode={v}` is rejected by Quadlet; use `mixed` (default) or `control-group`"
-                );
-                ctx.push(
-                    Severity::Error,
-                    Rule::ServiceSetting,
-                    e.value_pos,
-                    key_path(s, "KillMode"),
-                    msg,
-                );
-            }
+    if matches!(kind, UnitKind::Container | UnitKind::Kube)
+        && let Some(e) = ctx.unit.last(s, "KillMode")
+    {
+        let v = e.unquoted();
+        if v != "mixed" && v != "control-group" {
+            let msg = format!(
+                "`KillMode={v}` is rejected by Quadlet; use `mixed` (default) or `control-group`"
+            );
+            ctx.push(
+                Severity::Error,
+                Rule::ServiceSetting,
+                e.value_pos,
+                key_path(s, "KillMode"),
+                msg,
+            );
         }
     }
     let effective = match kind {
@@ -110,20 +110,20 @@ pub(super) fn service(ctx: &mut Ctx<'_>) {
 pub(super) fn install(ctx: &mut Ctx<'_>) {
     let s = "Install";
     let v55 = Version::new(5, 5, 0);
-    if !ctx.at_least(&v55) {
-        if let Some(e) = ctx.unit.last(s, "UpheldBy") {
-            let msg = format!(
-                "the generator applies `UpheldBy=` since Podman 5.5.0; Podman {} ignores it",
-                ctx.version()
-            );
-            ctx.push(
-                Severity::Warning,
-                Rule::FeatureTooNew,
-                e.key_pos,
-                key_path(s, "UpheldBy"),
-                msg,
-            );
-        }
+    if !ctx.at_least(&v55)
+        && let Some(e) = ctx.unit.last(s, "UpheldBy")
+    {
+        let msg = format!(
+            "the generator applies `UpheldBy=` since Podman 5.5.0; Podman {} ignores it",
+            ctx.version()
+        );
+        ctx.push(
+            Severity::Warning,
+            Rule::FeatureTooNew,
+            e.key_pos,
+            key_path(s, "UpheldBy"),
+            msg,
+        );
     }
     let QuadletFile::Unit(u) = ctx.file else {
         return;
