@@ -41,17 +41,33 @@ apt_update_once() {
 # python3 runs the systemd D-Bus stand-in; passwd gives useradd & co.;
 # systemd gives systemctl (for the initramfs) and systemd-analyze.
 pkgs=(ignition qemu-system-x86 qemu-utils busybox-static cpio passwd systemd python3 util-linux)
-missing=()
-for p in "${pkgs[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-        missing+=("$p")
-    fi
-done
-if [ "${#missing[@]}" -gt 0 ]; then
+missing_packages() {
+    missing=()
+    for p in "${pkgs[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+}
+# Two passes: installing one package can remove another. A machine with a
+# backported qemu-utils (10.x) loses it when bookworm's qemu-system-x86 (7.2)
+# comes in, since the two cannot share qemu-system-common; the second pass
+# then installs the matching qemu-utils.
+for pass in 1 2; do
+    missing_packages
+    [ "${#missing[@]}" -eq 0 ] && break
     apt_update_once
-    log "apt-get install ${missing[*]}"
+    log "apt-get install ${missing[*]} (pass $pass)"
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+done
+missing_packages
+if [ "${#missing[@]}" -gt 0 ]; then
+    log "still not installed after two passes: ${missing[*]}"
+    exit 1
 fi
+for tool in qemu-img qemu-system-x86_64 ignition-validate busybox cpio; do
+    command -v "$tool" >/dev/null || { log "$tool is not on PATH after the install"; exit 1; }
+done
 test -x /usr/lib/dracut/modules.d/30ignition/ignition || {
     log "the ignition package did not provide /usr/lib/dracut/modules.d/30ignition/ignition"
     exit 1
