@@ -489,7 +489,16 @@ fn run_butane(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
     };
     let (bytes, name) = read_input(args.input.as_deref())?;
     let source = decode_text(bytes, &name)?;
-    let options = butane::Options { files_dir, target };
+    let style = if args.pretty {
+        butane::JsonStyle::Pretty
+    } else {
+        butane::JsonStyle::Compact
+    };
+    let options = butane::Options {
+        files_dir,
+        target,
+        json: (!args.check).then_some(style),
+    };
     let outcome = butane::compile(&source, &name, &options);
     report(&outcome.diagnostics, &source, args.raw_errors);
     let Some(config) = outcome.config else {
@@ -501,7 +510,9 @@ fn run_butane(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
     if args.check {
         return Ok(ExitCode::SUCCESS);
     }
-    let json = butane::to_json(&config, args.pretty);
+    let json = outcome
+        .json
+        .unwrap_or_else(|| butane::to_json(&config, args.pretty));
     match &args.output {
         Some(path) => write_atomic(path, &json, Visibility::Public)?,
         None => {
@@ -571,6 +582,7 @@ fn vm_config(args: &VmArgs, target: Option<Spec>) -> anyhow::Result<VmConfig> {
         let options = butane::Options {
             files_dir: Some(files_dir),
             target,
+            json: None,
         };
         let outcome = butane::compile(&source, &name, &options);
         report(&outcome.diagnostics, &source, args.fleet.raw_errors);

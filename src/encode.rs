@@ -85,9 +85,10 @@
 //! threads (`kindling butane`) never look at it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -104,6 +105,9 @@ pub const SMALL_LEVEL: i32 = 9;
 pub const LARGE_LEVEL: i32 = 8;
 /// Larger inputs are cut into pieces of this size, one gzip member each.
 pub const CHUNK_SIZE: usize = 4 * 1024 * 1024;
+/// ... except their last [`CHUNK_SIZE`] bytes, cut into pieces of this
+/// size (see the module docs).
+pub const FINAL_PIECE_SIZE: usize = 1024 * 1024;
 
 /// Most bytes (inputs plus their encodings) a thread's memo holds.
 pub const MEMO_BUDGET: usize = 16 * 1024 * 1024;
@@ -311,36 +315,58 @@ fn build_percent_url(bytes: &[u8], opaque_len: usize) -> String {
 }
 
 /// `"data:;base64," + base64(concatenation of parts)`. Parts are taken by
-/// value so owned buffers (gzip members) are freed as soon as they are encoded.
+/// value so owned buffers are freed as soon as they are encoded.
 fn build_base64_url<P: AsRef<[u8]>>(
     parts: impl IntoIterator<Item = P>,
     opaque_len: usize,
 ) -> String {
-    let mut out = String::with_capacity("data:".len() + opaque_len);
-    out.push_str("data:");
-    out.push_str(BASE64_PREFIX);
-    // Encode the concatenation of `parts` without materialising it: carry up
-    // to two bytes between parts so every encode call but the last sees a
-    // multiple of three bytes (and therefore emits no padding).
-    let mut carry: Vec<u8> = Vec::with_capacity(3);
+    let mut url = Base64Url::with_capacity(opaque_len);
     for part in parts {
-        let mut rest = part.as_ref();
-        if !carry.is_empty() {
-            let take = (3 - carry.len()).min(rest.len());
-            carry.extend_from_slice(&rest[..take]);
-            rest = &rest[take..];
-            if carry.len() < 3 {
-                continue;
-            }
-            B64.encode_string(&carry, &mut out);
-            carry.clear();
-        }
-        let aligned = rest.len() - rest.len() % 3;
-        B64.encode_string(&rest[..aligned], &mut out);
-        carry.extend_from_slice(&rest[aligned..]);
+        url.push(part.as_ref());
     }
-    B64.encode_string(&carry, &mut out);
-    out
+    url.finish()
+}
+
+/// A `data:;base64,` URL written piece by piece: the base64 of the
+/// concatenation of every pushed slice, without materialising it.
+struct Base64Url {
+    out: String,
+    /// Up to two bytes held back so every encode call but the last sees a
+    /// multiple of three bytes (and therefore emits no padding).
+    carry: Vec<u8>,
+}
+
+impl Base64Url {
+    fn with_capacity(opaque_len: usize) -> Self {
+        let mut out = String::with_capacity("data:".len() + opaque_len);
+        out.push_str("data:");
+        out.push_str(BASE64_PREFIX);
+        Base64Url {
+            out,
+            carry: Vec::with_capacity(3),
+        }
+    }
+
+    fn push(&mut self, mut bytes: &[u8]) {
+        if !self.carry.is_empty() {
+            let take = (3 - self.carry.len()).min(bytes.len());
+            self.carry.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.carry.len() < 3 {
+                return;
+            }
+            B64.encode_string(&self.carry, &mut self.out);
+            self.carry.clear();
+        }
+        let aligned = bytes.len() - bytes.len() % 3;
+        B64.encode_string(&bytes[..aligned], &mut self.out);
+        self.carry.extend_from_slice(&bytes[aligned..]);
+    }
+
+    fn finish(mut self) -> String {
+        B64.encode_string(&self.carry, &mut self.out);
+        self.out
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -371,18 +397,27 @@ fn encode_uncached(
     let b64_len = base64_form_len(contents.len());
 
     if user.is_none() && allow_gzip {
-        let (members, pct_len) = gzip_members_with(contents, || percent_form_len(contents));
+        // The gzip form is written as its members come out of the
+        // compressor, before it is known to win: for a large input the
+        // base64 work then overlaps the compression of later members
+        // instead of following all of it, and gzip nearly always wins on
+        // anything large enough for that to matter.
+        let mut url = Base64Url::with_capacity(0);
+        let (gz_len, pct_len) = gzip_in_order(
+            contents,
+            worker_threads(contents),
+            &mut |member| url.push(member),
+            || percent_form_len(contents),
+        );
         let plain = pick_plain(pct_len, b64_len);
-        let gz_len = members.iter().map(Vec::len).sum::<usize>();
         let z_len = base64_form_len(gz_len);
         if gzip_wins(z_len, plain.len()) {
-            let source = build_base64_url(members, z_len);
             return EncodedResource {
-                source,
+                source: url.finish(),
                 compression: Some("gzip".to_owned()),
             };
         }
-        drop(members);
+        drop(url);
         return plain_resource(contents, plain, "");
     }
 
@@ -493,107 +528,168 @@ fn gzip_small(data: &[u8]) -> Vec<u8> {
         .unwrap_or_else(|_| run(&mut Compressor::new(level(SMALL_LEVEL))))
 }
 
-/// Compress `chunks[i]` for every `i` handed out by `next`; returns
-/// `(index, member)` pairs.
-fn compress_worker(chunks: &[&[u8]], next: &AtomicUsize) -> Vec<(usize, Vec<u8>)> {
-    let mut compressor = Compressor::new(level(LARGE_LEVEL));
-    let mut scratch = Vec::new();
-    let mut done = Vec::new();
-    loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(chunk) = chunks.get(i) else { break };
-        done.push((i, gzip_member(&mut compressor, chunk, &mut scratch)));
-    }
-    done
-}
-
-/// The gzip members for `data` (see the module docs for the layout).
-fn gzip_members(data: &[u8]) -> Vec<Vec<u8>> {
-    gzip_members_with(data, || ()).0
-}
-
-/// [`gzip_members`], also running `side` on the calling thread while the
-/// other workers compress (it then joins them), so a cheap serial job such as
-/// counting the percent-form length costs no extra wall time.
-fn gzip_members_with<R>(data: &[u8], side: impl FnOnce() -> R) -> (Vec<Vec<u8>>, R) {
+/// How many threads compress `data`: one for a small input (checked first:
+/// `available_parallelism` reads cgroup files on Linux, ~30 µs, as much as
+/// compressing a 300-byte file), else one per core.
+fn worker_threads(data: &[u8]) -> usize {
     if data.len() <= SMALL_INPUT_MAX {
-        // Checked first: `available_parallelism` reads cgroup files on Linux
-        // (~30 µs, as much as compressing a 300-byte file).
-        return (vec![gzip_small(data)], side());
+        return 1;
     }
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    gzip_members_with_threads(data, threads, side)
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// [`gzip_members_with`] on at most `max_threads` threads; the members do
-/// not depend on `max_threads`.
-fn gzip_members_with_threads<R>(
+/// The pieces `data` is compressed in, one gzip member each: a function of
+/// the length alone, so the output is the same on any number of cores.
+fn pieces(data: &[u8]) -> Vec<&[u8]> {
+    if data.len() <= CHUNK_SIZE {
+        return vec![data];
+    }
+    let (head, tail) = data.split_at(data.len() - CHUNK_SIZE);
+    head.chunks(CHUNK_SIZE)
+        .chain(tail.chunks(FINAL_PIECE_SIZE))
+        .collect()
+}
+
+/// Members finished by the workers, waiting for their turn at the sink.
+struct InOrder<'s, S> {
+    /// Index of the next member the sink takes.
+    next: usize,
+    /// Finished members that are not the next one yet.
+    waiting: BTreeMap<usize, Vec<u8>>,
+    /// The sink, while no thread is feeding it.
+    sink: Option<&'s mut S>,
+    /// Compressed bytes fed to the sink so far.
+    fed: usize,
+}
+
+/// Compresses `data` into gzip members (see the module docs) on up to
+/// `max_threads` threads and feeds them to `sink` in input order, each as
+/// soon as it and every member before it are done, so that the sink's work
+/// (base64 encoding) overlaps the compression of later members. Also runs
+/// `side` on the calling thread before it joins in. Returns the total
+/// compressed length; the members do not depend on `max_threads`.
+fn gzip_in_order<S, R>(
     data: &[u8],
     max_threads: usize,
+    sink: &mut S,
     side: impl FnOnce() -> R,
-) -> (Vec<Vec<u8>>, R) {
+) -> (usize, R)
+where
+    S: FnMut(&[u8]) + Send,
+{
     if data.len() <= SMALL_INPUT_MAX {
-        return (vec![gzip_small(data)], side());
+        let member = gzip_small(data);
+        sink(&member);
+        return (member.len(), side());
     }
-    let chunks: Vec<&[u8]> = data.chunks(CHUNK_SIZE).collect();
-    let threads = max_threads.min(chunks.len());
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<(usize, Vec<u8>)> = Vec::with_capacity(chunks.len());
-    let side_result;
-    if threads <= 1 {
-        side_result = side();
-        results = compress_worker(&chunks, &next);
-    } else {
-        side_result = std::thread::scope(|s| {
-            let mut handles = Vec::with_capacity(threads - 1);
-            for _ in 1..threads {
-                // If a thread cannot be spawned the remaining workers (at
-                // least this one) simply take its share.
-                if let Ok(h) = std::thread::Builder::new()
-                    .name("kindling-gzip".into())
-                    .spawn_scoped(s, || compress_worker(&chunks, &next))
-                {
-                    handles.push(h);
-                }
-            }
-            let side_result = side();
-            results.extend(compress_worker(&chunks, &next));
-            for h in handles {
-                if let Ok(r) = h.join() {
-                    results.extend(r);
-                }
-            }
-            side_result
-        });
-    }
-    results.sort_unstable_by_key(|(i, _)| *i);
-    // A worker can only be lost to a panic (none is expected); redo any chunk
-    // whose member is missing so the output stays complete and deterministic.
-    let mut members = Vec::with_capacity(chunks.len());
-    let mut results = results.into_iter().peekable();
-    let mut fallback: Option<(Compressor, Vec<u8>)> = None;
-    for (i, chunk) in chunks.iter().enumerate() {
-        match results.next_if(|(j, _)| *j == i) {
-            Some((_, m)) => members.push(m),
-            None => {
-                let (c, scratch) = fallback
-                    .get_or_insert_with(|| (Compressor::new(level(LARGE_LEVEL)), Vec::new()));
-                members.push(gzip_member(c, chunk, scratch));
-            }
+    let chunks = pieces(data);
+    let threads = max_threads.clamp(1, chunks.len());
+    let next_chunk = AtomicUsize::new(0);
+    let state = Mutex::new(InOrder {
+        next: 0,
+        waiting: BTreeMap::new(),
+        sink: Some(&mut *sink),
+        fed: 0,
+    });
+    let side_result = std::thread::scope(|scope| {
+        for _ in 1..threads {
+            // If a thread cannot be spawned the remaining workers (at least
+            // this one) simply take its share.
+            let _ = std::thread::Builder::new()
+                .name("kindling-gzip".into())
+                .spawn_scoped(scope, || compress_worker(&chunks, &next_chunk, &state));
         }
+        let side_result = side();
+        compress_worker(&chunks, &next_chunk, &state);
+        side_result
+    });
+    let InOrder {
+        next,
+        mut waiting,
+        mut fed,
+        ..
+    } = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+    // Every worker has finished, so the sink is free again. A member can
+    // only be missing if a worker panicked (none is expected); it is
+    // compressed here so the output stays complete and deterministic.
+    let mut fallback: Option<(Compressor, Vec<u8>)> = None;
+    for (index, chunk) in chunks.iter().enumerate().skip(next) {
+        let member = waiting.remove(&index).unwrap_or_else(|| {
+            let (compressor, scratch) =
+                fallback.get_or_insert_with(|| (Compressor::new(level(LARGE_LEVEL)), Vec::new()));
+            gzip_member(compressor, chunk, scratch)
+        });
+        fed += member.len();
+        sink(&member);
     }
-    (members, side_result)
+    (fed, side_result)
+}
+
+/// Compresses `chunks[i]` for every `i` handed out by `next_chunk` and
+/// hands each member to [`deliver`].
+fn compress_worker<S: FnMut(&[u8])>(
+    chunks: &[&[u8]],
+    next_chunk: &AtomicUsize,
+    state: &Mutex<InOrder<'_, S>>,
+) {
+    let mut compressor = Compressor::new(level(LARGE_LEVEL));
+    let mut scratch = Vec::new();
+    loop {
+        let index = next_chunk.fetch_add(1, Ordering::Relaxed);
+        let Some(chunk) = chunks.get(index) else {
+            break;
+        };
+        deliver(
+            state,
+            index,
+            gzip_member(&mut compressor, chunk, &mut scratch),
+        );
+    }
+}
+
+/// Files member `index`; if no other thread is feeding the sink, feeds it
+/// every member that is now next in line, with the lock released while the
+/// sink works. A thread that finds the sink busy leaves its member waiting:
+/// the feeding thread checks for more under the lock before giving the sink
+/// back, so no member is left behind.
+fn deliver<S: FnMut(&[u8])>(state: &Mutex<InOrder<'_, S>>, index: usize, member: Vec<u8>) {
+    let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut guard = lock();
+    guard.waiting.insert(index, member);
+    let Some(sink) = guard.sink.take() else {
+        return;
+    };
+    loop {
+        let next = guard.next;
+        let Some(member) = guard.waiting.remove(&next) else {
+            break;
+        };
+        guard.next += 1;
+        guard.fed += member.len();
+        drop(guard);
+        sink(&member);
+        drop(member);
+        guard = lock();
+    }
+    guard.sink = Some(sink);
 }
 
 /// The compressor used by [`encode_data_url`]: deterministic gzip with a
 /// fixed header; multi-member for inputs above [`SMALL_INPUT_MAX`] that span
 /// more than one [`CHUNK_SIZE`] piece.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let members = gzip_members(bytes);
-    if members.len() == 1 {
-        return members.into_iter().next().unwrap_or_default();
-    }
-    members.concat()
+    gzip_with_threads(bytes, worker_threads(bytes))
+}
+
+fn gzip_with_threads(bytes: &[u8], threads: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    gzip_in_order(
+        bytes,
+        threads,
+        &mut |member| out.extend_from_slice(member),
+        || (),
+    );
+    out
 }
 
 /// Decompress a gzip stream, including multi-member streams (as Go's
@@ -1164,20 +1260,27 @@ mod tests {
     #[test]
     fn large_input_is_multi_member_and_thread_independent() {
         let input = text_bytes(2 * CHUNK_SIZE + 12_345);
-        let one = gzip_members_with_threads(&input, 1, || ()).0;
-        assert_eq!(one.len(), 3);
-        for m in &one {
+        let sizes: Vec<usize> = pieces(&input).iter().map(|p| p.len()).collect();
+        let final_pieces = CHUNK_SIZE / FINAL_PIECE_SIZE;
+        assert_eq!(sizes.len(), 2 + final_pieces);
+        assert_eq!(sizes[..2], [CHUNK_SIZE, 12_345]);
+        assert!(sizes[2..].iter().all(|&n| n == FINAL_PIECE_SIZE));
+        let mut members = Vec::new();
+        let (len, ()) = gzip_in_order(&input, 1, &mut |m| members.push(m.to_vec()), || ());
+        assert_eq!(members.len(), sizes.len());
+        assert_eq!(len, members.iter().map(Vec::len).sum::<usize>());
+        for m in &members {
             assert_eq!(m[..10], GZIP_HEADER);
         }
+        let one = members.concat();
         for threads in [2, 3, 8] {
-            assert_eq!(
-                gzip_members_with_threads(&input, threads, || ()).0,
-                one,
+            assert!(
+                gzip_with_threads(&input, threads) == one,
                 "threads={threads}"
             );
         }
         let gz = gzip(&input);
-        assert_eq!(gz, one.concat());
+        assert!(gz == one);
         assert_eq!(gunzip(&gz).unwrap(), input);
 
         let r = encode_data_url(&input, None, true);

@@ -295,6 +295,8 @@ impl Worker<'_> {
         let butane_options = butane::Options {
             files_dir: Some(files_dir.clone()),
             target: self.options.target,
+            // Fleet outputs are serialized after secrets are masked.
+            json: None,
         };
         match plan {
             HostPlan::Butane { file } => {

@@ -211,6 +211,7 @@ impl ConfigSource {
         let butane_options = butane::Options {
             files_dir: options.files_dir.clone(),
             target: None,
+            json: None,
         };
         let outcome = butane::compile(text, &self.name, &butane_options);
         let Some(config) = outcome.config else {

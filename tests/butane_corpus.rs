@@ -59,6 +59,7 @@ fn compile(case: &Case) -> butane::Outcome {
     let options = Options {
         files_dir: case.files_dir.clone(),
         target: None,
+        json: None,
     };
     butane::compile(&case.source, &format!("{}.bu", case.name), &options)
 }

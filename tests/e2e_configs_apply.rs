@@ -332,6 +332,7 @@ fn compile_corpus(
         &butane::Options {
             files_dir: files.clone(),
             target: Some(Spec::V3_3),
+            json: None,
         },
     );
     if let Some(config) = targeted.config {
@@ -343,6 +344,7 @@ fn compile_corpus(
         &butane::Options {
             files_dir: files,
             target: None,
+            json: None,
         },
     );
     match native.config {

@@ -162,6 +162,7 @@ fn corpus_round_trips_through_decompile() {
         let options = butane::Options {
             files_dir,
             target: None,
+            json: None,
         };
         let text = fs::read_to_string(input).expect("read .bu");
         let Some(config) = butane::compile(&text, &stem, &options).config else {

@@ -33,10 +33,26 @@ pub fn env_usize(name: &str, default: usize) -> usize {
 
 /// `user + system` seconds of every child this process has waited for.
 pub fn children_cpu() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    cpu_seconds("/proc/self/stat", 13)
+}
+
+/// `user + system` seconds of this process, all threads.
+pub fn process_cpu() -> f64 {
+    cpu_seconds("/proc/self/stat", 11)
+}
+
+/// `user + system` seconds of the calling thread.
+pub fn thread_cpu() -> f64 {
+    cpu_seconds("/proc/thread-self/stat", 11)
+}
+
+/// The sum of the two tick counts from field `first` on (counted after the
+/// `(comm)` field) of a `stat` file, in seconds: utime/stime at 11, the
+/// waited-for children's cutime/cstime at 13.
+fn cpu_seconds(stat: &str, first: usize) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(stat) else {
         return 0.0;
     };
-    // Fields after the `(comm)`; cutime and cstime are fields 16 and 17.
     let rest = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -46,7 +62,7 @@ pub fn children_cpu() -> f64 {
             .unwrap_or(0.0)
     };
     // Linux reports in USER_HZ, which is 100 on every supported ABI.
-    (ticks(13) + ticks(14)) / 100.0
+    (ticks(first) + ticks(first + 1)) / 100.0
 }
 
 /// Runs `program args` once, output discarded; fails if it fails.
