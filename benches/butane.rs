@@ -299,14 +299,13 @@ fn large(bin: &Path) -> anyhow::Result<()> {
     ];
     let mut walls = Vec::new();
     let mut rss = Vec::new();
+    let gz = dir.path().join("logs.txt.gz");
+    let mut gzip_walls = Vec::new();
+    // Alternating the two exposes both to the same drift in the VM's speed.
     for _ in 0..runs {
         let (wall, peak) = measure::run_with_rss(bin, &args, None)?;
         walls.push(wall);
         rss.push(peak as f64);
-    }
-    let gz = dir.path().join("logs.txt.gz");
-    let mut gzip_walls = Vec::new();
-    for _ in 0..runs {
         let (wall, _) = measure::run_with_rss(
             Path::new("gzip"),
             &[

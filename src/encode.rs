@@ -16,8 +16,9 @@
 //! * The URL is `"data:" + W`; the `compression` output is `"gzip"` if `Z`
 //!   won, `""` if the user gave none, otherwise the user's value unchanged.
 //!
-//! Only lengths are compared: `len(P)` is counted (one pass over the bytes),
-//! `len(Q)` and `len(Z)` are arithmetic, and only the winning form is built.
+//! Only lengths are compared: `len(P)` is counted (one pass over the bytes)
+//! and `len(Q)` is arithmetic. `Z` is built while it is compressed, before
+//! it is known to win (see below); the plain forms only when they win.
 //!
 //! # gzip output
 //!
@@ -31,47 +32,55 @@
 //!   files of a 1,000-host fleet (2,426 files of ~0.1–1 KiB), level 9 takes
 //!   8.8 µs a file and level 12 35 µs, for 0.45% less output. Every Butane
 //!   corpus file stays smaller than Butane's own output (ratio 0.994);
-//! * larger inputs: split into fixed [`CHUNK_SIZE`] (4 MiB) pieces, each
-//!   compressed at level [`LARGE_LEVEL`] (8) as its own gzip member, in
-//!   parallel on up to `available_parallelism()` threads, members concatenated
-//!   in input order. Go's `gzip.Reader` (used by Ignition) reads multi-member
-//!   streams by default. The chunk size does not depend on the core count, so
-//!   the bytes are identical on every machine.
+//! * larger inputs, at level [`LARGE_LEVEL`] (8): up to [`CHUNK_SIZE`]
+//!   (4 MiB) one member; above that, [`CHUNK_SIZE`] pieces, except that the
+//!   last [`CHUNK_SIZE`] bytes are cut into [`FINAL_PIECE_SIZE`] (1 MiB)
+//!   pieces, each its own gzip member, members concatenated in input order.
+//!   The pieces are compressed on up to `available_parallelism()` threads;
+//!   the small final pieces keep every core busy until the end (with 4 MiB
+//!   pieces throughout, one core idled for half a piece, ~30 ms, on
+//!   average) at a cost of 0.05% in size. Go's `gzip.Reader` (used by
+//!   Ignition) reads multi-member streams by default. The cut depends on
+//!   the length alone, so the bytes are identical on every machine.
+//! * Members are base64-encoded into the URL in input order as soon as each
+//!   and all before it are done, by whichever worker finished it, while the
+//!   others keep compressing: the encoding overlaps the compression instead
+//!   of following it. If gzip then loses (incompressible input) that work
+//!   is thrown away, ~2% of the compression's.
 //!
-//! Measurements (2-core VM, 64 MiB deterministic log-like text from
-//! `benches/support/logtext.rs`; `gzip -9 -n` = 14,517,358 bytes in ~2.0 s,
-//! ~34 MB/s). Compressed size, 2 threads:
+//! Measurements (`BENCH_SWEEP=1 cargo bench --bench encode`, 2-core VM,
+//! the 64 MiB log-like text of `benches/common/logs.rs`; `gzip -9 -n` =
+//! 16,314,282 bytes in 1.68 s, 1.67 CPU-s). Size (% smaller than `gzip -9`)
+//! and single-thread CPU seconds:
 //!
-//! | level | 1 MiB chunks | 4 MiB chunks | whole file | 2-thread MB/s |
-//! |------:|-------------:|-------------:|-----------:|--------------:|
-//! | 6     | 14,488,557   |              |            | ~187          |
-//! | 7     | 14,327,541   |              |            | ~162          |
-//! | 8     | 14,014,425   | 13,893,769   | 13,856,352 | ~105–130      |
-//! | 9     | 14,002,145   | 13,879,888   | 13,843,736 | ~100–125      |
-//! | 10    | 13,634,041   |              |            | ~21           |
+//! | level | 1 MiB members      | 4 MiB members      | whole file         |
+//! |------:|-------------------:|-------------------:|-------------------:|
+//! | 6     | +2.80%, 0.58 s     | +3.53%, 0.54 s     | +3.73%, 0.63 s     |
+//! | 7     | +3.55%, 0.67 s     | +4.27%, 0.66 s     | +4.42%, 0.65 s     |
+//! | 8     | +4.41%, 0.93 s     | +5.09%, 0.92 s     | +5.29%, 0.90 s     |
+//! | 9     | +4.43%, 0.90 s     | +5.13%, 0.90 s     | +5.26%, 0.90 s     |
+//! | 10    | +6.82%, 5.01 s     | +7.48%, 5.08 s     | +7.69%, 5.91 s     |
 //!
-//! (compression only; the VM's speed drifts by ±20% between runs. Level 7
-//! and below miss the "2.6% smaller than gzip -9" target: 7 is only 1.3%
-//! smaller at 1 MiB chunks.)
+//! Level 7 would be ~30% faster and still beat the "2.6% smaller than
+//! `gzip -9`" target on this text, but not on real logs
+//! (`BENCH_FILES=...`, % smaller than `gzip -9` at 4 MiB members):
 //!
-//! Levels 10–12 (near-optimal parsing) compress 2.5% better than 8/9 but run
-//! 5–8x slower, far below the 3x-`gzip -9` throughput target on two cores.
-//! Level 9 gains only ~0.1% over 8 for ~10–15% more time, so 8 it is.
-//! Chunk size: 128 KiB costs +9% size against one whole-file member, 1 MiB
-//! +1.1%, 2 MiB +0.6%, 4 MiB +0.3%, 8 MiB +0.1% (every member restarts with
-//! an empty 32 KiB window); 4 MiB keeps the loss small while still giving
-//! parallelism for anything over 4 MiB. Speed is independent of chunk size.
+//! | file                                   | level 7 | level 8 | level 9 |
+//! |----------------------------------------|--------:|--------:|--------:|
+//! | Debian `/var/log/dpkg.log` (379 KB)    | -1.19%  | -0.00%  | -0.13%  |
+//! | Debian `/var/log/apt/term.log` (196 KB)| -0.38%  | +1.92%  | +1.99%  |
+//! | CPython build logs (8.2 MB)            | +0.51%  | +2.41%  | +2.89%  |
 //!
-//! End to end (`cargo bench --bench encode`, quiet machine, 64 MiB): gzip -9
-//! 1.95 s (34.4 MB/s) vs `encode_data_url` 0.61 s median (110 MB/s, 3.2x;
-//! single runs 0.55–0.64 s), payload 13,893,769 vs 14,517,358 bytes (4.30%
-//! smaller). A second quiet run gave 2.8x (one slow outlier). CPU time is the
-//! stable figure: ~1.15–1.2 CPU-s for us vs ~1.9 CPU-s for gzip -9, i.e.
-//! 1.6–1.7x per core; with both cores free that is ~3.1–3.3x wall clock, and
-//! any other load on the machine pulls it down towards 1.7x. Peak RSS of
-//! read + encode for 64 MiB: 87 MiB (members are freed while the base64 is
-//! written). Small inputs at level 9: ~9 µs for a typical 0.1–1 KiB config
-//! file; ~0.1 ms for 8 KiB (level 8).
+//! Level 7 makes real logs *larger* than `gzip -9` would, so 8 it is (9
+//! gains little for ~5–15% more time, within noise here). Levels 10–12
+//! are 5–8x slower. Member size: 1 MiB costs +1.1% against one whole-file
+//! member, 4 MiB +0.3% (every member restarts with an empty 32 KiB window).
+//!
+//! End to end on that file (same run): `encode_data_url` 0.486 s median
+//! (138 MB/s, 3.45x `gzip -9`; 3.20x counting the 38 ms file read), 0.99
+//! CPU-s against gzip's 1.67. Wall-clock ratios need both cores free: any
+//! other load pulls them towards the CPU ratio (1.7x). Small inputs: ~7.5 µs
+//! for 300 B, ~25 µs for 4 KiB (level 9), ~70 µs for 8 KiB (level 8).
 //!
 //! # Memo
 //!

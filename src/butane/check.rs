@@ -37,29 +37,33 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
         found: Vec::new(),
     };
     let storage = Path::root().key("storage");
-    for (index, file) in config.storage.files.iter().enumerate() {
-        if let Some(mode) = file.mode
-            && mode_looks_decimal(mode, false)
+    let modes = config
+        .storage
+        .files
+        .iter()
+        .enumerate()
+        .map(|(index, file)| (file.mode, false, storage.key("files").index(index)))
+        .chain(
+            config
+                .storage
+                .directories
+                .iter()
+                .enumerate()
+                .map(|(index, directory)| {
+                    (
+                        directory.mode,
+                        true,
+                        storage.key("directories").index(index),
+                    )
+                }),
+        );
+    for (mode, is_directory, at) in modes {
+        if let Some(mode) = mode
+            && mode_looks_decimal(mode, is_directory)
         {
-            let path = storage.key("files").index(index).key("mode");
             checker.found.push(
                 Diagnostic::warning(DECIMAL_MODE)
-                    .at(path)
-                    .with_help(format!(
-                        "did you mean 0{mode} (decimal {})?",
-                        octal_digits_value(mode)
-                    )),
-            );
-        }
-    }
-    for (index, directory) in config.storage.directories.iter().enumerate() {
-        if let Some(mode) = directory.mode
-            && mode_looks_decimal(mode, true)
-        {
-            let path = storage.key("directories").index(index).key("mode");
-            checker.found.push(
-                Diagnostic::warning(DECIMAL_MODE)
-                    .at(path)
+                    .at(at.key("mode"))
                     .with_help(format!(
                         "did you mean 0{mode} (decimal {})?",
                         octal_digits_value(mode)
