@@ -33,4 +33,5 @@ vm host *args:
 ci:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
     bash .ci/run

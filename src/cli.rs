@@ -1,5 +1,9 @@
 //! Command-line arguments (clap types only; no logic).
 
+// The doc comments here are `--help` text, where `<host>` is a placeholder,
+// not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -2,11 +2,11 @@
 //! JSON), extraction of the node's file tree, and decompiling to Butane.
 //!
 //! * [`listing`] builds the typed [`Listing`] (every resource decoded,
-//!   remote sources listed and never fetched); [`render`] turns it into
+//!   remote sources listed and never fetched); [`render()`] turns it into
 //!   text.
-//! * [`extract`] writes the file tree into a directory without ever
+//! * [`extract()`] writes the file tree into a directory without ever
 //!   leaving it.
-//! * [`decompile`] emits an equivalent Butane config through the careful
+//! * [`decompile()`] emits an equivalent Butane config through the careful
 //!   YAML emitter in [`yaml_emit`].
 //! * [`content`] holds the shared decoding helpers (capped gunzip,
 //!   text/binary, hash checks, escaping for terminals).

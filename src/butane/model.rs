@@ -1,7 +1,7 @@
 //! Typed Butane input: one superset model for every supported version.
 //!
 //! Keys are Butane's snake_case YAML keys. Which keys a given variant/version
-//! actually has is decided by [`super::version::gate`], consulted while
+//! actually has is decided by [`super::version::Version::has_key`], consulted while
 //! decoding: a key the declared version lacks is reported as `unused key` and
 //! ignored, exactly as Butane does. Struct names matter: the gate is keyed by
 //! them.

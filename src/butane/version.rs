@@ -3,7 +3,7 @@
 //!
 //! Butane keeps a copy of its schema per version; here the versions differ by
 //! data: every key that did not exist from the first version on is listed in
-//! [`KEYS_SINCE`] with the schema level that introduced it. A key the declared
+//! `KEYS_SINCE` with the schema level that introduced it. A key the declared
 //! version lacks is reported as `unused key` and ignored, as Butane does.
 
 use std::fmt;

@@ -45,9 +45,9 @@ const MEMO_BUDGET: usize = 16 * 1024 * 1024;
 /// Findings of the Quadlet texts a compile worker has validated, keyed by
 /// everything validation reads: the text, its file name, the Podman
 /// version, the severity of too-new keys and the host's set of Quadlet
-/// units (references resolve against it). Many hosts get the same rendered unit; validating one costs
-/// more than looking it up. Starts over when it holds [`MEMO_BUDGET`]
-/// bytes.
+/// units (references resolve against it). Many hosts get the same
+/// rendered unit; validating one costs more than looking it up. Starts
+/// over when it holds `MEMO_BUDGET` bytes.
 #[derive(Default)]
 pub struct QuadletMemo {
     /// Text → each context it was validated in, with the findings.

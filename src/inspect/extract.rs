@@ -10,7 +10,7 @@
 //! as Ignition does, so a link is in place before anything below it.
 //!
 //! Nothing is ever written outside DIR and no symlink is followed while
-//! writing ([`safe`]): a node whose path is relative, contains `..`, or goes
+//! writing (`safe`): a node whose path is relative, contains `..`, or goes
 //! through a symlink or a file is refused and reported. Remote contents are
 //! not fetched; owners are not applied; masked units (links to `/dev/null`)
 //! are not created. All of that, plus units and users, goes into the
