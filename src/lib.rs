@@ -21,6 +21,8 @@ pub mod encode;
 pub mod fleet;
 pub mod ignition;
 pub mod inspect;
+#[cfg(unix)]
+mod pieces;
 pub mod quadlet;
 pub mod source;
 pub mod suggest;

@@ -165,36 +165,12 @@ fn stage(
     ))
 }
 
-/// Outputs at least this large are written by several threads at once.
-const PARALLEL_WRITE_MIN: usize = 16 << 20;
-
-/// Writes `bytes` at the start of the empty `file`. A large output (a config
-/// embedding a big file) is written in one piece per core: copying 20 MB
-/// into the page cache takes 10–40 ms on one core here, at the very end of
-/// the run when nothing else is left to overlap it with.
+/// Writes `bytes` at the start of the empty `file`; a large output (a
+/// config embedding a big file) in one piece per core ([`crate::pieces`]).
 fn write_contents(file: &fs::File, bytes: &[u8]) -> io::Result<()> {
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt as _;
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        if bytes.len() >= PARALLEL_WRITE_MIN && threads > 1 {
-            let piece = bytes.len().div_ceil(threads);
-            return std::thread::scope(|scope| {
-                let handles: Vec<_> = bytes
-                    .chunks(piece)
-                    .enumerate()
-                    .map(|(index, part)| {
-                        let offset = (index * piece) as u64;
-                        scope.spawn(move || file.write_all_at(part, offset))
-                    })
-                    .collect();
-                handles.into_iter().try_for_each(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|_| Err(io::Error::other("a writer thread panicked")))
-                })
-            });
-        }
+    if crate::pieces::worth_it(bytes.len()) {
+        return crate::pieces::write_all(file, bytes);
     }
     let mut file = file;
     file.write_all(bytes)
@@ -215,11 +191,12 @@ impl Prepared {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn large_outputs_written_in_pieces_come_out_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("big.ign");
-        let bytes: Vec<u8> = (0..PARALLEL_WRITE_MIN + 4_321)
+        let bytes: Vec<u8> = (0..crate::pieces::MIN_BYTES + 4_321)
             .map(|i| (i % 253) as u8)
             .collect();
         write_atomic(&path, &bytes, Visibility::Secret).expect("write");

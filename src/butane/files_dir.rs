@@ -235,44 +235,20 @@ fn is_executable(_: &fs::Metadata) -> bool {
     false
 }
 
-/// Files at least this large are read by several threads at once.
-const PARALLEL_READ_MIN: u64 = 16 << 20;
-
-/// The whole file. A large one (a log archive placed with `contents.local`)
-/// is read in one piece per core: even from the page cache, copying and
-/// faulting in 64 MiB takes ~40 ms on one core, all of it before
-/// compression can start.
+/// The whole file; a large one (a log archive placed with
+/// `contents.local`) is read in one piece per core ([`crate::pieces`]).
 #[cfg(unix)]
 fn read_file(path: &FsPath) -> io::Result<Vec<u8>> {
     use std::io::{Read as _, Seek as _, SeekFrom};
-    use std::os::unix::fs::FileExt as _;
 
     let mut file = fs::File::open(path)?;
     let len = file.metadata()?.len();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let size = match usize::try_from(len) {
-        Ok(size) if len >= PARALLEL_READ_MIN && threads > 1 => size,
+        Ok(size) if crate::pieces::worth_it(size) => size,
         _ => return fs::read(path),
     };
     let mut contents = vec![0; size];
-    let piece = size.div_ceil(threads);
-    let read = std::thread::scope(|scope| {
-        let handles: Vec<_> = contents
-            .chunks_mut(piece)
-            .enumerate()
-            .map(|(index, part)| {
-                let file = &file;
-                let offset = (index * piece) as u64;
-                scope.spawn(move || file.read_exact_at(part, offset))
-            })
-            .collect();
-        handles.into_iter().try_for_each(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("a reader thread panicked")))
-        })
-    });
-    match read {
+    match crate::pieces::read_exact(&file, &mut contents) {
         // Anything appended since the length was taken is read too, as
         // `fs::read` would.
         Ok(()) => {
@@ -306,11 +282,12 @@ mod tests {
         (dir, files_dir)
     }
 
+    #[cfg(unix)]
     #[test]
     fn large_files_read_in_pieces_come_back_whole() {
         let (dir, files) = setup();
         // Not a multiple of any thread count, every byte tied to its offset.
-        let size = usize::try_from(PARALLEL_READ_MIN).expect("fits") + 12_345;
+        let size = crate::pieces::MIN_BYTES + 12_345;
         let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         fs::write(dir.path().join("files/big.bin"), &data).expect("write");
         assert!(files.read("big.bin").expect("read") == data);
