@@ -351,17 +351,9 @@ fn large(bin: &Path) -> anyhow::Result<()> {
     );
     println!(
         "   all runs: kindling {:?} s, RSS {:?} MiB; gzip -9 {:?} s",
-        walls
-            .iter()
-            .map(|w| (w * 1000.0).round() / 1000.0)
-            .collect::<Vec<_>>(),
-        rss.iter()
-            .map(|r| (r / 104857.6).round() / 10.0)
-            .collect::<Vec<_>>(),
-        gzip_walls
-            .iter()
-            .map(|w| (w * 1000.0).round() / 1000.0)
-            .collect::<Vec<_>>()
+        measure::rounded_seconds(&walls),
+        measure::rounded_mib(&rss),
+        measure::rounded_seconds(&gzip_walls)
     );
     Ok(())
 }

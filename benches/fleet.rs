@@ -773,13 +773,8 @@ fn main() -> anyhow::Result<()> {
     );
     println!(
         "   all runs: {:?} s, {:?} MiB",
-        walls
-            .iter()
-            .map(|w| (w * 1000.0).round() / 1000.0)
-            .collect::<Vec<_>>(),
-        rss.iter()
-            .map(|r| (r / 104857.6).round() / 10.0)
-            .collect::<Vec<_>>()
+        measure::rounded_seconds(&walls),
+        measure::rounded_mib(&rss)
     );
     println!(
         "   rebuild, nothing changed (no output rewritten): wall {}",

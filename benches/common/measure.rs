@@ -175,6 +175,22 @@ pub fn ms(seconds: f64) -> String {
     format!("{:.2} ms", seconds * 1e3)
 }
 
+/// Seconds rounded to the millisecond, for listing every run.
+pub fn rounded_seconds(values: &[f64]) -> Vec<f64> {
+    values
+        .iter()
+        .map(|s| (s * 1000.0).round() / 1000.0)
+        .collect()
+}
+
+/// Byte counts in MiB rounded to a tenth, for listing every run.
+pub fn rounded_mib(bytes: &[f64]) -> Vec<f64> {
+    bytes
+        .iter()
+        .map(|b| (b / 104_857.6).round() / 10.0)
+        .collect()
+}
+
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
