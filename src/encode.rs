@@ -16,9 +16,11 @@
 //! * The URL is `"data:" + W`; the `compression` output is `"gzip"` if `Z`
 //!   won, `""` if the user gave none, otherwise the user's value unchanged.
 //!
-//! Only lengths are compared: `len(P)` is counted (one pass over the bytes)
-//! and `len(Q)` is arithmetic. `Z` is built while it is compressed, before
-//! it is known to win (see below); the plain forms only when they win.
+//! Only lengths are compared: `len(Q)` is arithmetic, and `len(P)` is
+//! counted (one pass over the bytes) only when it can matter: it is at
+//! least one character per byte, so a `Z` shorter than that and `Q` wins
+//! without it. `Z` is built while it is compressed, before it is known to
+//! win (see below); the plain forms only when they win.
 //!
 //! # gzip output
 //!
@@ -426,22 +428,26 @@ fn encode_uncached(
         // instead of following all of it, and gzip nearly always wins on
         // anything large enough for that to matter.
         let mut url = Base64Url::with_capacity(0);
-        let (gz_len, pct_len) = gzip_in_order(
-            contents,
-            worker_threads(contents),
-            &mut |member| url.push(member),
-            || percent_form_len(contents),
-        );
-        let plain = pick_plain(pct_len, b64_len);
+        let gz_len = gzip_in_order(contents, worker_threads(contents), &mut |member| {
+            url.push(member);
+        });
         let z_len = base64_form_len(gz_len);
-        if gzip_wins(z_len, plain.len()) {
-            return EncodedResource {
+        // The percent form takes at least a character per byte: when gzip
+        // beats that and the base64 form, counting its escapes (a pass
+        // over the whole input) cannot change the outcome.
+        let percent_floor = PERCENT_PREFIX.len().saturating_add(contents.len());
+        let plain = if gzip_wins(z_len, percent_floor.min(b64_len)) {
+            None
+        } else {
+            Some(pick_plain(percent_form_len(contents), b64_len))
+        };
+        return match plain {
+            Some(plain) if !gzip_wins(z_len, plain.len()) => plain_resource(contents, plain, ""),
+            _ => EncodedResource {
                 source: url.finish(),
                 compression: Some("gzip".to_owned()),
-            };
-        }
-        drop(url);
-        return plain_resource(contents, plain, "");
+            },
+        };
     }
 
     let plain = pick_plain(percent_form_len(contents), b64_len);
@@ -588,22 +594,16 @@ struct InOrder<'s, S> {
 /// Compresses `data` into gzip members (see the module docs) on up to
 /// `max_threads` threads and feeds them to `sink` in input order, each as
 /// soon as it and every member before it are done, so that the sink's work
-/// (base64 encoding) overlaps the compression of later members. Also runs
-/// `side` on the calling thread before it joins in. Returns the total
-/// compressed length; the members do not depend on `max_threads`.
-fn gzip_in_order<S, R>(
-    data: &[u8],
-    max_threads: usize,
-    sink: &mut S,
-    side: impl FnOnce() -> R,
-) -> (usize, R)
+/// (base64 encoding) overlaps the compression of later members. Returns the
+/// total compressed length; the members do not depend on `max_threads`.
+fn gzip_in_order<S>(data: &[u8], max_threads: usize, sink: &mut S) -> usize
 where
     S: FnMut(&[u8]) + Send,
 {
     if data.len() <= SMALL_INPUT_MAX {
         let member = gzip_small(data);
         sink(&member);
-        return (member.len(), side());
+        return member.len();
     }
     let chunks = pieces(data);
     let threads = max_threads.clamp(1, chunks.len());
@@ -614,7 +614,7 @@ where
         sink: Some(&mut *sink),
         fed: 0,
     });
-    let side_result = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         for _ in 1..threads {
             // If a thread cannot be spawned the remaining workers (at least
             // this one) simply take its share.
@@ -622,9 +622,7 @@ where
                 .name("kindling-gzip".into())
                 .spawn_scoped(scope, || compress_worker(&chunks, &next_chunk, &state));
         }
-        let side_result = side();
         compress_worker(&chunks, &next_chunk, &state);
-        side_result
     });
     let InOrder {
         next,
@@ -645,7 +643,7 @@ where
         fed += member.len();
         sink(&member);
     }
-    (fed, side_result)
+    fed
 }
 
 /// Compresses `chunks[i]` for every `i` handed out by `next_chunk` and
@@ -706,12 +704,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 fn gzip_with_threads(bytes: &[u8], threads: usize) -> Vec<u8> {
     let mut out = Vec::new();
-    gzip_in_order(
-        bytes,
-        threads,
-        &mut |member| out.extend_from_slice(member),
-        || (),
-    );
+    gzip_in_order(bytes, threads, &mut |member| out.extend_from_slice(member));
     out
 }
 
@@ -1289,7 +1282,7 @@ mod tests {
         assert_eq!(sizes[..2], [CHUNK_SIZE, 12_345]);
         assert!(sizes[2..].iter().all(|&n| n == FINAL_PIECE_SIZE));
         let mut members = Vec::new();
-        let (len, ()) = gzip_in_order(&input, 1, &mut |m| members.push(m.to_vec()), || ());
+        let len = gzip_in_order(&input, 1, &mut |m| members.push(m.to_vec()));
         assert_eq!(members.len(), sizes.len());
         assert_eq!(len, members.iter().map(Vec::len).sum::<usize>());
         for m in &members {
