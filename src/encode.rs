@@ -339,8 +339,7 @@ fn build_percent_url(bytes: &[u8], opaque_len: usize) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// `"data:;base64," + base64(concatenation of parts)`. Parts are taken by
-/// value so owned buffers are freed as soon as they are encoded.
+/// `"data:;base64," + base64(concatenation of parts)`.
 fn build_base64_url<P: AsRef<[u8]>>(
     parts: impl IntoIterator<Item = P>,
     opaque_len: usize,
@@ -615,14 +614,22 @@ where
         fed: 0,
     });
     std::thread::scope(|scope| {
-        for _ in 1..threads {
-            // If a thread cannot be spawned the remaining workers (at least
-            // this one) simply take its share.
-            let _ = std::thread::Builder::new()
-                .name("kindling-gzip".into())
-                .spawn_scoped(scope, || compress_worker(&chunks, &next_chunk, &state));
-        }
+        // If a thread cannot be spawned the remaining workers (at least this
+        // one) simply take its share.
+        let workers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("kindling-gzip".into())
+                    .spawn_scoped(scope, || compress_worker(&chunks, &next_chunk, &state))
+                    .ok()
+            })
+            .collect();
         compress_worker(&chunks, &next_chunk, &state);
+        // Joined here so that a worker's panic is not re-raised by the
+        // scope: the pieces it left are compressed below.
+        for worker in workers {
+            let _ = worker.join();
+        }
     });
     let InOrder {
         next,
@@ -685,12 +692,11 @@ fn deliver<S: FnMut(&[u8])>(state: &Mutex<InOrder<'_, S>>, index: usize, member:
         let Some(member) = guard.waiting.remove(&next) else {
             break;
         };
-        guard.next += 1;
-        guard.fed += member.len();
         drop(guard);
         sink(&member);
-        drop(member);
         guard = lock();
+        guard.next += 1;
+        guard.fed += member.len();
     }
     guard.sink = Some(sink);
 }
