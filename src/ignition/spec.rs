@@ -56,17 +56,23 @@ impl Spec {
     }
 
     /// The official JSON Schema of this spec (3.5.0 – 3.7.0-experimental
-    /// share one document upstream).
+    /// share one document upstream), from `schema/ignition-<spec>.json`
+    /// with the whitespace between tokens removed by `build.rs`.
     pub const fn json_schema(self) -> &'static str {
+        macro_rules! minified {
+            ($file:literal) => {
+                include_str!(concat!(env!("OUT_DIR"), "/", $file))
+            };
+        }
         match self {
-            Spec::V3_0 => include_str!("schema/ignition-3.0.0.json"),
-            Spec::V3_1 => include_str!("schema/ignition-3.1.0.json"),
-            Spec::V3_2 => include_str!("schema/ignition-3.2.0.json"),
-            Spec::V3_3 => include_str!("schema/ignition-3.3.0.json"),
-            Spec::V3_4 => include_str!("schema/ignition-3.4.0.json"),
-            Spec::V3_5 => include_str!("schema/ignition-3.5.0.json"),
-            Spec::V3_6 => include_str!("schema/ignition-3.6.0.json"),
-            Spec::V3_7Experimental => include_str!("schema/ignition-3.7.0-experimental.json"),
+            Spec::V3_0 => minified!("ignition-3.0.0.json"),
+            Spec::V3_1 => minified!("ignition-3.1.0.json"),
+            Spec::V3_2 => minified!("ignition-3.2.0.json"),
+            Spec::V3_3 => minified!("ignition-3.3.0.json"),
+            Spec::V3_4 => minified!("ignition-3.4.0.json"),
+            Spec::V3_5 => minified!("ignition-3.5.0.json"),
+            Spec::V3_6 => minified!("ignition-3.6.0.json"),
+            Spec::V3_7Experimental => minified!("ignition-3.7.0-experimental.json"),
         }
     }
 
@@ -330,10 +336,19 @@ mod tests {
     }
 
     #[test]
-    fn schemas_are_json() {
+    fn embedded_schemas_are_the_official_documents() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ignition/schema");
         for spec in Spec::ALL {
-            let parsed: Result<serde_json::Value, _> = serde_json::from_str(spec.json_schema());
-            assert!(parsed.is_ok(), "{spec}");
+            let file = dir.join(format!("ignition-{spec}.json"));
+            let original = std::fs::read_to_string(&file).expect("the schema file");
+            let original: serde_json::Value = serde_json::from_str(&original).expect("JSON");
+            let embedded: serde_json::Value =
+                serde_json::from_str(spec.json_schema()).expect("embedded JSON");
+            assert_eq!(embedded, original, "{spec}");
+            assert!(
+                !spec.json_schema().contains('\n'),
+                "{spec}: whitespace removed"
+            );
         }
     }
 
