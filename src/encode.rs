@@ -586,8 +586,6 @@ struct InOrder<'s, S> {
     waiting: BTreeMap<usize, Vec<u8>>,
     /// The sink, while no thread is feeding it.
     sink: Option<&'s mut S>,
-    /// Compressed bytes fed to the sink so far.
-    fed: usize,
 }
 
 /// Compresses `data` into gzip members (see the module docs) on up to
@@ -604,14 +602,18 @@ where
         sink(&member);
         return member.len();
     }
+    let mut fed = 0;
+    let mut counted = |member: &[u8]| {
+        fed += member.len();
+        sink(member);
+    };
     let chunks = pieces(data);
     let threads = max_threads.clamp(1, chunks.len());
     let next_chunk = AtomicUsize::new(0);
     let state = Mutex::new(InOrder {
         next: 0,
         waiting: BTreeMap::new(),
-        sink: Some(&mut *sink),
-        fed: 0,
+        sink: Some(&mut counted),
     });
     std::thread::scope(|scope| {
         // If a thread cannot be spawned the remaining workers (at least this
@@ -632,10 +634,7 @@ where
         }
     });
     let InOrder {
-        next,
-        mut waiting,
-        mut fed,
-        ..
+        next, mut waiting, ..
     } = state.into_inner().unwrap_or_else(PoisonError::into_inner);
     // Every worker has finished, so the sink is free again. A member can
     // only be missing if a worker panicked (none is expected); it is
@@ -647,8 +646,7 @@ where
                 fallback.get_or_insert_with(|| (Compressor::new(level(LARGE_LEVEL)), Vec::new()));
             gzip_member(compressor, chunk, scratch)
         });
-        fed += member.len();
-        sink(&member);
+        counted(&member);
     }
     fed
 }
@@ -696,7 +694,6 @@ fn deliver<S: FnMut(&[u8])>(state: &Mutex<InOrder<'_, S>>, index: usize, member:
         sink(&member);
         guard = lock();
         guard.next += 1;
-        guard.fed += member.len();
     }
     guard.sink = Some(sink);
 }
