@@ -243,23 +243,28 @@ fn read_file(path: &FsPath) -> io::Result<Vec<u8>> {
 
     let mut file = fs::File::open(path)?;
     let len = file.metadata()?.len();
-    let size = match usize::try_from(len) {
-        Ok(size) if crate::pieces::worth_it(size) => size,
-        _ => return fs::read(path),
-    };
-    let mut contents = vec![0; size];
-    match crate::pieces::read_exact(&file, &mut contents) {
-        // Anything appended since the length was taken is read too, as
-        // `fs::read` would.
-        Ok(()) => {
-            file.seek(SeekFrom::Start(len))?;
-            file.read_to_end(&mut contents)?;
-            Ok(contents)
+    let size = usize::try_from(len).unwrap_or(0);
+    let mut contents = Vec::new();
+    if crate::pieces::worth_it(size) {
+        contents.resize(size, 0);
+        match crate::pieces::read_exact(&file, &mut contents) {
+            // Anything appended since the length was taken is read below,
+            // as `fs::read` would.
+            Ok(()) => {
+                file.seek(SeekFrom::Start(len))?;
+            }
+            // Shrunk while being read: start over the simple way.
+            Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => {
+                contents.clear();
+                file.rewind()?;
+            }
+            Err(error) => return Err(error),
         }
-        // Shrunk while being read: start over the simple way.
-        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => fs::read(path),
-        Err(error) => Err(error),
+    } else {
+        contents.reserve_exact(size);
     }
+    file.read_to_end(&mut contents)?;
+    Ok(contents)
 }
 
 #[cfg(not(unix))]
