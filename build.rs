@@ -1,13 +1,22 @@
-//! Two jobs: the Ignition JSON schemas are embedded without their
-//! indentation, and the `kindling` binary is linked as a position-dependent
+//! Three jobs: the Ignition JSON schemas are embedded without their
+//! indentation, their subset-checker tables are written out as Rust
+//! statics, and the `kindling` binary is linked as a position-dependent
 //! executable on Linux/glibc (`-no-pie`).
 //!
 //! The schemas under `src/ignition/schema/` are the official documents,
-//! pretty-printed (~16 KB each); `kindling butane` parses one on every run
-//! for its schema check, and half of that text is whitespace. The copies
-//! in `OUT_DIR` that `src/ignition/spec.rs` embeds are the same JSON with
-//! the whitespace between tokens removed (a test checks they parse to the
-//! same document).
+//! pretty-printed (~16 KB each), half of it whitespace. The copies in
+//! `OUT_DIR` that `src/ignition/spec.rs` embeds are the same JSON with the
+//! whitespace between tokens removed (a test checks they parse to the same
+//! document); the official validator parses one when a config fails the
+//! fast check.
+//!
+//! That fast check (`src/validate/subset.rs`, compiled into this script
+//! too) used to parse the schema on every `kindling butane` run, ~40% of
+//! the instructions of a typical run. `subset_tables.rs` in `OUT_DIR`
+//! holds its tables already built: one `IGNITION_<version>` static per
+//! schema file (identical files share one table), `None` where a schema
+//! uses a keyword outside the subset. A test checks each table equals the
+//! one parsed at run time.
 //!
 //! The repository's `.cargo/config.toml` already builds a static,
 //! position-dependent binary there; this covers builds without it (a
@@ -21,11 +30,20 @@
 //! libraries, heap and stack still are). Only the binary is affected, not
 //! tests or benches.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
+
+/// The library's subset checker; only its parsing half is used here.
+#[allow(dead_code)]
+#[path = "src/validate/subset.rs"]
+mod subset;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    minify_schemas();
+    println!("cargo:rerun-if-changed=src/validate/subset.rs");
+    let schemas = minify_schemas();
+    write_subset_tables(&schemas);
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     if os == "linux" && env == "gnu" {
@@ -33,10 +51,19 @@ fn main() {
     }
 }
 
-fn minify_schemas() {
+fn out_dir() -> std::path::PathBuf {
+    std::env::var_os("OUT_DIR")
+        .expect("cargo sets OUT_DIR for build scripts")
+        .into()
+}
+
+/// Writes each schema minified to `OUT_DIR`; returns file name → minified
+/// text, sorted by name.
+fn minify_schemas() -> BTreeMap<String, String> {
     let source = Path::new("src/ignition/schema");
     println!("cargo:rerun-if-changed={}", source.display());
-    let out = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+    let out = out_dir();
+    let mut schemas = BTreeMap::new();
     let entries = std::fs::read_dir(source).expect("src/ignition/schema is readable");
     for entry in entries {
         let path = entry.expect("a schema directory entry").path();
@@ -45,9 +72,83 @@ fn minify_schemas() {
         }
         println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(&path).expect("a schema is UTF-8 text");
-        let name = path.file_name().expect("a schema file has a name");
-        std::fs::write(Path::new(&out).join(name), minify(&text)).expect("OUT_DIR is writable");
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .expect("a schema file has a UTF-8 name");
+        let minified = minify(&text);
+        std::fs::write(out.join(name), &minified).expect("OUT_DIR is writable");
+        schemas.insert(name.to_owned(), minified);
     }
+    schemas
+}
+
+/// `ignition-3.7.0-experimental.json` → `IGNITION_3_7_0_EXPERIMENTAL`.
+fn static_name(file: &str) -> String {
+    file.trim_end_matches(".json")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn write_subset_tables(schemas: &BTreeMap<String, String>) {
+    let mut code = String::from("// Written by build.rs from src/ignition/schema/*.json.\n");
+    let mut first_with_text: BTreeMap<&str, String> = BTreeMap::new();
+    for (file, text) in schemas {
+        let name = static_name(file);
+        if let Some(original) = first_with_text.get(text.as_str()) {
+            writeln!(code, "pub(super) use self::{original} as {name};").expect("String write");
+            continue;
+        }
+        first_with_text.insert(text, name.clone());
+        let table = match subset::Subset::parse(text) {
+            Some(table) => format!("Some({})", rust_subset(&table)),
+            None => "None".to_owned(),
+        };
+        writeln!(
+            code,
+            "pub(super) static {name}: Option<Subset<'static>> = {table};"
+        )
+        .expect("String write");
+    }
+    std::fs::write(out_dir().join("subset_tables.rs"), code).expect("OUT_DIR is writable");
+}
+
+/// `table` as a Rust expression of borrowed slices.
+fn rust_subset(table: &subset::Subset<'_>) -> String {
+    let mut code = String::from("Subset { nodes: Cow::Borrowed(&[\n");
+    for node in table.nodes.iter() {
+        let properties = list(&node.properties, |(name, index)| {
+            format!("({name:?}, {index})")
+        });
+        let required = list(&node.required, |name| format!("{name:?}"));
+        let all_of = list(&node.all_of, |index| index.to_string());
+        let link = match node.link {
+            subset::Link::None => "Link::None".to_owned(),
+            subset::Link::Ref(target) => format!("Link::Ref({target})"),
+            subset::Link::Unproven => "Link::Unproven".to_owned(),
+        };
+        writeln!(
+            code,
+            "SubsetNode {{ types: {}, properties: {properties}, items: {:?}, required: {required}, all_of: {all_of}, link: {link} }},",
+            node.types, node.items,
+        )
+        .expect("String write");
+    }
+    code.push_str("]) }");
+    code
+}
+
+/// `items` as `Cow::Borrowed(&[a, b])`.
+fn list<T>(items: &[T], item: impl Fn(&T) -> String) -> String {
+    let items: Vec<String> = items.iter().map(item).collect();
+    format!("Cow::Borrowed(&[{}])", items.join(", "))
 }
 
 /// `json` without the whitespace between tokens (strings are kept whole).

@@ -20,6 +20,7 @@ mod resources;
 mod rules;
 mod schema;
 mod storage;
+mod subset;
 mod systemd;
 mod unitfile;
 

@@ -3,31 +3,33 @@
 //! Compiling a schema with `jsonschema` costs about 1.2 ms (parsing,
 //! checking it against the draft-4 meta-schema, building validators), more
 //! than everything else a typical `kindling butane` run does. Nearly every
-//! config is valid, so a config is first checked by [`Subset`], a small
-//! checker for the only keywords the Ignition schemas use (`type`,
-//! `properties`, `items`, `required`, `allOf`, `$ref` into the document),
-//! read straight from the schema text in a few tens of microseconds. It only answers "valid":
-//! when it cannot prove a config valid (a violation, or a schema keyword it
-//! does not know), the official `jsonschema` validator runs as before and
-//! produces the findings, so reports are unchanged.
+//! config is valid, so a config is first checked by a [`Subset`] checker
+//! whose tables `build.rs` made from the same schema at compile time. It
+//! only answers "valid": when it cannot prove a config valid, the official
+//! `jsonschema` validator runs and produces the findings, so reports are
+//! the official validator's.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use jsonschema::Validator;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::Value;
 
+use super::subset::Subset;
 use crate::diag::{Diagnostic, Path, Segment};
 use crate::ignition::spec::Spec;
 
+/// `IGNITION_<version>` statics, one per file under
+/// `src/ignition/schema/`, written by `build.rs`.
+mod tables {
+    use std::borrow::Cow;
+
+    use crate::validate::subset::{Link, Subset, SubsetNode};
+
+    include!(concat!(env!("OUT_DIR"), "/subset_tables.rs"));
+}
+
 /// One compiled validator per spec, or why compiling failed.
 static VALIDATORS: [OnceLock<Result<Validator, String>>; Spec::ALL.len()] =
-    [const { OnceLock::new() }; Spec::ALL.len()];
-
-/// One subset checker per spec; `None` if the schema uses anything else.
-static SUBSETS: [OnceLock<Option<Subset<'static>>>; Spec::ALL.len()] =
     [const { OnceLock::new() }; Spec::ALL.len()];
 
 fn compile(spec: Spec) -> Result<Validator, String> {
@@ -50,11 +52,19 @@ fn validator(spec: Spec) -> Result<&'static Validator, &'static str> {
         .map_err(String::as_str)
 }
 
-fn subset(spec: Spec) -> Option<&'static Subset<'static>> {
-    SUBSETS
-        .get(slot_index(spec))?
-        .get_or_init(|| Subset::parse(spec.json_schema()))
-        .as_ref()
+/// The subset checker for `spec`; `None` if its schema uses anything
+/// outside the subset (then the official validator always runs).
+pub(super) fn subset(spec: Spec) -> Option<&'static Subset<'static>> {
+    match spec {
+        Spec::V3_0 => tables::IGNITION_3_0_0.as_ref(),
+        Spec::V3_1 => tables::IGNITION_3_1_0.as_ref(),
+        Spec::V3_2 => tables::IGNITION_3_2_0.as_ref(),
+        Spec::V3_3 => tables::IGNITION_3_3_0.as_ref(),
+        Spec::V3_4 => tables::IGNITION_3_4_0.as_ref(),
+        Spec::V3_5 => tables::IGNITION_3_5_0.as_ref(),
+        Spec::V3_6 => tables::IGNITION_3_6_0.as_ref(),
+        Spec::V3_7Experimental => tables::IGNITION_3_7_0_EXPERIMENTAL.as_ref(),
+    }
 }
 
 fn path_of(location: &jsonschema::paths::Location) -> Path {
@@ -82,278 +92,5 @@ pub fn schema(config_json: &Value, spec: Spec) -> Vec<Diagnostic> {
             .map(|error| Diagnostic::error(error.to_string()).at(path_of(error.instance_path())))
             .collect(),
         Err(message) => vec![Diagnostic::error(message).at(Path::root())],
-    }
-}
-
-/// JSON types as bits, for draft-4 `type`.
-mod types {
-    pub const NULL: u8 = 1;
-    pub const BOOLEAN: u8 = 2;
-    pub const INTEGER: u8 = 4;
-    pub const NUMBER: u8 = 8;
-    pub const STRING: u8 = 16;
-    pub const ARRAY: u8 = 32;
-    pub const OBJECT: u8 = 64;
-
-    pub fn parse(name: &str) -> Option<u8> {
-        Some(match name {
-            "null" => NULL,
-            "boolean" => BOOLEAN,
-            "integer" => INTEGER,
-            "number" => NUMBER,
-            "string" => STRING,
-            "array" => ARRAY,
-            "object" => OBJECT,
-            _ => return None,
-        })
-    }
-}
-
-/// A draft-4 schema restricted to `type`, `properties`, `items` (one
-/// schema), `required`, `allOf` and `$ref` (a lone JSON pointer into the
-/// same document), as read from the schema text: straight into these
-/// structs (no intermediate `Value`, names borrowed). Any other keyword
-/// fails the deserialization, and then the official validator does all the
-/// work.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSchema<'s> {
-    #[serde(rename = "type", default)]
-    types: Types,
-    #[serde(default, borrow)]
-    properties: BTreeMap<&'s str, RawSchema<'s>>,
-    #[serde(default, borrow)]
-    items: Option<Box<RawSchema<'s>>>,
-    #[serde(default, borrow)]
-    required: Vec<&'s str>,
-    #[serde(rename = "allOf", default, borrow)]
-    all_of: Vec<RawSchema<'s>>,
-    #[serde(rename = "$ref", default, borrow)]
-    reference: Option<&'s str>,
-    /// Only reachable through `$ref`.
-    #[serde(default, borrow)]
-    definitions: BTreeMap<&'s str, RawSchema<'s>>,
-    #[serde(rename = "$schema", default)]
-    _schema: Option<IgnoredAny>,
-    #[serde(rename = "title", default)]
-    _title: Option<IgnoredAny>,
-    #[serde(rename = "description", default)]
-    _description: Option<IgnoredAny>,
-}
-
-/// Allowed types as bits; 0 allows any.
-#[derive(Debug, Default, Clone, Copy)]
-struct Types(u8);
-
-impl<'de> Deserialize<'de> for Types {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TypesVisitor;
-        impl<'de> serde::de::Visitor<'de> for TypesVisitor {
-            type Value = Types;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON type name or a list of them")
-            }
-            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Types, E> {
-                types::parse(name)
-                    .map(Types)
-                    .ok_or_else(|| E::custom("unknown type"))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Types, A::Error> {
-                let mut bits = 0;
-                while let Some(name) = seq.next_element::<&str>()? {
-                    bits |= types::parse(name)
-                        .ok_or_else(|| serde::de::Error::custom("unknown type"))?;
-                }
-                Ok(Types(bits))
-            }
-        }
-        deserializer.deserialize_any(TypesVisitor)
-    }
-}
-
-impl<'s> RawSchema<'s> {
-    /// A `$ref` with no other keyword (draft 4 would ignore the others;
-    /// the official validator decides such cases).
-    fn is_lone_ref(&self) -> bool {
-        self.types.0 == 0
-            && self.properties.is_empty()
-            && self.items.is_none()
-            && self.required.is_empty()
-            && self.all_of.is_empty()
-            && self.definitions.is_empty()
-    }
-
-    /// The node a `$ref` such as `#/definitions/storage/definitions/file`
-    /// points at (only `definitions`, `properties` and `items` steps).
-    fn resolve(&self, pointer: &str) -> Option<&RawSchema<'s>> {
-        let rest = pointer.strip_prefix('#')?;
-        if rest.contains(['~', '%']) {
-            return None;
-        }
-        let mut node = self;
-        let mut steps = rest.split('/').skip(1);
-        while let Some(step) = steps.next() {
-            node = match step {
-                "definitions" => node.definitions.get(steps.next()?)?,
-                "properties" => node.properties.get(steps.next()?)?,
-                "items" => node.items.as_deref()?,
-                _ => return None,
-            };
-        }
-        Some(node)
-    }
-}
-
-/// The subset schema compiled to an arena: `$ref`s resolved to indices,
-/// property names sorted for binary search. Node 0 is the root.
-#[derive(Debug)]
-pub(crate) struct Subset<'s> {
-    nodes: Vec<SubsetNode<'s>>,
-}
-
-#[derive(Debug, Default)]
-struct SubsetNode<'s> {
-    types: u8,
-    /// Sorted by name.
-    properties: Vec<(&'s str, usize)>,
-    items: Option<usize>,
-    required: Vec<&'s str>,
-    all_of: Vec<usize>,
-    link: Link,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-enum Link {
-    #[default]
-    None,
-    /// A lone `$ref` to this node.
-    Ref(usize),
-    /// A `$ref` with siblings or one that does not resolve: nothing that
-    /// reaches it is proven valid.
-    Unproven,
-}
-
-impl<'s> Subset<'s> {
-    /// `None` if `text` uses anything outside the subset.
-    pub(crate) fn parse(text: &'s str) -> Option<Subset<'s>> {
-        let raw: RawSchema<'s> = serde_json::from_str(text).ok()?;
-        let mut builder = Builder {
-            root: &raw,
-            nodes: Vec::new(),
-            refs: HashMap::new(),
-        };
-        builder.node(&raw);
-        Some(Subset {
-            nodes: builder.nodes,
-        })
-    }
-
-    /// Whether `instance` is certainly valid. `false` means "not proven":
-    /// a violation, or a number draft 4 might judge differently.
-    pub(crate) fn is_valid(&self, instance: &Value) -> bool {
-        self.check(0, instance)
-    }
-
-    fn check(&self, index: usize, instance: &Value) -> bool {
-        let Some(node) = self.nodes.get(index) else {
-            return false;
-        };
-        match node.link {
-            Link::None => {}
-            Link::Ref(target) => return self.check(target, instance),
-            Link::Unproven => return false,
-        }
-        if node.types != 0 {
-            let found = match instance {
-                Value::Null => types::NULL,
-                Value::Bool(_) => types::BOOLEAN,
-                Value::Number(n) if n.is_i64() || n.is_u64() => types::INTEGER | types::NUMBER,
-                // A float never comes out of the typed model; leave it to
-                // the official validator.
-                Value::Number(_) => return false,
-                Value::String(_) => types::STRING,
-                Value::Array(_) => types::ARRAY,
-                Value::Object(_) => types::OBJECT,
-            };
-            if node.types & found == 0 {
-                return false;
-            }
-        }
-        let own = match instance {
-            Value::Object(object) => {
-                node.required.iter().all(|name| object.contains_key(*name))
-                    && (node.properties.is_empty()
-                        || object.iter().all(|(key, value)| {
-                            match node
-                                .properties
-                                .binary_search_by(|(name, _)| (*name).cmp(key.as_str()))
-                            {
-                                Ok(found) => node
-                                    .properties
-                                    .get(found)
-                                    .is_some_and(|&(_, schema)| self.check(schema, value)),
-                                Err(_) => true,
-                            }
-                        }))
-            }
-            Value::Array(items) => node
-                .items
-                .is_none_or(|schema| items.iter().all(|item| self.check(schema, item))),
-            _ => true,
-        };
-        own && node
-            .all_of
-            .iter()
-            .all(|&schema| self.check(schema, instance))
-    }
-}
-
-struct Builder<'r, 's> {
-    root: &'r RawSchema<'s>,
-    nodes: Vec<SubsetNode<'s>>,
-    /// `$ref` pointer → arena index, so a definition referenced many times
-    /// is compiled once (definitions are only reached through `$ref`).
-    refs: HashMap<&'s str, usize>,
-}
-
-impl<'r, 's> Builder<'r, 's> {
-    fn node(&mut self, raw: &'r RawSchema<'s>) -> usize {
-        let index = self.nodes.len();
-        self.nodes.push(SubsetNode::default());
-        let mut node = SubsetNode {
-            types: raw.types.0,
-            required: raw.required.clone(),
-            ..SubsetNode::default()
-        };
-        if let Some(pointer) = raw.reference {
-            node.link = match (raw.is_lone_ref(), self.refs.get(pointer)) {
-                (false, _) => Link::Unproven,
-                (true, Some(&target)) => Link::Ref(target),
-                (true, None) => match self.root.resolve(pointer) {
-                    Some(target) => {
-                        // Recorded before compiling, so a cycle ends here.
-                        self.refs.insert(pointer, self.nodes.len());
-                        Link::Ref(self.node(target))
-                    }
-                    None => Link::Unproven,
-                },
-            };
-        } else {
-            // BTreeMap iteration is already sorted by name.
-            node.properties = raw
-                .properties
-                .iter()
-                .map(|(name, child)| (*name, self.node(child)))
-                .collect();
-            node.items = raw.items.as_deref().map(|child| self.node(child));
-            node.all_of = raw.all_of.iter().map(|child| self.node(child)).collect();
-        }
-        if let Some(slot) = self.nodes.get_mut(index) {
-            *slot = node;
-        }
-        index
     }
 }
