@@ -512,7 +512,7 @@ fn run_butane(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
     }
     let json = outcome
         .json
-        .unwrap_or_else(|| butane::to_json(&config, args.pretty));
+        .unwrap_or_else(|| butane::to_json(&config, style));
     match &args.output {
         Some(path) => write_atomic(path, &json, Visibility::Public)?,
         None => {
@@ -624,7 +624,11 @@ fn vm_config(args: &VmArgs, target: Option<Spec>) -> anyhow::Result<VmConfig> {
     } else {
         Visibility::Public
     };
-    write_atomic(&path, &butane::to_json(&config, false), visibility)?;
+    write_atomic(
+        &path,
+        &butane::to_json(&config, butane::JsonStyle::Compact),
+        visibility,
+    )?;
     Ok(VmConfig {
         path,
         _dir: Some(dir),

@@ -256,8 +256,8 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
         let findings = match options.json {
             Some(style) if embedded_bytes(&config) > SERIALIZE_ALONGSIDE_BYTES => {
                 std::thread::scope(|scope| {
-                    let serialized = std::thread::Builder::new()
-                        .spawn_scoped(scope, || to_json(&config, style == JsonStyle::Pretty));
+                    let serialized =
+                        std::thread::Builder::new().spawn_scoped(scope, || to_json(&config, style));
                     let findings = validate();
                     json = serialized.ok().and_then(|handle| handle.join().ok());
                     findings
@@ -289,7 +289,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
     // Serialized here unless it already was, alongside validation.
     let json = options
         .json
-        .map(|style| json.unwrap_or_else(|| to_json(&config, style == JsonStyle::Pretty)));
+        .map(|style| json.unwrap_or_else(|| to_json(&config, style)));
     Compiled {
         config: Some(config),
         json,
@@ -389,7 +389,7 @@ fn retarget(
 
 /// Serializes `config` as Butane does: compact or two-space pretty JSON and
 /// a trailing newline.
-pub fn to_json(config: &IgnitionConfig, pretty: bool) -> Vec<u8> {
+pub fn to_json(config: &IgnitionConfig, style: JsonStyle) -> Vec<u8> {
     thread_local! {
         /// Grown once per thread and reused: a fleet serializes thousands of
         /// configs of tens of KiB, and growing a fresh buffer by doubling
@@ -399,10 +399,9 @@ pub fn to_json(config: &IgnitionConfig, pretty: bool) -> Vec<u8> {
     const HAND_OVER_BYTES: usize = 1 << 20;
     let serialize = |buffer: &mut Vec<u8>| {
         buffer.clear();
-        let result = if pretty {
-            serde_json::to_writer_pretty(&mut *buffer, config)
-        } else {
-            serde_json::to_writer(&mut *buffer, config)
+        let result = match style {
+            JsonStyle::Pretty => serde_json::to_writer_pretty(&mut *buffer, config),
+            JsonStyle::Compact => serde_json::to_writer(&mut *buffer, config),
         };
         // Serializing plain structs of strings, numbers and bools cannot
         // fail; should it, the output is empty rather than truncated.
@@ -465,7 +464,7 @@ mod tests {
                 let config = outcome.config.expect("compiles");
                 let big = embedded_bytes(&config) > SERIALIZE_ALONGSIDE_BYTES;
                 assert_eq!(big, contents.len() > 1000, "{style:?}");
-                let expected = to_json(&config, style == JsonStyle::Pretty);
+                let expected = to_json(&config, style);
                 assert!(outcome.json == Some(expected), "{style:?}, big: {big}");
             }
         }

@@ -471,7 +471,7 @@ fn host_output(
     inputs.dedup();
     HostOutput {
         name: name.to_owned(),
-        json: butane::to_json(&config, false),
+        json: butane::to_json(&config, butane::JsonStyle::Compact),
         config,
         secret,
         inputs,

@@ -171,7 +171,7 @@ fn corpus_matches_reference_butane() {
                 .unwrap_or_else(|_| panic!("{}: no expected output", case.name));
         let expected: Config =
             serde_json::from_str(&expected_json).expect("expected output parses");
-        let compact = butane::to_json(&config, false);
+        let compact = butane::to_json(&config, butane::JsonStyle::Compact);
         if let Some(size) = sizes.get(&case.name) {
             ours_total += compact.len();
             theirs_total += size;
@@ -230,8 +230,12 @@ fn extension_prefix(name: &str) -> String {
 #[test]
 fn output_is_byte_identical_across_runs() {
     for case in cases() {
-        let first = compile(&case).config.map(|c| butane::to_json(&c, false));
-        let second = compile(&case).config.map(|c| butane::to_json(&c, false));
+        let first = compile(&case)
+            .config
+            .map(|c| butane::to_json(&c, butane::JsonStyle::Compact));
+        let second = compile(&case)
+            .config
+            .map(|c| butane::to_json(&c, butane::JsonStyle::Compact));
         assert_eq!(first, second, "{} is not deterministic", case.name);
     }
 }

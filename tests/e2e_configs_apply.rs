@@ -178,7 +178,7 @@ fn judge(job: &Job, dir: &Path) -> Verdict {
             let mut c = job.config.clone();
             c.storage.luks.clear();
             let p = dir.join(format!("{}.without-luks.ign", job.name));
-            fs::write(&p, butane::to_json(&c, false)).expect("write config");
+            fs::write(&p, butane::to_json(&c, butane::JsonStyle::Compact)).expect("write config");
             (c, p)
         }
     };
@@ -400,7 +400,7 @@ fn the_butane_corpus_applies_with_the_real_ignition() {
         match compile_corpus(name, &source, files) {
             Ok((config, spec_note)) => jobs.push(Job {
                 name: name.clone(),
-                json: butane::to_json(&config, false),
+                json: butane::to_json(&config, butane::JsonStyle::Compact),
                 plan: plan_for(&config),
                 image_accounts: image_accounts_for(&config),
                 config,
@@ -542,7 +542,11 @@ fn the_checker_catches_every_kind_of_difference() {
     .expect("a config");
     let dir = scratch("checker-");
     let path = dir.path().join("original.ign");
-    fs::write(&path, butane::to_json(&original, false)).expect("write");
+    fs::write(
+        &path,
+        butane::to_json(&original, butane::JsonStyle::Compact),
+    )
+    .expect("write");
     let tree = ignition::apply(&path).unwrap_or_else(|e| panic!("{e}"));
     let report = checker::check(&original, &tree);
     assert!(report.ok(), "{}", report.summary());

@@ -198,7 +198,7 @@ fn corpus_round_trips_through_decompile() {
         }
         // The binary prints the same Butane.
         let ign = scratch.path().join(format!("{stem}.ign"));
-        fs::write(&ign, butane::to_json(&config, false)).expect("write .ign");
+        fs::write(&ign, butane::to_json(&config, butane::JsonStyle::Compact)).expect("write .ign");
         let output = run(&["inspect", "--to-butane", &ign.display().to_string()]);
         if !output.status.success() || stdout(&output) != yaml {
             failures.push(format!(
