@@ -244,9 +244,11 @@ fn read_file(path: &FsPath) -> io::Result<Vec<u8>> {
     let mut file = fs::File::open(path)?;
     let len = file.metadata()?.len();
     let size = usize::try_from(len).unwrap_or(0);
-    let mut contents = Vec::new();
-    if crate::pieces::worth_it(size) {
-        contents.resize(size, 0);
+    let mut contents = if crate::pieces::worth_it(size) {
+        // Zeroed by the allocator (fresh pages from the OS come zeroed)
+        // rather than by a 64 MiB memset on this thread; the pages are
+        // faulted in by the reading threads, in parallel.
+        let mut contents = vec![0; size];
         match crate::pieces::read_exact(&file, &mut contents) {
             // Anything appended since the length was taken is read below,
             // as `fs::read` would.
@@ -260,9 +262,10 @@ fn read_file(path: &FsPath) -> io::Result<Vec<u8>> {
             }
             Err(error) => return Err(error),
         }
+        contents
     } else {
-        contents.reserve_exact(size);
-    }
+        Vec::with_capacity(size)
+    };
     file.read_to_end(&mut contents)?;
     Ok(contents)
 }
