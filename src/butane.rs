@@ -15,7 +15,7 @@ pub mod translate;
 pub mod translation_map;
 pub mod version;
 
-use crate::diag::{Diagnostic, Diagnostics, Path};
+use crate::diag::{Diagnostic, Diagnostics, DocPath};
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::{self, Spec};
 use crate::yaml::{self, Node, de::Decoder};
@@ -90,7 +90,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
     let Some(variant) = text("variant").filter(|v| !v.is_empty()) else {
         diagnostics.push(
             Diagnostic::error("error parsing variant; must be specified")
-                .at(Path::root().key("variant"))
+                .at(DocPath::root().key("variant"))
                 .at_position(root.position)
                 .with_help("start the config with `variant: fcos` (or flatcar) and a `version:`"),
         );
@@ -106,7 +106,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
         };
         diagnostics.push(
             Diagnostic::error(format!("version must be a version string, found {found}"))
-                .at(Path::root().key("version"))
+                .at(DocPath::root().key("version"))
                 .at_position(position)
                 .with_help("`{...}` is a YAML mapping: replace template placeholders before compiling, e.g. `version: 1.5.0`"),
         );
@@ -116,7 +116,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
     if semver::Version::parse(&version).is_err() {
         diagnostics.push(
             Diagnostic::error("error parsing version; must be a valid semver")
-                .at(Path::root().key("version"))
+                .at(DocPath::root().key("version"))
                 .at_position(position)
                 .with_help("write the full version, e.g. `version: 1.5.0`"),
         );
@@ -138,7 +138,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             Diagnostic::error(format!(
                 "no translator exists for variant {variant} with version {version}"
             ))
-            .at(Path::root().key("version"))
+            .at(DocPath::root().key("version"))
             .at_position(position)
             .with_help(help),
         );
@@ -270,8 +270,8 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
     let mut findings = source_findings;
     for mut finding in output_findings {
         if let Some(path) = finding.path.as_ref() {
-            finding.path = Some(if *path == Path::root().key("ignition").key("version") {
-                Path::root().key("version")
+            finding.path = Some(if *path == DocPath::root().key("ignition").key("version") {
+                DocPath::root().key("version")
             } else {
                 map.source_of(path)
             });
@@ -301,7 +301,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
 /// `replace` as Ignition of the same spec and validates them. Findings are
 /// reported at the `inline` key, naming the path inside the child.
 fn check_inline_children(config: &model::Config, spec: Spec) -> Vec<Diagnostic> {
-    let base = Path::root().key("ignition").key("config");
+    let base = DocPath::root().key("ignition").key("config");
     let merge = config
         .ignition
         .config

@@ -41,7 +41,7 @@ impl Position {
     }
 }
 
-/// One step of a [`Path`]. Keys are mostly names from the schema
+/// One step of a [`DocPath`]. Keys are mostly names from the schema
 /// (`storage`, `files`), borrowed rather than copied: validation builds a
 /// path for every field it looks at, error or not.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,11 +55,11 @@ pub enum Segment {
 /// Used for YAML paths (Butane and manifest input) and JSON paths (Ignition
 /// output) alike.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Path(Vec<Segment>);
+pub struct DocPath(Vec<Segment>);
 
-impl Path {
+impl DocPath {
     pub const fn root() -> Self {
-        Path(Vec::new())
+        DocPath(Vec::new())
     }
 
     /// The path one key further down (`&'static str` keys are not copied).
@@ -68,7 +68,7 @@ impl Path {
         let mut segments = Vec::with_capacity(self.0.len() + 1);
         segments.extend_from_slice(&self.0);
         segments.push(Segment::Key(key.into()));
-        Path(segments)
+        DocPath(segments)
     }
 
     #[must_use]
@@ -76,7 +76,7 @@ impl Path {
         let mut segments = Vec::with_capacity(self.0.len() + 1);
         segments.extend_from_slice(&self.0);
         segments.push(Segment::Index(index));
-        Path(segments)
+        DocPath(segments)
     }
 
     pub fn segments(&self) -> &[Segment] {
@@ -84,7 +84,7 @@ impl Path {
     }
 
     pub fn from_segments(segments: Vec<Segment>) -> Self {
-        Path(segments)
+        DocPath(segments)
     }
 
     /// Parses `$.a.0.b` back into a path (numeric components become indices).
@@ -98,10 +98,10 @@ impl Path {
                 Err(_) => Segment::Key(part.to_owned().into()),
             })
             .collect();
-        Path(segments)
+        DocPath(segments)
     }
 
-    pub fn starts_with(&self, prefix: &Path) -> bool {
+    pub fn starts_with(&self, prefix: &DocPath) -> bool {
         self.0.starts_with(&prefix.0)
     }
 
@@ -114,7 +114,7 @@ impl Path {
     }
 }
 
-impl fmt::Display for Path {
+impl fmt::Display for DocPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("$")?;
         for segment in &self.0 {
@@ -127,7 +127,7 @@ impl fmt::Display for Path {
     }
 }
 
-impl Serialize for Path {
+impl Serialize for DocPath {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
@@ -145,7 +145,7 @@ pub struct Diagnostic {
     pub position: Option<Position>,
     /// Location inside the document (`$.storage.files.0.path`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<Path>,
+    pub path: Option<DocPath>,
     /// What to do about it, when that is not obvious from the message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
@@ -172,7 +172,7 @@ impl Diagnostic {
     }
 
     #[must_use]
-    pub fn at(mut self, path: Path) -> Self {
+    pub fn at(mut self, path: DocPath) -> Self {
         self.path = Some(path);
         self
     }
@@ -380,20 +380,20 @@ mod tests {
 
     #[test]
     fn path_renders_and_parses() {
-        let path = Path::root()
+        let path = DocPath::root()
             .key("storage")
             .key("files")
             .index(0)
             .key("path");
         assert_eq!(path.to_string(), "$.storage.files.0.path");
-        assert_eq!(Path::parse("$.storage.files.0.path"), path);
-        assert_eq!(Path::root().to_string(), "$");
+        assert_eq!(DocPath::parse("$.storage.files.0.path"), path);
+        assert_eq!(DocPath::root().to_string(), "$");
     }
 
     #[test]
     fn raw_form_names_file_line_and_column() {
         let diagnostic = Diagnostic::error("path not absolute")
-            .at(Path::parse("$.storage.files.0.path"))
+            .at(DocPath::parse("$.storage.files.0.path"))
             .at_position(Position::new(5, 13))
             .in_file("config.bu");
         assert_eq!(
@@ -406,7 +406,7 @@ mod tests {
     fn pretty_form_underlines_the_value() {
         let source = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: etc/a\n";
         let diagnostic = Diagnostic::error("path not absolute")
-            .at(Path::parse("$.storage.files.0.path"))
+            .at(DocPath::parse("$.storage.files.0.path"))
             .at_position(Position::new(5, 13))
             .in_file("config.bu")
             .with_help("start the path with /");

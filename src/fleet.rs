@@ -18,7 +18,7 @@ pub mod resolve;
 pub mod secrets;
 
 use std::collections::BTreeMap;
-use std::path::{Path as FsPath, PathBuf};
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -501,7 +501,7 @@ pub fn mask_secrets(mut config: IgnitionConfig, secret_paths: &[String]) -> Igni
 /// Node paths whose contents were read from the fleet's `secrets/` with
 /// `contents.local` (in a plain Butane host, a snippet or a `butane:`
 /// fragment): such outputs are secret like rendered placements.
-fn local_secret_paths(root: &FsPath, reads: &[PathBuf], config: &IgnitionConfig) -> Vec<String> {
+fn local_secret_paths(root: &Path, reads: &[PathBuf], config: &IgnitionConfig) -> Vec<String> {
     let secrets: Vec<Vec<u8>> = reads
         .iter()
         .filter(|path| path.starts_with("secrets"))
@@ -534,7 +534,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// `build/manifest.json`: the sha256 of every output and of every input
 /// file that went into it. Deterministic: sorted keys, no timestamps.
-pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
+pub fn manifest_json(root: &Path, outputs: &[HostOutput]) -> Vec<u8> {
     #[derive(serde::Serialize)]
     struct HostEntry {
         output: String,
@@ -593,7 +593,7 @@ pub fn manifest_json(root: &FsPath, outputs: &[HostOutput]) -> Vec<u8> {
 const WRITE_THREADS: usize = 8;
 
 /// Names of the outputs the previous build recorded (to remove stale ones).
-fn previous_outputs(out: &FsPath) -> Vec<String> {
+fn previous_outputs(out: &Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) else {
         return Vec::new();
     };
@@ -616,8 +616,8 @@ fn previous_outputs(out: &FsPath) -> Vec<String> {
 /// only for a build without errors. With `all_hosts`, outputs of hosts that
 /// no longer exist are removed.
 pub fn write(
-    root: &FsPath,
-    out: &FsPath,
+    root: &Path,
+    out: &Path,
     outputs: &[HostOutput],
     all_hosts: bool,
 ) -> Result<(), crate::write::WriteError> {

@@ -328,7 +328,7 @@ pub fn parse_ignition(bytes: &[u8], name: &str) -> Result<(Config, Spec), Source
 }
 
 fn json_path(path: &serde_path_to_error::Path) -> String {
-    let mut out = diag::Path::root();
+    let mut out = diag::DocPath::root();
     for segment in path.iter() {
         out = match segment {
             serde_path_to_error::Segment::Seq { index } => out.index(*index),

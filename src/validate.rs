@@ -31,7 +31,7 @@ pub use mode::mode_looks_decimal;
 pub use schema::schema;
 pub use unitfile::{UnitOption, UnitSummary, parse_unit_contents};
 
-use crate::diag::{Diagnostic, Path};
+use crate::diag::{Diagnostic, DocPath};
 use crate::ignition::model::Config;
 use crate::ignition::spec::Spec;
 use rules::Report;
@@ -45,7 +45,7 @@ pub fn semantic(config: &Config, spec: Spec) -> Vec<Diagnostic> {
     resources::ignition(&config.ignition, &mut report);
 
     let storage = &config.storage;
-    let at = Path::root().key("storage");
+    let at = DocPath::root().key("storage");
     paths::storage_nodes(storage, &at, &mut report);
     storage::filesystems_vs_disks(storage, &at, &mut report);
     for (index, directory) in storage.directories.iter().enumerate() {
@@ -72,7 +72,7 @@ pub fn semantic(config: &Config, spec: Spec) -> Vec<Diagnostic> {
         storage::raid(raid, &at.key("raid").index(index), &mut report);
     }
 
-    let systemd = Path::root().key("systemd");
+    let systemd = DocPath::root().key("systemd");
     systemd::templates(&config.systemd, &systemd, &mut report);
     for (index, unit) in config.systemd.units.iter().enumerate() {
         systemd::unit(unit, &systemd.key("units").index(index), &mut report);

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use thiserror::Error;
 
-use crate::diag::{Path, Position, Segment};
+use crate::diag::{DocPath, Position, Segment};
 
 /// How a scalar was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +116,7 @@ impl Node {
 
     /// The node at `path`, and the position of its key if the last step was
     /// a mapping key.
-    pub fn lookup(&self, path: &Path) -> Option<(&Node, Option<Position>)> {
+    pub fn lookup(&self, path: &DocPath) -> Option<(&Node, Option<Position>)> {
         let mut node = self;
         let mut key_position = None;
         for segment in path.segments() {
@@ -180,10 +180,10 @@ impl Node {
 
     /// The best position for a diagnostic about `path`: the node itself, or
     /// the deepest ancestor that exists.
-    pub fn position_of(&self, path: &Path) -> Position {
+    pub fn position_of(&self, path: &DocPath) -> Position {
         let segments = path.segments();
         for len in (0..=segments.len()).rev() {
-            let prefix = Path::from_segments(segments[..len].to_vec());
+            let prefix = DocPath::from_segments(segments[..len].to_vec());
             if let Some((node, key_position)) = self.lookup(&prefix) {
                 // A null value written as nothing (`key:`) has no text of its
                 // own; point at the key instead.
@@ -481,7 +481,7 @@ mod tests {
     fn keeps_positions_of_keys_and_values() {
         let node = parse_ok("variant: fcos\nstorage:\n  files:\n    - path: /a\n");
         let (value, key) = node
-            .lookup(&Path::parse("$.storage.files.0.path"))
+            .lookup(&DocPath::parse("$.storage.files.0.path"))
             .expect("path exists");
         assert_eq!(value.position, Position::new(4, 13));
         assert_eq!(key, Some(Position::new(4, 7)));

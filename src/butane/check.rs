@@ -4,7 +4,7 @@
 
 use super::model as b;
 use super::version::{Variant, Version};
-use crate::diag::{Diagnostic, Path};
+use crate::diag::{Diagnostic, DocPath};
 use crate::ignition::model as ign;
 use crate::validate::mode_looks_decimal;
 
@@ -17,11 +17,11 @@ struct Checker {
 }
 
 impl Checker {
-    fn error(&mut self, path: Path, message: impl Into<String>) {
+    fn error(&mut self, path: DocPath, message: impl Into<String>) {
         self.found.push(Diagnostic::error(message).at(path));
     }
 
-    fn warning(&mut self, path: Path, message: impl Into<String>) {
+    fn warning(&mut self, path: DocPath, message: impl Into<String>) {
         self.found.push(Diagnostic::warning(message).at(path));
     }
 
@@ -36,7 +36,7 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
         version,
         found: Vec::new(),
     };
-    let storage = Path::root().key("storage");
+    let storage = DocPath::root().key("storage");
     let modes = config
         .storage
         .files
@@ -80,7 +80,7 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
     }
     if checker.fcos_at_least(5) {
         for (index, user) in config.grub.users.iter().enumerate() {
-            let path = Path::root().key("grub").key("users").index(index);
+            let path = DocPath::root().key("grub").key("users").index(index);
             if user.name.is_empty() {
                 checker.error(path.key("name"), "field \"name\" is required");
             }
@@ -112,7 +112,10 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
         if filesystem.with_mount_unit != Some(true) {
             continue;
         }
-        let path = Path::root().key("storage").key("filesystems").index(index);
+        let path = DocPath::root()
+            .key("storage")
+            .key("filesystems")
+            .index(index);
         let format = filesystem.format.as_deref().filter(|f| !f.is_empty());
         let has_path = filesystem.path.as_deref().is_some_and(|p| !p.is_empty());
         if base < 4 && !has_path {
@@ -150,7 +153,7 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
 
 fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
     for (index, quadlet) in quadlets.iter().enumerate() {
-        let path = Path::root().key("systemd").key("quadlets").index(index);
+        let path = DocPath::root().key("systemd").key("quadlets").index(index);
         if !super::sugar::QUADLET_EXTENSIONS
             .iter()
             .any(|extension| quadlet.name.ends_with(extension))
@@ -197,7 +200,7 @@ fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
 }
 
 fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
-    let path = Path::root().key("boot_device");
+    let path = DocPath::root().key("boot_device");
     let mirrored = !boot.mirror.devices.is_empty();
     let minor = checker.version.minor;
     if mirrored && boot.layout.is_none() {
@@ -304,7 +307,7 @@ fn check_partition_reuse(checker: &mut Checker, config: &b::Config) {
         for (index, partition) in disk.partitions.iter().enumerate() {
             if partition.number == 0 && partition.label.is_some() {
                 checker.warning(
-                    Path::root()
+                    DocPath::root()
                         .key("storage")
                         .key("disks")
                         .index(disk_index)
@@ -325,7 +328,10 @@ pub fn output(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
         return found;
     }
     for (disk_index, disk) in config.storage.disks.iter().enumerate() {
-        let disk_path = Path::root().key("storage").key("disks").index(disk_index);
+        let disk_path = DocPath::root()
+            .key("storage")
+            .key("disks")
+            .index(disk_index);
         for (index, partition) in disk.partitions.iter().enumerate() {
             let path = disk_path.key("partitions").index(index);
             let Some(label) = partition.label.as_deref() else {
@@ -380,7 +386,7 @@ pub fn flatcar_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic
         return found;
     }
     for (index, luks) in config.storage.luks.iter().enumerate() {
-        let path = Path::root().key("storage").key("luks").index(index);
+        let path = DocPath::root().key("storage").key("luks").index(index);
         if version.experimental {
             if luks.cex != ign::Cex::default() {
                 found.push(

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
-use std::path::{Component, Path as FsPath, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
@@ -62,7 +62,7 @@ pub enum TreeEntry {
 }
 
 impl FilesDir {
-    pub fn open(dir: &FsPath) -> io::Result<FilesDir> {
+    pub fn open(dir: &Path) -> io::Result<FilesDir> {
         let canonical = fs::canonicalize(dir)?;
         if !canonical.is_dir() {
             return Err(io::Error::new(
@@ -82,28 +82,24 @@ impl FilesDir {
         let reads = self.reads.lock().map(|r| r.clone()).unwrap_or_default();
         reads
             .into_iter()
-            .filter_map(|p| {
-                p.strip_prefix(&self.canonical)
-                    .ok()
-                    .map(FsPath::to_path_buf)
-            })
+            .filter_map(|p| p.strip_prefix(&self.canonical).ok().map(Path::to_path_buf))
             .collect()
     }
 
-    fn record(&self, path: &FsPath) {
+    fn record(&self, path: &Path) {
         if let Ok(mut reads) = self.reads.lock() {
             reads.insert(path.to_path_buf());
         }
     }
 
-    pub fn path(&self) -> &FsPath {
+    pub fn path(&self) -> &Path {
         &self.given
     }
 
     /// Joins `local` onto the directory lexically; refuses `..` escapes.
     fn join(&self, local: &str) -> Result<PathBuf, LocalFileError> {
         let mut parts: Vec<&str> = Vec::new();
-        for component in FsPath::new(local).components() {
+        for component in Path::new(local).components() {
             match component {
                 Component::Normal(part) => parts.push(part.to_str().unwrap_or_default()),
                 Component::ParentDir => {
@@ -174,7 +170,7 @@ impl FilesDir {
 
     fn walk_into(
         &self,
-        dir: &FsPath,
+        dir: &Path,
         prefix: &str,
         local: &str,
         out: &mut Vec<TreeEntry>,
@@ -238,7 +234,7 @@ fn is_executable(_: &fs::Metadata) -> bool {
 /// The whole file; a large one (a log archive placed with
 /// `contents.local`) is read in one piece per core ([`crate::pieces`]).
 #[cfg(unix)]
-fn read_file(path: &FsPath) -> io::Result<Vec<u8>> {
+fn read_file(path: &Path) -> io::Result<Vec<u8>> {
     use std::io::{Read as _, Seek as _, SeekFrom};
 
     let mut file = fs::File::open(path)?;
@@ -271,7 +267,7 @@ fn read_file(path: &FsPath) -> io::Result<Vec<u8>> {
 }
 
 #[cfg(not(unix))]
-fn read_file(path: &FsPath) -> io::Result<Vec<u8>> {
+fn read_file(path: &Path) -> io::Result<Vec<u8>> {
     fs::read(path)
 }
 

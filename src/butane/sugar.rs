@@ -11,7 +11,7 @@
 use super::model as b;
 use super::translate::Translator;
 use super::translation_map::TranslationMap;
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::encode;
 use crate::ignition::merge::{Placement, merge_generated};
 use crate::ignition::model as ign;
@@ -48,7 +48,7 @@ pub(crate) fn apply(
 fn merge_parent(
     translator: &mut Translator<'_>,
     parent: ign::Config,
-    records: Vec<(Path, Path)>,
+    records: Vec<(DocPath, DocPath)>,
     child: ign::Config,
 ) -> ign::Config {
     if parent == ign::Config::default() {
@@ -63,8 +63,11 @@ fn merge_parent(
 }
 
 fn renumber(map: &mut TranslationMap, placement: &Placement) {
-    let storage = Path::root().key("storage");
-    map.renumber(&Path::root().key("systemd").key("units"), &placement.units);
+    let storage = DocPath::root().key("storage");
+    map.renumber(
+        &DocPath::root().key("systemd").key("units"),
+        &placement.units,
+    );
     for (list, at) in [
         ("disks", &placement.disks),
         ("raid", &placement.raid),
@@ -120,7 +123,7 @@ fn is_remote(device: &str, luks: &[b::Luks]) -> bool {
     })
 }
 
-fn mount_units(source: &b::Config, base: u8) -> (ign::Config, Vec<(Path, Path)>) {
+fn mount_units(source: &b::Config, base: u8) -> (ign::Config, Vec<(DocPath, DocPath)>) {
     let mut config = ign::Config::default();
     let mut records = Vec::new();
     for (index, filesystem) in source.storage.filesystems.iter().enumerate() {
@@ -171,11 +174,11 @@ fn mount_units(source: &b::Config, base: u8) -> (ign::Config, Vec<(Path, Path)>)
             )
         };
         records.push((
-            Path::root()
+            DocPath::root()
                 .key("systemd")
                 .key("units")
                 .index(config.systemd.units.len()),
-            Path::root()
+            DocPath::root()
                 .key("storage")
                 .key("filesystems")
                 .index(index)
@@ -220,7 +223,7 @@ fn layout(name: &str) -> Layout {
     }
 }
 
-fn boot_device(boot: &b::BootDevice) -> (ign::Config, Vec<(Path, Path)>) {
+fn boot_device(boot: &b::BootDevice) -> (ign::Config, Vec<(DocPath, DocPath)>) {
     let mut config = ign::Config::default();
     let mut records = Vec::new();
     let luks = &boot.luks;
@@ -232,8 +235,8 @@ fn boot_device(boot: &b::BootDevice) -> (ign::Config, Vec<(Path, Path)>) {
     }
     let layout_name = boot.layout.as_deref().unwrap_or("x86_64");
     let shape = layout(layout_name);
-    let storage = Path::root().key("storage");
-    let boot_path = Path::root().key("boot_device");
+    let storage = DocPath::root().key("storage");
+    let boot_path = DocPath::root().key("boot_device");
     if mirrored {
         let mirror_path = boot_path.key("mirror");
         for (offset, device) in boot.mirror.devices.iter().enumerate() {
@@ -381,13 +384,13 @@ fn boot_device(boot: &b::BootDevice) -> (ign::Config, Vec<(Path, Path)>) {
     (config, records)
 }
 
-fn grub(grub: &b::Grub) -> (ign::Config, Vec<(Path, Path)>) {
+fn grub(grub: &b::Grub) -> (ign::Config, Vec<(DocPath, DocPath)>) {
     let mut config = ign::Config::default();
     let mut records = Vec::new();
     if grub.users.is_empty() {
         return (config, records);
     }
-    let users_path = Path::root().key("grub").key("users");
+    let users_path = DocPath::root().key("grub").key("users");
     let names: Vec<&str> = grub.users.iter().map(|u| u.name.as_str()).collect();
     let mut text = format!(
         "{GENERATED_HEADER}\n\nset superusers=\"{}\"\n",
@@ -402,7 +405,7 @@ fn grub(grub: &b::Grub) -> (ign::Config, Vec<(Path, Path)>) {
     }
     let encoded = encode::encode_data_url(text.as_bytes(), None, true);
     records.push((
-        Path::root().key("storage").key("filesystems").index(0),
+        DocPath::root().key("storage").key("filesystems").index(0),
         users_path.clone(),
     ));
     config.storage.filesystems.push(ign::Filesystem {
@@ -412,7 +415,7 @@ fn grub(grub: &b::Grub) -> (ign::Config, Vec<(Path, Path)>) {
         ..ign::Filesystem::default()
     });
     records.push((
-        Path::root().key("storage").key("files").index(0),
+        DocPath::root().key("storage").key("files").index(0),
         users_path,
     ));
     config.storage.files.push(ign::File {
@@ -440,9 +443,9 @@ pub const QUADLET_EXTENSIONS: [&str; 8] = [
 ];
 
 fn quadlets(translator: &mut Translator<'_>, quadlets: &[b::Quadlet], config: &mut ign::Config) {
-    let storage = Path::root().key("storage");
+    let storage = DocPath::root().key("storage");
     for (index, quadlet) in quadlets.iter().enumerate() {
-        let yaml = Path::root().key("systemd").key("quadlets").index(index);
+        let yaml = DocPath::root().key("systemd").key("quadlets").index(index);
         let dir = if quadlet.rootful == Some(true) {
             "/etc/containers/systemd"
         } else {
@@ -557,7 +560,7 @@ fn quadlet_contents(
     translator: &mut Translator<'_>,
     contents: Option<&String>,
     contents_local: Option<&String>,
-    yaml: &Path,
+    yaml: &DocPath,
 ) -> (Vec<u8>, &'static str) {
     match (
         contents.filter(|c| !c.is_empty()),

@@ -16,7 +16,7 @@ use super::files_dir::{FilesDir, LocalFileError};
 use super::model as b;
 use super::translation_map::TranslationMap;
 use super::version::Version;
-use crate::diag::{Diagnostic, Path};
+use crate::diag::{Diagnostic, DocPath};
 use crate::encode;
 use crate::ignition::model as ign;
 
@@ -57,16 +57,16 @@ pub fn translate(
     }
 }
 
-fn root() -> Path {
-    Path::root()
+fn root() -> DocPath {
+    DocPath::root()
 }
 
 impl Translator<'_> {
-    pub(crate) fn error(&mut self, path: Path, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, path: DocPath, message: impl Into<String>) {
         self.diagnostics.push(Diagnostic::error(message).at(path));
     }
 
-    pub(crate) fn local_error(&mut self, path: Path, error: &LocalFileError) {
+    pub(crate) fn local_error(&mut self, path: DocPath, error: &LocalFileError) {
         let diagnostic = Diagnostic::error(error.to_string()).at(path);
         let diagnostic = match error {
             LocalFileError::NoFilesDir => {
@@ -80,14 +80,14 @@ impl Translator<'_> {
         self.diagnostics.push(diagnostic);
     }
 
-    pub(crate) fn files_dir(&mut self, path: &Path) -> Option<&FilesDir> {
+    pub(crate) fn files_dir(&mut self, path: &DocPath) -> Option<&FilesDir> {
         if self.files_dir.is_none() {
             self.local_error(path.clone(), &LocalFileError::NoFilesDir);
         }
         self.files_dir
     }
 
-    pub(crate) fn read_local(&mut self, local: &str, path: &Path) -> Option<Vec<u8>> {
+    pub(crate) fn read_local(&mut self, local: &str, path: &DocPath) -> Option<Vec<u8>> {
         let files_dir = self.files_dir(path)?;
         match files_dir.read(local) {
             Ok(bytes) => Some(bytes),
@@ -98,7 +98,7 @@ impl Translator<'_> {
         }
     }
 
-    fn read_local_text(&mut self, local: &str, path: &Path) -> Option<String> {
+    fn read_local_text(&mut self, local: &str, path: &DocPath) -> Option<String> {
         let files_dir = self.files_dir(path)?;
         match files_dir.read_to_string(local) {
             Ok(text) => Some(text),
@@ -179,8 +179,8 @@ impl Translator<'_> {
     pub(crate) fn resource(
         &mut self,
         resource: &b::Resource,
-        yaml: &Path,
-        json: &Path,
+        yaml: &DocPath,
+        json: &DocPath,
         file_content: bool,
     ) -> ign::Resource {
         let given: Vec<&str> = [
@@ -257,7 +257,7 @@ impl Translator<'_> {
         ign::Passwd { groups, users }
     }
 
-    fn user(&mut self, user: &b::PasswdUser, yaml: &Path) -> ign::PasswdUser {
+    fn user(&mut self, user: &b::PasswdUser, yaml: &DocPath) -> ign::PasswdUser {
         let mut keys = user.ssh_authorized_keys.clone();
         for (index, local) in user.ssh_authorized_keys_local.iter().enumerate() {
             let path = yaml.key("ssh_authorized_keys_local").index(index);
@@ -298,8 +298,8 @@ impl Translator<'_> {
         &mut self,
         contents: Option<&String>,
         contents_local: Option<&String>,
-        yaml: &Path,
-        json: &Path,
+        yaml: &DocPath,
+        json: &DocPath,
     ) -> Option<String> {
         match (contents, contents_local) {
             (Some(_), Some(_)) => {

@@ -10,11 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::{Path, Segment};
+use crate::diag::{DocPath, Segment};
 
 #[derive(Clone, Debug, Default)]
 pub struct TranslationMap {
-    entries: BTreeMap<Path, Path>,
+    entries: BTreeMap<DocPath, DocPath>,
 }
 
 impl TranslationMap {
@@ -23,29 +23,29 @@ impl TranslationMap {
     }
 
     /// Records that the output at `json` came from the source at `yaml`.
-    pub fn add(&mut self, json: Path, yaml: Path) {
+    pub fn add(&mut self, json: DocPath, yaml: DocPath) {
         self.entries.insert(json, yaml);
     }
 
     /// The source path for an output path.
-    pub fn source_of(&self, json: &Path) -> Path {
+    pub fn source_of(&self, json: &DocPath) -> DocPath {
         let segments = json.segments();
         for len in (0..=segments.len()).rev() {
-            let prefix = Path::from_segments(segments[..len].to_vec());
+            let prefix = DocPath::from_segments(segments[..len].to_vec());
             if let Some(yaml) = self.entries.get(&prefix) {
                 let mut out = yaml.segments().to_vec();
                 out.extend(segments[len..].iter().map(snake_segment));
-                return Path::from_segments(out);
+                return DocPath::from_segments(out);
             }
         }
-        Path::from_segments(segments.iter().map(snake_segment).collect())
+        DocPath::from_segments(segments.iter().map(snake_segment).collect())
     }
 
     /// Renumbers the entries of the list at `list`: record `list.i.…` moves
     /// to `list.new_index[i].…` (all at once, so moves cannot collide).
-    pub fn renumber(&mut self, list: &Path, new_index: &[usize]) {
+    pub fn renumber(&mut self, list: &DocPath, new_index: &[usize]) {
         let depth = list.len();
-        let moved: Vec<(Path, Path)> = self
+        let moved: Vec<(DocPath, DocPath)> = self
             .entries
             .iter()
             .filter(|(json, _)| json.starts_with(list) && json.len() > depth)
@@ -61,14 +61,14 @@ impl TranslationMap {
             {
                 segments[depth] = Segment::Index(new);
             }
-            self.entries.insert(Path::from_segments(segments), yaml);
+            self.entries.insert(DocPath::from_segments(segments), yaml);
         }
     }
 
     /// Moves every record under `from` to `to` (used when merging shifts
     /// list entries).
-    pub fn rebase(&mut self, from: &Path, to: &Path) {
-        let moved: Vec<(Path, Path)> = self
+    pub fn rebase(&mut self, from: &DocPath, to: &DocPath) {
+        let moved: Vec<(DocPath, DocPath)> = self
             .entries
             .iter()
             .filter(|(json, _)| json.starts_with(from))
@@ -80,7 +80,7 @@ impl TranslationMap {
         for (json, yaml) in moved {
             let mut segments = to.segments().to_vec();
             segments.extend_from_slice(&json.segments()[from.len()..]);
-            self.entries.insert(Path::from_segments(segments), yaml);
+            self.entries.insert(DocPath::from_segments(segments), yaml);
         }
     }
 }
@@ -126,25 +126,25 @@ mod tests {
     fn maps_through_the_deepest_record() {
         let mut map = TranslationMap::new();
         map.add(
-            Path::parse("$.systemd.units.0"),
-            Path::parse("$.storage.filesystems.2"),
+            DocPath::parse("$.systemd.units.0"),
+            DocPath::parse("$.storage.filesystems.2"),
         );
         map.add(
-            Path::parse("$.storage.files.0.contents.source"),
-            Path::parse("$.storage.files.0.contents.inline"),
+            DocPath::parse("$.storage.files.0.contents.source"),
+            DocPath::parse("$.storage.files.0.contents.inline"),
         );
         assert_eq!(
-            map.source_of(&Path::parse("$.systemd.units.0.name"))
+            map.source_of(&DocPath::parse("$.systemd.units.0.name"))
                 .to_string(),
             "$.storage.filesystems.2.name"
         );
         assert_eq!(
-            map.source_of(&Path::parse("$.storage.files.0.contents.source"))
+            map.source_of(&DocPath::parse("$.storage.files.0.contents.source"))
                 .to_string(),
             "$.storage.files.0.contents.inline"
         );
         assert_eq!(
-            map.source_of(&Path::parse("$.storage.disks.0.partitions.1.sizeMiB"))
+            map.source_of(&DocPath::parse("$.storage.disks.0.partitions.1.sizeMiB"))
                 .to_string(),
             "$.storage.disks.0.partitions.1.size_mib"
         );
@@ -153,9 +153,9 @@ mod tests {
     #[test]
     fn renumber_moves_all_at_once() {
         let mut map = TranslationMap::new();
-        let units = Path::parse("$.systemd.units");
-        map.add(units.index(0), Path::parse("$.a"));
-        map.add(units.index(1), Path::parse("$.b"));
+        let units = DocPath::parse("$.systemd.units");
+        map.add(units.index(0), DocPath::parse("$.a"));
+        map.add(units.index(1), DocPath::parse("$.b"));
         map.renumber(&units, &[1, 2]);
         assert_eq!(map.source_of(&units.index(1)).to_string(), "$.a");
         assert_eq!(map.source_of(&units.index(2)).to_string(), "$.b");
@@ -165,15 +165,15 @@ mod tests {
     fn rebase_moves_records() {
         let mut map = TranslationMap::new();
         map.add(
-            Path::parse("$.systemd.units.0"),
-            Path::parse("$.systemd.units.0"),
+            DocPath::parse("$.systemd.units.0"),
+            DocPath::parse("$.systemd.units.0"),
         );
         map.rebase(
-            &Path::parse("$.systemd.units.0"),
-            &Path::parse("$.systemd.units.2"),
+            &DocPath::parse("$.systemd.units.0"),
+            &DocPath::parse("$.systemd.units.2"),
         );
         assert_eq!(
-            map.source_of(&Path::parse("$.systemd.units.2.name"))
+            map.source_of(&DocPath::parse("$.systemd.units.2.name"))
                 .to_string(),
             "$.systemd.units.0.name"
         );

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::diag::{Path, Segment};
+use crate::diag::{DocPath, Segment};
 use crate::ignition::spec::Spec;
 use crate::yaml::de::FieldGate;
 
@@ -130,7 +130,7 @@ impl Version {
 
     /// Whether a key exists in this version. `path` is where the key sits,
     /// which tells file contents apart from other resources.
-    pub fn has_key(self, struct_name: &str, field: &str, path: &Path) -> bool {
+    pub fn has_key(self, struct_name: &str, field: &str, path: &DocPath) -> bool {
         if let Some(present) = self.has_fcos_extra(struct_name, field) {
             return present;
         }
@@ -149,7 +149,7 @@ impl Version {
 /// Whether `path` (of a key inside a resource) is inside a file's
 /// `contents` or `append`, the only resources Butane 1.0.0 lets carry inline
 /// data and compression.
-fn is_file_content(path: &Path) -> bool {
+fn is_file_content(path: &DocPath) -> bool {
     let segments = path.segments();
     segments
         .iter()
@@ -197,7 +197,7 @@ impl fmt::Display for Version {
 }
 
 impl FieldGate for Version {
-    fn allows(&self, struct_name: &'static str, field: &str, path: &Path) -> bool {
+    fn allows(&self, struct_name: &'static str, field: &str, path: &DocPath) -> bool {
         self.has_key(struct_name, field, path)
     }
 }
@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn keys_are_gated_by_version() {
         let v = |version| Version::find("fcos", version).expect("known");
-        let root = Path::root();
+        let root = DocPath::root();
         assert!(!v("1.0.0").has_key("Storage", "trees", &root));
         assert!(v("1.1.0").has_key("Storage", "trees", &root));
         assert!(!v("1.2.0").has_key("Config", "boot_device", &root));
@@ -240,8 +240,8 @@ mod tests {
     #[test]
     fn inline_exists_on_file_contents_only_in_1_0() {
         let v = Version::find("fcos", "1.0.0").expect("known");
-        let file = Path::parse("$.storage.files.0.contents.inline");
-        let merge = Path::parse("$.ignition.config.merge.0.inline");
+        let file = DocPath::parse("$.storage.files.0.contents.inline");
+        let merge = DocPath::parse("$.ignition.config.merge.0.inline");
         assert!(v.has_key("Resource", "inline", &file));
         assert!(!v.has_key("Resource", "inline", &merge));
         assert!(!v.has_key("Resource", "local", &file));

@@ -15,7 +15,7 @@ use super::load::{Inventory, SourceMap};
 use super::render::{NodeDirectory, NodeFile, Rendered};
 use super::resolve::{ManifestPlan, Origin};
 use crate::butane::model as b;
-use crate::diag::{Diagnostic, Path, Position, Segment};
+use crate::diag::{Diagnostic, DocPath, Position, Segment};
 use crate::encode;
 use crate::yaml::{self, FileId, Node, de::Decoder};
 
@@ -34,16 +34,16 @@ pub enum Source {
 pub struct Provenance {
     /// Keyed by path: a host records a hundred or more, each replacing any
     /// earlier one at its path.
-    entries: HashMap<Path, Source>,
+    entries: HashMap<DocPath, Source>,
 }
 
 impl Provenance {
-    fn record(&mut self, path: Path, source: Source) {
+    fn record(&mut self, path: DocPath, source: Source) {
         self.entries.insert(path, source);
     }
 
     /// The file and position a finding about `path` belongs to.
-    pub fn locate(&self, path: &Path) -> Option<(FileId, Position)> {
+    pub fn locate(&self, path: &DocPath) -> Option<(FileId, Position)> {
         let (prefix, source) = self
             .entries
             .iter()
@@ -52,7 +52,7 @@ impl Provenance {
         match source {
             Source::At(origin) => Some((origin.file, origin.position)),
             Source::Node(node) => {
-                let rest = Path::from_segments(path.segments()[prefix.len()..].to_vec());
+                let rest = DocPath::from_segments(path.segments()[prefix.len()..].to_vec());
                 let position = node.position_of(&rest);
                 let file = node.lookup(&rest).map_or(node.file, |(n, _)| n.file);
                 Some((file, position))
@@ -78,8 +78,8 @@ struct Assembler<'a> {
     diagnostics: Vec<Diagnostic>,
 }
 
-fn storage(list: &'static str, index: usize) -> Path {
-    Path::root().key("storage").key(list).index(index)
+fn storage(list: &'static str, index: usize) -> DocPath {
+    DocPath::root().key("storage").key(list).index(index)
 }
 
 impl Assembler<'_> {
@@ -103,7 +103,7 @@ impl Assembler<'_> {
         )
     }
 
-    fn source_of(&self, path: &Path) -> Option<Source> {
+    fn source_of(&self, path: &DocPath) -> Option<Source> {
         self.provenance.entries.get(path).cloned()
     }
 
@@ -162,7 +162,7 @@ impl Assembler<'_> {
 
     /// After removing `list[index]`, moves provenance of later entries down.
     fn shift(&mut self, list: &'static str, index: usize) {
-        let base = Path::root().key("storage").key(list);
+        let base = DocPath::root().key("storage").key(list);
         let depth = base.len();
         let removed = base.index(index);
         self.provenance.entries = std::mem::take(&mut self.provenance.entries)
@@ -178,7 +178,7 @@ impl Assembler<'_> {
                 {
                     *i -= 1;
                 }
-                (Path::from_segments(segments), source)
+                (DocPath::from_segments(segments), source)
             })
             .collect();
     }
@@ -220,8 +220,10 @@ impl Assembler<'_> {
         }
         let index = users.len();
         users.push(user);
-        self.provenance
-            .record(Path::root().key("passwd").key("users").index(index), source);
+        self.provenance.record(
+            DocPath::root().key("passwd").key("users").index(index),
+            source,
+        );
     }
 
     fn add_group(&mut self, group: b::PasswdGroup, source: Source) {
@@ -235,7 +237,7 @@ impl Assembler<'_> {
         let index = groups.len();
         groups.push(group);
         self.provenance.record(
-            Path::root().key("passwd").key("groups").index(index),
+            DocPath::root().key("passwd").key("groups").index(index),
             source,
         );
     }
@@ -258,7 +260,7 @@ impl Assembler<'_> {
                 *existing = unit;
             }
             self.provenance.record(
-                Path::root().key("systemd").key("units").index(index),
+                DocPath::root().key("systemd").key("units").index(index),
                 source,
             );
             return;
@@ -266,7 +268,7 @@ impl Assembler<'_> {
         let index = units.len();
         units.push(unit);
         self.provenance.record(
-            Path::root().key("systemd").key("units").index(index),
+            DocPath::root().key("systemd").key("units").index(index),
             source,
         );
     }
@@ -314,7 +316,7 @@ impl Assembler<'_> {
     /// Merges a decoded Butane fragment (`node` is its YAML) into the config.
     fn fragment(&mut self, fragment: b::Config, node: &Node) {
         let item = |list_path: &[&'static str], index: usize| -> Source {
-            let mut path = Path::root();
+            let mut path = DocPath::root();
             for key in list_path {
                 path = path.key(*key);
             }
@@ -339,8 +341,10 @@ impl Assembler<'_> {
         for (i, unit) in fragment.systemd.units.into_iter().enumerate() {
             self.add_unit(unit, item(&["systemd", "units"], i));
         }
-        let list =
-            |keys: &[&'static str]| keys.iter().fold(Path::root(), |path, key| path.key(*key));
+        let list = |keys: &[&'static str]| {
+            keys.iter()
+                .fold(DocPath::root(), |path, key| path.key(*key))
+        };
         let provenance = &mut self.provenance;
         let config = &mut self.config;
         append(
@@ -418,31 +422,33 @@ impl Assembler<'_> {
         if fragment.ignition.config.replace != b::Resource::default() {
             self.config.ignition.config.replace = fragment.ignition.config.replace;
             self.provenance.record(
-                Path::root().key("ignition").key("config").key("replace"),
+                DocPath::root().key("ignition").key("config").key("replace"),
                 whole("ignition"),
             );
         }
         if fragment.ignition.proxy != b::Proxy::default() {
             self.config.ignition.proxy = fragment.ignition.proxy;
-            self.provenance
-                .record(Path::root().key("ignition").key("proxy"), whole("ignition"));
+            self.provenance.record(
+                DocPath::root().key("ignition").key("proxy"),
+                whole("ignition"),
+            );
         }
         if fragment.ignition.timeouts != b::Timeouts::default() {
             self.config.ignition.timeouts = fragment.ignition.timeouts;
             self.provenance.record(
-                Path::root().key("ignition").key("timeouts"),
+                DocPath::root().key("ignition").key("timeouts"),
                 whole("ignition"),
             );
         }
         if fragment.boot_device != b::BootDevice::default() {
             self.config.boot_device = fragment.boot_device;
             self.provenance
-                .record(Path::root().key("boot_device"), whole("boot_device"));
+                .record(DocPath::root().key("boot_device"), whole("boot_device"));
         }
         if fragment.grub != b::Grub::default() {
             self.config.grub = fragment.grub;
             self.provenance
-                .record(Path::root().key("grub"), whole("grub"));
+                .record(DocPath::root().key("grub"), whole("grub"));
         }
     }
 }
@@ -452,7 +458,7 @@ impl Assembler<'_> {
 fn append<T>(
     target: &mut Vec<T>,
     items: Vec<T>,
-    list: &Path,
+    list: &DocPath,
     node: &Node,
     provenance: &mut Provenance,
 ) {
@@ -670,14 +676,14 @@ mod tests {
         .expect("yaml")
         .expect("doc");
         let item = node
-            .lookup(&Path::parse("$.storage.files.0"))
+            .lookup(&DocPath::parse("$.storage.files.0"))
             .expect("item")
             .0
             .clone();
         let mut provenance = Provenance::default();
-        provenance.record(Path::parse("$.storage.files.5"), Source::Node(item));
+        provenance.record(DocPath::parse("$.storage.files.5"), Source::Node(item));
         let (file, position) = provenance
-            .locate(&Path::parse("$.storage.files.5.mode"))
+            .locate(&DocPath::parse("$.storage.files.5.mode"))
             .expect("located");
         assert_eq!(file, FileId(3));
         assert_eq!(position, Position::new(4, 13));

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path as FsPath, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::manifest::{Fleet, Host};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -250,7 +250,7 @@ fn load_manifests_on(files: &[(&str, FileId, &str)], threads: usize) -> Vec<Load
 
 /// Loads the fleet at `root`. Findings are returned with the inventory;
 /// the caller stops on errors.
-pub fn load(root: &FsPath) -> (Inventory, Diagnostics) {
+pub fn load(root: &Path) -> (Inventory, Diagnostics) {
     let mut loader = Loader {
         root: root.to_path_buf(),
         sources: SourceMap::default(),

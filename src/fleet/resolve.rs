@@ -25,7 +25,7 @@ use super::load::{HostSource, Inventory, QuadletSource, ServiceSource};
 use super::manifest::{DirectorySpec, Host, Paths, Service};
 use crate::butane::model as b;
 use crate::butane::version::{Variant, Version};
-use crate::diag::{Diagnostic, Diagnostics, Path, Position};
+use crate::diag::{Diagnostic, Diagnostics, DocPath, Position};
 use crate::ignition::spec::Spec;
 use crate::yaml::{FileId, Node, de::Decoder};
 
@@ -50,7 +50,7 @@ impl Origin {
     }
 }
 
-/// Path patterns after expansion for one service.
+/// DocPath patterns after expansion for one service.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ServicePaths {
     pub quadlet_dir: String,
@@ -234,7 +234,7 @@ impl<'i> Resolver<'i> {
             .fleet_root
             .as_ref()
             .map_or(Position::new(1, 1), |root| {
-                let mut path = Path::root();
+                let mut path = DocPath::root();
                 for k in key {
                     path = path.key(*k);
                 }
@@ -846,7 +846,7 @@ pub(crate) fn check_account_ids(
 
 #[cfg(test)]
 mod tests {
-    /// Path pattern errors name the undefined variable in release builds
+    /// DocPath pattern errors name the undefined variable in release builds
     /// too (see `render`'s test of the same).
     #[test]
     fn pattern_errors_name_the_undefined_variable_in_every_build() {

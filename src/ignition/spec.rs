@@ -7,7 +7,7 @@
 use std::fmt;
 
 use super::model::{Config, Resource};
-use crate::diag::Path;
+use crate::diag::DocPath;
 
 /// An Ignition config spec version this compiler can emit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -112,7 +112,7 @@ impl fmt::Display for Spec {
 /// A field or value in a config that needs at least `spec`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Requirement {
-    pub path: Path,
+    pub path: DocPath,
     pub spec: Spec,
     pub what: String,
 }
@@ -122,7 +122,7 @@ struct Walker {
 }
 
 impl Walker {
-    fn need(&mut self, path: Path, spec: Spec, what: impl Into<String>) {
+    fn need(&mut self, path: DocPath, spec: Spec, what: impl Into<String>) {
         self.found.push(Requirement {
             path,
             spec,
@@ -132,7 +132,7 @@ impl Walker {
 
     /// `file_contents`: whether this is a file's `contents`/`append`, which
     /// had `compression` from 3.0.0 on.
-    fn resource(&mut self, resource: &Resource, path: &Path, file_contents: bool) {
+    fn resource(&mut self, resource: &Resource, path: &DocPath, file_contents: bool) {
         if !file_contents
             && resource
                 .compression
@@ -174,7 +174,7 @@ impl Walker {
 /// Every field or value in `config` that needs a spec newer than 3.0.0.
 pub fn requirements(config: &Config) -> Vec<Requirement> {
     let mut walker = Walker { found: Vec::new() };
-    let ignition = Path::root().key("ignition");
+    let ignition = DocPath::root().key("ignition");
     for (index, merge) in config.ignition.config.merge.iter().enumerate() {
         walker.resource(
             merge,
@@ -207,12 +207,12 @@ pub fn requirements(config: &Config) -> Vec<Requirement> {
     }
     if config.kernel_arguments != Default::default() {
         walker.need(
-            Path::root().key("kernelArguments"),
+            DocPath::root().key("kernelArguments"),
             Spec::V3_3,
             "kernelArguments",
         );
     }
-    let passwd = Path::root().key("passwd");
+    let passwd = DocPath::root().key("passwd");
     for (index, user) in config.passwd.users.iter().enumerate() {
         if user.should_exist.is_some() {
             let path = passwd.key("users").index(index).key("shouldExist");
@@ -225,7 +225,7 @@ pub fn requirements(config: &Config) -> Vec<Requirement> {
             walker.need(path, Spec::V3_2, "passwd.groups.shouldExist");
         }
     }
-    let storage = Path::root().key("storage");
+    let storage = DocPath::root().key("storage");
     for (index, file) in config.storage.files.iter().enumerate() {
         let path = storage.key("files").index(index);
         walker.resource(&file.contents, &path.key("contents"), true);

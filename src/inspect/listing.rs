@@ -14,7 +14,7 @@ use serde::Serialize;
 pub use build::{decode, list, mode_string};
 
 use super::content::HashCheck;
-use crate::diag::Path;
+use crate::diag::DocPath;
 
 /// Version tag of the JSON listing model.
 pub const FORMAT: &str = "kindling-inspect/1";
@@ -68,7 +68,7 @@ pub struct KernelArgumentsInfo {
 /// A resource: where it comes from and, for `data:` URLs, what it holds.
 #[derive(Clone, Debug, Serialize)]
 pub struct ContentInfo {
-    pub json_path: Path,
+    pub json_path: DocPath,
     pub source: SourceInfo,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compression: Option<String>,
@@ -329,6 +329,6 @@ pub struct RaidInfo {
 /// Something in the config that cannot be shown as intended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    pub json_path: Path,
+    pub json_path: DocPath,
     pub message: String,
 }

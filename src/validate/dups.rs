@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::rules::{Report, RuleError};
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::ignition::model::{Config, Resource};
 use crate::ignition::spec::Spec;
 
@@ -26,7 +26,7 @@ impl Scope {
     fn list<'k>(
         &mut self,
         report: &mut Report,
-        at: &Path,
+        at: &DocPath,
         field: &'static str,
         space: &'static str,
         keys: impl IntoIterator<Item = &'k str>,
@@ -43,7 +43,7 @@ impl Scope {
 /// Checks one list that shares its key space with no other.
 fn list<'k>(
     report: &mut Report,
-    at: &Path,
+    at: &DocPath,
     field: &'static str,
     keys: impl IntoIterator<Item = &'k str>,
 ) {
@@ -54,7 +54,7 @@ fn source_key(resource: &Resource) -> &str {
     resource.source.as_deref().unwrap_or("")
 }
 
-fn resource(resource: &Resource, at: &Path, report: &mut Report) {
+fn resource(resource: &Resource, at: &DocPath, report: &mut Report) {
     if report.since(Spec::V3_1) {
         let names = resource.http_headers.iter().map(|h| h.name.as_str());
         list(report, at, "httpHeaders", names);
@@ -70,7 +70,7 @@ fn partition_key(number: i64, label: Option<&str>) -> String {
 }
 
 pub(crate) fn check(config: &Config, report: &mut Report) {
-    let ignition = Path::root().key("ignition");
+    let ignition = DocPath::root().key("ignition");
     let merge = &config.ignition.config.merge;
     let config_at = ignition.key("config");
     list(report, &config_at, "merge", merge.iter().map(source_key));
@@ -103,7 +103,7 @@ pub(crate) fn check(config: &Config, report: &mut Report) {
     }
 
     if report.since(Spec::V3_3) {
-        let at = Path::root().key("kernelArguments");
+        let at = DocPath::root().key("kernelArguments");
         let args = &config.kernel_arguments;
         let mut scope = Scope::default();
         let present = args.should_exist.iter().map(String::as_str);
@@ -112,7 +112,7 @@ pub(crate) fn check(config: &Config, report: &mut Report) {
         scope.list(report, &at, "shouldNotExist", "KernelArgument", absent);
     }
 
-    let passwd = Path::root().key("passwd");
+    let passwd = DocPath::root().key("passwd");
     let groups = config.passwd.groups.iter().map(|g| g.name.as_str());
     list(report, &passwd, "groups", groups);
     let users = config.passwd.users.iter().map(|u| u.name.as_str());
@@ -131,7 +131,7 @@ pub(crate) fn check(config: &Config, report: &mut Report) {
 
     storage(config, report);
 
-    let systemd = Path::root().key("systemd");
+    let systemd = DocPath::root().key("systemd");
     let units = &config.systemd.units;
     list(
         report,
@@ -151,7 +151,7 @@ pub(crate) fn check(config: &Config, report: &mut Report) {
 }
 
 fn storage(config: &Config, report: &mut Report) {
-    let at = Path::root().key("storage");
+    let at = DocPath::root().key("storage");
     let storage = &config.storage;
     let mut scope = Scope::default();
     let directories = storage.directories.iter().map(|d| d.path.as_str());

@@ -5,7 +5,7 @@ use super::gourl;
 use super::paths::check_path;
 use super::resources::{self, check_optional_url};
 use super::rules::{Report, RuleError};
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::ignition::model::{Clevis, ClevisCustom, Luks, Tang};
 use crate::ignition::spec::Spec;
 
@@ -25,7 +25,7 @@ fn clevis_present(clevis: &Clevis) -> bool {
 const BUILTIN_PINS: [&str; 3] = ["tpm2", "tang", "sss"];
 
 /// `ClevisCustom.Validate` (3.3.0+) or `Custom.Validate` (3.2.0).
-fn custom(custom: &ClevisCustom, at: &Path, report: &mut Report) {
+fn custom(custom: &ClevisCustom, at: &DocPath, report: &mut Report) {
     let pin = custom.pin.as_deref().unwrap_or("");
     let config_missing = custom.config.as_deref().unwrap_or("").is_empty();
     if report.spec == Spec::V3_2 {
@@ -50,7 +50,7 @@ fn custom(custom: &ClevisCustom, at: &Path, report: &mut Report) {
     }
 }
 
-fn tang(tang: &Tang, at: &Path, report: &mut Report) {
+fn tang(tang: &Tang, at: &DocPath, report: &mut Report) {
     let scheme = match gourl::parse(&tang.url) {
         None => Err(RuleError::InvalidUrl),
         Some(url) if url.scheme == "http" || url.scheme == "https" => Ok(()),
@@ -68,7 +68,7 @@ fn tang(tang: &Tang, at: &Path, report: &mut Report) {
     }
 }
 
-pub(crate) fn luks(luks: &Luks, at: &Path, report: &mut Report) {
+pub(crate) fn luks(luks: &Luks, at: &DocPath, report: &mut Report) {
     let spec = report.spec;
     if luks.name.contains('/') {
         report.error(at.key("name"), RuleError::LuksNameSlash);

@@ -5,7 +5,7 @@
 use super::gotext::{clean, is_abs, join};
 use super::resources;
 use super::rules::{Report, RuleError};
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::ignition::model::{Config, Directory, File, Link, NodeOwner, Storage};
 use crate::ignition::spec::Spec;
 
@@ -38,13 +38,13 @@ fn check_mode(mode: Option<i64>) -> Result<(), RuleError> {
 }
 
 /// The special-bits warning of specs before 3.6.0 (Go truncates to 32 bits).
-fn mode_special_bits(report: &mut Report, path: Path, mode: Option<i64>) {
+fn mode_special_bits(report: &mut Report, path: DocPath, mode: Option<i64>) {
     if report.spec < Spec::V3_6 && mode.is_some_and(|mode| (mode as u32) & 0o7000 != 0) {
         report.warn(path, RuleError::ModeSpecialBits);
     }
 }
 
-fn owner(report: &mut Report, path: Path, owner: &NodeOwner) {
+fn owner(report: &mut Report, path: DocPath, owner: &NodeOwner) {
     if owner.id.is_some() && owner.name.as_deref().is_some_and(|name| !name.is_empty()) {
         report.error(path, RuleError::BothIdAndName);
     }
@@ -67,7 +67,7 @@ pub(crate) fn systemd_conflicts(config: &Config, report: &mut Report) {
             }
         }
     }
-    let storage = Path::root().key("storage");
+    let storage = DocPath::root().key("storage");
     let lists: [(&str, Vec<&str>); 3] = [
         (
             "files",
@@ -116,7 +116,7 @@ fn under_link(path: &str, links: &[Link]) -> usize {
 
 /// The node part of `Storage.Validate`: nodes under links, link targets,
 /// hard links.
-pub(crate) fn storage_nodes(storage: &Storage, at: &Path, report: &mut Report) {
+pub(crate) fn storage_nodes(storage: &Storage, at: &DocPath, report: &mut Report) {
     for (index, directory) in storage.directories.iter().enumerate() {
         for _ in 0..under_link(&directory.path, &storage.links) {
             report.error(
@@ -168,7 +168,7 @@ pub(crate) fn storage_nodes(storage: &Storage, at: &Path, report: &mut Report) {
     }
 }
 
-pub(crate) fn directory(directory: &Directory, at: &Path, report: &mut Report) {
+pub(crate) fn directory(directory: &Directory, at: &DocPath, report: &mut Report) {
     report.check(at.key("path"), check_path(&directory.path));
     report.check(at.key("mode"), check_mode(directory.mode));
     mode_special_bits(report, at.key("mode"), directory.mode);
@@ -176,7 +176,7 @@ pub(crate) fn directory(directory: &Directory, at: &Path, report: &mut Report) {
     owner(report, at.key("user"), &directory.user);
 }
 
-pub(crate) fn file(file: &File, at: &Path, report: &mut Report) {
+pub(crate) fn file(file: &File, at: &DocPath, report: &mut Report) {
     report.check(at.key("path"), check_path(&file.path));
     report.check(at.key("mode"), check_mode(file.mode));
     mode_special_bits(report, at.key("mode"), file.mode);
@@ -191,7 +191,7 @@ pub(crate) fn file(file: &File, at: &Path, report: &mut Report) {
     resources::file_contents(&file.contents, &at.key("contents"), report);
 }
 
-pub(crate) fn link(link: &Link, at: &Path, report: &mut Report) {
+pub(crate) fn link(link: &Link, at: &DocPath, report: &mut Report) {
     report.check(at.key("path"), check_path(&link.path));
     owner(report, at.key("group"), &link.group);
     owner(report, at.key("user"), &link.user);

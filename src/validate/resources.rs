@@ -6,7 +6,7 @@ use super::dataurl;
 use super::gotext::parse_semver;
 use super::gourl::{self, GoUrl};
 use super::rules::{Report, RuleError};
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::ignition::model::{Ignition, Proxy, Resource, Verification};
 use crate::ignition::spec::Spec;
 
@@ -85,7 +85,7 @@ fn check_verification_source(resource: &Resource) -> Result<(), RuleError> {
 }
 
 /// `Verification.Validate`.
-fn verification(verification: &Verification, at: &Path, report: &mut Report) {
+fn verification(verification: &Verification, at: &DocPath, report: &mut Report) {
     let Some(hash) = verification.hash.as_deref() else {
         return;
     };
@@ -108,7 +108,7 @@ fn verification(verification: &Verification, at: &Path, report: &mut Report) {
 }
 
 /// `HTTPHeader.Validate` for each header.
-fn headers(resource: &Resource, at: &Path, report: &mut Report) {
+fn headers(resource: &Resource, at: &DocPath, report: &mut Report) {
     for (index, header) in resource.http_headers.iter().enumerate() {
         let here = at.key("httpHeaders").index(index);
         if header.name.is_empty() {
@@ -133,7 +133,7 @@ fn check_header_scheme(resource: &Resource) -> Result<(), RuleError> {
 }
 
 /// `Resource.Validate` and its children (spec 3.1.0+).
-pub(crate) fn resource(resource: &Resource, at: &Path, report: &mut Report) {
+pub(crate) fn resource(resource: &Resource, at: &DocPath, report: &mut Report) {
     report.check(at.key("compression"), check_compression(resource));
     report.check(
         at.key("verification").key("hash"),
@@ -147,7 +147,7 @@ pub(crate) fn resource(resource: &Resource, at: &Path, report: &mut Report) {
 }
 
 /// A file's `contents` or `append` entry (`FileContents` in 3.0.0).
-pub(crate) fn file_contents(contents: &Resource, at: &Path, report: &mut Report) {
+pub(crate) fn file_contents(contents: &Resource, at: &DocPath, report: &mut Report) {
     if report.since(Spec::V3_1) {
         resource(contents, at, report);
         return;
@@ -170,7 +170,7 @@ fn check_required_source(resource: &Resource, spec: Spec) -> Result<(), RuleErro
     }
 }
 
-fn proxy_url(value: Option<&str>, at: Path, http_ok: bool, report: &mut Report) {
+fn proxy_url(value: Option<&str>, at: DocPath, http_ok: bool, report: &mut Report) {
     let Some(value) = value else {
         return;
     };
@@ -186,7 +186,7 @@ fn proxy_url(value: Option<&str>, at: Path, http_ok: bool, report: &mut Report) 
     }
 }
 
-fn proxy(proxy: &Proxy, at: &Path, report: &mut Report) {
+fn proxy(proxy: &Proxy, at: &DocPath, report: &mut Report) {
     proxy_url(
         proxy.http_proxy.as_deref(),
         at.key("httpProxy"),
@@ -202,7 +202,7 @@ fn proxy(proxy: &Proxy, at: &Path, report: &mut Report) {
 }
 
 /// `Ignition.Validate`: the version must be exactly `spec`.
-fn version(version: &str, at: Path, report: &mut Report) {
+fn version(version: &str, at: DocPath, report: &mut Report) {
     let Some(parsed) = parse_semver(version) else {
         report.error(at, RuleError::InvalidVersion);
         return;
@@ -215,7 +215,7 @@ fn version(version: &str, at: Path, report: &mut Report) {
 
 /// A 3.0.0 `ConfigReference` (`required`: a `CaReference`, whose source
 /// is a plain string and so always checked).
-fn reference_3_0(resource: &Resource, at: &Path, required: bool, report: &mut Report) {
+fn reference_3_0(resource: &Resource, at: &DocPath, required: bool, report: &mut Report) {
     let source = resource.source.as_deref();
     let result = if required {
         check_url(source.unwrap_or(""), report.spec)
@@ -228,7 +228,7 @@ fn reference_3_0(resource: &Resource, at: &Path, required: bool, report: &mut Re
 
 /// The `ignition` section, in Ignition's traversal order.
 pub(crate) fn ignition(ignition: &Ignition, report: &mut Report) {
-    let at = Path::root().key("ignition");
+    let at = DocPath::root().key("ignition");
     version(&ignition.version, at.key("version"), report);
     let config = at.key("config");
     let merge = config.key("merge");

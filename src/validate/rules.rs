@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 use super::gotext::go_quote;
-use crate::diag::{Diagnostic, Path};
+use crate::diag::{Diagnostic, DocPath};
 use crate::ignition::spec::Spec;
 
 /// One Ignition rule violation. The text is Ignition's (current `main`).
@@ -193,17 +193,17 @@ impl Report {
         }
     }
 
-    pub fn error(&mut self, path: Path, rule: RuleError) {
+    pub fn error(&mut self, path: DocPath, rule: RuleError) {
         self.out.push(Diagnostic::error(rule.to_string()).at(path));
     }
 
-    pub fn warn(&mut self, path: Path, rule: RuleError) {
+    pub fn warn(&mut self, path: DocPath, rule: RuleError) {
         self.out
             .push(Diagnostic::warning(rule.to_string()).at(path));
     }
 
     /// Records `result`'s error, if any (Go's `AddOnError`).
-    pub fn check(&mut self, path: Path, result: Result<(), RuleError>) {
+    pub fn check(&mut self, path: DocPath, result: Result<(), RuleError>) {
         if let Err(rule) = result {
             self.error(path, rule);
         }

@@ -15,7 +15,7 @@ use jsonschema::Validator;
 use serde_json::Value;
 
 use super::subset::Subset;
-use crate::diag::{Diagnostic, Path, Segment};
+use crate::diag::{Diagnostic, DocPath, Segment};
 use crate::ignition::spec::Spec;
 
 /// `IGNITION_<version>` statics, one per file under
@@ -67,7 +67,7 @@ pub(super) fn subset(spec: Spec) -> Option<&'static Subset<'static>> {
     }
 }
 
-fn path_of(location: &jsonschema::paths::Location) -> Path {
+fn path_of(location: &jsonschema::paths::Location) -> DocPath {
     let segments = location
         .segments()
         .map(|segment| match segment {
@@ -77,7 +77,7 @@ fn path_of(location: &jsonschema::paths::Location) -> Path {
             jsonschema::paths::LocationSegment::Index(index) => Segment::Index(index),
         })
         .collect();
-    Path::from_segments(segments)
+    DocPath::from_segments(segments)
 }
 
 /// Checks `config_json` against the official JSON Schema of `spec`. Each
@@ -91,6 +91,6 @@ pub fn schema(config_json: &Value, spec: Spec) -> Vec<Diagnostic> {
             .iter_errors(config_json)
             .map(|error| Diagnostic::error(error.to_string()).at(path_of(error.instance_path())))
             .collect(),
-        Err(message) => vec![Diagnostic::error(message).at(Path::root())],
+        Err(message) => vec![Diagnostic::error(message).at(DocPath::root())],
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::paths::{check_optional_path, check_path};
 use super::rules::{Report, RuleError};
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::ignition::model::{Disk, Filesystem, Partition, Raid, Storage};
 use crate::ignition::spec::Spec;
 
@@ -91,7 +91,7 @@ fn check_guid(guid: Option<&str>) -> Result<(), RuleError> {
     }
 }
 
-fn partition(partition: &Partition, at: &Path, report: &mut Report) {
+fn partition(partition: &Partition, at: &DocPath, report: &mut Report) {
     let others = partition.label.is_some()
         || not_empty(partition.type_guid.as_deref())
         || not_empty(partition.guid.as_deref())
@@ -117,7 +117,7 @@ fn partition(partition: &Partition, at: &Path, report: &mut Report) {
     );
 }
 
-pub(crate) fn disk(disk: &Disk, at: &Path, report: &mut Report) {
+pub(crate) fn disk(disk: &Disk, at: &DocPath, report: &mut Report) {
     if disk.device.is_empty() {
         report.error(at.key("device"), RuleError::DiskDeviceRequired);
     } else {
@@ -154,7 +154,7 @@ fn check_raid_level(raid: &Raid, spec: Spec) -> Result<(), RuleError> {
     }
 }
 
-pub(crate) fn raid(raid: &Raid, at: &Path, report: &mut Report) {
+pub(crate) fn raid(raid: &Raid, at: &DocPath, report: &mut Report) {
     report.check(at.key("level"), check_raid_level(raid, report.spec));
     if raid.devices.is_empty() {
         report.error(at.key("devices"), RuleError::RaidDevicesRequired);
@@ -225,7 +225,7 @@ fn check_label(filesystem: &Filesystem, spec: Spec) -> Result<(), RuleError> {
     }
 }
 
-pub(crate) fn filesystem(filesystem: &Filesystem, at: &Path, report: &mut Report) {
+pub(crate) fn filesystem(filesystem: &Filesystem, at: &DocPath, report: &mut Report) {
     let spec = report.spec;
     report.check(
         at.key("path"),
@@ -249,7 +249,7 @@ pub(crate) fn filesystem(filesystem: &Filesystem, at: &Path, report: &mut Report
 
 /// The filesystem part of `Storage.Validate`: a filesystem on a whole disk
 /// that is also partitioned or wiped.
-pub(crate) fn filesystems_vs_disks(storage: &Storage, at: &Path, report: &mut Report) {
+pub(crate) fn filesystems_vs_disks(storage: &Storage, at: &DocPath, report: &mut Report) {
     // Later disks with the same device win, as in Go's map.
     let disks: HashMap<&str, &Disk> = storage
         .disks

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::gotext::ext;
 use super::rules::{Report, RuleError};
 use super::unitfile::parse_unit_contents;
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::ignition::model::{Dropin, Systemd, Unit};
 
 const UNIT_EXTENSIONS: [&str; 12] = [
@@ -45,7 +45,7 @@ fn template_of(name: &str) -> Option<String> {
 
 /// `Systemd.Validate`: enabled instances whose template (defined here,
 /// with contents) has no `[Install]` section.
-pub(crate) fn templates(systemd: &Systemd, at: &Path, report: &mut Report) {
+pub(crate) fn templates(systemd: &Systemd, at: &DocPath, report: &mut Report) {
     let by_name: HashMap<&str, &Unit> = systemd
         .units
         .iter()
@@ -79,7 +79,7 @@ pub(crate) fn templates(systemd: &Systemd, at: &Path, report: &mut Report) {
     }
 }
 
-pub(crate) fn unit(unit: &Unit, at: &Path, report: &mut Report) {
+pub(crate) fn unit(unit: &Unit, at: &DocPath, report: &mut Report) {
     if !UNIT_EXTENSIONS.contains(&ext(&unit.name)) {
         report.error(at.key("name"), RuleError::UnitExtension);
     }
@@ -100,7 +100,7 @@ pub(crate) fn unit(unit: &Unit, at: &Path, report: &mut Report) {
     }
 }
 
-fn dropin(dropin: &Dropin, at: &Path, report: &mut Report) {
+fn dropin(dropin: &Dropin, at: &DocPath, report: &mut Report) {
     if let Some(Err(message)) = dropin.contents.as_deref().map(parse_unit_contents) {
         report.error(at.key("contents"), RuleError::UnitContent(message));
     }

@@ -22,20 +22,20 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{Entry, FileId, Node, Scalar, Value};
-use crate::diag::{Diagnostic, Path, Position};
+use crate::diag::{Diagnostic, DocPath, Position};
 
 /// Decides whether a field of a struct exists in the document's declared
 /// version. Arguments are the Rust struct name and the field's YAML key.
 pub trait FieldGate {
     /// `path` is the location of the key itself (`$.storage.files.0.mode`).
-    fn allows(&self, struct_name: &'static str, field: &str, path: &Path) -> bool;
+    fn allows(&self, struct_name: &'static str, field: &str, path: &DocPath) -> bool;
 }
 
 /// A gate that allows every field a struct declares.
 pub struct AllFields;
 
 impl FieldGate for AllFields {
-    fn allows(&self, _: &'static str, _: &str, _: &Path) -> bool {
+    fn allows(&self, _: &'static str, _: &str, _: &DocPath) -> bool {
         true
     }
 }
@@ -44,7 +44,7 @@ impl FieldGate for AllFields {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
     pub message: String,
-    pub path: Path,
+    pub path: DocPath,
     pub position: Option<Position>,
     pub help: Option<String>,
     /// The file of the node the error is about.
@@ -59,7 +59,7 @@ impl DecodeError {
         diagnostic
     }
 
-    fn at(node: &Node, path: &Path, message: String) -> Self {
+    fn at(node: &Node, path: &DocPath, message: String) -> Self {
         DecodeError {
             message,
             path: path.clone(),
@@ -76,7 +76,7 @@ impl DecodeError {
 
     /// Fills in the location of errors raised by serde-generated code, which
     /// knows neither path nor position.
-    fn located(mut self, node: &Node, path: &Path) -> Self {
+    fn located(mut self, node: &Node, path: &DocPath) -> Self {
         if self.position.is_none() {
             self.position = Some(node.position);
             self.path = path.clone();
@@ -98,7 +98,7 @@ impl de::Error for DecodeError {
     fn custom<T: fmt::Display>(message: T) -> Self {
         DecodeError {
             message: message.to_string(),
-            path: Path::root(),
+            path: DocPath::root(),
             position: None,
             help: None,
             file: FileId::default(),
@@ -137,13 +137,13 @@ impl<'g> Decoder<'g> {
     /// Decodes `node` into `T`. Warnings (unused keys, lenient number forms)
     /// accumulate and are returned by [`Decoder::into_warnings`].
     pub fn decode<T: de::DeserializeOwned>(&self, node: &Node) -> Result<T, DecodeError> {
-        self.decode_at(node, Path::root())
+        self.decode_at(node, DocPath::root())
     }
 
     pub fn decode_at<T: de::DeserializeOwned>(
         &self,
         node: &Node,
-        path: Path,
+        path: DocPath,
     ) -> Result<T, DecodeError> {
         T::deserialize(NodeDeserializer {
             node,
@@ -174,7 +174,7 @@ pub fn decode<T: de::DeserializeOwned>(node: &Node) -> Result<(T, Vec<Diagnostic
 
 struct NodeDeserializer<'a, 'g> {
     node: &'a Node,
-    path: Path,
+    path: DocPath,
     decoder: &'a Decoder<'g>,
 }
 
@@ -327,7 +327,7 @@ impl<'a, 'g> NodeDeserializer<'a, 'g> {
         result.map_err(|e| e.located(self.node, &self.path))
     }
 
-    fn child(&self, node: &'a Node, path: Path) -> NodeDeserializer<'a, 'g> {
+    fn child(&self, node: &'a Node, path: DocPath) -> NodeDeserializer<'a, 'g> {
         NodeDeserializer {
             node,
             path,
@@ -633,7 +633,7 @@ struct MapAccess<'s, 'a, 'g> {
     parent: &'s NodeDeserializer<'a, 'g>,
     /// For structs: the struct name and its fields, to skip unknown keys.
     fields: Option<(&'static str, &'static [&'static str])>,
-    pending: Option<(&'a Node, Path)>,
+    pending: Option<(&'a Node, DocPath)>,
 }
 
 impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
@@ -887,7 +887,7 @@ mod tests {
 
     struct OnlyPath;
     impl FieldGate for OnlyPath {
-        fn allows(&self, struct_name: &'static str, field: &str, _: &Path) -> bool {
+        fn allows(&self, struct_name: &'static str, field: &str, _: &DocPath) -> bool {
             !(struct_name == "Sample" && field == "enabled")
         }
     }

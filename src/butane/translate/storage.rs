@@ -4,7 +4,7 @@
 use super::{Translator, owner_group, owner_user, root};
 use crate::butane::files_dir::TreeEntry;
 use crate::butane::model as b;
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::encode;
 use crate::ignition::model as ign;
 
@@ -55,7 +55,7 @@ impl Translator<'_> {
         out
     }
 
-    fn file(&mut self, file: &b::File, path: &Path) -> ign::File {
+    fn file(&mut self, file: &b::File, path: &DocPath) -> ign::File {
         let append = file
             .append
             .iter()
@@ -77,7 +77,7 @@ impl Translator<'_> {
         }
     }
 
-    fn luks(&mut self, luks: &b::Luks, path: &Path) -> ign::Luks {
+    fn luks(&mut self, luks: &b::Luks, path: &DocPath) -> ign::Luks {
         let key_file_yaml = path.key("key_file");
         let key_file_json = path.key("keyFile");
         ign::Luks {
@@ -99,7 +99,7 @@ impl Translator<'_> {
 
     /// Expands one `storage.trees` entry into files, links and (1.7.0+)
     /// directories appended to `out`.
-    fn tree(&mut self, tree: &b::Tree, path: &Path, out: &mut ign::Storage) {
+    fn tree(&mut self, tree: &b::Tree, path: &DocPath, out: &mut ign::Storage) {
         if tree.local.is_empty() {
             self.error(path.clone(), "local is required");
             return;

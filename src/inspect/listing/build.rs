@@ -1,7 +1,7 @@
 //! Building a [`Listing`] from a config.
 
 use super::*;
-use crate::diag::Path;
+use crate::diag::DocPath;
 use crate::ignition::model as ign;
 use crate::ignition::spec::Spec;
 use crate::inspect::content::{self, ContentError, HashCheck, Origin};
@@ -47,7 +47,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn content(&mut self, resource: &ign::Resource, path: Path) -> ContentInfo {
+    fn content(&mut self, resource: &ign::Resource, path: DocPath) -> ContentInfo {
         let source = match content::origin(resource) {
             Origin::None => SourceInfo::None,
             Origin::Data(_) => SourceInfo::Data,
@@ -104,7 +104,7 @@ impl Builder {
         }
     }
 
-    fn optional_content(&mut self, resource: &ign::Resource, path: Path) -> Option<ContentInfo> {
+    fn optional_content(&mut self, resource: &ign::Resource, path: DocPath) -> Option<ContentInfo> {
         (*resource != ign::Resource::default()).then(|| self.content(resource, path))
     }
 }
@@ -114,7 +114,7 @@ pub fn list(config: &ign::Config, spec: Spec) -> Listing {
     let mut builder = Builder {
         problems: Vec::new(),
     };
-    let ignition_path = Path::root().key("ignition");
+    let ignition_path = DocPath::root().key("ignition");
     let config_path = ignition_path.key("config");
     let ignition = &config.ignition;
     let merge = ignition
@@ -137,7 +137,7 @@ pub fn list(config: &ign::Config, spec: Spec) -> Listing {
         .enumerate()
         .map(|(index, resource)| builder.content(resource, ca_path.index(index)))
         .collect();
-    let storage = Path::root().key("storage");
+    let storage = DocPath::root().key("storage");
     let files = config
         .storage
         .files
