@@ -1,4 +1,5 @@
-//! Command-line arguments (clap types only; no logic).
+//! Command-line arguments: clap types, and the parsers of values clap
+//! checks itself (`--ignition-version`).
 
 // The doc comments here are `--help` text, where `<host>` is a placeholder,
 // not an HTML tag.
@@ -8,6 +9,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+
+use crate::ignition::spec::Spec;
 
 /// Compile CoreOS fleets and Butane configs into validated Ignition.
 #[derive(Debug, Parser)]
@@ -73,8 +76,8 @@ pub struct BuildArgs {
     #[arg(long)]
     pub strict: bool,
     /// Emit this Ignition spec for every host (e.g. 3.3.0).
-    #[arg(long, value_name = "X.Y.Z")]
-    pub ignition_version: Option<String>,
+    #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
+    pub ignition_version: Option<Spec>,
     /// Before replacing each build/<host>.ign, print what changes (secret
     /// contents shown as hashes).
     #[arg(long)]
@@ -111,8 +114,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value = "human")]
     pub format: ReportFormat,
     /// Emit this Ignition spec for every host (e.g. 3.3.0).
-    #[arg(long, value_name = "X.Y.Z")]
-    pub ignition_version: Option<String>,
+    #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
+    pub ignition_version: Option<Spec>,
     /// Hosts to check (default: all).
     pub hosts: Vec<String>,
 }
@@ -218,8 +221,8 @@ pub struct ButaneArgs {
     #[arg(short = 'd', long, value_name = "DIR")]
     pub files_dir: Option<PathBuf>,
     /// Emit this (older) Ignition spec, e.g. 3.3.0 for Ignition 2.14.
-    #[arg(long, value_name = "X.Y.Z")]
-    pub ignition_version: Option<String>,
+    #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
+    pub ignition_version: Option<Spec>,
     /// Print findings as one line each instead of annotated source.
     #[arg(long)]
     pub raw_errors: bool,
@@ -279,8 +282,8 @@ pub struct VmArgs {
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub cpus: u32,
     /// Emit this Ignition spec (e.g. 3.3.0 for Ignition 2.14).
-    #[arg(long, value_name = "X.Y.Z")]
-    pub ignition_version: Option<String>,
+    #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
+    pub ignition_version: Option<Spec>,
     /// For a .bu HOST: where `local` paths are read from (default: its directory).
     #[arg(short = 'd', long, value_name = "DIR")]
     pub files_dir: Option<PathBuf>,
@@ -290,6 +293,16 @@ pub struct VmArgs {
     /// Kill the VM after this many seconds (default: run until it powers off).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+}
+
+/// `--ignition-version`: one of the specs kindling emits.
+fn ignition_version(text: &str) -> Result<Spec, String> {
+    Spec::parse(text).ok_or_else(|| {
+        format!(
+            "unknown Ignition spec version; use one of {}",
+            Spec::ALL.map(Spec::as_str).join(", ")
+        )
+    })
 }
 
 /// Manifest kinds with a JSON Schema.
@@ -374,7 +387,7 @@ mod tests {
         assert_eq!(vm.append, "console=ttyS0");
         assert_eq!(vm.console, Some(PathBuf::from("c.log")));
         assert_eq!((vm.memory, vm.cpus), (512, 1));
-        assert_eq!(vm.ignition_version.as_deref(), Some("3.3.0"));
+        assert_eq!(vm.ignition_version, Some(Spec::V3_3));
         assert_eq!(vm.fleet.identity, Some(PathBuf::from("id.txt")));
         assert_eq!(vm.accel, AccelArg::Tcg);
         assert_eq!(vm.timeout, Some(60));
@@ -383,5 +396,27 @@ mod tests {
         assert!(parse(&["vm", "h", "--image", "d", "--kernel", "k", "--initrd", "i"]).is_err());
         assert!(parse(&["vm", "h", "--kernel", "k"]).is_err());
         assert!(parse(&["vm", "h", "--append", "x"]).is_err());
+    }
+
+    #[test]
+    fn ignition_version_is_parsed_once_by_clap() {
+        for command in ["build", "check", "butane"] {
+            let cli = parse(&[command, "--ignition-version", "3.7.0-experimental"])
+                .expect("a known spec parses");
+            let target = match cli.command {
+                Command::Build(args) => args.ignition_version,
+                Command::Check(args) => args.ignition_version,
+                Command::Butane(args) => args.ignition_version,
+                _ => panic!("not {command}"),
+            };
+            assert_eq!(target, Some(Spec::V3_7Experimental));
+            let error = parse(&[command, "--ignition-version", "3.9.0"]).expect_err("unknown");
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+            let message = error.to_string();
+            assert!(
+                message.contains("unknown Ignition spec version; use one of 3.0.0, 3.1.0, 3.2.0, 3.3.0, 3.4.0, 3.5.0, 3.6.0, 3.7.0-experimental"),
+                "{message}"
+            );
+        }
     }
 }

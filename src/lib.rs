@@ -3,18 +3,18 @@
 //! The pipeline runs one way: load (`yaml`) → decode and check
 //! (`butane::model`, `butane::check`) → translate (`butane::translate`,
 //! `butane::sugar`) → encode (`encode`) → validate (`validate`) → write
-//! (`write`). `diag` carries findings alongside; `app` and `cli` are the
-//! binary's edge; `vm` boots a compiled config in qemu. Beside the
-//! pipeline, `source` loads a config from Ignition JSON or Butane,
+//! (`write`). `diag` carries findings alongside; `cli` (arguments) and
+//! `cmd` (one module per command) are the binary's edge; `vm` boots a
+//! compiled config in qemu. Beside the pipeline, `source` loads a config from Ignition JSON or Butane,
 //! `inspect` lists, extracts and decompiles it, and `diff` compares two
 //! configs semantically. No unsafe code here: the binary's allocator
 //! (`src/allocator.rs`) is the only unsafe code in the package.
 
 #![forbid(unsafe_code)]
 
-pub mod app;
 pub mod butane;
 pub mod cli;
+pub mod cmd;
 pub mod diag;
 pub mod diff;
 pub mod encode;

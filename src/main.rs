@@ -1,10 +1,11 @@
-//! The `kindling` binary: parse arguments, run, map errors to exit codes.
+//! The `kindling` binary: parse arguments, pick the allocator, run the
+//! command ([`kindling::cmd`]).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use kindling::app;
 use kindling::cli::{Cli, Command};
+use kindling::cmd;
 
 mod allocator;
 
@@ -12,17 +13,11 @@ mod allocator;
 static ALLOCATOR: allocator::Switching = allocator::Switching;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(app::normalize_args(std::env::args_os()));
+    let cli = Cli::parse_from(cmd::normalize_args(std::env::args_os()));
     // `kindling butane` on one file is over before mimalloc would repay
     // its start-up; every other command is given mimalloc.
     if !matches!(cli.command, Command::Butane(_)) {
         allocator::use_mimalloc();
     }
-    match app::run(cli) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("kindling: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cmd::run(cli)
 }

@@ -1,0 +1,77 @@
+//! `kindling build`: compile the fleet's hosts and write `build/<host>.ign`
+//! all or nothing; `--diff` first prints what changes per host.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use super::common::{Texts, fleet_options, print, report, summary};
+use crate::cli::BuildArgs;
+use crate::diff::diff_configs;
+use crate::fleet;
+
+pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
+    let options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
+    let build = fleet::compile(&options);
+    report(
+        &build.diagnostics,
+        Texts::ByFile(&build.texts),
+        args.fleet.raw_errors,
+    );
+    if build.failed() {
+        bail!("build failed, nothing written: {}", summary(&build));
+    }
+    if args.strict && build.diagnostics.has_warnings() {
+        bail!("build produced warnings and --strict was specified; nothing written");
+    }
+    let out = if args.out.is_relative() {
+        args.fleet.fleet.join(&args.out)
+    } else {
+        args.out.clone()
+    };
+    if args.diff {
+        print(build_diff(&out, &build.outputs).as_bytes())?;
+    }
+    fleet::write(
+        &args.fleet.fleet,
+        &out,
+        &build.outputs,
+        args.hosts.is_empty(),
+    )?;
+    eprintln!("{} → {}", summary(&build), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `build --diff` prints: per host, the change against the config
+/// already in `out`.
+fn build_diff(out: &Path, outputs: &[fleet::HostOutput]) -> String {
+    let mut text = String::new();
+    for output in outputs {
+        let path = out.join(format!("{}.ign", output.name));
+        let new = fleet::mask_secrets(output.config.clone(), &output.secret_paths);
+        let Ok(bytes) = std::fs::read(&path) else {
+            text.push_str(&format!("## {}: new ({})\n", output.name, path.display()));
+            continue;
+        };
+        match crate::source::parse_ignition(&bytes, &path.display().to_string()) {
+            Ok((old, _)) => {
+                let old = fleet::mask_secrets(old, &output.secret_paths);
+                let diff = diff_configs(&old, &new);
+                if diff.is_empty() {
+                    text.push_str(&format!("## {}: unchanged\n", output.name));
+                } else {
+                    text.push_str(&format!("## {}\n{diff}", output.name));
+                    if !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                }
+            }
+            Err(error) => text.push_str(&format!(
+                "## {}: replacing an unreadable config: {error}\n",
+                output.name
+            )),
+        }
+    }
+    text
+}

@@ -1,0 +1,48 @@
+//! `kindling check`: compile and validate the fleet's hosts, write nothing;
+//! report as annotated text or as JSON.
+
+use std::process::ExitCode;
+
+use super::common::{Texts, fleet_options, print, report, summary};
+use crate::cli::{CheckArgs, ReportFormat};
+use crate::diag::Diagnostics;
+use crate::fleet;
+
+/// The JSON form of the report.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    ok: bool,
+    hosts: Vec<&'a str>,
+    diagnostics: &'a Diagnostics,
+}
+
+pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
+    let build = fleet::compile(&options);
+    let failed = build.failed() || (args.strict && build.diagnostics.has_warnings());
+    match args.format {
+        ReportFormat::Human => {
+            report(
+                &build.diagnostics,
+                Texts::ByFile(&build.texts),
+                args.fleet.raw_errors,
+            );
+            eprintln!("{}", summary(&build));
+        }
+        ReportFormat::Json => {
+            let report = Report {
+                ok: !failed,
+                hosts: build.outputs.iter().map(|o| o.name.as_str()).collect(),
+                diagnostics: &build.diagnostics,
+            };
+            let mut json = serde_json::to_string_pretty(&report)?;
+            json.push('\n');
+            print(json.as_bytes())?;
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

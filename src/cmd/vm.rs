@@ -1,0 +1,216 @@
+//! `kindling vm HOST`: compile a host (a fleet host name, a Butane file, or
+//! an Ignition file used as it is) and boot it in qemu through
+//! [`crate::vm`].
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use super::common::{Texts, decode_text, fleet_options, open_files_dir, read_input, report};
+use crate::butane;
+use crate::cli::{AccelArg, VmArgs};
+use crate::fleet;
+use crate::ignition::spec::Spec;
+use crate::vm::{self, Accel, Boot, Console, VmError, VmSpec};
+use crate::write::{Visibility, write_atomic};
+
+/// A config ready to boot: where it is and what it holds.
+struct VmConfig {
+    path: PathBuf,
+    /// Holds `path` when kindling wrote it; removed after the VM ends.
+    _dir: Option<tempfile::TempDir>,
+    version: String,
+    secret: bool,
+}
+
+/// Compiles `args.host` (a fleet host, a `.bu` file, or an `.ign` file used
+/// as it is) into a temporary file, 0600 when the config holds secrets.
+fn vm_config(args: &VmArgs, target: Option<Spec>) -> anyhow::Result<VmConfig> {
+    let host = Path::new(&args.host);
+    let extension = host.extension().and_then(|e| e.to_str());
+    if extension == Some("ign") {
+        let text =
+            std::fs::read_to_string(host).with_context(|| format!("reading {}", host.display()))?;
+        let version = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["ignition"]["version"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "?".to_owned());
+        return Ok(VmConfig {
+            path: host.to_path_buf(),
+            _dir: None,
+            version,
+            secret: false,
+        });
+    }
+    let (name, config, secret) = if extension == Some("bu") || host.is_file() {
+        let (bytes, name) = read_input(Some(host))?;
+        let source = decode_text(bytes, &name)?;
+        let dir = match &args.files_dir {
+            Some(dir) => dir.clone(),
+            None => match host.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+        };
+        let options = butane::Options {
+            files_dir: open_files_dir(Some(&dir))?,
+            target,
+            json: None,
+        };
+        let outcome = butane::compile(&source, &name, &options);
+        report(
+            &outcome.diagnostics,
+            Texts::One(&source),
+            args.fleet.raw_errors,
+        );
+        let Some(config) = outcome.config else {
+            bail!("cannot boot {name}: the config has errors (see above)");
+        };
+        let stem = host
+            .file_stem()
+            .map_or_else(|| "host".to_owned(), |s| s.to_string_lossy().into_owned());
+        (stem, config, false)
+    } else {
+        let options = fleet_options(&args.fleet, vec![args.host.clone()], target)?;
+        let build = fleet::compile(&options);
+        report(
+            &build.diagnostics,
+            Texts::ByFile(&build.texts),
+            args.fleet.raw_errors,
+        );
+        let Some(output) = build.outputs.into_iter().find(|o| o.name == args.host) else {
+            bail!(
+                "cannot boot {}: no such host compiled in {} ({} error(s)); \
+                 HOST is a fleet host name, a .bu file or an .ign file",
+                args.host,
+                args.fleet.fleet.display(),
+                build.diagnostics.iter().filter(|d| d.is_error()).count()
+            );
+        };
+        if build.diagnostics.has_errors() {
+            bail!(
+                "cannot boot {}: the fleet has errors (see above)",
+                args.host
+            );
+        }
+        (output.name, output.config, output.secret)
+    };
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("kindling-vm-{name}-"))
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let path = dir.path().join(format!("{name}.ign"));
+    let visibility = if secret {
+        Visibility::Secret
+    } else {
+        Visibility::Public
+    };
+    write_atomic(
+        &path,
+        &butane::to_json(&config, butane::JsonStyle::Compact),
+        visibility,
+    )?;
+    Ok(VmConfig {
+        path,
+        _dir: Some(dir),
+        version: config.ignition.version,
+        secret,
+    })
+}
+
+/// What to boot, checked before anything is compiled.
+fn boot(args: &VmArgs) -> anyhow::Result<Boot> {
+    Ok(match (&args.image, &args.kernel, &args.initrd) {
+        (Some(image), _, _) => {
+            if !image.is_file() {
+                bail!("{}", VmError::ImageMissing(image.clone()));
+            }
+            Boot::Disk {
+                image: image.clone(),
+            }
+        }
+        (None, Some(kernel), Some(initrd)) => Boot::Kernel {
+            kernel: kernel.clone(),
+            initrd: initrd.clone(),
+            append: args.append.clone(),
+        },
+        _ => bail!(
+            "nothing to boot: pass --image DISK.qcow2, or --kernel FILE --initrd FILE; {}",
+            vm::IMAGE_HINT
+        ),
+    })
+}
+
+pub fn run(args: &VmArgs) -> anyhow::Result<ExitCode> {
+    let boot = boot(args)?;
+    let config = vm_config(args, args.ignition_version)?;
+    eprintln!(
+        "kindling vm: {} → {} (Ignition {}{})",
+        args.host,
+        config.path.display(),
+        config.version,
+        if config.secret {
+            ", mode 0600: it holds secrets"
+        } else {
+            ""
+        }
+    );
+    let spec = VmSpec {
+        config: config.path.clone(),
+        boot: boot.clone(),
+        memory_mib: args.memory,
+        cpus: args.cpus,
+        console: args
+            .console
+            .as_ref()
+            .map_or(Console::Stdio, |p| Console::File(p.clone())),
+        ssh_forward: true,
+        accel: match args.accel {
+            AccelArg::Auto => None,
+            AccelArg::Kvm => Some(Accel::Kvm),
+            AccelArg::Tcg => Some(Accel::Tcg),
+        },
+        timeout: args.timeout.map(Duration::from_secs),
+    };
+    let running = vm::start(&spec)?;
+    let accel = match (running.accel(), args.accel) {
+        (Accel::Tcg, AccelArg::Auto) => "TCG (KVM is not usable here)",
+        (Accel::Tcg, _) => "TCG",
+        (Accel::Kvm, _) => "KVM",
+    };
+    match &boot {
+        Boot::Disk { image } => eprintln!(
+            "kindling vm: booting {} on a throwaway overlay (the image is not modified), {accel}, {} MiB, {} CPU(s)",
+            image.display(),
+            args.memory,
+            args.cpus
+        ),
+        Boot::Kernel { kernel, initrd, .. } => eprintln!(
+            "kindling vm: booting kernel {} with initrd {}, {accel}, {} MiB, {} CPU(s)",
+            kernel.display(),
+            initrd.display(),
+            args.memory,
+            args.cpus
+        ),
+    }
+    if let Some(port) = running.ssh_port() {
+        eprintln!("kindling vm: ssh: ssh -p {port} core@127.0.0.1");
+    }
+    match &args.console {
+        Some(path) => eprintln!("kindling vm: serial console → {}", path.display()),
+        None => eprintln!("kindling vm: serial console below; Ctrl-a x quits qemu"),
+    }
+    let outcome = running.wait()?;
+    eprintln!(
+        "kindling vm: qemu exited ({}) after {:.1}s",
+        outcome.status,
+        outcome.elapsed.as_secs_f64()
+    );
+    Ok(if outcome.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
