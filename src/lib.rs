@@ -5,9 +5,10 @@
 //! `butane::sugar`) → encode (`encode`) → validate (`validate`) → write
 //! (`write`). `diag` carries findings alongside; `cli` (arguments) and
 //! `cmd` (one module per command) are the binary's edge; `vm` boots a
-//! compiled config in qemu. Beside the pipeline, `source` loads a config from Ignition JSON or Butane,
-//! `inspect` lists, extracts and decompiles it, and `diff` compares two
-//! configs semantically. No unsafe code here: the binary's allocator
+//! compiled config in qemu. Beside the pipeline, `source` loads a config
+//! from Ignition JSON, Butane or a fleet host manifest, `inspect` lists,
+//! extracts and decompiles it, and `diff` compares two configs
+//! semantically. No unsafe code here: the binary's allocator
 //! (`src/allocator.rs`) is the only unsafe code in the package.
 
 #![forbid(unsafe_code)]

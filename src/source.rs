@@ -1,15 +1,17 @@
-//! Where a config to inspect or diff comes from, and how it becomes a typed
-//! Ignition [`Config`].
+//! From a path (or standard input) to a typed Ignition [`Config`]: the one
+//! way every command that takes a config file gets one (`inspect`, `diff`,
+//! `vm`, and `build --diff` for the configs already written).
 //!
-//! [`ConfigSource`] classifies an input (by extension, then by content) as
-//! Ignition JSON, a Butane config (compiled on the fly) or a fleet host
-//! manifest. Fleet hosts are the extension point: the fleet compiler is
-//! not part of the library yet, so [`ConfigSource::load`] answers them with
-//! [`SourceError::FleetHost`]. To support them, give
-//! [`SourceKind::FleetHost`] its compile step in `load` (and widen
-//! [`LoadOptions`] with whatever it needs, e.g. the fleet root); callers of
-//! `load` (`inspect`, `diff`) need no change.
+//! [`ConfigSource::read`] reads an input and classifies it (by extension,
+//! then by content) as Ignition JSON, a Butane config or a fleet host
+//! manifest; [`ConfigSource::load`] turns it into a [`Loaded`] config:
+//! Ignition is parsed ([`parse_ignition`]), Butane is compiled, and a fleet
+//! host manifest (`hosts/<host>.yaml`) is compiled with the fleet it
+//! belongs to (the directory above `hosts/`), its secret paths included.
+//! [`read_input`] and [`butane_text`] are the reading and decoding steps on
+//! their own, for `kindling butane`, which takes Butane only.
 
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -28,8 +30,7 @@ pub enum SourceKind {
     Ignition,
     /// A Butane config (`variant:` + `version:`), compiled on the fly.
     Butane,
-    /// A fleet host manifest (`hosts/<host>.yaml`). Not loadable here yet:
-    /// fleet hosts are compiled by `kindling build`.
+    /// A fleet host manifest (`hosts/<host>.yaml`), compiled with its fleet.
     FleetHost,
 }
 
@@ -47,6 +48,9 @@ pub struct ConfigSource {
 pub struct LoadOptions {
     /// Directory that Butane `local` paths are read from.
     pub files_dir: Option<FilesDir>,
+    /// The Ignition spec to emit for Butane and fleet hosts (default: the
+    /// one their version maps to).
+    pub target: Option<Spec>,
     /// age identity for a fleet host's secrets: a file, or the value of
     /// `KINDLING_AGE_IDENTITY`.
     pub identity: Option<PathBuf>,
@@ -63,10 +67,20 @@ pub struct Loaded {
     /// Node paths whose contents are secrets (fleet hosts only); diff masks
     /// them on both sides.
     pub secret_paths: Vec<String>,
+    /// Whether the config embeds a secret (fleet hosts only), so a copy of
+    /// it must not be world-readable.
+    pub secret: bool,
 }
 
 #[derive(Debug, Error)]
 pub enum SourceError {
+    #[error("reading {what}")]
+    Read {
+        /// The path, or `standard input`.
+        what: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("{name}: invalid Ignition config at {path}: {message}")]
     Json {
         name: String,
@@ -80,8 +94,16 @@ pub enum SourceError {
         Spec::ALL.map(Spec::as_str).join(", ")
     )]
     UnsupportedVersion { name: String, version: String },
-    #[error("{name}: the file is not UTF-8 text")]
-    NotUtf8 { name: String },
+    #[error(
+        "{name}:{line}:{column}: error: the file is not UTF-8 text (invalid byte 0x{byte:02x}); \
+         a Butane config must be YAML text"
+    )]
+    NotUtf8 {
+        name: String,
+        line: usize,
+        column: usize,
+        byte: u8,
+    },
     #[error("{name}: the Butane config has errors")]
     Butane {
         name: String,
@@ -90,8 +112,9 @@ pub enum SourceError {
         diagnostics: Diagnostics,
     },
     #[error(
-        "{name}: this is a fleet host manifest; fleet hosts are compiled with `kindling build` \
-         (compile it and pass build/<host>.ign, or pass the host's Butane file)"
+        "{name}: this is a fleet host manifest, and its fleet is found from its path \
+         (FLEET/hosts/<host>.yaml): pass that path, or compile it with `kindling build` \
+         and pass build/<host>.ign"
     )]
     FleetHost { name: String },
     #[error("{name}: the fleet host does not compile:\n{report}")]
@@ -104,6 +127,13 @@ pub enum SourceError {
 }
 
 impl ConfigSource {
+    /// Reads `input` (`None` or `-`: standard input) and classifies it.
+    pub fn read(input: Option<&Path>) -> Result<Self, SourceError> {
+        let (bytes, name) = read_input(input)?;
+        let path = input.filter(|p| *p != Path::new("-"));
+        Ok(ConfigSource::new(name, path, bytes))
+    }
+
     /// Classifies `bytes`, read from `path` (or stdin when `None`).
     pub fn new(name: impl Into<String>, path: Option<&Path>, bytes: Vec<u8>) -> Self {
         let kind = classify(path, &bytes);
@@ -129,6 +159,7 @@ impl ConfigSource {
                     spec,
                     diagnostics: Diagnostics::new(),
                     secret_paths: Vec::new(),
+                    secret: false,
                 })
             }
             SourceKind::Butane => self.compile_butane(options),
@@ -170,7 +201,7 @@ impl ConfigSource {
         let build = crate::fleet::compile(&crate::fleet::Options {
             root: root.to_path_buf(),
             hosts: vec![host.clone()],
-            target: None,
+            target: options.target,
             identities,
         });
         let output = build
@@ -201,16 +232,15 @@ impl ConfigSource {
             spec,
             diagnostics: build.diagnostics,
             secret_paths: output.secret_paths,
+            secret: output.secret,
         })
     }
 
     fn compile_butane(&self, options: &LoadOptions) -> Result<Loaded, SourceError> {
-        let text = std::str::from_utf8(&self.bytes).map_err(|_| SourceError::NotUtf8 {
-            name: self.name.clone(),
-        })?;
+        let text = butane_text(&self.bytes, &self.name)?;
         let butane_options = butane::Options {
             files_dir: options.files_dir.clone(),
-            target: None,
+            target: options.target,
             json: None,
         };
         let outcome = butane::compile(text, &self.name, &butane_options);
@@ -232,8 +262,57 @@ impl ConfigSource {
             spec,
             diagnostics: outcome.diagnostics,
             secret_paths: Vec::new(),
+            secret: false,
         })
     }
+}
+
+/// The bytes of `input` and its display name; `None`/`-` is standard input
+/// (named `<stdin>`).
+pub fn read_input(input: Option<&Path>) -> Result<(Vec<u8>, String), SourceError> {
+    match input {
+        Some(path) if path != Path::new("-") => {
+            let bytes = std::fs::read(path).map_err(|source| SourceError::Read {
+                what: path.display().to_string(),
+                source,
+            })?;
+            Ok((bytes, path.display().to_string()))
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|source| SourceError::Read {
+                    what: "standard input".to_owned(),
+                    source,
+                })?;
+            Ok((bytes, "<stdin>".to_owned()))
+        }
+    }
+}
+
+/// A Butane document as text, or an error naming the line and column of
+/// its first byte that is not UTF-8.
+pub fn butane_text<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, SourceError> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let valid = error.valid_up_to();
+        let prefix = bytes.get(..valid).unwrap_or_default();
+        SourceError::NotUtf8 {
+            name: name.to_owned(),
+            line: prefix.iter().filter(|b| **b == b'\n').count() + 1,
+            column: prefix.iter().rev().take_while(|b| **b != b'\n').count() + 1,
+            byte: bytes.get(valid).copied().unwrap_or_default(),
+        }
+    })
+}
+
+/// `ignition.version` of an Ignition document that is not parsed further
+/// (`kindling vm` boots an `.ign` file as it is); `None` when it has none.
+pub fn ignition_version(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<VersionProbe>(bytes)
+        .ok()?
+        .ignition?
+        .version
 }
 
 fn classify(path: Option<&Path>, bytes: &[u8]) -> SourceKind {
@@ -396,6 +475,13 @@ mod tests {
         let loaded = source.load(&LoadOptions::default()).expect("compiles");
         assert_eq!(loaded.config.ignition.version, "3.4.0");
         assert_eq!(loaded.config.storage.files[0].path, "/etc/hostname");
+        assert!(!loaded.secret);
+        let options = LoadOptions {
+            target: Some(Spec::V3_3),
+            ..LoadOptions::default()
+        };
+        let loaded = source.load(&options).expect("compiles");
+        assert_eq!(loaded.config.ignition.version, "3.3.0");
 
         std::fs::write(&host, "services: [nope]\n").expect("write");
         let bytes = std::fs::read(&host).expect("read");
@@ -406,6 +492,67 @@ mod tests {
             error.to_string().contains("unknown service nope"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn butane_text_names_the_first_invalid_byte() {
+        assert_eq!(
+            butane_text(b"variant: fcos\n", "a.bu").ok(),
+            Some("variant: fcos\n")
+        );
+        let error = butane_text(b"variant: fcos\nversion: \xa5\n", "a.bu").expect_err("not UTF-8");
+        assert_eq!(
+            error.to_string(),
+            "a.bu:2:10: error: the file is not UTF-8 text (invalid byte 0xa5); \
+             a Butane config must be YAML text"
+        );
+        // A Butane source reports the same through `load`.
+        let source = ConfigSource::new("a.bu", Some(Path::new("a.bu")), b"\xff".to_vec());
+        let error = source.load(&LoadOptions::default()).expect_err("not UTF-8");
+        assert!(matches!(
+            error,
+            SourceError::NotUtf8 {
+                line: 1,
+                column: 1,
+                byte: 0xff,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn reads_and_classifies_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("node.json");
+        std::fs::write(&path, br#"{"ignition":{"version":"3.3.0"}}"#).expect("write");
+        let source = ConfigSource::read(Some(&path)).expect("reads");
+        assert_eq!(source.kind, SourceKind::Ignition);
+        assert_eq!(source.name, path.display().to_string());
+        assert_eq!(ignition_version(source.bytes()).as_deref(), Some("3.3.0"));
+        assert_eq!(ignition_version(b"{}"), None);
+        assert_eq!(ignition_version(b"not json"), None);
+
+        let missing = dir.path().join("missing.bu");
+        let error = ConfigSource::read(Some(&missing)).expect_err("missing");
+        assert!(matches!(error, SourceError::Read { .. }));
+        assert_eq!(error.to_string(), format!("reading {}", missing.display()));
+    }
+
+    #[test]
+    fn butane_honours_the_target_spec() {
+        let source = ConfigSource::new(
+            "a.bu",
+            Some(Path::new("a.bu")),
+            b"variant: fcos\nversion: 1.5.0\n".to_vec(),
+        );
+        let loaded = source.load(&LoadOptions::default()).expect("compiles");
+        assert_eq!(loaded.spec, Spec::V3_4);
+        let options = LoadOptions {
+            target: Some(Spec::V3_3),
+            ..LoadOptions::default()
+        };
+        let loaded = source.load(&options).expect("compiles");
+        assert_eq!((loaded.spec, loaded.secret), (Spec::V3_3, false));
     }
 
     #[test]

@@ -5,15 +5,16 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::common::{Texts, decode_text, open_files_dir, print, read_input, report};
+use super::common::{Texts, open_files_dir, print, report};
 use crate::butane::{self, JsonStyle};
 use crate::cli::ButaneArgs;
+use crate::source::{butane_text, read_input};
 use crate::write::{Visibility, write_atomic};
 
 pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
     let files_dir = open_files_dir(args.files_dir.as_deref())?;
     let (bytes, name) = read_input(args.input.as_deref())?;
-    let source = decode_text(bytes, &name)?;
+    let source = butane_text(&bytes, &name)?;
     let style = if args.pretty {
         JsonStyle::Pretty
     } else {
@@ -24,8 +25,8 @@ pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
         target: args.ignition_version,
         json: (!args.check).then_some(style),
     };
-    let outcome = butane::compile(&source, &name, &options);
-    report(&outcome.diagnostics, Texts::One(&source), args.raw_errors);
+    let outcome = butane::compile(source, &name, &options);
+    report(&outcome.diagnostics, Texts::One(source), args.raw_errors);
     let Some(config) = outcome.config else {
         bail!("Error translating config: the config has errors (see above)");
     };

@@ -1,9 +1,10 @@
 //! What several commands share: writing to stdout (a reader that went away
-//! is not a failure), printing findings, reading an input, opening a files
-//! directory, and the fleet compiler's options.
+//! is not a failure), printing findings, opening a files directory, loading
+//! a config through [`crate::source`] with its findings printed, and the
+//! fleet compiler's options.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -107,69 +108,53 @@ pub fn open_files_dir(dir: Option<&Path>) -> anyhow::Result<Option<FilesDir>> {
 pub fn load_options(files_dir: Option<&Path>) -> anyhow::Result<LoadOptions> {
     Ok(LoadOptions {
         files_dir: open_files_dir(files_dir)?,
+        target: None,
         identity: None,
         identity_env: std::env::var("KINDLING_AGE_IDENTITY").ok(),
     })
 }
 
-/// Reads and loads one input (Ignition, Butane or a fleet host manifest),
-/// printing Butane findings; `None`/`-` is standard input.
-pub fn load_config(input: Option<&Path>, options: &LoadOptions) -> anyhow::Result<Loaded> {
-    let (bytes, name) = read_input(input)?;
-    let path = input.filter(|p| *p != Path::new("-"));
-    let source = ConfigSource::new(name, path, bytes);
+/// Loads `source` ([`ConfigSource::load`]), printing the findings: its
+/// warnings, or the errors that made a Butane config fail. Findings about
+/// other files (a fleet host's services) print raw, as do all with `raw`.
+pub fn load_reported(
+    source: &ConfigSource,
+    options: &LoadOptions,
+    raw: bool,
+) -> Result<Loaded, SourceError> {
     match source.load(options) {
         Ok(loaded) => {
             let text = String::from_utf8_lossy(source.bytes());
-            // Findings about other files (a fleet host's services) print raw.
             let foreign = loaded
                 .diagnostics
                 .iter()
                 .any(|d| d.file.as_deref() != Some(source.name.as_str()));
-            report(&loaded.diagnostics, Texts::One(&text), foreign);
+            report(&loaded.diagnostics, Texts::One(&text), raw || foreign);
             Ok(loaded)
         }
-        Err(SourceError::Butane {
-            name,
-            source_text,
-            diagnostics,
-        }) => {
-            report(&diagnostics, Texts::One(&source_text), false);
+        Err(error) => {
+            if let SourceError::Butane {
+                source_text,
+                diagnostics,
+                ..
+            } = &error
+            {
+                report(diagnostics, Texts::One(source_text), raw);
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Reads and loads one input (Ignition, Butane or a fleet host manifest),
+/// printing its findings; `None`/`-` is standard input.
+pub fn load_config(input: Option<&Path>, options: &LoadOptions) -> anyhow::Result<Loaded> {
+    let source = ConfigSource::read(input)?;
+    match load_reported(&source, options, false) {
+        Ok(loaded) => Ok(loaded),
+        Err(SourceError::Butane { name, .. }) => {
             bail!("{name}: the Butane config has errors (see above)")
         }
         Err(error) => Err(error.into()),
     }
-}
-
-/// The bytes of `input` and its display name; `None`/`-` is standard input.
-pub fn read_input(input: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
-    match input {
-        Some(path) if path != Path::new("-") => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            Ok((bytes, path.display().to_string()))
-        }
-        _ => {
-            let mut bytes = Vec::new();
-            io::stdin()
-                .read_to_end(&mut bytes)
-                .context("reading standard input")?;
-            Ok((bytes, "<stdin>".to_owned()))
-        }
-    }
-}
-
-/// The input as text, or an error naming where the first invalid byte is.
-pub fn decode_text(bytes: Vec<u8>, name: &str) -> anyhow::Result<String> {
-    String::from_utf8(bytes).map_err(|error| {
-        let valid = error.utf8_error().valid_up_to();
-        let bytes = error.as_bytes();
-        let prefix = bytes.get(..valid).unwrap_or_default();
-        let line = prefix.iter().filter(|b| **b == b'\n').count() + 1;
-        let column = prefix.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-        anyhow::anyhow!(
-            "{name}:{line}:{column}: error: the file is not UTF-8 text (invalid byte 0x{:02x}); a Butane config must be YAML text",
-            bytes.get(valid).copied().unwrap_or_default()
-        )
-    })
 }

@@ -1,6 +1,6 @@
-//! `kindling vm HOST`: compile a host (a fleet host name, a Butane file, or
-//! an Ignition file used as it is) and boot it in qemu through
-//! [`crate::vm`].
+//! `kindling vm HOST`: compile a host (a fleet host name, or a file loaded
+//! through [`crate::source`]: Butane, a fleet host manifest, or Ignition
+//! used as it is) and boot it in qemu through [`crate::vm`].
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::common::{Texts, decode_text, fleet_options, open_files_dir, read_input, report};
+use super::common::{Texts, fleet_options, load_reported, open_files_dir, report};
 use crate::butane;
 use crate::cli::{AccelArg, VmArgs};
 use crate::fleet;
-use crate::ignition::spec::Spec;
+use crate::source::{self, ConfigSource, LoadOptions, SourceError, SourceKind};
 use crate::vm::{self, Accel, Boot, Console, VmError, VmSpec};
 use crate::write::{Visibility, write_atomic};
 
@@ -25,55 +25,54 @@ struct VmConfig {
     secret: bool,
 }
 
-/// Compiles `args.host` (a fleet host, a `.bu` file, or an `.ign` file used
-/// as it is) into a temporary file, 0600 when the config holds secrets.
-fn vm_config(args: &VmArgs, target: Option<Spec>) -> anyhow::Result<VmConfig> {
+/// Compiles `args.host` (a fleet host, or a file: Butane, a fleet host
+/// manifest, or Ignition used as it is) into a temporary file, 0600 when
+/// the config holds secrets.
+fn vm_config(args: &VmArgs) -> anyhow::Result<VmConfig> {
     let host = Path::new(&args.host);
     let extension = host.extension().and_then(|e| e.to_str());
-    if extension == Some("ign") {
-        let text =
-            std::fs::read_to_string(host).with_context(|| format!("reading {}", host.display()))?;
-        let version = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["ignition"]["version"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| "?".to_owned());
-        return Ok(VmConfig {
-            path: host.to_path_buf(),
-            _dir: None,
-            version,
-            secret: false,
-        });
-    }
-    let (name, config, secret) = if extension == Some("bu") || host.is_file() {
-        let (bytes, name) = read_input(Some(host))?;
-        let source = decode_text(bytes, &name)?;
-        let dir = match &args.files_dir {
-            Some(dir) => dir.clone(),
-            None => match host.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                _ => PathBuf::from("."),
-            },
+    let (name, config, secret) = if matches!(extension, Some("ign" | "bu")) || host.is_file() {
+        let source = ConfigSource::read(Some(host))?;
+        if source.kind == SourceKind::Ignition {
+            return Ok(VmConfig {
+                path: host.to_path_buf(),
+                _dir: None,
+                version: source::ignition_version(source.bytes()).unwrap_or_else(|| "?".to_owned()),
+                secret: false,
+            });
+        }
+        let files_dir = if source.kind == SourceKind::Butane {
+            // `local` paths are relative to the Butane file by default.
+            let dir = match &args.files_dir {
+                Some(dir) => dir.clone(),
+                None => match host.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                    _ => PathBuf::from("."),
+                },
+            };
+            open_files_dir(Some(&dir))?
+        } else {
+            None
         };
-        let options = butane::Options {
-            files_dir: open_files_dir(Some(&dir))?,
-            target,
-            json: None,
+        let options = LoadOptions {
+            files_dir,
+            target: args.ignition_version,
+            identity: args.fleet.identity.clone(),
+            identity_env: std::env::var("KINDLING_AGE_IDENTITY").ok(),
         };
-        let outcome = butane::compile(&source, &name, &options);
-        report(
-            &outcome.diagnostics,
-            Texts::One(&source),
-            args.fleet.raw_errors,
-        );
-        let Some(config) = outcome.config else {
-            bail!("cannot boot {name}: the config has errors (see above)");
+        let loaded = match load_reported(&source, &options, args.fleet.raw_errors) {
+            Ok(loaded) => loaded,
+            Err(SourceError::Butane { name, .. }) => {
+                bail!("cannot boot {name}: the config has errors (see above)")
+            }
+            Err(error) => return Err(error.into()),
         };
         let stem = host
             .file_stem()
             .map_or_else(|| "host".to_owned(), |s| s.to_string_lossy().into_owned());
-        (stem, config, false)
+        (stem, loaded.config, loaded.secret)
     } else {
-        let options = fleet_options(&args.fleet, vec![args.host.clone()], target)?;
+        let options = fleet_options(&args.fleet, vec![args.host.clone()], args.ignition_version)?;
         let build = fleet::compile(&options);
         report(
             &build.diagnostics,
@@ -145,7 +144,7 @@ fn boot(args: &VmArgs) -> anyhow::Result<Boot> {
 
 pub fn run(args: &VmArgs) -> anyhow::Result<ExitCode> {
     let boot = boot(args)?;
-    let config = vm_config(args, args.ignition_version)?;
+    let config = vm_config(args)?;
     eprintln!(
         "kindling vm: {} → {} (Ignition {}{})",
         args.host,
