@@ -1,7 +1,6 @@
-//! Three jobs: the Ignition JSON schemas are embedded without their
-//! indentation, their subset-checker tables are written out as Rust
-//! statics, and the `kindling` binary is linked as a position-dependent
-//! executable on Linux/glibc (`-no-pie`).
+//! Two jobs: the Ignition JSON schemas are embedded without their
+//! indentation, and their subset-checker tables are written out as Rust
+//! statics.
 //!
 //! The schemas under `src/ignition/schema/` are the official documents,
 //! pretty-printed (~16 KB each), half of it whitespace. The copies in
@@ -11,24 +10,12 @@
 //! fast check.
 //!
 //! That fast check (`src/validate/subset.rs`, compiled into this script
-//! too) used to parse the schema on every `kindling butane` run, ~40% of
-//! the instructions of a typical run. `subset_tables.rs` in `OUT_DIR`
-//! holds its tables already built: one `IGNITION_<version>` static per
-//! schema file (identical files share one table), `None` where a schema
-//! uses a keyword outside the subset. A test checks each table equals the
-//! one parsed at run time.
-//!
-//! The repository's `.cargo/config.toml` already builds a static,
-//! position-dependent binary there; this covers builds without it (a
-//! `RUSTFLAGS` of one's own, `cargo install` from elsewhere), which link
-//! glibc dynamically. A PIE binary of this size carries ~18,000 relative
-//! relocations that the dynamic loader applies at every start,
-//! copy-on-writing ~85 pages of `.data.rel.ro`; a `kindling butane` run on
-//! a typical file is only a couple of milliseconds, and this start-up work
-//! was ~0.3-0.4 ms of it (measured with `cargo bench --bench butane`). The
-//! cost: the executable's own image is not address-randomised (its
-//! libraries, heap and stack still are). Only the binary is affected, not
-//! tests or benches.
+//! too) would otherwise parse a schema on every `kindling butane` run.
+//! `subset_tables.rs` in `OUT_DIR` holds its tables already built: one
+//! `IGNITION_<version>` static per schema file (identical files share one
+//! table), `None` where a schema uses a keyword outside the subset. A test
+//! checks each table equals the one parsed at run time. What this saves:
+//! `cargo bench --bench butane`, figures in `benches/README.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -44,11 +31,6 @@ fn main() {
     println!("cargo:rerun-if-changed=src/validate/subset.rs");
     let schemas = minify_schemas();
     write_subset_tables(&schemas);
-    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    if os == "linux" && env == "gnu" {
-        println!("cargo:rustc-link-arg-bins=-no-pie");
-    }
 }
 
 fn out_dir() -> std::path::PathBuf {
