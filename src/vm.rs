@@ -9,10 +9,11 @@
 //! - [`Boot::Kernel`]: a kernel and an initrd, e.g. the tiny initramfs of the
 //!   end-to-end tests that runs the real Ignition and prints what it wrote.
 //!
-//! Acceleration: KVM only when a time-bounded probe ([`kvm_usable`]) shows that
-//! KVM really runs a guest into 64-bit long mode; otherwise TCG. A `/dev/kvm`
-//! that exists is not enough: on some hosts it opens fine and then hangs the
-//! guest as soon as it enables paging.
+//! Acceleration: KVM only when a time-bounded probe ([`kvm_usable`], in
+//! `vm/kvm_probe.rs` with its assembly source) shows that KVM really runs a
+//! guest into 64-bit long mode; otherwise TCG. A `/dev/kvm` that exists is
+//! not enough: on some hosts it opens fine and then hangs the guest as soon
+//! as it enables paging.
 //!
 //! Depends on std, `thiserror` and `tempfile` only.
 
@@ -21,11 +22,14 @@ use std::io;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
+
+mod kvm_probe;
+
+pub use kvm_probe::{KVM_PROBE_TIMEOUT, kvm_usable, probe_accel, probe_bios};
 
 /// The fw_cfg name under which CoreOS-family images look for their config.
 pub const FW_CFG_KEY: &str = "opt/com.coreos/config";
@@ -33,8 +37,6 @@ pub const FW_CFG_KEY: &str = "opt/com.coreos/config";
 pub const QEMU: &str = "qemu-system-x86_64";
 /// The image tool used for overlays.
 pub const QEMU_IMG: &str = "qemu-img";
-/// How long [`kvm_usable`] lets its probe guest run before calling KVM unusable.
-pub const KVM_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How to get a disk image when none is given or found.
 pub const IMAGE_HINT: &str = "get a Fedora CoreOS qemu image with \
@@ -331,133 +333,6 @@ fn wait_timeout(child: &mut Child, timeout: Duration) -> io::Result<Option<ExitS
     }
 }
 
-/// A 64 KiB BIOS image whose only job is to prove the accelerator runs a guest:
-/// from the reset vector it builds identity page tables, enables PAE, long
-/// mode and paging in one step, jumps to 64-bit code, and writes 1 to the
-/// `isa-debug-exit` port 0xf4, so qemu exits with status 3. It also writes
-/// `1`, `2`, `3` to the debug console port 0xe9 as it goes.
-///
-/// Assembled from (GNU as, `ld -Ttext=0xF0000 --oformat binary`):
-/// ```text
-/// .code16
-/// _start: cli; xor %ax,%ax; mov %ax,%ds; mov %ax,%es; mov %ax,%ss
-///         mov $'1',%al; out %al,$0xe9
-///         mov $0x1000,%di; mov $0x1800,%cx; xor %ax,%ax; rep stosw
-///         movl $0x2003,0x1000; movl $0x3003,0x2000; movl $0x83,0x3000
-///         lgdtl %cs:(gdtr-_start)
-///         mov %cr4,%eax; or $0x20,%eax; mov %eax,%cr4      # PAE
-///         mov $0x1000,%eax; mov %eax,%cr3
-///         mov $0xC0000080,%ecx; rdmsr; or $0x100,%eax; wrmsr  # EFER.LME
-///         mov $'2',%al; out %al,$0xe9
-///         mov %cr0,%eax; or $0x80000001,%eax; mov %eax,%cr0  # PG|PE
-///         ljmpl $0x08,$long_mode
-/// .code64
-/// long_mode: mov $'3',%al; out %al,$0xe9
-///         movabs $0x123456789,%rax; add %rax,%rax
-///         mov $1,%al; out %al,$0xf4
-/// 1:      hlt; jmp 1b
-/// .p2align 3
-/// gdt:    .quad 0, 0x00209A0000000000
-/// gdtr:   .word gdtr-gdt-1; .long gdt
-/// .org 0xFFF0                                            # reset vector
-///         ljmpw $0xF000,$0x0000
-/// ```
-pub fn probe_bios() -> Vec<u8> {
-    const CODE: [u8; 166] = [
-        0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xd0, 0xb0, 0x31, 0xe6, 0xe9, 0xbf, 0x00,
-        0x10, 0xb9, 0x00, 0x18, 0x31, 0xc0, 0xf3, 0xab, 0x66, 0xc7, 0x06, 0x00, 0x10, 0x03, 0x20,
-        0x00, 0x00, 0x66, 0xc7, 0x06, 0x00, 0x20, 0x03, 0x30, 0x00, 0x00, 0x66, 0xc7, 0x06, 0x00,
-        0x30, 0x83, 0x00, 0x00, 0x00, 0x2e, 0x66, 0x0f, 0x01, 0x16, 0xa0, 0x00, 0x0f, 0x20, 0xe0,
-        0x66, 0x83, 0xc8, 0x20, 0x0f, 0x22, 0xe0, 0x66, 0xb8, 0x00, 0x10, 0x00, 0x00, 0x0f, 0x22,
-        0xd8, 0x66, 0xb9, 0x80, 0x00, 0x00, 0xc0, 0x0f, 0x32, 0x66, 0x0d, 0x00, 0x01, 0x00, 0x00,
-        0x0f, 0x30, 0xb0, 0x32, 0xe6, 0xe9, 0x0f, 0x20, 0xc0, 0x66, 0x0d, 0x01, 0x00, 0x00, 0x80,
-        0x0f, 0x22, 0xc0, 0x66, 0xea, 0x74, 0x00, 0x0f, 0x00, 0x08, 0x00, 0xb0, 0x33, 0xe6, 0xe9,
-        0x48, 0xb8, 0x89, 0x67, 0x45, 0x23, 0x01, 0x00, 0x00, 0x00, 0x48, 0x01, 0xc0, 0xb0, 0x01,
-        0xe6, 0xf4, 0xf4, 0xeb, 0xfd, 0x8d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9a, 0x20, 0x00, 0x0f, 0x00, 0x90, 0x00, 0x0f,
-        0x00,
-    ];
-    const RESET: [u8; 5] = [0xea, 0x00, 0x00, 0x00, 0xf0]; // ljmp $0xf000,$0
-    let mut bios = vec![0xf4u8; 0x10000]; // hlt everywhere else
-    bios[..CODE.len()].copy_from_slice(&CODE);
-    bios[0xfff0..0xfff0 + RESET.len()].copy_from_slice(&RESET);
-    bios
-}
-
-/// Boots [`probe_bios`] under `accel` (with the same accelerator arguments as
-/// a real run) and reports whether it reached 64-bit code and exited within
-/// `timeout`. `Err` says why not.
-pub fn probe_accel(accel: Accel, timeout: Duration) -> Result<Duration, String> {
-    if accel == Accel::Kvm {
-        fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/kvm")
-            .map_err(|e| format!("/dev/kvm: {e}"))?;
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("kindling-probe-")
-        .tempdir()
-        .map_err(|e| format!("temporary directory: {e}"))?;
-    let bios = dir.path().join("probe.bin");
-    fs::write(&bios, probe_bios()).map_err(|e| format!("writing {}: {e}", bios.display()))?;
-    let stderr_path = dir.path().join("stderr");
-    let stderr = fs::File::create(&stderr_path).map_err(|e| format!("{e}"))?;
-    let start = Instant::now();
-    let mut child = Command::new(QEMU)
-        .args(accel.args())
-        .args([
-            "-machine",
-            "pc",
-            "-m",
-            "16",
-            "-nodefaults",
-            "-display",
-            "none",
-        ])
-        .args([
-            "-no-reboot",
-            "-device",
-            "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        ])
-        .arg("-bios")
-        .arg(&bios)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .map_err(|e| format!("{QEMU}: {e}"))?;
-    let waited = wait_timeout(&mut child, timeout).map_err(|e| format!("waiting for {QEMU}: {e}"));
-    let status = match waited {
-        Ok(Some(status)) => status,
-        other => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(match other {
-                Err(e) => e,
-                _ => format!("the probe guest did not finish within {timeout:?}"),
-            });
-        }
-    };
-    let elapsed = start.elapsed();
-    if status.code() == Some(3) {
-        Ok(elapsed)
-    } else {
-        let msg = fs::read_to_string(&stderr_path).unwrap_or_default();
-        Err(format!("probe exited with {status}: {}", msg.trim()))
-    }
-}
-
-/// Whether KVM is usable here: `/dev/kvm` opens and a probe guest reaches
-/// 64-bit code under `-accel kvm` within [`KVM_PROBE_TIMEOUT`]. Cached for the
-/// life of the process.
-pub fn kvm_usable() -> bool {
-    static USABLE: OnceLock<bool> = OnceLock::new();
-    *USABLE.get_or_init(|| {
-        Path::new("/dev/kvm").exists() && probe_accel(Accel::Kvm, KVM_PROBE_TIMEOUT).is_ok()
-    })
-}
-
 fn find_in_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -639,7 +514,7 @@ mod tests {
 
     /// Tools that these tests run: present, or a printed skip (a failure
     /// under KINDLING_E2E=1).
-    fn have(tool: &str) -> bool {
+    pub(super) fn have(tool: &str) -> bool {
         if find_in_path(tool).is_some() {
             return true;
         }
@@ -804,17 +679,6 @@ mod tests {
     }
 
     #[test]
-    fn probe_bios_layout() {
-        let bios = probe_bios();
-        assert_eq!(bios.len(), 0x10000);
-        assert_eq!(&bios[0xfff0..0xfff5], &[0xea, 0x00, 0x00, 0x00, 0xf0]);
-        assert_eq!(bios[0], 0xfa); // cli
-        // The GDT descriptor points at the 64-bit code descriptor at 0xF0090.
-        assert_eq!(&bios[0xa0..0xa6], &[0x0f, 0x00, 0x90, 0x00, 0x0f, 0x00]);
-        assert_eq!(&bios[0x98..0xa0], &0x00209A0000000000u64.to_le_bytes());
-    }
-
-    #[test]
     fn overlay_leaves_the_image_alone() {
         if !have(QEMU_IMG) {
             return;
@@ -871,29 +735,5 @@ mod tests {
             .expect("qemu-img info");
         let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("json");
         assert_eq!(info["backing-filename-format"], "raw");
-    }
-
-    #[test]
-    fn tcg_runs_the_probe_guest() {
-        if !have(QEMU) {
-            return;
-        }
-        let took = probe_accel(Accel::Tcg, Duration::from_secs(20)).expect("TCG probe");
-        assert!(took < Duration::from_secs(20));
-    }
-
-    #[test]
-    fn kvm_probe_is_time_bounded() {
-        if !have(QEMU) {
-            return;
-        }
-        let start = Instant::now();
-        let usable = kvm_usable();
-        let took = start.elapsed();
-        eprintln!("kvm_usable() = {usable} in {took:?}");
-        assert!(
-            took < KVM_PROBE_TIMEOUT + Duration::from_secs(5),
-            "{took:?}"
-        );
     }
 }
