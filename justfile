@@ -3,17 +3,20 @@
 default:
     @just --list
 
+# The example fleet's throwaway identity (a real fleet never commits one)
+identity := "tests/fixtures/example-identity.txt"
+
 # Compile every host of the example fleet into build/
 build *hosts:
-    cargo run --release -- build {{hosts}}
+    cargo run --release -- build --identity {{identity}} {{hosts}}
 
 # Compile and validate everything, failing on warnings; writes nothing
 check:
-    cargo run --release -- check --strict
+    cargo run --release -- check --strict --identity {{identity}}
 
 # What a host gets, file by file
 render host:
-    cargo run --release -- render {{host}}
+    cargo run --release -- render --identity {{identity}} {{host}}
 
 # Unit, integration and end-to-end tests (e2e tests skip without their tools)
 test:
@@ -31,7 +34,7 @@ bench: dist
 
 # Boot a host in qemu: just vm beam00 --image fedora-coreos.qcow2
 vm host *args:
-    cargo run --release -- vm {{host}} {{args}}
+    cargo run --release -- vm --identity {{identity}} {{host}} {{args}}
 
 # What CI runs, plus formatting and lints
 ci:

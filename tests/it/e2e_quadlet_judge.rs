@@ -5,27 +5,18 @@
 //!
 //! Skips with a printed reason without the tools, fails under `KINDLING_E2E=1`.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use std::io::Write as _;
-
-use support::example;
-use support::quadlet::{
+use crate::support::quadlet::{
     extract_quadlet_files, generated_service, quadlet_dryrun, quadlet_generate,
     systemd_analyze_verify, systemd_analyze_verify_stubbing,
 };
-use support::tools::{self, Tool};
+use crate::support::tools::{self, Tool};
+use crate::support::{example, say};
 
 /// Where the example fleet puts Quadlet files (`paths.quadlet_dir`).
 const QUADLET_DIR: &str = "/etc/containers/systemd";
-
-/// Straight to stderr, past libtest's capture.
-fn say(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{text}");
-}
 
 const WEB: &str = "\
 [Unit]
@@ -45,10 +36,7 @@ WantedBy=multi-user.target
 ";
 
 fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("quadlet-")
-        .tempdir_in(tools::scratch_parent())
-        .expect("tempdir");
+    let dir = tools::scratch("quadlet-");
     for (name, text) in files {
         fs::write(dir.path().join(name), text).expect("write");
     }
@@ -100,10 +88,7 @@ fn generated_units_pass_systemd_analyze() {
         return;
     }
     let dir = dir_with(&[("web.container", WEB)]);
-    let out = tempfile::Builder::new()
-        .prefix("quadlet-out-")
-        .tempdir_in(tools::scratch_parent())
-        .expect("tempdir");
+    let out = tools::scratch("quadlet-out-");
     quadlet_generate(dir.path(), out.path()).expect("quadlet generates");
     assert!(out.path().join("web.service").is_file());
     assert!(

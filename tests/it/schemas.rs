@@ -2,14 +2,10 @@
 //! the example manifests' `yaml-language-server` comments) are exactly what
 //! `kindling schema` prints, and the example manifests validate against them.
 
-use std::path::Path;
+use crate::support::paths;
 
 use kindling::fleet::manifest::{Kind, json_schema};
 use kindling::yaml::{self, Node, Style, Value};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn committed_schemas_are_current() {
@@ -18,7 +14,7 @@ fn committed_schemas_are_current() {
         (Kind::Host, "host"),
         (Kind::Service, "service"),
     ] {
-        let path = root().join(format!("templates/schemas/{name}.schema.json"));
+        let path = paths::repo_root().join(format!("templates/schemas/{name}.schema.json"));
         let committed = std::fs::read_to_string(&path).expect("schema file");
         assert_eq!(
             committed,
@@ -59,7 +55,7 @@ fn example_manifests_validate_against_their_schemas() {
     let mut checked = 0;
     let mut files = vec![("fleet.yaml".to_owned(), Kind::Fleet)];
     for (dir, kind) in [("hosts", Kind::Host), ("containers", Kind::Service)] {
-        for entry in std::fs::read_dir(root().join(dir)).expect("dir") {
+        for entry in std::fs::read_dir(paths::repo_root().join(dir)).expect("dir") {
             let name = entry
                 .expect("entry")
                 .file_name()
@@ -71,7 +67,7 @@ fn example_manifests_validate_against_their_schemas() {
         }
     }
     for (file, kind) in files {
-        let text = std::fs::read_to_string(root().join(&file)).expect("manifest");
+        let text = std::fs::read_to_string(paths::repo_root().join(&file)).expect("manifest");
         let node = yaml::parse(&text).expect("yaml").expect("document");
         let schema: serde_json::Value =
             serde_json::from_str(&json_schema(kind)).expect("schema json");

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::paths;
+
 /// Where Debian's `ignition` package puts the real Ignition.
 pub const IGNITION_DEFAULT: &str = "/usr/lib/dracut/modules.d/30ignition/ignition";
 
@@ -17,17 +19,12 @@ pub fn e2e_required() -> bool {
     std::env::var("KINDLING_E2E").is_ok_and(|v| v == "1")
 }
 
-/// The repository root (the crate's manifest directory).
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The cache of install-deps.sh and build-initramfs.sh: `$KINDLING_E2E_CACHE`,
 /// default `<repo>/target/e2e-cache`.
 pub fn cache_dir() -> PathBuf {
     match std::env::var_os("KINDLING_E2E_CACHE") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => repo_root().join("target").join("e2e-cache"),
+        _ => paths::repo_root().join("target").join("e2e-cache"),
     }
 }
 
@@ -36,6 +33,14 @@ pub fn scratch_parent() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let _ = std::fs::create_dir_all(&dir);
     dir
+}
+
+/// A scratch directory named `<prefix>XXXXXX` under [`scratch_parent`].
+pub fn scratch(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(scratch_parent())
+        .expect("tempdir")
 }
 
 /// Where scratch roots that other users must reach go. Ignition writes
@@ -226,5 +231,12 @@ pub fn require(tools: &[Tool]) -> bool {
     false
 }
 
-/// What applying a config with the real Ignition needs.
-pub const APPLY_TOOLS: &[Tool] = &[Tool::Root, Tool::Unshare, Tool::Ignition, Tool::Python3];
+/// What validating a config with `ignition-validate` and then applying it
+/// needs.
+pub const VALIDATE_AND_APPLY_TOOLS: &[Tool] = &[
+    Tool::Root,
+    Tool::Unshare,
+    Tool::Ignition,
+    Tool::Python3,
+    Tool::IgnitionValidate,
+];

@@ -10,269 +10,20 @@
 //! temporary paths scrubbed.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use age::secrecy::ExposeSecret;
-use kindling::diag::{Diagnostic, Severity};
-use kindling::fleet::{self, Build, HostOutput, secrets::Identities};
+use kindling::diag::Severity;
+use kindling::fleet::{self, secrets::Identities};
 
-// ---------------------------------------------------------------------------
-// A small fleet builder.
-
-/// A fleet in a temporary directory.
-struct Fleet {
-    dir: tempfile::TempDir,
-}
-
-/// A base fleet: `fleet.yaml` with an org and a registry, one pinned
-/// service `web`, and host `h1` running it. Tests overwrite what they need.
-const BASE_FLEET: &str = "org: acme\nregistry: registry.example.com/acme\n";
-const BASE_WEB: &str = "version: 1.0.0\n";
-const BASE_HOST: &str = "services:\n  - web\n";
-
-impl Fleet {
-    fn empty() -> Self {
-        Fleet {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    fn base() -> Self {
-        Fleet::empty()
-            .with("fleet.yaml", BASE_FLEET)
-            .with("containers/web.yaml", BASE_WEB)
-            .with("hosts/h1.yaml", BASE_HOST)
-    }
-
-    fn with(self, relative: &str, text: &str) -> Self {
-        self.write(relative, text.as_bytes());
-        self
-    }
-
-    fn write(&self, relative: &str, bytes: &[u8]) {
-        let path = self.dir.path().join(relative);
-        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs::write(&path, bytes).expect("write fixture");
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn compile_with(&self, identities: Identities) -> Build {
-        fleet::compile(&fleet::Options {
-            root: self.root().to_path_buf(),
-            hosts: Vec::new(),
-            target: None,
-            identities,
-        })
-    }
-
-    fn compile(&self) -> Build {
-        self.compile_with(Identities::none())
-    }
-
-    /// Compiles and asserts there are no findings at all.
-    fn compile_clean(&self) -> Build {
-        let build = self.compile();
-        assert!(
-            build.diagnostics.is_empty(),
-            "expected a clean build:\n{}",
-            raw(&build)
-        );
-        build
-    }
-
-    /// Runs `kindling <command> --fleet ROOT ARGS...`.
-    fn run(&self, command: &str, args: &[&str]) -> Run {
-        self.run_env(command, args, &[])
-    }
-
-    fn run_env(&self, command: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
-        cmd.arg(command)
-            .arg("--fleet")
-            .arg(self.root())
-            .args(args)
-            .env_remove("KINDLING_AGE_IDENTITY");
-        for (key, value) in env {
-            cmd.env(key, value);
-        }
-        let output = cmd.output().expect("kindling runs");
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr,
-        }
-    }
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Exit code and stderr, for snapshots.
-    fn report(&self) -> String {
-        format!("exit: {:?}\n{}", self.code, self.stderr)
-    }
-
-    /// How many findings of this severity the human report has.
-    fn count(&self, severity: &str) -> usize {
-        self.stderr
-            .lines()
-            .filter(|line| {
-                line.strip_prefix(severity)
-                    .is_some_and(|rest| rest.starts_with(':') || rest.starts_with('['))
-                    || line.contains(&format!(": {severity}: "))
-            })
-            .count()
-    }
-}
-
-/// Escapes `text` for a regex (insta filters are regexes).
-fn regex_escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let special = "\\.+*?()|[]{}^$".contains(c);
-            special
-                .then_some('\\')
-                .into_iter()
-                .chain(std::iter::once(c))
-        })
-        .collect()
-}
-
-/// Snapshot `text` with the fleet's temporary paths (and `extra` ones)
-/// replaced by placeholders.
-macro_rules! snapshot {
-    ($name:expr, $fleet:expr, $text:expr) => {
-        snapshot!($name, $fleet, $text, &[] as &[(&Path, &str)])
-    };
-    ($name:expr, $fleet:expr, $text:expr, $extra:expr) => {{
-        let mut settings = insta::Settings::clone_current();
-        let root = $fleet.root().to_path_buf();
-        settings.add_filter(&regex_escape(&root.display().to_string()), "[FLEET]");
-        if let Ok(real) = root.canonicalize() {
-            settings.add_filter(&regex_escape(&real.display().to_string()), "[FLEET]");
-        }
-        for (path, label) in $extra {
-            settings.add_filter(&regex_escape(&path.display().to_string()), *label);
-        }
-        settings.bind(|| insta::assert_snapshot!($name, $text));
-    }};
-}
-
-/// One line per finding, for assertion messages.
-fn raw(build: &Build) -> String {
-    build
-        .diagnostics
-        .iter()
-        .map(Diagnostic::raw)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The build's only error, after checking it is the only one and that it
-/// points at `file`, `line`.
-fn the_one_error<'b>(build: &'b Build, file: &str, line: usize) -> &'b Diagnostic {
-    let errors = findings(build, Severity::Error);
-    assert_eq!(errors.len(), 1, "exactly one error: {}", raw(build));
-    let error = errors[0];
-    assert_eq!(error.file.as_deref(), Some(file), "{}", raw(build));
-    assert_eq!(error.position.map(|p| p.line), Some(line), "{}", raw(build));
-    error
-}
-
-fn findings(build: &Build, severity: Severity) -> Vec<&Diagnostic> {
-    build
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == severity)
-        .collect()
-}
-
-fn host<'b>(build: &'b Build, name: &str) -> &'b HostOutput {
-    build
-        .outputs
-        .iter()
-        .find(|o| o.name == name)
-        .unwrap_or_else(|| panic!("host {name} compiled:\n{}", raw(build)))
-}
-
-/// Decoded contents of the file at `path` on the node, if the host gets it.
-fn node_file(output: &HostOutput, path: &str) -> Option<String> {
-    let file = output
-        .config
-        .storage
-        .files
-        .iter()
-        .find(|f| f.path == path)?;
-    let source = file.contents.source.as_deref().unwrap_or("data:,");
-    let bytes = kindling::encode::decode_resource(source, file.contents.compression.as_deref())
-        .expect("data URL decodes");
-    Some(String::from_utf8(bytes).expect("utf-8 contents"))
-}
-
-fn file_text(output: &HostOutput, path: &str) -> String {
-    node_file(output, path).unwrap_or_else(|| {
-        let paths: Vec<&str> = output
-            .config
-            .storage
-            .files
-            .iter()
-            .map(|f| f.path.as_str())
-            .collect();
-        panic!("{} gets no {path}; it gets {paths:?}", output.name)
-    })
-}
-
-fn file_mode(output: &HostOutput, path: &str) -> Option<i64> {
-    output
-        .config
-        .storage
-        .files
-        .iter()
-        .find(|f| f.path == path)
-        .and_then(|f| f.mode)
-}
-
-/// The values of `key=` lines of a unit text.
-fn values<'t>(text: &'t str, key: &str) -> Vec<&'t str> {
-    let prefix = format!("{key}=");
-    text.lines()
-        .filter_map(|line| line.strip_prefix(prefix.as_str()))
-        .collect()
-}
-
-fn directory<'o>(
-    output: &'o HostOutput,
-    path: &str,
-) -> Option<&'o kindling::ignition::model::Directory> {
-    output
-        .config
-        .storage
-        .directories
-        .iter()
-        .find(|d| d.path == path)
-}
-
-fn user<'o>(output: &'o HostOutput, name: &str) -> &'o kindling::ignition::model::PasswdUser {
-    output
-        .config
-        .passwd
-        .users
-        .iter()
-        .find(|u| u.name == name)
-        .unwrap_or_else(|| panic!("{} has no user {name}", output.name))
-}
+use crate::support::cli::{Identity, Run};
+use crate::support::fleet::{
+    BASE_FLEET, BASE_HOST, Fleet, directory, file_mode, file_text, findings, host, node_file, raw,
+    snapshot, the_one_error, user, values,
+};
 
 const WEB_UNIT: &str = "/etc/containers/systemd/web.container";
 
@@ -1269,10 +1020,9 @@ fn secret_decrypts_with_the_right_key() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "a secret-bearing output is 0600");
     }
-    let run = fleet.run_env("check", &[], &[("KINDLING_AGE_IDENTITY", &key)]);
+    let run = fleet.run_with("check", &[], Identity::Env(OsStr::new(&key)));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let path_text = path.to_str().expect("utf-8");
-    let run = fleet.run_env("check", &[], &[("KINDLING_AGE_IDENTITY", path_text)]);
+    let run = fleet.run_with("check", &[], Identity::Env(path.as_os_str()));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 }
 

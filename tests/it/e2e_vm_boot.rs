@@ -13,10 +13,7 @@
 //!
 //! Skips with a printed reason without the tools, fails under `KINDLING_E2E=1`.
 
-mod support;
-
 use std::fs;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -26,15 +23,9 @@ use kindling::vm::{self, Accel, Boot, Console, VmError, VmSpec};
 use kindling::write::{Visibility, write_atomic};
 use serde_json::json;
 
-use support::checker;
-use support::example;
-use support::tools;
-use support::vmboot::{self, VM_TOOLS};
-
-/// Straight to stderr, past libtest's capture, so boot times show.
-fn say(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{text}");
-}
+use crate::support::cli::kindling;
+use crate::support::vmboot::{self, VM_TOOLS};
+use crate::support::{checker, example, paths, say, tools};
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(150);
 
@@ -51,10 +42,7 @@ fn the_real_ignition_applies_a_config_in_a_vm() {
         boot.initrd.display()
     );
 
-    let dir = tempfile::Builder::new()
-        .prefix("vm-boot-")
-        .tempdir_in(tools::scratch_parent())
-        .expect("tempdir");
+    let dir = tools::scratch("vm-boot-");
     let unit = "[Service]\nExecStart=/usr/bin/true\n\n[Install]\nWantedBy=multi-user.target\n";
     let config = json!({
         "ignition": {"version": "3.3.0"},
@@ -228,10 +216,7 @@ fn a_compiled_example_host_boots_in_a_vm() {
     assert_eq!(host.config.ignition.version, "3.3.0");
     assert!(host.secret, "beam00 embeds secrets");
 
-    let dir = tempfile::Builder::new()
-        .prefix("vm-beam00-")
-        .tempdir_in(tools::scratch_parent())
-        .expect("tempdir");
+    let dir = tools::scratch("vm-beam00-");
     let config_path = dir.path().join("beam00.ign");
     write_atomic(&config_path, &host.json, Visibility::Secret).expect("write config");
     let console_path = dir.path().join("console.log");
@@ -314,19 +299,16 @@ fn the_kindling_vm_command_boots_a_host() {
         return;
     }
     let boot = vmboot::initramfs().unwrap_or_else(|e| panic!("{e}"));
-    let dir = tempfile::Builder::new()
-        .prefix("vm-cli-")
-        .tempdir_in(tools::scratch_parent())
-        .expect("tempdir");
+    let dir = tools::scratch("vm-cli-");
     let console_path = dir.path().join("relay01-console.log");
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
+    let out = kindling()
         .arg("vm")
         .arg("relay01")
         .arg("--fleet")
-        .arg(tools::repo_root())
+        .arg(paths::repo_root())
         .arg("--identity")
-        .arg(example::identity_file())
+        .arg(paths::identity_file())
         .args(["--ignition-version", "3.3.0"])
         .arg("--kernel")
         .arg(&boot.kernel)
@@ -401,10 +383,10 @@ fn the_kindling_vm_command_boots_a_host() {
 
 #[test]
 fn the_kindling_vm_command_says_where_to_get_an_image() {
-    let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
+    let out = kindling()
         .args(["vm", "beam00", "--image", "/nonexistent/fcos.qcow2"])
         .arg("--fleet")
-        .arg(tools::repo_root())
+        .arg(paths::repo_root())
         .output()
         .expect("kindling runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -425,10 +407,7 @@ fn the_kindling_vm_command_never_modifies_the_disk_image() {
     if !tools::require(&[tools::Tool::Qemu, tools::Tool::QemuImg]) {
         return;
     }
-    let dir = tempfile::Builder::new()
-        .prefix("vm-disk-")
-        .tempdir_in(tools::scratch_parent())
-        .expect("tempdir");
+    let dir = tools::scratch("vm-disk-");
     let image = dir.path().join("blank.qcow2");
     let st = Command::new("qemu-img")
         .args(["create", "-q", "-f", "qcow2"])
@@ -439,12 +418,12 @@ fn the_kindling_vm_command_never_modifies_the_disk_image() {
     assert!(st.success());
     let before = fs::read(&image).expect("read");
     let console_path = dir.path().join("console.log");
-    let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
+    let out = kindling()
         .args(["vm", "relay01", "--accel", "tcg", "--timeout", "3"])
         .arg("--fleet")
-        .arg(tools::repo_root())
+        .arg(paths::repo_root())
         .arg("--identity")
-        .arg(example::identity_file())
+        .arg(paths::identity_file())
         .arg("--image")
         .arg(&image)
         .arg("--console")

@@ -10,16 +10,13 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use kindling::butane::{self, Options, files_dir::FilesDir};
 use kindling::diag::{Diagnostic, Severity};
 use kindling::encode;
 use kindling::ignition::model::{Config, Resource};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/butane")
-}
+use crate::support::paths;
 
 struct Case {
     name: String,
@@ -28,7 +25,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let dir = corpus();
+    let dir = paths::butane_corpus();
     let mut names: Vec<String> = fs::read_dir(&dir)
         .expect("the corpus is in the repository: tests/corpus/butane")
         .filter_map(|entry| entry.ok())
@@ -114,7 +111,7 @@ fn paths_of(diagnostics: &[&Diagnostic]) -> Vec<String> {
 }
 
 fn compact_sizes() -> BTreeMap<String, usize> {
-    fs::read_to_string(corpus().join("expected/compact-sizes.tsv"))
+    fs::read_to_string(paths::butane_corpus().join("expected/compact-sizes.tsv"))
         .expect("compact-sizes.tsv")
         .lines()
         .filter_map(|line| {
@@ -126,7 +123,7 @@ fn compact_sizes() -> BTreeMap<String, usize> {
 
 #[test]
 fn corpus_matches_reference_butane() {
-    let expected_dir = corpus().join("expected");
+    let expected_dir = paths::butane_corpus().join("expected");
     let sizes = compact_sizes();
     let (mut passed, mut failures) = (0, Vec::new());
     let (mut ours_total, mut theirs_total) = (0usize, 0usize);

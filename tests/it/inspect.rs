@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
 
 use kindling::butane::{self, files_dir::FilesDir};
 use kindling::diff::diff_configs;
@@ -15,9 +15,8 @@ use kindling::ignition::model::Config;
 use kindling::ignition::spec::Spec;
 use kindling::inspect::decompile;
 
-fn kindling() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kindling"))
-}
+use crate::support::cli::kindling;
+use crate::support::paths;
 
 fn run(args: &[&str]) -> Output {
     kindling().args(args).output().expect("kindling runs")
@@ -31,18 +30,8 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/butane");
-    assert!(
-        dir.is_dir(),
-        "the Butane corpus is missing at {}",
-        dir.display()
-    );
-    dir
-}
-
 fn expected_ign(stem: &str) -> String {
-    corpus()
+    paths::butane_corpus()
         .join("expected")
         .join(format!("{stem}.ign"))
         .display()
@@ -50,11 +39,7 @@ fn expected_ign(stem: &str) -> String {
 }
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/diff")
-        .join(name)
-        .display()
-        .to_string()
+    paths::fixture("diff").join(name).display().to_string()
 }
 
 /// Corpus files that do not compile, and why; they are excluded from the
@@ -138,7 +123,7 @@ const MIN_ROUND_TRIPS: usize = 34;
 
 #[test]
 fn corpus_round_trips_through_decompile() {
-    let dir = corpus();
+    let dir = paths::butane_corpus();
     let mut inputs: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("list corpus")
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -249,7 +234,7 @@ fn corpus_round_trips_through_decompile() {
 
 #[test]
 fn reference_butane_outputs_round_trip() {
-    let expected = corpus().join("expected");
+    let expected = paths::butane_corpus().join("expected");
     let mut passed = 0;
     let mut failures = Vec::new();
     let mut names: Vec<PathBuf> = fs::read_dir(&expected)

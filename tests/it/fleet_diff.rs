@@ -2,45 +2,16 @@
 //! host, run on a copy of the repository's example fleet. Secrets appear
 //! only as hashes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-const FLEET_PARTS: [&str; 5] = ["fleet.yaml", "hosts", "containers", "templates", "secrets"];
+use crate::support::cli::kindling;
+use crate::support::example;
 
-fn copy_tree(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read dir") {
-            let entry = entry.expect("entry");
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else {
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::copy(from, to).expect("copy");
-    }
-}
-
-fn example_fleet() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join("fleet");
-    for part in FLEET_PARTS {
-        copy_tree(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join(part),
-            &root.join(part),
-        );
-    }
-    (dir, root)
-}
-
-fn kindling(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kindling"))
+/// `kindling ARGS` run in `root` with the example identity.
+fn run_in(root: &Path, args: &[&str]) -> Output {
+    kindling()
         .current_dir(root)
-        .env(
-            "KINDLING_AGE_IDENTITY",
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example-identity.txt"),
-        )
         .args(args)
         .output()
         .expect("kindling runs")
@@ -62,14 +33,14 @@ fn change_relay(root: &Path) {
 
 #[test]
 fn diff_of_a_changed_example_host() {
-    let (_dir, root) = example_fleet();
-    let built = kindling(&root, &["build", "relay01"]);
+    let (_dir, root) = example::copy();
+    let built = run_in(&root, &["build", "relay01"]);
     assert!(
         built.status.success(),
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let same = kindling(&root, &["diff", "hosts/relay01.yaml", "build/relay01.ign"]);
+    let same = run_in(&root, &["diff", "hosts/relay01.yaml", "build/relay01.ign"]);
     assert_eq!(
         same.status.code(),
         Some(0),
@@ -78,7 +49,7 @@ fn diff_of_a_changed_example_host() {
     );
 
     change_relay(&root);
-    let changed = kindling(&root, &["diff", "build/relay01.ign", "hosts/relay01.yaml"]);
+    let changed = run_in(&root, &["diff", "build/relay01.ign", "hosts/relay01.yaml"]);
     assert_eq!(
         changed.status.code(),
         Some(1),
@@ -92,7 +63,7 @@ fn diff_of_a_changed_example_host() {
     );
     insta::assert_snapshot!("relay01_diff", text);
 
-    let rebuilt = kindling(&root, &["build", "--diff", "relay01"]);
+    let rebuilt = run_in(&root, &["build", "--diff", "relay01"]);
     assert!(
         rebuilt.status.success(),
         "{}",

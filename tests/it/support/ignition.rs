@@ -16,7 +16,8 @@
 //! normalized view (varying files dropped, shadow dates blanked, preset lines
 //! sorted) for comparing two applied configs, e.g. kindling's and Butane's.
 //!
-//! Requires root; see [`super::tools::APPLY_TOOLS`].
+//! Requires root, unshare, the real Ignition and python3 (see
+//! [`super::tools::VALIDATE_AND_APPLY_TOOLS`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -38,32 +39,32 @@ const SETFILES: &str = "#!/bin/sh\n# Debian's Ignition always relabels; nothing 
 pub const SKELETON: &[(&str, &str, u32)] = &[
     (
         "etc/passwd",
-        include_str!("../e2e/root-skeleton/etc/passwd"),
+        include_str!("../../e2e/root-skeleton/etc/passwd"),
         0o644,
     ),
     (
         "etc/group",
-        include_str!("../e2e/root-skeleton/etc/group"),
+        include_str!("../../e2e/root-skeleton/etc/group"),
         0o644,
     ),
     (
         "etc/shadow",
-        include_str!("../e2e/root-skeleton/etc/shadow"),
+        include_str!("../../e2e/root-skeleton/etc/shadow"),
         0o600,
     ),
     (
         "etc/gshadow",
-        include_str!("../e2e/root-skeleton/etc/gshadow"),
+        include_str!("../../e2e/root-skeleton/etc/gshadow"),
         0o600,
     ),
     (
         "etc/login.defs",
-        include_str!("../e2e/root-skeleton/etc/login.defs"),
+        include_str!("../../e2e/root-skeleton/etc/login.defs"),
         0o644,
     ),
     (
         "etc/selinux/config",
-        include_str!("../e2e/root-skeleton/etc/selinux/config"),
+        include_str!("../../e2e/root-skeleton/etc/selinux/config"),
         0o644,
     ),
 ];
@@ -517,10 +518,6 @@ impl AppliedTree {
 
     pub fn exists(&self, p: &str) -> bool {
         self.node(p).is_some()
-    }
-
-    pub fn is_file(&self, p: &str) -> bool {
-        self.node(p).is_some_and(|n| n.kind == Kind::File)
     }
 
     pub fn is_dir(&self, p: &str) -> bool {

@@ -35,12 +35,9 @@
 //! Needs root and the tools from `tests/e2e/install-deps.sh`; skips with a
 //! printed reason without them, fails under `KINDLING_E2E=1`.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -48,10 +45,10 @@ use kindling::butane::{self, files_dir::FilesDir};
 use kindling::ignition::model::{Config, Resource};
 use kindling::ignition::spec::Spec;
 
-use support::checker::{self, CheckReport};
-use support::example;
-use support::ignition::{self, ApplyError, ApplyOptions};
-use support::tools::{self, Tool};
+use crate::support::checker::{self, CheckReport};
+use crate::support::ignition::{self, ApplyError, ApplyOptions};
+use crate::support::tools::{self, scratch};
+use crate::support::{example, paths, say};
 
 /// Accounts Fedora CoreOS's image ships beyond the skeleton's, which configs
 /// may name as owners: (passwd line, group line).
@@ -60,23 +57,8 @@ const IMAGE_ACCOUNTS: &[(&str, &str)] = &[(
     "dnsmasq:x:985:",
 )];
 
-/// Straight to the process's stderr, past libtest's capture, so the counts
-/// show in a plain `cargo test` run.
-fn say(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{text}");
-}
-
 fn needs_all() -> bool {
-    let mut needed = tools::APPLY_TOOLS.to_vec();
-    needed.push(Tool::IgnitionValidate);
-    tools::require(&needed)
-}
-
-fn scratch(prefix: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in(tools::scratch_parent())
-        .expect("tempdir")
+    tools::require(tools::VALIDATE_AND_APPLY_TOOLS)
 }
 
 /// One config to judge.
@@ -306,10 +288,6 @@ fn notes(report: &CheckReport) -> String {
     }
 }
 
-fn corpus_dir() -> PathBuf {
-    tools::repo_root().join("tests/corpus/butane")
-}
-
 fn first_error(outcome: &butane::Outcome) -> String {
     outcome
         .diagnostics
@@ -369,7 +347,7 @@ fn the_butane_corpus_applies_with_the_real_ignition() {
     if !needs_all() {
         return;
     }
-    let corpus = corpus_dir();
+    let corpus = paths::butane_corpus();
     let Ok(entries) = fs::read_dir(&corpus) else {
         if tools::e2e_required() {
             panic!("no corpus at {}", corpus.display());

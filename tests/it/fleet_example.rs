@@ -13,33 +13,29 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use sha2::{Digest, Sha256};
 
+use crate::support::cli::{Identity, kindling_with};
+use crate::support::paths;
+
 const HOSTS: [&str; 3] = ["beam00", "mouse", "relay01"];
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn identity() -> PathBuf {
-    root().join("tests/fixtures/example-identity.txt")
-}
-
+/// `kindling ARGS`, where ARGS name the identity with `--identity` as the
+/// README does: nothing comes from the environment.
 fn kindling(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kindling"))
+    kindling_with(Identity::None)
         .args(args)
-        .env_remove("KINDLING_AGE_IDENTITY")
         .output()
         .expect("kindling runs")
 }
 
 /// `kindling build` of the example fleet into `out`.
 fn build_into(out: &Path) {
-    let fleet = root();
-    let identity = identity();
+    let fleet = paths::repo_root();
+    let identity = paths::identity_file();
     let output = kindling(&[
         "build",
         "--fleet",
@@ -119,7 +115,7 @@ fn build_writes_a_valid_config_per_host_and_a_manifest() {
         assert_eq!(entry["ignition_version"], "3.4.0", "{host}");
         let inputs = entry["inputs"].as_object().expect("inputs object");
         for (input, digest) in inputs {
-            let bytes = fs::read(root().join(input))
+            let bytes = fs::read(paths::repo_root().join(input))
                 .unwrap_or_else(|e| panic!("{host}: input {input} is a real file: {e}"));
             assert_eq!(
                 digest.as_str(),
@@ -214,8 +210,8 @@ fn builds_are_byte_identical() {
 
 #[test]
 fn render_of_every_host_matches_the_seed_deployment() {
-    let fleet = root();
-    let identity = identity();
+    let fleet = paths::repo_root();
+    let identity = paths::identity_file();
     for host in HOSTS {
         let output = kindling(&[
             "render",
@@ -241,8 +237,8 @@ fn render_of_every_host_matches_the_seed_deployment() {
 /// cannot quietly drop one.
 #[test]
 fn beam00_runs_the_hecate_services_as_the_seed_does() {
-    let fleet = root();
-    let identity = identity();
+    let fleet = paths::repo_root();
+    let identity = paths::identity_file();
     let output = kindling(&[
         "render",
         "--fleet",

@@ -4,7 +4,7 @@
 //! `kindling butane --strict [ARGS] FILE` (ARGS from a `# kindling-args:`
 //! first line), and its exit code and report are snapshot-tested.
 
-use std::process::Command;
+use crate::support::cli::kindling;
 
 fn fixture_args(source: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(source);
@@ -17,11 +17,11 @@ fn fixture_args(source: &[u8]) -> Vec<String> {
 
 #[test]
 fn bad_inputs_are_reported_clearly() {
-    insta::glob!("fixtures/bad/*.bu", |path| {
+    insta::glob!("../fixtures", "bad/*.bu", |path| {
         let source = std::fs::read(path).expect("fixture readable");
         let dir = path.parent().expect("fixture dir");
         let name = path.file_name().expect("file name");
-        let output = Command::new(env!("CARGO_BIN_EXE_kindling"))
+        let output = kindling()
             .current_dir(dir)
             .arg("butane")
             .arg("--strict")

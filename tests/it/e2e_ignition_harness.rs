@@ -5,8 +5,6 @@
 //! Needs root and the tools from `tests/e2e/install-deps.sh`; skips with a
 //! printed reason without them, fails under `KINDLING_E2E=1`.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,8 +12,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use support::ignition::{self, AppliedTree, ApplyError, Kind, Stage};
-use support::tools::{self, Tool};
+use crate::support::ignition::{self, AppliedTree, ApplyError, Kind, Stage};
+use crate::support::tools;
 
 fn write_config(dir: &Path, name: &str, config: &Value) -> PathBuf {
     let path = dir.join(name);
@@ -25,10 +23,7 @@ fn write_config(dir: &Path, name: &str, config: &Value) -> PathBuf {
 }
 
 fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("harness-")
-        .tempdir_in(tools::scratch_parent())
-        .expect("tempdir")
+    tools::scratch("harness-")
 }
 
 fn gzip_b64(data: &[u8]) -> String {
@@ -61,9 +56,7 @@ fn apply_ok(config: &Path) -> AppliedTree {
 }
 
 fn needs_all() -> bool {
-    let mut needed = tools::APPLY_TOOLS.to_vec();
-    needed.push(Tool::IgnitionValidate);
-    tools::require(&needed)
+    tools::require(tools::VALIDATE_AND_APPLY_TOOLS)
 }
 
 #[test]

@@ -7,12 +7,12 @@
 //! unit set used for cross references is the unit files of that directory
 //! (a drop-in belongs to the directory of its `.d` folder).
 
+use crate::support::paths;
 use kindling::quadlet::{
     DEFAULT_PODMAN_VERSION, Finding, Rule, Severity, ValidateOptions, validate_file,
 };
 use semver::Version;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 struct CorpusFile {
     /// Corpus file name.
@@ -24,12 +24,8 @@ struct CorpusFile {
     source: String,
 }
 
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/quadlet")
-}
-
 fn load_corpus() -> Vec<CorpusFile> {
-    let dir = corpus_dir();
+    let dir = paths::quadlet_corpus();
     let entries = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("corpus directory {} is missing: {e}", dir.display()));
     let mut files = Vec::new();
@@ -197,7 +193,7 @@ const KNOWN_DIVERGENCES_5_4_2: [(&str, &str); 1] = [(
 
 #[test]
 fn corpus_agrees_with_podman_5_4_2_dry_run() {
-    let tsv_path = corpus_dir().join("expected/quadlet-5.4.2-dryrun.tsv");
+    let tsv_path = paths::quadlet_corpus().join("expected/quadlet-5.4.2-dryrun.tsv");
     let tsv = std::fs::read_to_string(&tsv_path).expect("expected/quadlet-5.4.2-dryrun.tsv");
     let mut verdicts: BTreeMap<String, (bool, String)> = BTreeMap::new();
     for line in tsv.lines().filter(|l| !l.trim().is_empty()) {

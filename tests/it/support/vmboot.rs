@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 
 use base64::Engine as _;
 
+use super::paths;
 use super::tools::{self, Tool};
 
 /// What the e2e initramfs boot needs.
@@ -32,7 +33,7 @@ pub struct BootFiles {
 
 /// Builds the initramfs (or reuses the cached one) and returns both paths.
 pub fn initramfs() -> Result<BootFiles, String> {
-    let script = tools::repo_root().join("tests/e2e/build-initramfs.sh");
+    let script = paths::repo_root().join("tests/e2e/build-initramfs.sh");
     let out = Command::new("bash")
         .arg(&script)
         .env("KINDLING_E2E_CACHE", tools::cache_dir())

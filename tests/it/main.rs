@@ -1,0 +1,23 @@
+//! kindling's integration tests: one binary (linked once), one module per
+//! area, all sharing [`support`] (how the binary is run, with which age
+//! identity; small fleets; corpus paths; the end-to-end tools).
+//!
+//! `cargo test --test it MODULE::` runs one area, e.g. `fleet::` or
+//! `e2e_vm_boot::`. The `e2e_*` modules need the tools from
+//! `tests/e2e/install-deps.sh`: without them they print `skipped: ...` and
+//! pass, and `KINDLING_E2E=1` makes them mandatory.
+
+mod support;
+
+mod butane_corpus;
+mod cli_errors;
+mod e2e_configs_apply;
+mod e2e_ignition_harness;
+mod e2e_quadlet_judge;
+mod e2e_vm_boot;
+mod fleet;
+mod fleet_diff;
+mod fleet_example;
+mod inspect;
+mod quadlet_corpus;
+mod schemas;

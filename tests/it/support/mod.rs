@@ -1,0 +1,36 @@
+//! What every test module shares.
+//!
+//! - [`paths`]: the repository, the example identity, the corpora, fixtures.
+//! - [`cli`]: the built binary, run with an explicitly chosen identity.
+//! - [`fleet`]: small fleets in temporary directories, and helpers to look
+//!   at what they compile to.
+//! - [`example`]: the example fleet at the repository root, compiled or
+//!   copied.
+//! - [`tools`]: where the end-to-end tools are, and the `KINDLING_E2E` gate
+//!   (skip with a printed reason when a tool is missing, fail when
+//!   `KINDLING_E2E=1`).
+//! - [`checker`]: the generic judge "config vs applied tree" (no-VM or VM).
+//! - [`ignition`]: apply a config to a scratch root with the real Ignition
+//!   (Debian's 2.14) in a private namespace, and inspect the result.
+//! - [`quadlet`]: trixie's Quadlet generator and `systemd-analyze verify`.
+//! - [`vmboot`]: the cached kernel + initramfs that runs Ignition in a VM,
+//!   and the parser for what it prints on the console.
+//!
+//! The end-to-end tools are installed by `tests/e2e/install-deps.sh`.
+
+pub mod checker;
+pub mod cli;
+pub mod example;
+pub mod fleet;
+pub mod ignition;
+pub mod paths;
+pub mod quadlet;
+pub mod tools;
+pub mod vmboot;
+
+/// Straight to the process's stderr, past libtest's output capture, so what
+/// the end-to-end tests measure shows in a plain `cargo test` run.
+pub fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
