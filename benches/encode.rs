@@ -29,7 +29,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use kindling::encode::{CHUNK_SIZE, LARGE_LEVEL, decode_resource, encode_data_url};
+use kindling::dataurl::decode_resource;
+use kindling::encode::{CHUNK_SIZE, LARGE_LEVEL, encode_data_url};
 use libdeflater::{CompressionLvl, Compressor};
 use measure::{median, ms};
 
@@ -132,7 +133,7 @@ fn large(dir: &Path) -> anyhow::Result<()> {
     if encoded.compression.as_deref() != Some("gzip") {
         bail!("log text did not gzip: {:?}", encoded.compression);
     }
-    if decode_resource(&encoded.source, encoded.compression.as_deref())
+    if decode_resource(&encoded.source, encoded.compression.as_deref(), usize::MAX)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         != text
     {

@@ -1,9 +1,7 @@
 //! The "encode" stage: turning file contents into Ignition `data:` URLs, the
-//! way Butane's `MakeDataURL` does (see `butane.md` §4), plus the decoding
-//! side used by inspect/diff/tests.
-//!
-//! This module is self-contained: it imports nothing from the rest of the
-//! crate.
+//! way Butane's `MakeDataURL` does (see `butane.md` §4). The URL forms
+//! themselves (and decoding) belong to [`crate::dataurl`]; this module
+//! chooses between them and compresses.
 //!
 //! # Encoding rules (fcos >= 1.1.0)
 //!
@@ -111,14 +109,13 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use libdeflater::{CompressionLvl, Compressor};
+
+use crate::dataurl::{Base64Url, base64_url, base64_url_len, percent_url, percent_url_len};
 
 /// Inputs up to this many bytes are compressed as a single member at
 /// [`SMALL_LEVEL`].
@@ -228,9 +225,6 @@ fn memoized(
 /// Go's `compress/gzip` at `BestCompression`.
 pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x02, 0xff];
 
-const PERCENT_PREFIX: &str = ",";
-const BASE64_PREFIX: &str = ";base64,";
-
 /// Result of [`encode_data_url`]: the resource's `source` and `compression`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedResource {
@@ -238,159 +232,6 @@ pub struct EncodedResource {
     pub source: String,
     /// The `compression` value to emit.
     pub compression: Option<String>,
-}
-
-/// Errors from decoding data URLs and gzip streams.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DataUrlError {
-    #[error("not a data URL: it must start with \"data:\"")]
-    MissingPrefix,
-    #[error("invalid data URL: missing comma before data")]
-    MissingComma,
-    #[error("invalid data URL media type at byte {offset}: {reason}")]
-    InvalidMediaType { offset: usize, reason: &'static str },
-    #[error("invalid data URL: {reason} at byte {offset}")]
-    InvalidEscape { offset: usize, reason: &'static str },
-    #[error("invalid data URL: character {found:?} at byte {offset} is not allowed in {form} data")]
-    InvalidDataChar {
-        offset: usize,
-        found: char,
-        form: &'static str,
-    },
-    #[error("invalid data URL: bad base64 data: {0}")]
-    InvalidBase64(String),
-    #[error("unsupported compression {0:?} (only \"\" and \"gzip\" are valid)")]
-    UnsupportedCompression(String),
-    #[error("invalid gzip data: {0}")]
-    Gzip(String),
-}
-
-// ---------------------------------------------------------------------------
-// Percent form
-// ---------------------------------------------------------------------------
-
-/// The RFC 2396 "unreserved" bytes that Butane's `dataurl.Escape` keeps.
-const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
-}
-
-const UNRESERVED: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = is_unreserved(i as u8);
-        i += 1;
-    }
-    t
-};
-
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-
-/// Number of bytes that must be written as `%XX`.
-fn count_escaped(bytes: &[u8]) -> usize {
-    // Summing in u8 lanes over blocks of at most 255 bytes lets the compiler
-    // vectorise the table-free predicate; widen once per block.
-    let mut total = 0usize;
-    for block in bytes.chunks(255) {
-        let mut kept: u8 = 0;
-        for &b in block {
-            kept += u8::from(is_unreserved(b));
-        }
-        total += block.len() - usize::from(kept);
-    }
-    total
-}
-
-/// Length of `"," + percent(bytes)`.
-fn percent_form_len(bytes: &[u8]) -> usize {
-    PERCENT_PREFIX
-        .len()
-        .saturating_add(bytes.len())
-        .saturating_add(count_escaped(bytes).saturating_mul(2))
-}
-
-/// Length of `";base64," + base64(n bytes)`.
-fn base64_form_len(n: usize) -> usize {
-    BASE64_PREFIX
-        .len()
-        .saturating_add(n.div_ceil(3).saturating_mul(4))
-}
-
-fn build_percent_url(bytes: &[u8], opaque_len: usize) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity("data:".len() + opaque_len);
-    out.extend_from_slice(b"data:");
-    out.extend_from_slice(PERCENT_PREFIX.as_bytes());
-    for &b in bytes {
-        if UNRESERVED[usize::from(b)] {
-            out.push(b);
-        } else {
-            out.extend_from_slice(&[
-                b'%',
-                HEX_UPPER[usize::from(b >> 4)],
-                HEX_UPPER[usize::from(b & 0x0f)],
-            ]);
-        }
-    }
-    // Only ASCII was written, so this cannot fail; no panic path either way.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-/// `"data:;base64," + base64(concatenation of parts)`.
-fn build_base64_url<P: AsRef<[u8]>>(
-    parts: impl IntoIterator<Item = P>,
-    opaque_len: usize,
-) -> String {
-    let mut url = Base64Url::with_capacity(opaque_len);
-    for part in parts {
-        url.push(part.as_ref());
-    }
-    url.finish()
-}
-
-/// A `data:;base64,` URL written piece by piece: the base64 of the
-/// concatenation of every pushed slice, without materialising it.
-struct Base64Url {
-    out: String,
-    /// Up to two bytes held back so every encode call but the last sees a
-    /// multiple of three bytes (and therefore emits no padding).
-    carry: Vec<u8>,
-}
-
-impl Base64Url {
-    fn with_capacity(opaque_len: usize) -> Self {
-        let mut out = String::with_capacity("data:".len() + opaque_len);
-        out.push_str("data:");
-        out.push_str(BASE64_PREFIX);
-        Base64Url {
-            out,
-            carry: Vec::with_capacity(3),
-        }
-    }
-
-    fn push(&mut self, mut bytes: &[u8]) {
-        if !self.carry.is_empty() {
-            let take = (3 - self.carry.len()).min(bytes.len());
-            self.carry.extend_from_slice(&bytes[..take]);
-            bytes = &bytes[take..];
-            if self.carry.len() < 3 {
-                return;
-            }
-            B64.encode_string(&self.carry, &mut self.out);
-            self.carry.clear();
-        }
-        let aligned = bytes.len() - bytes.len() % 3;
-        B64.encode_string(&bytes[..aligned], &mut self.out);
-        self.carry.extend_from_slice(&bytes[aligned..]);
-    }
-
-    fn finish(mut self) -> String {
-        B64.encode_string(&self.carry, &mut self.out);
-        self.out
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -418,7 +259,7 @@ fn encode_uncached(
     allow_gzip: bool,
 ) -> EncodedResource {
     let user = user_compression.filter(|c| !c.is_empty());
-    let b64_len = base64_form_len(contents.len());
+    let b64_len = base64_url_len(contents.len());
 
     if user.is_none() && allow_gzip {
         // The gzip form is written as its members come out of the
@@ -430,15 +271,15 @@ fn encode_uncached(
         let gz_len = gzip_in_order(contents, worker_threads(contents), &mut |member| {
             url.push(member);
         });
-        let z_len = base64_form_len(gz_len);
+        let z_len = base64_url_len(gz_len);
         // The percent form takes at least a character per byte: when gzip
         // beats that and the base64 form, counting its escapes (a pass
         // over the whole input) cannot change the outcome.
-        let percent_floor = PERCENT_PREFIX.len().saturating_add(contents.len());
+        let percent_floor = "data:,".len().saturating_add(contents.len());
         let plain = if gzip_wins(z_len, percent_floor.min(b64_len)) {
             None
         } else {
-            Some(pick_plain(percent_form_len(contents), b64_len))
+            Some(pick_plain(percent_url_len(contents), b64_len))
         };
         return match plain {
             Some(plain) if !gzip_wins(z_len, plain.len()) => plain_resource(contents, plain, ""),
@@ -449,15 +290,15 @@ fn encode_uncached(
         };
     }
 
-    let plain = pick_plain(percent_form_len(contents), b64_len);
+    let plain = pick_plain(percent_url_len(contents), b64_len);
     plain_resource(contents, plain, user.unwrap_or(""))
 }
 
 /// Build the uncompressed winner.
 fn plain_resource(contents: &[u8], plain: Plain, compression: &str) -> EncodedResource {
     let source = match plain {
-        Plain::Base64(len) => build_base64_url([contents], len),
-        Plain::Percent(len) => build_percent_url(contents, len),
+        Plain::Base64(_) => base64_url(contents),
+        Plain::Percent(_) => percent_url(contents),
     };
     EncodedResource {
         source,
@@ -497,7 +338,7 @@ fn gzip_wins(z_len: usize, plain_len: usize) -> bool {
 
 /// fcos 1.0.0 rule: always `data:,` + percent-encoding, no compression field.
 pub fn encode_plain_data_url(contents: &[u8]) -> String {
-    build_percent_url(contents, percent_form_len(contents))
+    percent_url(contents)
 }
 
 // ---------------------------------------------------------------------------
@@ -711,290 +552,12 @@ fn gzip_with_threads(bytes: &[u8], threads: usize) -> Vec<u8> {
     out
 }
 
-/// Decompress a gzip stream, including multi-member streams (as Go's
-/// `gzip.Reader` does by default). Trailing garbage and empty input are
-/// errors.
-pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DataUrlError> {
-    if bytes.is_empty() {
-        return Err(DataUrlError::Gzip("empty input".to_owned()));
-    }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| DataUrlError::Gzip(e.to_string()))?;
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------
-// Decoding
-// ---------------------------------------------------------------------------
-
-/// Go's `base64.StdEncoding`: padding required, non-zero trailing bits
-/// tolerated (it is not `.Strict()`).
-const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-);
-
-/// RFC 2045 token characters (printable ASCII without tspecials).
-fn is_token(b: u8) -> bool {
-    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=".contains(&b)
-}
-
-/// Characters allowed in the non-base64 data part.
-fn is_url_char(b: u8) -> bool {
-    (0x20..0x7f).contains(&b) && !b" <>#\"{}|\\^[]`".contains(&b)
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Percent-decode `s` (starting at absolute offset `base` in the URL).
-fn percent_decode(s: &[u8], base: usize) -> Result<Vec<u8>, DataUrlError> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        if b == b'%' {
-            let (Some(&h), Some(&l)) = (s.get(i + 1), s.get(i + 2)) else {
-                return Err(DataUrlError::InvalidEscape {
-                    offset: base + i,
-                    reason: "unexpected end of %-escape sequence",
-                });
-            };
-            match (hex_val(h), hex_val(l)) {
-                (Some(h), Some(l)) => out.push(h << 4 | l),
-                _ => {
-                    return Err(DataUrlError::InvalidEscape {
-                        offset: base + i,
-                        reason: "invalid hex digit in %-escape sequence",
-                    });
-                }
-            }
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    Ok(out)
-}
-
-/// Validate a Go-style double-quoted string body (`strconv.Unquote` rules for
-/// the escapes it accepts). `s[start]` is just after the opening quote.
-/// Returns the index of the closing quote.
-fn scan_quoted(s: &[u8], start: usize) -> Result<usize, DataUrlError> {
-    let bad = |offset, reason| DataUrlError::InvalidMediaType { offset, reason };
-    let mut i = start;
-    loop {
-        match s.get(i) {
-            None => return Err(bad(i, "unclosed quoted string")),
-            Some(b'"') => return Ok(i),
-            Some(b'\n') => return Err(bad(i, "newline in quoted string")),
-            Some(b'\\') => {
-                let hex_run = |from: usize, n: usize| {
-                    (from..from + n).all(|k| s.get(k).copied().and_then(hex_val).is_some())
-                };
-                let len = match s.get(i + 1) {
-                    Some(b'a' | b'b' | b'f' | b'n' | b'r' | b't' | b'v' | b'\\' | b'"') => 2,
-                    Some(b'x') if hex_run(i + 2, 2) => 4,
-                    Some(b'u') if hex_run(i + 2, 4) => 6,
-                    Some(b'U') if hex_run(i + 2, 8) => 10,
-                    // Octal: three digits, value at most 0o377.
-                    Some(b'0'..=b'3')
-                        if s.get(i + 2).is_some_and(|c| (b'0'..=b'7').contains(c))
-                            && s.get(i + 3).is_some_and(|c| (b'0'..=b'7').contains(c)) =>
-                    {
-                        4
-                    }
-                    _ => return Err(bad(i, "invalid escape in quoted string")),
-                };
-                i += len;
-            }
-            Some(b) if b.is_ascii() => i += 1,
-            Some(_) => return Err(bad(i, "non-ASCII character in quoted string")),
-        }
-    }
-}
-
-/// Parse the part between `data:` and the data comma. Returns `(is_base64,
-/// index of the first data byte)`.
-fn parse_header(u: &[u8]) -> Result<(bool, usize), DataUrlError> {
-    let bad = |offset, reason| DataUrlError::InvalidMediaType { offset, reason };
-    let mut i = "data:".len();
-
-    // Optional type/subtype.
-    match u.get(i) {
-        None => return Err(DataUrlError::MissingComma),
-        Some(b',') => return Ok((false, i + 1)),
-        Some(b';') => {}
-        Some(&b) if is_token(b) => {
-            let start = i;
-            while u.get(i).is_some_and(|&b| is_token(b)) {
-                i += 1;
-            }
-            let ty = &u[start..i];
-            match u.get(i) {
-                Some(b'/') => {}
-                None => return Err(bad(i, "missing media type slash")),
-                Some(_) => return Err(bad(i, "invalid character for media type")),
-            }
-            let known = [
-                &b"text"[..],
-                b"image",
-                b"audio",
-                b"video",
-                b"application",
-                b"message",
-                b"multipart",
-            ];
-            let x_token = ty.len() >= 2 && ty[..2].eq_ignore_ascii_case(b"x-");
-            if !x_token && !known.iter().any(|k| ty.starts_with(k)) {
-                return Err(bad(start, "unknown media type"));
-            }
-            i += 1; // '/'
-            while u.get(i).is_some_and(|&b| is_token(b)) {
-                i += 1;
-            }
-            match u.get(i) {
-                Some(b',') => return Ok((false, i + 1)),
-                Some(b';') => {}
-                None => return Err(bad(i, "incomplete media type")),
-                Some(_) => return Err(bad(i, "invalid character for media subtype")),
-            }
-        }
-        Some(_) => return Err(bad(i, "invalid character after \"data:\"")),
-    }
-
-    // Parameters; `u[i]` is ';'.
-    loop {
-        i += 1;
-        let start = i;
-        while u.get(i).is_some_and(|&b| is_token(b)) {
-            i += 1;
-        }
-        if i == start {
-            return Err(match u.get(i) {
-                None | Some(b'=' | b',') => bad(i, "unterminated parameter"),
-                Some(_) => bad(i, "invalid character for parameter attribute"),
-            });
-        }
-        match u.get(i) {
-            Some(b',') => {
-                return if &u[start..i] == b"base64" {
-                    Ok((true, i + 1))
-                } else {
-                    Err(bad(
-                        start,
-                        "expected \"base64\" or an attribute=value parameter",
-                    ))
-                };
-            }
-            Some(b'=') => {}
-            None => return Err(bad(i, "unterminated parameter")),
-            Some(_) => return Err(bad(i, "invalid character for parameter attribute")),
-        }
-        i += 1; // '='
-        match u.get(i) {
-            Some(b'"') => i = scan_quoted(u, i + 1)? + 1,
-            Some(&b) if is_token(b) => {
-                let vstart = i;
-                while u.get(i).is_some_and(|&b| is_token(b)) {
-                    i += 1;
-                }
-                // Unquoted values are percent-unescaped by the Go library.
-                percent_decode(&u[vstart..i], vstart)?;
-            }
-            None => return Err(DataUrlError::MissingComma),
-            Some(_) => return Err(bad(i, "invalid character for parameter value")),
-        }
-        match u.get(i) {
-            Some(b',') => return Ok((false, i + 1)),
-            Some(b';') => {}
-            None => return Err(DataUrlError::MissingComma),
-            Some(_) => return Err(bad(i, "expected ';' or ','")),
-        }
-    }
-}
-
-/// The first byte of `url[start..]` rejected by `ok`, as an error.
-fn first_bad(
-    url: &str,
-    start: usize,
-    ok: impl Fn(u8) -> bool,
-    form: &'static str,
-) -> Result<(), DataUrlError> {
-    let Some(p) = url.as_bytes()[start..].iter().position(|&b| !ok(b)) else {
-        return Ok(());
-    };
-    let offset = start + p;
-    // Every byte before `offset` was accepted, hence ASCII, so `offset` is a
-    // character boundary; report the whole (possibly non-ASCII) character.
-    let found = url
-        .get(offset..)
-        .and_then(|rest| rest.chars().next())
-        .unwrap_or(char::REPLACEMENT_CHARACTER);
-    Err(DataUrlError::InvalidDataChar {
-        offset,
-        found,
-        form,
-    })
-}
-
-/// Decoding side used by inspect/diff/tests: parse a data URL (percent or
-/// base64 form, with or without media type, per RFC 2397 as Ignition's Go
-/// dataurl library accepts) into bytes. Use [`decode_resource`] (or
-/// [`gunzip`]) to also undo `compression: gzip`.
-pub fn decode_data_url(url: &str) -> Result<Vec<u8>, DataUrlError> {
-    let u = url.as_bytes();
-    if !u.starts_with(b"data:") {
-        return Err(DataUrlError::MissingPrefix);
-    }
-    let (is_b64, start) = parse_header(u)?;
-    let data = &u[start..];
-    if is_b64 {
-        first_bad(
-            url,
-            start,
-            |b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n'),
-            "base64",
-        )?;
-        let decoded = if data.contains(&b'\n') {
-            let stripped: Vec<u8> = data.iter().copied().filter(|&b| b != b'\n').collect();
-            GO_STD_BASE64.decode(stripped)
-        } else {
-            GO_STD_BASE64.decode(data)
-        };
-        decoded.map_err(|e| DataUrlError::InvalidBase64(e.to_string()))
-    } else {
-        first_bad(url, start, is_url_char, "percent-encoded")?;
-        percent_decode(data, start)
-    }
-}
-
-/// Decode a resource's `source` and undo its `compression` (`None`/`""`:
-/// none, `"gzip"`: gunzip; anything else is an error).
-pub fn decode_resource(url: &str, compression: Option<&str>) -> Result<Vec<u8>, DataUrlError> {
-    let raw = decode_data_url(url)?;
-    match compression.unwrap_or("") {
-        "" => Ok(raw),
-        "gzip" => gunzip(&raw),
-        other => Err(DataUrlError::UnsupportedCompression(other.to_owned())),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
 
     /// Deterministic pseudo-random bytes (SplitMix64) for tests.
     fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
@@ -1031,7 +594,7 @@ mod tests {
     }
 
     fn roundtrip(r: &EncodedResource) -> Vec<u8> {
-        decode_resource(&r.source, r.compression.as_deref()).unwrap()
+        crate::dataurl::decode_resource(&r.source, r.compression.as_deref(), usize::MAX).unwrap()
     }
 
     // ---- butane.md §4.2 examples -------------------------------------------
@@ -1195,39 +758,19 @@ mod tests {
         );
     }
 
-    #[test]
-    fn percent_escape_set() {
-        let all: Vec<u8> = (0..=255u8).collect();
-        let url = encode_plain_data_url(&all);
-        let kept: String = all
-            .iter()
-            .filter(|b| is_unreserved(**b))
-            .map(|&b| char::from(b))
-            .collect();
-        assert_eq!(
-            kept,
-            "!'()*-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~"
-        );
-        assert!(url.contains("%20!"), "'!' is kept as is");
-        assert!(url.contains("%0A") && url.contains("%25") && url.contains("%2B"));
-        assert!(!url.contains("%0a"), "hex must be upper-case");
-        assert_eq!(decode_data_url(&url).unwrap(), all);
-        assert_eq!(url.len(), percent_form_len(&all) + "data:".len());
-    }
-
     // ---- tie-breaks -------------------------------------------------------
 
     #[test]
     fn tie_keeps_percent_form() {
         // 9 bytes, 5 escaped: percent = 1 + 9 + 10 = 20 = base64 (8 + 12).
         let b = b"ab  cd   ";
-        assert_eq!(percent_form_len(b), 20);
-        assert_eq!(base64_form_len(b.len()), 20);
+        assert_eq!(percent_url_len(b), 25);
+        assert_eq!(base64_url_len(b.len()), 25);
         let r = encode_data_url(b, None, false);
         assert_eq!(r.source, "data:,ab%20%20cd%20%20%20");
         // One more escape tips it to base64.
         let b = b"ab  c    ";
-        assert_eq!(percent_form_len(b), 22);
+        assert_eq!(percent_url_len(b), 27);
         let r = encode_data_url(b, None, false);
         assert_eq!(r.source, format!("data:;base64,{}", B64.encode(b)));
     }
@@ -1249,8 +792,8 @@ mod tests {
         // real gzip output length.
         for n in 0..400 {
             for input in [vec![b'a'; n], text_bytes(n), random_bytes(n, n as u64)] {
-                let plain = pick_plain(percent_form_len(&input), base64_form_len(n));
-                let z = base64_form_len(gzip(&input).len());
+                let plain = pick_plain(percent_url_len(&input), base64_url_len(n));
+                let z = base64_url_len(gzip(&input).len());
                 let r = encode_data_url(&input, None, true);
                 let expect_gzip = z + 4 < plain.len();
                 assert_eq!(
@@ -1259,7 +802,7 @@ mod tests {
                     "n={n}"
                 );
                 let expected_len = if expect_gzip { z } else { plain.len() };
-                assert_eq!(r.source.len(), "data:".len() + expected_len, "n={n}");
+                assert_eq!(r.source.len(), expected_len, "n={n}");
                 assert_eq!(roundtrip(&r), input, "n={n}");
             }
         }
@@ -1272,7 +815,7 @@ mod tests {
         for input in [&b""[..], b"x", &text_bytes(100_000)] {
             let gz = gzip(input);
             assert_eq!(gz[..10], GZIP_HEADER);
-            assert_eq!(gunzip(&gz).unwrap(), input);
+            assert_eq!(crate::dataurl::gunzip(&gz, usize::MAX).unwrap(), input);
         }
     }
 
@@ -1300,7 +843,7 @@ mod tests {
         }
         let gz = gzip(&input);
         assert!(gz == one);
-        assert_eq!(gunzip(&gz).unwrap(), input);
+        assert_eq!(crate::dataurl::gunzip(&gz, usize::MAX).unwrap(), input);
 
         let r = encode_data_url(&input, None, true);
         assert_eq!(r.compression.as_deref(), Some("gzip"));
@@ -1325,244 +868,7 @@ mod tests {
         }
     }
 
-    #[test]
-    fn gunzip_multi_member_and_foreign_headers() {
-        let mut gz = gzip(b"hello ");
-        gz.extend(gzip(b"world"));
-        assert_eq!(gunzip(&gz).unwrap(), b"hello world");
-
-        // A member with a file name, written by another implementation.
-        let mut e = flate2::GzBuilder::new()
-            .filename("x.txt")
-            .write(Vec::new(), flate2::Compression::fast());
-        e.write_all(b"!").unwrap();
-        gz.extend(e.finish().unwrap());
-        assert_eq!(gunzip(&gz).unwrap(), b"hello world!");
-    }
-
-    #[test]
-    fn gunzip_errors() {
-        assert!(matches!(gunzip(b""), Err(DataUrlError::Gzip(_))));
-        assert!(matches!(gunzip(b"not gzip"), Err(DataUrlError::Gzip(_))));
-        let gz = gzip(b"hello");
-        assert!(gunzip(&gz[..gz.len() - 3]).is_err(), "truncated");
-        let mut bad_crc = gz.clone();
-        let n = bad_crc.len();
-        bad_crc[n - 8] ^= 1;
-        assert!(gunzip(&bad_crc).is_err(), "bad crc");
-        let mut trailing = gz.clone();
-        trailing.extend_from_slice(b"garbage!");
-        assert!(gunzip(&trailing).is_err(), "trailing garbage");
-    }
-
-    #[test]
-    fn base64_streaming_matches_one_shot() {
-        let data = random_bytes(50, 9);
-        for a in 0..=data.len() {
-            for b in a..=data.len() {
-                let parts = [&data[..a], &data[a..b], &data[b..]];
-                let url = build_base64_url(parts, 0);
-                assert_eq!(url, format!("data:;base64,{}", B64.encode(&data)));
-            }
-        }
-    }
-
     // ---- decoding ---------------------------------------------------------
-
-    #[test]
-    fn decode_forms() {
-        let ok = |u: &str| decode_data_url(u).unwrap();
-        assert_eq!(ok("data:,"), b"");
-        assert_eq!(ok("data:;base64,"), b"");
-        assert_eq!(ok("data:,node1"), b"node1");
-        assert_eq!(
-            ok("data:,Hello%20%26%20%3cwelcome%3E%0A"),
-            b"Hello & <welcome>\n"
-        );
-        assert_eq!(ok("data:,a+b,c"), b"a+b,c");
-        assert_eq!(ok("data:;base64,aGk="), b"hi");
-        assert_eq!(ok("data:;base64,aG\nk="), b"hi");
-        assert_eq!(
-            ok("data:;base64,aGl="),
-            b"hi",
-            "non-zero trailing bits, as Go"
-        );
-        assert_eq!(ok("data:text/plain,hi"), b"hi");
-        assert_eq!(ok("data:text/plain;charset=utf-8,hi"), b"hi");
-        assert_eq!(ok("data:text/plain;charset=\"utf-8\";base64,aGk="), b"hi");
-        assert_eq!(ok("data:application/octet-stream;base64,AP8="), [0, 255]);
-        assert_eq!(ok("data:x-foo/bar,hi"), b"hi");
-        assert_eq!(ok("data:text/,hi"), b"hi");
-        assert_eq!(ok("data:;charset=utf-8;base64,aGk="), b"hi");
-        assert_eq!(ok("data:text/plain;a=\"q\\\"uote\",x"), b"x");
-    }
-
-    #[test]
-    fn decode_resource_gzip() {
-        let r = enc(&"abc".repeat(100));
-        assert_eq!(r.compression.as_deref(), Some("gzip"));
-        assert_eq!(
-            decode_resource(&r.source, Some("gzip")).unwrap(),
-            "abc".repeat(100).as_bytes()
-        );
-        assert_eq!(decode_resource("data:,x", None).unwrap(), b"x");
-        assert_eq!(decode_resource("data:,x", Some("")).unwrap(), b"x");
-        assert!(matches!(
-            decode_resource("data:,x", Some("zstd")),
-            Err(DataUrlError::UnsupportedCompression(_))
-        ));
-        assert!(matches!(
-            decode_resource("data:,x", Some("gzip")),
-            Err(DataUrlError::Gzip(_))
-        ));
-    }
-
-    #[test]
-    fn decode_errors() {
-        use DataUrlError as E;
-        let err = |u: &str| decode_data_url(u).unwrap_err();
-        assert_eq!(err("http://example.com/x"), E::MissingPrefix);
-        assert_eq!(err("DATA:,x"), E::MissingPrefix);
-        assert_eq!(err("data:"), E::MissingComma);
-        assert_eq!(
-            err("data:;base64"),
-            E::InvalidMediaType {
-                offset: 12,
-                reason: "unterminated parameter"
-            }
-        );
-        assert!(matches!(
-            err("data:hello"),
-            E::InvalidMediaType {
-                reason: "missing media type slash",
-                ..
-            }
-        ));
-        assert!(matches!(
-            err("data:text/plain"),
-            E::InvalidMediaType {
-                reason: "incomplete media type",
-                ..
-            }
-        ));
-        assert!(matches!(
-            err("data:foo/bar,x"),
-            E::InvalidMediaType {
-                reason: "unknown media type",
-                ..
-            }
-        ));
-        assert!(matches!(
-            err("data:text/plain;charset=utf-8"),
-            E::MissingComma
-        ));
-        assert!(matches!(err("data:;foo,x"), E::InvalidMediaType { .. }));
-        assert!(matches!(err("data:;a=\"x,y"), E::InvalidMediaType { .. }));
-        assert!(matches!(
-            err("data:;a=\"\\q\",y"),
-            E::InvalidMediaType { .. }
-        ));
-        assert!(matches!(err("data:;a=%zz,y"), E::InvalidEscape { .. }));
-        // Bad percent escapes.
-        assert_eq!(
-            err("data:,abc%"),
-            E::InvalidEscape {
-                offset: 9,
-                reason: "unexpected end of %-escape sequence"
-            }
-        );
-        assert!(matches!(
-            err("data:,%4"),
-            E::InvalidEscape { offset: 6, .. }
-        ));
-        assert!(matches!(
-            err("data:,%zz"),
-            E::InvalidEscape {
-                offset: 6,
-                reason: "invalid hex digit in %-escape sequence"
-            }
-        ));
-        // Characters not allowed in the data part.
-        assert_eq!(
-            err("data:,a b"),
-            E::InvalidDataChar {
-                offset: 7,
-                found: ' ',
-                form: "percent-encoded"
-            }
-        );
-        assert!(matches!(
-            err("data:,<"),
-            E::InvalidDataChar { found: '<', .. }
-        ));
-        assert!(matches!(
-            err("data:,é"),
-            E::InvalidDataChar { found: 'é', .. }
-        ));
-        assert!(matches!(
-            err("data:,a\nb"),
-            E::InvalidDataChar { found: '\n', .. }
-        ));
-        // Bad base64.
-        assert!(
-            matches!(err("data:;base64,aGk"), E::InvalidBase64(_)),
-            "unpadded"
-        );
-        assert!(matches!(err("data:;base64,aGk=="), E::InvalidBase64(_)));
-        assert!(matches!(
-            err("data:;base64,a$k="),
-            E::InvalidDataChar {
-                found: '$',
-                form: "base64",
-                ..
-            }
-        ));
-        assert!(matches!(
-            err("data:;base64,aGk=\r\n"),
-            E::InvalidDataChar { found: '\r', .. }
-        ));
-        assert!(matches!(err("data:;base64,aGk=aGk="), E::InvalidBase64(_)));
-        // Messages are readable.
-        assert_eq!(
-            err("data:,%zz").to_string(),
-            "invalid data URL: invalid hex digit in %-escape sequence at byte 6"
-        );
-    }
-
-    #[test]
-    fn decode_never_panics_on_odd_input() {
-        let samples = [
-            "data:",
-            "data:;",
-            "data:;=",
-            "data:;a=",
-            "data:;a=\"",
-            "data:;a=\"\\",
-            "data:x",
-            "data:x-",
-            "data:x-/",
-            "data:X-a/b;c=d",
-            "data:text/plain;",
-            "data:;base64,=",
-            "data:;base64,\n",
-            "data:,%",
-            "data:,%%%",
-            "data:é,",
-            "data:;a=\"é\",",
-            "data:;a=\"\\x4\",",
-            "data:;a=\"\\377\",",
-            "data:;a=\"\\400\",",
-        ];
-        for s in samples {
-            let _ = decode_data_url(s);
-        }
-        let bytes = random_bytes(20_000, 11);
-        for w in bytes.chunks(20) {
-            let mut s = String::from("data:");
-            s.extend(w.iter().map(|&b| char::from(b % 128)));
-            let _ = decode_data_url(&s);
-        }
-    }
 
     #[test]
     fn roundtrip_many() {
@@ -1587,7 +893,7 @@ mod tests {
                     let r = encode_data_url(&input, uc, allow);
                     if r.compression.as_deref() == Some("gzip") && uc.is_some() {
                         // The user claimed gzip: only the data URL layer round-trips.
-                        assert_eq!(decode_data_url(&r.source).unwrap(), input);
+                        assert_eq!(crate::dataurl::decode_data_url(&r.source).unwrap(), input);
                     } else {
                         assert_eq!(roundtrip(&r), input, "n={n}");
                     }

@@ -20,10 +20,9 @@ pub mod secrets;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::butane::{self, files_dir::FilesDir};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::digest::sha256_hex;
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::Spec;
 use load::Inventory;
@@ -489,8 +488,12 @@ pub fn mask_secrets(mut config: IgnitionConfig, secret_paths: &[String]) -> Igni
             continue;
         }
         let source = file.contents.source.as_deref().unwrap_or_default();
-        let digest = crate::encode::decode_resource(source, file.contents.compression.as_deref())
-            .map_or_else(|_| "undecodable".to_owned(), |bytes| sha256_hex(&bytes));
+        let digest = crate::dataurl::decode_resource(
+            source,
+            file.contents.compression.as_deref(),
+            usize::MAX,
+        )
+        .map_or_else(|_| "undecodable".to_owned(), |bytes| sha256_hex(&bytes));
         let masked = format!("<secret: sha256 {digest}>\n");
         file.contents.source = Some(crate::encode::encode_plain_data_url(masked.as_bytes()));
         file.contents.compression = Some(String::new());
@@ -519,17 +522,17 @@ fn local_secret_paths(root: &Path, reads: &[PathBuf], config: &IgnitionConfig) -
                 .source
                 .as_deref()
                 .and_then(|source| {
-                    crate::encode::decode_resource(source, file.contents.compression.as_deref())
-                        .ok()
+                    crate::dataurl::decode_resource(
+                        source,
+                        file.contents.compression.as_deref(),
+                        usize::MAX,
+                    )
+                    .ok()
                 })
                 .is_some_and(|bytes| secrets.contains(&bytes))
         })
         .map(|file| file.path.clone())
         .collect()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// `build/manifest.json`: the sha256 of every output and of every input

@@ -16,10 +16,13 @@
 pub mod butane;
 pub mod cli;
 pub mod cmd;
+pub mod dataurl;
 pub mod diag;
 pub mod diff;
+pub mod digest;
 pub mod encode;
 pub mod fleet;
+mod go;
 pub mod ignition;
 pub mod inspect;
 #[cfg(unix)]

@@ -9,10 +9,7 @@
 //!
 //! Pure functions: nothing here prints or touches the filesystem.
 
-mod dataurl;
 mod dups;
-mod gotext;
-mod gourl;
 mod luks;
 mod mode;
 mod paths;

@@ -77,7 +77,7 @@ impl Facts {
                     format!(
                         "binary, {} bytes, sha256 {}",
                         bytes.len(),
-                        content::sha256_hex(&bytes)
+                        crate::digest::sha256_hex(&bytes)
                     ),
                 ),
             },

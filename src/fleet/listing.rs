@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::HostOutput;
 use super::load::{HostSource, Inventory};
 use super::resolve::{HostPlan, ServiceBody};
-use crate::encode;
+use crate::dataurl;
 use crate::ignition::model::{NodeOwner, Resource};
 
 fn owner(user: &NodeOwner, group: &NodeOwner) -> String {
@@ -26,7 +26,8 @@ fn contents(resource: &Resource) -> Result<Vec<u8>, String> {
     match resource.source.as_deref() {
         None => Ok(Vec::new()),
         Some(source) if source.starts_with("data:") => {
-            encode::decode_resource(source, resource.compression.as_deref())
+            // The fleet's own output: no cap beyond the size its author chose.
+            dataurl::decode_resource(source, resource.compression.as_deref(), usize::MAX)
                 .map_err(|e| e.to_string())
         }
         Some(source) => Err(format!("fetched at boot from {source}")),

@@ -1,32 +1,14 @@
-//! Decoding resources for people: `data:` URLs decoded and decompressed
-//! (with a size cap, so a gzip bomb is an error, not an out-of-memory),
-//! remote URLs recognised but never fetched, text told apart from binary,
-//! and `verification.hash` checked against the decoded bytes.
-
-use std::io::Read;
+//! Resources for people: `data:` URLs decoded (by [`crate::dataurl`], with
+//! its size cap) and remote URLs recognised but never fetched, text told
+//! apart from binary, and `verification.hash` checked against the decoded
+//! bytes.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
-use thiserror::Error;
 
-use crate::encode::{self, DataUrlError};
+use crate::dataurl::{self, DataUrlError, MAX_DECODED_BYTES};
+use crate::digest::hex;
 use crate::ignition::model::Resource;
-
-/// Decoded contents larger than this are refused (64 MiB).
-pub const MAX_DECODED_BYTES: usize = 64 * 1024 * 1024;
-
-/// Why a resource's contents could not be decoded.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum ContentError {
-    #[error(transparent)]
-    DataUrl(#[from] DataUrlError),
-    #[error("unsupported compression {0:?} (only \"\" and \"gzip\" are valid)")]
-    UnsupportedCompression(String),
-    #[error("invalid gzip data: {0}")]
-    Gzip(String),
-    #[error("decompressed contents exceed {} MiB; not decoded", MAX_DECODED_BYTES / (1024 * 1024))]
-    TooLarge,
-}
 
 /// Where a resource's bytes come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,34 +47,10 @@ fn scheme_of(url: &str) -> String {
     }
 }
 
-/// Decodes a `data:` URL and undoes `compression`.
-pub fn decode_data(url: &str, compression: Option<&str>) -> Result<Vec<u8>, ContentError> {
-    let raw = encode::decode_data_url(url)?;
-    if raw.len() > MAX_DECODED_BYTES {
-        return Err(ContentError::TooLarge);
-    }
-    match compression.unwrap_or("") {
-        "" => Ok(raw),
-        "gzip" => gunzip_capped(&raw, MAX_DECODED_BYTES),
-        other => Err(ContentError::UnsupportedCompression(other.to_owned())),
-    }
-}
-
-/// gunzip (multi-member, as Ignition reads it) that stops at `limit` bytes.
-pub fn gunzip_capped(bytes: &[u8], limit: usize) -> Result<Vec<u8>, ContentError> {
-    if bytes.is_empty() {
-        return Err(ContentError::Gzip("empty input".to_owned()));
-    }
-    let mut out = Vec::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(|error| ContentError::Gzip(error.to_string()))?;
-    if out.len() > limit {
-        return Err(ContentError::TooLarge);
-    }
-    Ok(out)
+/// Decodes a `data:` URL and undoes `compression`, refusing contents over
+/// [`MAX_DECODED_BYTES`].
+pub fn decode_data(url: &str, compression: Option<&str>) -> Result<Vec<u8>, DataUrlError> {
+    dataurl::decode_resource(url, compression, MAX_DECODED_BYTES)
 }
 
 /// The bytes as text if they are UTF-8 without control characters other
@@ -103,19 +61,6 @@ pub fn as_text(bytes: &[u8]) -> Option<&str> {
         .chars()
         .all(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\r'));
     clean.then_some(text)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
 }
 
 /// The result of checking `verification.hash` against decoded contents.
@@ -185,49 +130,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decodes_plain_base64_and_gzip() {
+    fn decodes_with_the_outside_cap() {
         assert_eq!(decode_data("data:,a%20b", None), Ok(b"a b".to_vec()));
+        let bomb =
+            crate::dataurl::base64_url(&crate::encode::gzip(&vec![0; MAX_DECODED_BYTES + 1]));
         assert_eq!(
-            decode_data("data:;base64,aGk=", Some("")),
-            Ok(b"hi".to_vec())
+            decode_data(&bomb, Some("gzip")),
+            Err(DataUrlError::TooLarge {
+                limit: MAX_DECODED_BYTES
+            })
         );
-        let gz = encode::gzip(b"hello hello hello");
-        let url = format!("data:;base64,{}", {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(&gz)
-        });
-        assert_eq!(
-            decode_data(&url, Some("gzip")),
-            Ok(b"hello hello hello".to_vec())
-        );
-    }
-
-    #[test]
-    fn bad_inputs_are_errors() {
-        assert!(matches!(
-            decode_data("data:hello", None),
-            Err(ContentError::DataUrl(_))
-        ));
-        assert!(matches!(
-            decode_data("data:,x", Some("xz")),
-            Err(ContentError::UnsupportedCompression(_))
-        ));
-        assert!(matches!(
-            decode_data("data:,notgzip", Some("gzip")),
-            Err(ContentError::Gzip(_))
-        ));
-        assert!(matches!(
-            decode_data("data:,", Some("gzip")),
-            Err(ContentError::Gzip(_))
-        ));
-    }
-
-    #[test]
-    fn gzip_bombs_are_capped() {
-        let big = vec![0u8; 4096];
-        let gz = encode::gzip(&big);
-        assert_eq!(gunzip_capped(&gz, 4096).map(|v| v.len()), Ok(4096));
-        assert_eq!(gunzip_capped(&gz, 4095), Err(ContentError::TooLarge));
     }
 
     #[test]
@@ -249,7 +161,7 @@ mod tests {
         assert_eq!(as_text(b"a\tb\r\n"), Some("a\tb\r\n"));
         assert_eq!(as_text(b"a\0b"), None);
         assert_eq!(as_text(&[0xff, 0xfe]), None);
-        let sha = format!("sha256-{}", sha256_hex(b"x"));
+        let sha = format!("sha256-{}", crate::digest::sha256_hex(b"x"));
         assert_eq!(check_hash(&sha, b"x"), HashCheck::Matches);
         assert!(matches!(check_hash(&sha, b"y"), HashCheck::Mismatch { .. }));
         assert_eq!(check_hash("md5-abc", b"x"), HashCheck::Malformed);

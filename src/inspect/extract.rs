@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::content::{self, printable};
+use super::content::printable;
 use super::listing::{self, Decoded, SourceInfo};
 use crate::ignition::model as ign;
 use crate::ignition::spec::Spec;
@@ -225,7 +225,7 @@ impl Extractor<'_> {
                     return self.skip(path, format!("remote contents {url} not fetched"));
                 }
             }
-            if bytes.len() > content::MAX_DECODED_BYTES {
+            if bytes.len() > crate::dataurl::MAX_DECODED_BYTES {
                 return self.skip(path, "contents too large");
             }
         }

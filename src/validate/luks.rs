@@ -1,11 +1,11 @@
 //! LUKS volumes and their Clevis/CEX settings (3.2.0+): `luks.go`,
 //! `clevis.go` (`custom.go` in 3.2.0), `tang.go`, `cex.go`.
 
-use super::gourl;
 use super::paths::check_path;
 use super::resources::{self, check_optional_url};
 use super::rules::{Report, RuleError};
 use crate::diag::DocPath;
+use crate::go::url as gourl;
 use crate::ignition::model::{Clevis, ClevisCustom, Luks, Tang};
 use crate::ignition::spec::Spec;
 

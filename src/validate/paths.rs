@@ -2,10 +2,10 @@
 //! `file.go`, `directory.go`, the node half of `storage.go`, and the
 //! systemd path conflicts of `config.go`.
 
-use super::gotext::{clean, is_abs, join};
 use super::resources;
 use super::rules::{Report, RuleError};
 use crate::diag::DocPath;
+use crate::go::path::{clean, is_abs, join};
 use crate::ignition::model::{Config, Directory, File, Link, NodeOwner, Storage};
 use crate::ignition::spec::Spec;
 

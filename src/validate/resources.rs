@@ -2,11 +2,11 @@
 //! `verification.go`, `headers.go`, `ignition.go`, `tls.go`, `proxy.go`
 //! (and 3.0.0's `ConfigReference`/`CaReference`/`FileContents`).
 
-use super::dataurl;
-use super::gotext::parse_semver;
-use super::gourl::{self, GoUrl};
 use super::rules::{Report, RuleError};
+use crate::dataurl::DataUrl;
 use crate::diag::DocPath;
+use crate::go::semver;
+use crate::go::url::{self as gourl, GoUrl};
 use crate::ignition::model::{Ignition, Proxy, Resource, Verification};
 use crate::ignition::spec::Spec;
 
@@ -23,7 +23,9 @@ pub(crate) fn check_url(source: &str, spec: Spec) -> Result<(), RuleError> {
             check_arn(&url)?;
             check_version_id(&url)
         }
-        "data" => dataurl::check(source).map_err(RuleError::DataUrl),
+        "data" => DataUrl::parse(source)
+            .map(drop)
+            .map_err(|error| RuleError::DataUrl(error.message)),
         _ => Ok(()),
     }
 }
@@ -203,11 +205,11 @@ fn proxy(proxy: &Proxy, at: &DocPath, report: &mut Report) {
 
 /// `Ignition.Validate`: the version must be exactly `spec`.
 fn version(version: &str, at: DocPath, report: &mut Report) {
-    let Some(parsed) = parse_semver(version) else {
+    let Some(parsed) = semver::parse(version) else {
         report.error(at, RuleError::InvalidVersion);
         return;
     };
-    let matches = parse_semver(report.spec.as_str()).is_some_and(|want| want == parsed);
+    let matches = semver::parse(report.spec.as_str()).is_some_and(|want| want == parsed);
     if !matches {
         report.error(at, RuleError::UnknownVersion);
     }

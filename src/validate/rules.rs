@@ -3,8 +3,8 @@
 
 use thiserror::Error;
 
-use super::gotext::go_quote;
 use crate::diag::{Diagnostic, DocPath};
+use crate::go::strconv::quote as go_quote;
 use crate::ignition::spec::Spec;
 
 /// One Ignition rule violation. The text is Ignition's (current `main`).

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::gotext::ext;
 use super::rules::{Report, RuleError};
 use super::unitfile::parse_unit_contents;
 use crate::diag::DocPath;
+use crate::go::path::ext;
 use crate::ignition::model::{Dropin, Systemd, Unit};
 
 const UNIT_EXTENSIONS: [&str; 12] = [

@@ -243,7 +243,7 @@ impl Lexer<'_> {
                     // go-systemd never fills in the section name here.
                     return Err(format!(
                         "found garbage after section name : {}",
-                        super::gotext::go_quote(garbage)
+                        crate::go::strconv::quote(garbage)
                     ));
                 }
                 Some(Step::SectionOrOption(section))

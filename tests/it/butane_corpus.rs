@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::fs;
 
 use kindling::butane::{self, Options, files_dir::FilesDir};
+use kindling::dataurl;
 use kindling::diag::{Diagnostic, Severity};
-use kindling::encode;
 use kindling::ignition::model::{Config, Resource};
 
 use crate::support::paths;
@@ -67,7 +67,7 @@ fn decode(resource: &mut Resource) {
     if let Some(source) = &resource.source
         && source.starts_with("data:")
     {
-        let bytes = encode::decode_resource(source, resource.compression.as_deref())
+        let bytes = dataurl::decode_resource(source, resource.compression.as_deref(), usize::MAX)
             .unwrap_or_else(|e| panic!("undecodable data URL {source}: {e}"));
         resource.source = Some(format!("decoded:{}", String::from_utf8_lossy(&bytes)));
         resource.compression = None;

@@ -1,10 +1,12 @@
 //! Building a [`Listing`] from a config.
 
 use super::*;
+use crate::dataurl::DataUrlError;
 use crate::diag::DocPath;
+use crate::digest;
 use crate::ignition::model as ign;
 use crate::ignition::spec::Spec;
-use crate::inspect::content::{self, ContentError, HashCheck, Origin};
+use crate::inspect::content::{self, HashCheck, Origin};
 
 /// Octal mode text, as Butane writes it (`0644`).
 pub fn mode_string(mode: Option<i64>) -> Option<String> {
@@ -19,7 +21,7 @@ fn owner(owner: &ign::NodeOwner) -> Option<OwnerInfo> {
 }
 
 /// Decodes a resource's contents (if embedded) into a [`Decoded`].
-pub fn decode(resource: &ign::Resource) -> Option<Result<Vec<u8>, ContentError>> {
+pub fn decode(resource: &ign::Resource) -> Option<Result<Vec<u8>, DataUrlError>> {
     match content::origin(resource) {
         Origin::Data(url) => Some(content::decode_data(url, resource.compression.as_deref())),
         Origin::None | Origin::Remote { .. } => None,
@@ -27,7 +29,7 @@ pub fn decode(resource: &ign::Resource) -> Option<Result<Vec<u8>, ContentError>>
 }
 
 fn describe_bytes(bytes: &[u8]) -> Decoded {
-    let sha256 = content::sha256_hex(bytes);
+    let sha256 = digest::sha256_hex(bytes);
     match content::as_text(bytes) {
         Some(text) => Decoded::Text {
             size: bytes.len(),
@@ -37,7 +39,7 @@ fn describe_bytes(bytes: &[u8]) -> Decoded {
         None => Decoded::Binary {
             size: bytes.len(),
             sha256,
-            head_hex: content::hex(bytes.get(..HEAD_BYTES).unwrap_or(bytes)),
+            head_hex: digest::hex(bytes.get(..HEAD_BYTES).unwrap_or(bytes)),
         },
     }
 }

@@ -175,6 +175,37 @@ fn data_urls() {
     }
 }
 
+/// The validator and the decoder agree: a URL validation accepts decodes,
+/// and one the decoder rejects is reported with the decoder's message.
+#[test]
+fn data_urls_validate_as_they_decode() {
+    let mut decoded = 0;
+    for url in crate::dataurl::tests::sample_urls(4000, 0x5DEE_CE66_D1CE_4E5B) {
+        let findings = source_error(Spec::V3_6, &url);
+        match crate::dataurl::decode_data_url(&url) {
+            Ok(_) => {
+                decoded += 1;
+                // Go's URL parser may refuse what the data URL grammar allows
+                // (a newline in base64 data); nothing else may fail.
+                assert!(
+                    findings.is_empty() || findings == at_source("unable to parse url"),
+                    "{url:?}: {findings:?}"
+                );
+            }
+            Err(crate::dataurl::DataUrlError::Syntax(error)) => {
+                let by_decoder = at_source(&error.message);
+                assert!(
+                    findings == by_decoder || findings == at_source("unable to parse url"),
+                    "{url:?}: {findings:?}, decoder: {}",
+                    error.message
+                );
+            }
+            Err(other) => panic!("{url:?}: {other}"),
+        }
+    }
+    assert!(decoded > 400, "only {decoded} URLs decoded");
+}
+
 #[test]
 fn required_sources() {
     let config = json!({"ignition": {

@@ -5,7 +5,7 @@
 //! (the no-VM [`AppliedTree`] or a VM's [`ConsoleReport`]):
 //!
 //! - `storage.files`: a regular file with the decoded contents (data URLs
-//!   decoded with `kindling::encode::decode_resource`, `append` added), the
+//!   decoded with `kindling::dataurl::decode_resource`, `append` added), the
 //!   mode (default 0644) and the owner and group (by id, or by name through
 //!   the tree's own `/etc/passwd` and `/etc/group`; default root);
 //! - `storage.directories`: a directory with mode (default 0755) and owner;
@@ -37,7 +37,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use kindling::encode;
+use kindling::dataurl;
 use kindling::ignition::model::{Config, NodeOwner, Resource};
 
 use super::ignition::{AppliedTree, Kind, PRESET_FILE, SKELETON, preset_form};
@@ -355,7 +355,7 @@ fn decode(resource: &Resource) -> Result<Option<Vec<u8>>, String> {
     match resource.source.as_deref() {
         None => Ok(None),
         Some(src) if src.starts_with("data:") => {
-            encode::decode_resource(src, resource.compression.as_deref())
+            dataurl::decode_resource(src, resource.compression.as_deref(), usize::MAX)
                 .map(Some)
                 .map_err(|e| format!("undecodable data URL: {e}"))
         }

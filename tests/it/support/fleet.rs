@@ -187,8 +187,12 @@ pub fn node_file(output: &HostOutput, path: &str) -> Option<String> {
         .iter()
         .find(|f| f.path == path)?;
     let source = file.contents.source.as_deref().unwrap_or("data:,");
-    let bytes = kindling::encode::decode_resource(source, file.contents.compression.as_deref())
-        .expect("data URL decodes");
+    let bytes = kindling::dataurl::decode_resource(
+        source,
+        file.contents.compression.as_deref(),
+        usize::MAX,
+    )
+    .expect("data URL decodes");
     Some(String::from_utf8(bytes).expect("utf-8 contents"))
 }
 

@@ -261,13 +261,17 @@ pub fn extract_quadlet_files(
             continue;
         };
         let source = file.contents.source.as_deref().unwrap_or("data:,");
-        let mut bytes =
-            kindling::encode::decode_resource(source, file.contents.compression.as_deref())
-                .map_err(|e| format!("{}: {e}", file.path))?;
+        let mut bytes = kindling::dataurl::decode_resource(
+            source,
+            file.contents.compression.as_deref(),
+            usize::MAX,
+        )
+        .map_err(|e| format!("{}: {e}", file.path))?;
         for append in &file.append {
-            let more = kindling::encode::decode_resource(
+            let more = kindling::dataurl::decode_resource(
                 append.source.as_deref().unwrap_or("data:,"),
                 append.compression.as_deref(),
+                usize::MAX,
             )
             .map_err(|e| format!("{}: {e}", file.path))?;
             bytes.extend(more);

@@ -7,7 +7,7 @@ fn config(json: &str) -> ign::Config {
 
 #[test]
 fn lists_files_with_decoded_contents() {
-    let sha = content::sha256_hex(b"node1\n");
+    let sha = crate::digest::sha256_hex(b"node1\n");
     let json = format!(
         r#"{{"ignition":{{"version":"3.4.0"}},"storage":{{"files":[
         {{"path":"/etc/hostname","mode":420,"user":{{"name":"core"}},"contents":{{"source":"data:,node1%0A","verification":{{"hash":"sha256-{sha}"}}}}}},
