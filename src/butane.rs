@@ -87,6 +87,23 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             .and_then(Node::as_scalar)
             .map(|s| s.text.clone())
     };
+    if let Some(node) = root
+        .get("variant")
+        .filter(|node| node.as_scalar().is_none())
+    {
+        let found = if matches!(node.value, yaml::Value::Mapping(_)) {
+            "a mapping"
+        } else {
+            "a list"
+        };
+        diagnostics.push(
+            Diagnostic::error(format!("variant must be a string, found {found}"))
+                .at(DocPath::root().key("variant"))
+                .at_position(node.position)
+                .with_help("write the variant as a plain word: `variant: fcos` (or flatcar)"),
+        );
+        return None;
+    }
     let Some(variant) = text("variant").filter(|v| !v.is_empty()) else {
         diagnostics.push(
             Diagnostic::error("error parsing variant; must be specified")

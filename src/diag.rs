@@ -248,20 +248,35 @@ impl Diagnostic {
             position.line, position.column
         ));
         out.push_str(&format!("{blank} |\n"));
+        // Lines wider than the snippet show the same window of columns,
+        // chosen so the reported column is in it.
+        let column = position.column.saturating_sub(1);
+        let skip = if lines
+            .iter()
+            .take(last)
+            .skip(first - 1)
+            .all(|line| line.len() <= SNIPPET_WIDTH)
+        {
+            0
+        } else {
+            column.saturating_sub(SNIPPET_WIDTH / 4)
+        };
         for number in first..=last {
-            let text = visible(lines.get(number - 1).copied().unwrap_or(""));
+            let text = snippet(lines.get(number - 1).copied().unwrap_or(""), skip);
             let text = text.as_str();
             out.push_str(&format!("{number:>width$} | {text}\n"));
             if number == position.line {
+                // The window's leading `…` stands for the skipped columns.
+                let shown_column = column - skip + usize::from(skip > 0);
                 let before: String = text
                     .chars()
-                    .take(position.column.saturating_sub(1))
+                    .take(shown_column)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 let underlined = text
                     .chars()
-                    .skip(position.column.saturating_sub(1))
-                    .take_while(|c| !c.is_whitespace())
+                    .skip(shown_column)
+                    .take_while(|c| !c.is_whitespace() && *c != '…')
                     .count()
                     .max(1);
                 out.push_str(&format!(
@@ -277,6 +292,31 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Widest part of a source line a snippet shows, in characters.
+const SNIPPET_WIDTH: usize = 120;
+
+/// At most [`SNIPPET_WIDTH`] characters of `line` from character `skip`,
+/// with `…` marking text left out on either side.
+fn snippet(line: &str, skip: usize) -> String {
+    if skip == 0 && line.len() <= SNIPPET_WIDTH {
+        return visible(line);
+    }
+    let mut chars = line.chars().skip(skip);
+    let window: String = chars.by_ref().take(SNIPPET_WIDTH).collect();
+    if window.is_empty() {
+        return window;
+    }
+    let mut out = String::with_capacity(window.len() + 8);
+    if skip > 0 {
+        out.push('…');
+    }
+    out.push_str(&visible(&window));
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// Shows control characters (other than tab) as their Unicode control
@@ -422,6 +462,25 @@ error[$.storage.files.0.path]:
   = help: start the path with /
 ";
         assert_eq!(diagnostic.pretty(Some(source)), expected);
+    }
+
+    #[test]
+    fn pretty_form_of_a_huge_line_shows_a_window_around_the_column() {
+        // A 50 MB line used to be printed whole, with 50 MB of carets.
+        let line = format!("data: {}x {}", "a".repeat(25 << 20), "b".repeat(25 << 20));
+        let column = 6 + (25 << 20) + 1;
+        let diagnostic = Diagnostic::error("here")
+            .at_position(Position::new(1, column))
+            .in_file("big.bu");
+        let pretty = diagnostic.pretty(Some(&line));
+        assert!(pretty.len() < 1_000, "{} bytes", pretty.len());
+        let expected = format!(
+            "error:\n  --> big.bu:1:{column}\n  |\n1 | …{}x {}…\n  | {}^ here\n  |\n",
+            "a".repeat(30),
+            "b".repeat(88),
+            " ".repeat(31),
+        );
+        assert_eq!(pretty, expected);
     }
 
     #[test]

@@ -10,12 +10,22 @@
 //!
 //! Parsing follows go-yaml v3 where it differs from plain YAML 1.2: duplicate
 //! keys in one mapping are an error, `<<` merge keys are expanded (explicit
-//! keys win), aliases are expanded, and only the first document of a stream is
-//! read.
+//! keys win; a value that is not a mapping or a list of mappings is an error),
+//! aliases are expanded, and only the first document of a stream is read.
+//!
+//! Hostile input is bounded: nesting deeper than [`MAX_DEPTH`] is refused
+//! (building the tree, and every later walk over it, recurses once per level),
+//! alias expansion is capped both in nodes and in bytes of scalar text, and a
+//! byte-order mark starting a line after the first is refused (YAML 1.2 reads
+//! it as the start of a new document, which would silently drop the rest of
+//! the file; go-yaml skips it).
 
 pub mod de;
+#[cfg(test)]
+mod hostile_tests;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use thiserror::Error;
@@ -52,13 +62,22 @@ impl Scalar {
 
     /// Whether the scalar was written so that it can only be a string
     /// (quoted, block, or tagged `!!str`).
+    /// A quoted or block scalar with another tag (`!!int "5"`) is not one:
+    /// go-yaml resolves it by its tag.
     pub fn is_explicit_string(&self) -> bool {
-        self.style != Style::Plain || self.tag.as_deref() == Some(STR_TAG)
+        match self.tag.as_deref() {
+            Some(STR_TAG) => true,
+            None | Some("!") => self.style != Style::Plain,
+            Some(_) => false,
+        }
     }
 }
 
+/// The long form of go-yaml's standard tags (`!!str` and so on).
+const TAG_PREFIX: &str = "tag:yaml.org,2002:";
 const STR_TAG: &str = "tag:yaml.org,2002:str";
 const NULL_TAG: &str = "tag:yaml.org,2002:null";
+const BINARY_TAG: &str = "tag:yaml.org,2002:binary";
 const MERGE_KEY: &str = "<<";
 
 #[derive(Clone, Debug, PartialEq)]
@@ -143,25 +162,38 @@ impl Node {
     pub fn deep_merge(self, overlay: Node) -> Node {
         match (self.value, overlay.value) {
             (Value::Mapping(mut base), Value::Mapping(entries)) => {
+                // Key text → index in `base` (the first entry of that text).
+                let mut index_of: HashMap<String, usize> = HashMap::new();
+                for (index, entry) in base.iter().enumerate() {
+                    if let Some(scalar) = entry.key.as_scalar() {
+                        index_of.entry(scalar.text.clone()).or_insert(index);
+                    }
+                }
                 for entry in entries {
                     let key = entry.key.as_scalar().map(|s| s.text.clone());
-                    let existing = key.as_ref().and_then(|key| {
-                        base.iter()
-                            .position(|e| e.key.as_scalar().is_some_and(|s| &s.text == key))
-                    });
-                    match existing {
-                        Some(index) => {
-                            let old = base.remove(index);
-                            let value = old.value.deep_merge(entry.value);
-                            base.insert(
-                                index,
-                                Entry {
-                                    key: entry.key,
-                                    value,
-                                },
-                            );
+                    match key.as_ref().and_then(|key| index_of.get(key)) {
+                        Some(&index) => {
+                            let null = Node {
+                                value: Value::Scalar(Scalar {
+                                    text: String::new(),
+                                    style: Style::Plain,
+                                    tag: None,
+                                }),
+                                position: entry.key.position,
+                                file: entry.key.file,
+                            };
+                            let old = std::mem::replace(&mut base[index].value, null);
+                            base[index] = Entry {
+                                key: entry.key,
+                                value: old.deep_merge(entry.value),
+                            };
                         }
-                        None => base.push(entry),
+                        None => {
+                            if let Some(key) = key {
+                                index_of.insert(key, base.len());
+                            }
+                            base.push(entry);
+                        }
                     }
                 }
                 Node {
@@ -207,8 +239,18 @@ pub struct YamlError {
     pub position: Position,
 }
 
+/// Deepest nesting of sequences and mappings accepted. No Butane, Ignition
+/// or fleet field nests beyond a dozen levels; the bound keeps the recursion
+/// of building, decoding and dropping a tree within the stack of any thread
+/// (see the `deep_nesting_fits_a_small_stack` test for what a level costs).
+pub const MAX_DEPTH: usize = 128;
+
 /// Upper bound on nodes created by alias expansion ("billion laughs").
-const MAX_EXPANDED_NODES: usize = 1_000_000;
+const MAX_ALIAS_NODES: usize = 1_000_000;
+
+/// Upper bound on scalar bytes created by alias expansion: a large string
+/// aliased many times copies few nodes but many bytes.
+pub const MAX_ALIAS_BYTES: usize = 64 << 20;
 
 /// Parses the first document of `source`. `Ok(None)` means the stream holds
 /// no document (empty input or only comments).
@@ -218,19 +260,63 @@ pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
 
 /// Like [`parse`], tagging every node with `file`.
 pub fn parse_file(source: &str, file: FileId) -> Result<Option<Node>, YamlError> {
+    check_line_start_bom(source)?;
     let mut builder = Builder {
         parser: Parser::new_from_str(source),
         anchors: HashMap::new(),
-        created: 0,
+        aliased: Weight::default(),
+        depth: 0,
         file,
     };
     builder.document()
 }
 
+/// Refuses U+FEFF at the start of any line but the first.
+fn check_line_start_bom(source: &str) -> Result<(), YamlError> {
+    const BOM: &str = "\u{FEFF}";
+    let mut search_from = 0;
+    while let Some(found) = source.get(search_from..).and_then(|rest| rest.find(BOM)) {
+        let index = search_from + found;
+        search_from = index + BOM.len();
+        if index == 0 || !source[..index].ends_with(['\n', '\r']) {
+            // A leading BOM is allowed; one inside a line is the scanner's
+            // error, with its own position.
+            continue;
+        }
+        let line = source[..index].lines().count() + 1;
+        return Err(YamlError {
+            message: "a byte-order mark (U+FEFF) starts this line; YAML would read the rest of \
+                      the file as another document, which is ignored: remove the mark (it is \
+                      left by joining files saved with one)"
+                .to_owned(),
+            position: Position::new(line, 1),
+        });
+    }
+    Ok(())
+}
+
+/// The size of a subtree: its nodes and the bytes of its scalars' text.
+#[derive(Clone, Copy, Debug, Default)]
+struct Weight {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl Weight {
+    fn add(&mut self, other: Weight) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
 struct Builder<'input> {
     parser: Parser<'input, saphyr_parser::StrInput<'input>>,
-    anchors: HashMap<usize, Node>,
-    created: usize,
+    /// Anchored nodes and their weights (counted once, when defined).
+    anchors: HashMap<usize, (Node, Weight)>,
+    /// What alias expansion has created so far.
+    aliased: Weight,
+    /// Collections open around the node being built.
+    depth: usize,
     file: FileId,
 }
 
@@ -266,7 +352,7 @@ impl<'input> Builder<'input> {
                 Event::StreamEnd => return Ok(None),
                 Event::DocumentStart(_) => {
                     let (event, span) = self.next()?;
-                    return self.node(event, span).map(Some);
+                    return self.node(event, span).map(|(node, _)| Some(node));
                 }
                 _ => {
                     return Err(YamlError {
@@ -278,119 +364,54 @@ impl<'input> Builder<'input> {
         }
     }
 
-    fn count(&mut self, span: &Span) -> Result<(), YamlError> {
-        self.created += 1;
-        if self.created > MAX_EXPANDED_NODES {
+    /// Enters a sequence or mapping starting at `span`.
+    fn enter(&mut self, span: &Span) -> Result<(), YamlError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
             return Err(YamlError {
-                message: "document is too large after expanding aliases".to_owned(),
+                message: format!(
+                    "sequences and mappings are nested more than {MAX_DEPTH} levels deep; no \
+                     configuration needs this many: flatten the document"
+                ),
                 position: position(span),
             });
         }
         Ok(())
     }
 
-    fn node(&mut self, event: Event<'input>, span: Span) -> Result<Node, YamlError> {
-        self.count(&span)?;
+    fn node(&mut self, event: Event<'input>, span: Span) -> Result<(Node, Weight), YamlError> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let tag = tag.map(|tag| {
-                    if tag.handle == "!!" {
-                        format!("tag:yaml.org,2002:{}", tag.suffix)
-                    } else {
-                        format!("{}{}", tag.handle, tag.suffix)
-                    }
-                });
-                let style = match style {
-                    ScalarStyle::Plain => Style::Plain,
-                    ScalarStyle::SingleQuoted => Style::SingleQuoted,
-                    ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
-                    ScalarStyle::Literal => Style::Literal,
-                    ScalarStyle::Folded => Style::Folded,
-                };
-                let node = Node {
-                    value: Value::Scalar(Scalar {
-                        text: text.into_owned(),
-                        style,
-                        tag,
-                    }),
-                    position: position(&span),
-                    file: self.file,
-                };
-                self.remember(anchor, &node);
-                Ok(node)
+                Ok(self.scalar(text, style, anchor, tag, &span))
             }
-            Event::SequenceStart(anchor, _) => {
-                let mut items = Vec::new();
-                loop {
-                    let (event, item_span) = self.next()?;
-                    if matches!(event, Event::SequenceEnd) {
-                        break;
-                    }
-                    items.push(self.node(event, item_span)?);
-                }
-                let node = Node {
-                    value: Value::Sequence(items),
-                    position: position(&span),
-                    file: self.file,
+            Event::SequenceStart(anchor, _) => self.sequence(anchor, &span),
+            Event::MappingStart(anchor, _) => self.mapping(anchor, &span),
+            Event::Alias(id) => {
+                let Some((node, weight)) = self.anchors.get(&id) else {
+                    return Err(YamlError {
+                        message: "unknown anchor".to_owned(),
+                        position: position(&span),
+                    });
                 };
-                self.remember(anchor, &node);
-                Ok(node)
-            }
-            Event::MappingStart(anchor, _) => {
-                let mut entries: Vec<Entry> = Vec::new();
-                loop {
-                    let (event, key_span) = self.next()?;
-                    if matches!(event, Event::MappingEnd) {
-                        break;
-                    }
-                    let key = self.node(event, key_span)?;
-                    let (event, value_span) = self.next()?;
-                    let value = self.node(event, value_span)?;
-                    if let Some(text) = key.as_scalar().map(|s| s.text.as_str()) {
-                        let is_merge = text == MERGE_KEY
-                            && key.as_scalar().is_some_and(|s| s.style == Style::Plain);
-                        if !is_merge
-                            && let Some(first) = entries
-                                .iter()
-                                .find(|e| e.key.as_scalar().is_some_and(|s| s.text == text))
-                        {
-                            return Err(YamlError {
-                                message: format!(
-                                    "mapping key \"{text}\" already defined at line {}",
-                                    first.key.position.line
-                                ),
-                                position: key.position,
-                            });
-                        }
-                    }
-                    entries.push(Entry { key, value });
+                let weight = *weight;
+                // Checked before copying, so a bomb is refused before it
+                // costs time or memory.
+                let mut total = self.aliased;
+                total.add(weight);
+                if total.nodes > MAX_ALIAS_NODES || total.bytes > MAX_ALIAS_BYTES {
+                    return Err(YamlError {
+                        message: format!(
+                            "document is too large after expanding aliases (over {} nodes or \
+                             {} MiB of text); use fewer aliases or smaller anchored values",
+                            MAX_ALIAS_NODES,
+                            MAX_ALIAS_BYTES >> 20
+                        ),
+                        position: position(&span),
+                    });
                 }
-                let entries = expand_merge_keys(entries);
-                let node = Node {
-                    value: Value::Mapping(entries),
-                    position: position(&span),
-                    file: self.file,
-                };
-                self.remember(anchor, &node);
-                Ok(node)
+                self.aliased = total;
+                Ok((node.clone(), weight))
             }
-            Event::Alias(id) => match self.anchors.get(&id) {
-                Some(node) => {
-                    let node = node.clone();
-                    self.created += count_nodes(&node);
-                    if self.created > MAX_EXPANDED_NODES {
-                        return Err(YamlError {
-                            message: "document is too large after expanding aliases".to_owned(),
-                            position: position(&span),
-                        });
-                    }
-                    Ok(node)
-                }
-                None => Err(YamlError {
-                    message: "unknown anchor".to_owned(),
-                    position: position(&span),
-                }),
-            },
             _ => Err(YamlError {
                 message: "invalid YAML: unexpected structure".to_owned(),
                 position: position(&span),
@@ -398,57 +419,171 @@ impl<'input> Builder<'input> {
         }
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node) {
+    fn scalar(
+        &mut self,
+        text: std::borrow::Cow<'input, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<std::borrow::Cow<'input, saphyr_parser::Tag>>,
+        span: &Span,
+    ) -> (Node, Weight) {
+        let tag = tag.map(|tag| {
+            if tag.handle == "!!" {
+                format!("tag:yaml.org,2002:{}", tag.suffix)
+            } else {
+                format!("{}{}", tag.handle, tag.suffix)
+            }
+        });
+        let style = match style {
+            ScalarStyle::Plain => Style::Plain,
+            ScalarStyle::SingleQuoted => Style::SingleQuoted,
+            ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+            ScalarStyle::Literal => Style::Literal,
+            ScalarStyle::Folded => Style::Folded,
+        };
+        let weight = Weight {
+            nodes: 1,
+            bytes: text.len(),
+        };
+        let node = Node {
+            value: Value::Scalar(Scalar {
+                text: text.into_owned(),
+                style,
+                tag,
+            }),
+            position: position(span),
+            file: self.file,
+        };
+        self.remember(anchor, &node, weight);
+        (node, weight)
+    }
+
+    // Sequences and mappings are built in functions of their own so that the
+    // frame repeated per nesting level holds only their locals (see
+    // MAX_DEPTH).
+    fn sequence(&mut self, anchor: usize, span: &Span) -> Result<(Node, Weight), YamlError> {
+        self.enter(span)?;
+        let mut weight = Weight { nodes: 1, bytes: 0 };
+        let mut items = Vec::new();
+        loop {
+            let (event, item_span) = self.next()?;
+            if matches!(event, Event::SequenceEnd) {
+                break;
+            }
+            let (item, item_weight) = self.node(event, item_span)?;
+            weight.add(item_weight);
+            items.push(item);
+        }
+        self.depth -= 1;
+        let node = Node {
+            value: Value::Sequence(items),
+            position: position(span),
+            file: self.file,
+        };
+        self.remember(anchor, &node, weight);
+        Ok((node, weight))
+    }
+
+    fn mapping(&mut self, anchor: usize, span: &Span) -> Result<(Node, Weight), YamlError> {
+        self.enter(span)?;
+        let mut weight = Weight { nodes: 1, bytes: 0 };
+        let mut entries: Vec<Entry> = Vec::new();
+        // Key text → index of its entry, for the duplicate check.
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        loop {
+            let (event, key_span) = self.next()?;
+            if matches!(event, Event::MappingEnd) {
+                break;
+            }
+            let (key, key_weight) = self.node(event, key_span)?;
+            let (event, value_span) = self.next()?;
+            let (value, value_weight) = self.node(event, value_span)?;
+            weight.add(key_weight);
+            weight.add(value_weight);
+            if let Some(scalar) = key.as_scalar()
+                && !is_merge_key(&key)
+            {
+                match seen.entry(scalar.text.clone()) {
+                    MapEntry::Occupied(first) => {
+                        return Err(duplicate_key(entries.get(*first.get()), &key));
+                    }
+                    MapEntry::Vacant(slot) => {
+                        slot.insert(entries.len());
+                    }
+                }
+            }
+            entries.push(Entry { key, value });
+        }
+        self.depth -= 1;
+        let entries = expand_merge_keys(entries, &seen)?;
+        let node = Node {
+            value: Value::Mapping(entries),
+            position: position(span),
+            file: self.file,
+        };
+        self.remember(anchor, &node, weight);
+        Ok((node, weight))
+    }
+
+    fn remember(&mut self, anchor: usize, node: &Node, weight: Weight) {
         // saphyr numbers anchors from 1; 0 means "no anchor".
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), weight));
         }
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
-    match &node.value {
-        Value::Scalar(_) => 1,
-        Value::Sequence(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Mapping(entries) => {
-            1 + entries
-                .iter()
-                .map(|e| count_nodes(&e.key) + count_nodes(&e.value))
-                .sum::<usize>()
-        }
+#[cold]
+fn duplicate_key(first: Option<&Entry>, key: &Node) -> YamlError {
+    let text = key.as_scalar().map_or("", |s| s.text.as_str());
+    YamlError {
+        message: format!(
+            "mapping key \"{text}\" already defined at line {}",
+            first.map_or(0, |e| e.key.position.line)
+        ),
+        position: key.position,
     }
+}
+
+/// Whether `key` is go-yaml's merge key: a plain `<<`.
+fn is_merge_key(key: &Node) -> bool {
+    key.as_scalar()
+        .is_some_and(|s| s.text == MERGE_KEY && s.style == Style::Plain)
 }
 
 /// Adds the entries of `<<: *anchor` (or a list of anchors) that the mapping
-/// does not define itself. The `<<` entry stays, so that decoding reports it
-/// as an unused key the way Butane does.
-fn expand_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
-    let merge_sources: Vec<Node> = entries
-        .iter()
-        .filter(|e| {
-            e.key
-                .as_scalar()
-                .is_some_and(|s| s.text == MERGE_KEY && s.style == Style::Plain)
-        })
-        .map(|e| e.value.clone())
-        .collect();
-    if merge_sources.is_empty() {
-        return entries;
-    }
-    let mut merged = entries;
+/// does not define itself (`seen` holds its own keys). The `<<` entry stays,
+/// so that decoding reports it as an unused key the way Butane does. As in
+/// go-yaml, a merge value that is not a mapping or a list of mappings is an
+/// error.
+fn expand_merge_keys(
+    entries: Vec<Entry>,
+    seen: &HashMap<String, usize>,
+) -> Result<Vec<Entry>, YamlError> {
+    let not_a_map = |node: &Node| YamlError {
+        message: "the value of a `<<` merge key must be a mapping or a list of mappings".to_owned(),
+        position: node.position,
+    };
     let mut inherited = Vec::new();
-    for source in merge_sources {
-        let maps: Vec<Node> = match source.value {
-            Value::Mapping(_) => vec![source],
-            Value::Sequence(items) => items,
-            Value::Scalar(_) => Vec::new(),
-        };
-        for map in maps {
-            if let Value::Mapping(map_entries) = map.value {
-                inherited.extend(map_entries);
+    for entry in entries.iter().filter(|e| is_merge_key(&e.key)) {
+        match &entry.value.value {
+            Value::Mapping(map_entries) => inherited.extend(map_entries.iter().cloned()),
+            Value::Sequence(items) => {
+                for item in items {
+                    let Value::Mapping(map_entries) = &item.value else {
+                        return Err(not_a_map(item));
+                    };
+                    inherited.extend(map_entries.iter().cloned());
+                }
             }
+            Value::Scalar(_) => return Err(not_a_map(&entry.value)),
         }
     }
+    if inherited.is_empty() {
+        return Ok(entries);
+    }
+    let mut merged = entries;
+    let mut present: std::collections::HashSet<String> = seen.keys().cloned().collect();
     for entry in inherited {
         let Some(text) = entry.key.as_scalar().map(|s| s.text.clone()) else {
             continue;
@@ -456,14 +591,11 @@ fn expand_merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
         if text == MERGE_KEY {
             continue;
         }
-        let present = merged
-            .iter()
-            .any(|e| e.key.as_scalar().is_some_and(|s| s.text == text));
-        if !present {
+        if present.insert(text) {
             merged.push(entry);
         }
     }
-    merged
+    Ok(merged)
 }
 
 #[cfg(test)]

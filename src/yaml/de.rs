@@ -11,6 +11,9 @@
 //! - Strings take the raw text of any scalar (`yes` stays `"yes"`).
 //! - Null (`~`, `null`, empty) makes an `Option` `None`, an empty list or an
 //!   all-default struct.
+//! - An explicit `!!bool`, `!!int`, `!!float`, `!!null` or `!!timestamp` tag
+//!   must match what the text is (`!!int /c` is an error), and `!!binary`
+//!   text is base64 that is decoded (invalid data is an error).
 //! - Keys a struct does not have, and keys the declared version does not have
 //!   (see [`FieldGate`]), are skipped with an `unused key` warning at the key.
 //!
@@ -21,7 +24,9 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::{Entry, FileId, Node, Scalar, Value};
+use base64::Engine as _;
+
+use super::{BINARY_TAG, Entry, FileId, Node, Scalar, TAG_PREFIX, Value};
 use crate::diag::{Diagnostic, DocPath, Position};
 
 /// Decides whether a field of a struct exists in the document's declared
@@ -241,6 +246,103 @@ fn parse_yaml_float(text: &str) -> Option<f64> {
     cleaned.parse::<f64>().ok()
 }
 
+/// go-yaml's type of a scalar's text when no tag says otherwise:
+/// `null`, `bool`, `int`, `float`, `timestamp` or `str`.
+fn implicit_type(text: &str) -> &'static str {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return "null",
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return "bool",
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
+        | "-.inf" | "-.Inf" | "-.INF" => return "float",
+        _ => {}
+    }
+    let Some(first) = text.bytes().next() else {
+        return "str";
+    };
+    if first == b'.' {
+        return if go_float_syntax(text) {
+            "float"
+        } else {
+            "str"
+        };
+    }
+    if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
+        return "str";
+    }
+    if is_timestamp(text) {
+        return "timestamp";
+    }
+    let plain: String = text.chars().filter(|c| *c != '_').collect();
+    if parse_go_int(&plain).is_some_and(|v| i64::try_from(v).is_ok() || u64::try_from(v).is_ok()) {
+        return "int";
+    }
+    if go_float_syntax(&plain) {
+        return "float";
+    }
+    "str"
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, go-yaml's float.
+fn go_float_syntax(text: &str) -> bool {
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, fraction)) => {
+            digits(whole) == whole.len()
+                && digits(fraction) == fraction.len()
+                && (!whole.is_empty() || !fraction.is_empty())
+        }
+        None => !mantissa.is_empty() && digits(mantissa) == mantissa.len(),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e) == e.len()
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// A date (`2001-12-14`) optionally followed by a time, as go-yaml's
+/// timestamp formats start.
+fn is_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() < 8 || !bytes[..4].iter().all(u8::is_ascii_digit) || bytes[4] != b'-' {
+        return false;
+    }
+    let date_end = text.find(['T', 't', ' ']).unwrap_or(text.len());
+    let mut parts = text[5..date_end].split('-');
+    let valid = |part: Option<&str>| {
+        part.is_some_and(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    valid(parts.next()) && valid(parts.next()) && parts.next().is_none()
+}
+
+/// Text shown in an error, shortened so a huge scalar does not flood it.
+fn shown(text: &str) -> String {
+    const LIMIT: usize = 40;
+    match text.char_indices().nth(LIMIT) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// Decodes `!!binary` text as go-yaml does: standard base64 with padding,
+/// line breaks ignored.
+fn decode_binary(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const GO_STD: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    let compact: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    GO_STD.decode(compact).ok()
+}
+
 const TRUE_WORDS: [&str; 11] = [
     "true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
 ];
@@ -253,7 +355,62 @@ impl<'a, 'g> NodeDeserializer<'a, 'g> {
         DecodeError::at(self.node, &self.path, message)
     }
 
+    /// Refuses a scalar whose standard tag does not fit its text, with
+    /// go-yaml's message.
+    fn check_tag(&self) -> Result<(), DecodeError> {
+        let Value::Scalar(scalar) = &self.node.value else {
+            return Ok(());
+        };
+        let Some(tag) = scalar
+            .tag
+            .as_deref()
+            .and_then(|t| t.strip_prefix(TAG_PREFIX))
+        else {
+            return Ok(());
+        };
+        if !matches!(tag, "bool" | "int" | "float" | "null" | "timestamp") {
+            return Ok(());
+        }
+        let actual = implicit_type(&scalar.text);
+        if actual == tag || (tag == "float" && actual == "int") {
+            return Ok(());
+        }
+        Err(self
+            .error(format!(
+                "cannot decode !!{actual} `{}` as a !!{tag}",
+                shown(&scalar.text)
+            ))
+            .with_help("remove the tag, or write a value of that type"))
+    }
+
+    /// The text of a string scalar: a `!!binary` scalar's decoded bytes.
+    fn string_bytes(&self, scalar: &'a Scalar) -> Result<std::borrow::Cow<'a, [u8]>, DecodeError> {
+        if scalar.tag.as_deref() != Some(BINARY_TAG) {
+            return Ok(std::borrow::Cow::Borrowed(scalar.text.as_bytes()));
+        }
+        decode_binary(&scalar.text)
+            .map(std::borrow::Cow::Owned)
+            .ok_or_else(|| {
+                self.error("!!binary value contains invalid base64 data".to_owned())
+                    .with_help("a !!binary value is standard base64 with `=` padding")
+            })
+    }
+
+    /// Like [`Self::string_bytes`], as text.
+    fn string_text(&self, scalar: &'a Scalar) -> Result<std::borrow::Cow<'a, str>, DecodeError> {
+        match self.string_bytes(scalar)? {
+            std::borrow::Cow::Borrowed(_) => Ok(std::borrow::Cow::Borrowed(&scalar.text)),
+            std::borrow::Cow::Owned(bytes) => String::from_utf8(bytes)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|_| {
+                    self.error("the !!binary value is not UTF-8 text".to_owned())
+                        .with_help("this field holds text; for binary contents use `local:` or a `data:` URL in `source:`")
+                }),
+        }
+    }
+
     fn scalar(&self, expected: &str) -> Result<&'a Scalar, DecodeError> {
+        self.check_tag()?;
         match &self.node.value {
             Value::Scalar(scalar) => Ok(scalar),
             _ => Err(self.error(format!(
@@ -343,9 +500,13 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
     /// text of scalars: YAML 1.1 would read `0644` or `yes` as numbers and
     /// booleans, which is never what such fields mean.
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.check_tag()?;
         match &self.node.value {
             Value::Scalar(scalar) if scalar.is_null() => self.located(visitor.visit_unit()),
-            Value::Scalar(scalar) => self.located(visitor.visit_str(&scalar.text)),
+            Value::Scalar(scalar) => {
+                let text = self.string_text(scalar)?;
+                self.located(visitor.visit_str(&text))
+            }
             Value::Sequence(_) => self.deserialize_seq(visitor),
             Value::Mapping(_) => self.deserialize_map(visitor),
         }
@@ -426,7 +587,8 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
         if scalar.is_null() {
             return self.located(visitor.visit_str(""));
         }
-        self.located(visitor.visit_str(&scalar.text))
+        let text = self.string_text(scalar)?;
+        self.located(visitor.visit_str(&text))
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
@@ -435,7 +597,8 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         let scalar = self.scalar("a string")?;
-        self.located(visitor.visit_bytes(scalar.text.as_bytes()))
+        let bytes = self.string_bytes(scalar)?;
+        self.located(visitor.visit_bytes(&bytes))
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
@@ -443,6 +606,7 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.check_tag()?;
         if self.node.is_null() {
             self.located(visitor.visit_none())
         } else {
@@ -451,6 +615,7 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.check_tag()?;
         if self.node.is_null() {
             self.located(visitor.visit_unit())
         } else {
@@ -564,6 +729,7 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
+        self.check_tag()?;
         match &self.node.value {
             Value::Scalar(scalar) => {
                 if !variants.contains(&scalar.text.as_str()) {
