@@ -100,6 +100,144 @@ pub struct Templates {
     broken: BTreeMap<String, Diagnostic>,
 }
 
+/// Fuel of one render: minijinja spends about one unit per instruction, a
+/// generous Quadlet template a few thousand. Nested loops over large ranges
+/// run out instead of running for minutes.
+const TEMPLATE_FUEL: u64 = 20_000_000;
+
+/// Macro and include nesting (minijinja's default is 500, more than a
+/// worker thread's stack holds in a debug build).
+const TEMPLATE_RECURSION: usize = 64;
+
+/// Largest rendered file.
+const MAX_RENDERED_BYTES: usize = 16 << 20;
+
+/// Largest template source.
+const MAX_TEMPLATE_BYTES: usize = 1 << 20;
+
+/// Most operators (`.`, `|`, `+`, `not`, `(` ...) in one `{{ }}` or `{% %}`
+/// tag. minijinja builds chains of them (`a.b.c`, `x|f|g`, `- - 1`) into
+/// nested trees that it compiles and drops recursively, without the depth
+/// limit it puts on parentheses; a long chain overflows the stack.
+const MAX_TAG_OPERATORS: usize = 200;
+
+/// Refuses template sources that would exhaust the stack or memory before
+/// minijinja could report a located error: the byte offset and a message.
+fn check_template_source(text: &str) -> Result<(), (usize, String)> {
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err((
+            0,
+            format!(
+                "the template is larger than {} MiB",
+                MAX_TEMPLATE_BYTES >> 20
+            ),
+        ));
+    }
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(found) = text.get(at..).and_then(|rest| rest.find(['{'])) {
+        let open = at + found;
+        let close = match bytes.get(open + 1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => "#}",
+            _ => {
+                at = open + 1;
+                continue;
+            }
+        };
+        let body_start = open + 2;
+        let body_end = text[body_start..]
+            .find(close)
+            .map_or(text.len(), |end| body_start + end);
+        if close != "#}" && tag_operators(&text[body_start..body_end]) > MAX_TAG_OPERATORS {
+            return Err((
+                open,
+                format!(
+                    "this tag chains more than {MAX_TAG_OPERATORS} operators, filters or \
+                     attribute lookups; split it with `{{% set %}}`"
+                ),
+            ));
+        }
+        at = body_end;
+    }
+    Ok(())
+}
+
+/// Operators, filters, lookups and calls in the text of one tag, string
+/// literals skipped.
+fn tag_operators(body: &str) -> usize {
+    let mut count = 0;
+    let mut chars = body.char_indices().peekable();
+    let mut word = String::new();
+    while let Some((_, c)) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        if matches!(word.as_str(), "not" | "and" | "or" | "is" | "in" | "if") {
+            count += 1;
+        }
+        word.clear();
+        match c {
+            '\'' | '"' => {
+                // Skip the literal, honouring backslash escapes.
+                while let Some((_, inner)) = chars.next() {
+                    if inner == '\\' {
+                        chars.next();
+                    } else if inner == c {
+                        break;
+                    }
+                }
+            }
+            '.' | '|' | '+' | '-' | '*' | '/' | '%' | '~' | '<' | '>' | '=' | '!' | '[' | '(' => {
+                count += 1;
+            }
+            _ => {}
+        }
+    }
+    if matches!(word.as_str(), "not" | "and" | "or" | "is" | "in" | "if") {
+        count += 1;
+    }
+    count
+}
+
+/// A sink for rendered text that fails once it holds more than
+/// [`MAX_RENDERED_BYTES`].
+#[derive(Default)]
+struct CappedOutput {
+    bytes: Vec<u8>,
+}
+
+impl std::io::Write for CappedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_RENDERED_BYTES {
+            return Err(std::io::Error::other("rendered output too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders `template`, refusing output over [`MAX_RENDERED_BYTES`].
+fn render_capped(
+    template: &minijinja::Template<'_, '_>,
+    vars: &Value,
+) -> Result<String, minijinja::Error> {
+    let mut out = CappedOutput::default();
+    template.render_captured_to(vars, &mut out)?;
+    String::from_utf8(out.bytes).map_err(|_| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::WriteFailure,
+            "the rendered text is not UTF-8",
+        )
+    })
+}
+
 /// The 1-based column of byte `offset` in `text`.
 fn column_of(text: &str, offset: usize) -> Option<usize> {
     let before = text.get(..offset)?;
@@ -111,6 +249,8 @@ impl Templates {
     pub fn new(inventory: &Inventory) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(TEMPLATE_FUEL));
+        env.set_recursion_limit(TEMPLATE_RECURSION);
         // minijinja names the undefined variable in errors only in debug
         // mode, which is off by default in release builds.
         env.set_debug(true);
@@ -140,9 +280,16 @@ impl Templates {
             }
         }
         let mut failures = Vec::new();
+        let mut refused = Vec::new();
         for (name, file) in &inventory.templates {
             if let Some(source) = inventory.sources.get(*file) {
-                if let Err(error) = env.add_template_owned(name.clone(), source.text.clone()) {
+                if let Err((offset, message)) = check_template_source(&source.text) {
+                    refused.push((
+                        name.clone(),
+                        source_error(&source.name, &source.text, offset, message),
+                    ));
+                } else if let Err(error) = env.add_template_owned(name.clone(), source.text.clone())
+                {
                     failures.push((name.clone(), error));
                 }
                 labels.insert(name.clone(), source.name.clone());
@@ -159,6 +306,7 @@ impl Templates {
             let diagnostic = templates.template_error(&error, &name, None);
             templates.broken.insert(name, *diagnostic);
         }
+        templates.broken.extend(refused);
         templates
     }
 
@@ -198,6 +346,21 @@ impl Templates {
         let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
         let mut diagnostic =
             Diagnostic::error(format!("template error: {}{detail}", error.kind())).in_file(label);
+        match error.kind() {
+            minijinja::ErrorKind::WriteFailure => {
+                diagnostic = Diagnostic::error(format!(
+                    "template error: the rendered file is larger than {} MiB",
+                    MAX_RENDERED_BYTES >> 20
+                ))
+                .in_file(diagnostic.file.clone().unwrap_or_default())
+                .with_help("a Quadlet or env file is small; look for a loop that repeats text");
+            }
+            minijinja::ErrorKind::OutOfFuel => {
+                diagnostic = diagnostic
+                    .with_help("the template does too much work; look for nested or large loops");
+            }
+            _ => {}
+        }
         if error.kind() == minijinja::ErrorKind::UndefinedError {
             let vars = if name == BUILTIN_ENV {
                 ENV_VARS
@@ -228,9 +391,7 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| self.template_error(&e, name, None))?;
-        template
-            .render(vars)
-            .map_err(|e| self.template_error(&e, name, None))
+        render_capped(&template, vars).map_err(|e| self.template_error(&e, name, None))
     }
 
     fn render_text(
@@ -239,16 +400,27 @@ impl Templates {
         text: &str,
         vars: &Value,
     ) -> Result<String, Box<Diagnostic>> {
+        check_template_source(text)
+            .map_err(|(offset, message)| Box::new(source_error(label, text, offset, message)))?;
         let mut env = self.env.clone();
         env.add_template_owned(label.to_owned(), text.to_owned())
             .map_err(|e| self.template_error(&e, label, Some(text)))?;
         let template = env
             .get_template(label)
             .map_err(|e| self.template_error(&e, label, Some(text)))?;
-        template
-            .render(vars)
-            .map_err(|e| self.template_error(&e, label, Some(text)))
+        render_capped(&template, vars).map_err(|e| self.template_error(&e, label, Some(text)))
     }
+}
+
+/// A diagnostic for a template source refused before parsing.
+fn source_error(label: &str, text: &str, offset: usize, message: String) -> Diagnostic {
+    let line = text
+        .get(..offset)
+        .map_or(1, |before| before.matches('\n').count() + 1);
+    let column = column_of(text, offset).unwrap_or(1);
+    Diagnostic::error(format!("template error: {message}"))
+        .in_file(label)
+        .at_position(Position::new(line, column))
 }
 
 /// Value templates (volume specs, `from:` and directory paths), compiled
@@ -276,6 +448,9 @@ impl Expansions {
         let name = match self.names.get(text) {
             Some(name) => name.clone(),
             None => {
+                check_template_source(text).map_err(|(_, message)| {
+                    minijinja::Error::new(minijinja::ErrorKind::SyntaxError, message)
+                })?;
                 // No extension in the name: no auto-escaping, as with
                 // `render_str`.
                 let name = format!("value-{}", self.names.len());
@@ -284,7 +459,7 @@ impl Expansions {
                 name
             }
         };
-        self.env.get_template(&name)?.render(vars)
+        render_capped(&self.env.get_template(&name)?, vars)
     }
 }
 

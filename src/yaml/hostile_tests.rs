@@ -208,7 +208,10 @@ fn a_mapping_with_many_keys_is_checked_for_duplicates_in_linear_time() {
     let mut duplicated = keys(50_000);
     duplicated.push_str("  key7: again\n");
     let error = super::parse(&duplicated).expect_err("duplicate");
-    assert_eq!(error.message, "mapping key \"key7\" already defined at line 11");
+    assert_eq!(
+        error.message,
+        "mapping key \"key7\" already defined at line 11"
+    );
     assert_eq!(error.position, crate::diag::Position::new(50_004, 3));
 }
 
