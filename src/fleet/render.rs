@@ -344,23 +344,20 @@ impl Templates {
             .cloned()
             .unwrap_or_else(|| name.to_owned());
         let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
-        let mut diagnostic =
-            Diagnostic::error(format!("template error: {}{detail}", error.kind())).in_file(label);
-        match error.kind() {
-            minijinja::ErrorKind::WriteFailure => {
-                diagnostic = Diagnostic::error(format!(
-                    "template error: the rendered file is larger than {} MiB",
-                    MAX_RENDERED_BYTES >> 20
-                ))
-                .in_file(diagnostic.file.clone().unwrap_or_default())
-                .with_help("a Quadlet or env file is small; look for a loop that repeats text");
-            }
+        let mut diagnostic = match error.kind() {
+            // Only the output cap fails a write (see `render_capped`).
+            minijinja::ErrorKind::WriteFailure => Diagnostic::error(format!(
+                "template error: the rendered file is larger than {} MiB",
+                MAX_RENDERED_BYTES >> 20
+            ))
+            .with_help("a Quadlet or env file is small; look for a loop that repeats text"),
             minijinja::ErrorKind::OutOfFuel => {
-                diagnostic = diagnostic
-                    .with_help("the template does too much work; look for nested or large loops");
+                Diagnostic::error(format!("template error: {}{detail}", error.kind()))
+                    .with_help("the template does too much work; look for nested or large loops")
             }
-            _ => {}
+            kind => Diagnostic::error(format!("template error: {kind}{detail}")),
         }
+        .in_file(label);
         if error.kind() == minijinja::ErrorKind::UndefinedError {
             let vars = if name == BUILTIN_ENV {
                 ENV_VARS

@@ -18,6 +18,7 @@ mod e2e_vm_boot;
 mod fleet;
 mod fleet_diff;
 mod fleet_example;
+mod hostile_fleet;
 mod inspect;
 mod quadlet_corpus;
 mod schemas;

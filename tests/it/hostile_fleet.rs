@@ -1,0 +1,103 @@
+//! Hostile fleet inputs that used to crash, hang or exhaust memory:
+//! templates that overflow minijinja's stack or run for minutes, rendered
+//! files of a gigabyte, host files nested thousands of levels deep on the
+//! build's worker threads. Each is refused with a located error.
+
+use std::time::{Duration, Instant};
+
+use crate::support::fleet::{Fleet, snapshot};
+
+/// A fleet whose container template is `template`.
+fn with_template(template: &str) -> Fleet {
+    Fleet::base().with("templates/quadlet.container.j2", template)
+}
+
+fn check(fleet: &Fleet) -> (String, Duration) {
+    let start = Instant::now();
+    let run = fleet.run("check", &[]);
+    let took = start.elapsed();
+    assert_eq!(run.code, Some(1), "{}", run.report());
+    (run.report(), took)
+}
+
+#[test]
+fn chained_template_operators_are_refused_before_parsing() {
+    // Each of these overflowed the stack (SIGABRT).
+    let unary = with_template(&format!(
+        "[Container]\nImage={{{{ {}1 }}}}\n",
+        "-".repeat(50_000)
+    ));
+    let (report, _) = check(&unary);
+    snapshot!("template_operator_chain", unary, report);
+    for template in [
+        format!(
+            "[Container]\nImage={{{{ image{} }}}}\n",
+            "|lower".repeat(10_000)
+        ),
+        format!(
+            "[Container]\nImage={{{{ {}image }}}}\n",
+            "not ".repeat(10_000)
+        ),
+        format!(
+            "[Container]\nImage={{{{ image{} }}}}\n",
+            ".a".repeat(10_000)
+        ),
+        format!("[Container]\nImage={{{{ 1{} }}}}\n", "+1".repeat(10_000)),
+    ] {
+        let (report, _) = check(&with_template(&template));
+        assert!(
+            report.contains("chains more than 200 operators"),
+            "{report}"
+        );
+    }
+    // A long but shallow tag is fine.
+    let list = format!(
+        "[Container]\nImage={{{{ image }}}}\n# {{{{ [{}] | length }}}}\n",
+        vec!["'x'"; 1_000].join(", ")
+    );
+    let run = with_template(&list).run("check", &[]);
+    assert_eq!(run.code, Some(0), "{}", run.report());
+}
+
+#[test]
+fn nested_loops_run_out_of_fuel() {
+    let fleet = with_template(
+        "[Container]\nImage={{ image }}\n{% for i in range(100000) %}\n{% for j in range(100000) %}{% endfor %}\n{% endfor %}\n",
+    );
+    let (report, took) = check(&fleet);
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    snapshot!("template_out_of_fuel", fleet, report);
+}
+
+#[test]
+fn a_huge_rendered_file_is_refused() {
+    // Used to write a 1 GB env file at 2.6 GB RSS.
+    let fleet = Fleet::base()
+        .with("containers/web.yaml", "version: 1.0.0\nenv:\n  MODE: big\n")
+        .with(
+            "templates/service.env.j2",
+            "{% for i in range(10000) %}{{ 'x' * 100000 }}{% endfor %}\n",
+        );
+    let (report, _) = check(&fleet);
+    snapshot!("template_output_too_large", fleet, report);
+}
+
+#[test]
+fn deep_host_files_are_refused_on_every_worker() {
+    // 2,500 levels in a 5 KB host file crashed a rayon worker in a fleet of
+    // 64 hosts.
+    let mut fleet = Fleet::base();
+    for host in 0..64 {
+        fleet = fleet.with(
+            &format!("hosts/deep{host}.yaml"),
+            &format!("services: [web]\nlabels:\n  {}x\n", "- ".repeat(2_500)),
+        );
+    }
+    let (report, _) = check(&fleet);
+    assert_eq!(
+        report.matches("nested more than 128 levels").count(),
+        64,
+        "{report}"
+    );
+    assert!(report.contains("hosts/deep7.yaml:3:"), "{report}");
+}
