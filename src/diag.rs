@@ -50,7 +50,7 @@ pub enum Segment {
     Index(usize),
 }
 
-/// A location inside a document, rendered as `$.storage.files.0.path`.
+/// A location inside a document, written as `$.storage.files.0.path`.
 ///
 /// Used for YAML paths (Butane and manifest input) and JSON paths (Ignition
 /// output) alike.
@@ -419,7 +419,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn path_renders_and_parses() {
+    fn path_displays_and_parses() {
         let path = DocPath::root()
             .key("storage")
             .key("files")

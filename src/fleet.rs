@@ -52,7 +52,7 @@ pub struct HostOutput {
     pub secret: bool,
     /// Files the config was built from, relative to the fleet root.
     pub inputs: Vec<String>,
-    /// Node paths whose contents are secrets (masked by `render`).
+    /// Node paths whose contents are secrets (masked in listings and diffs).
     pub secret_paths: Vec<String>,
     /// Node path → the service that rendered it.
     pub file_services: BTreeMap<String, String>,

@@ -2,8 +2,8 @@
 //! JSON), extraction of the node's file tree, and decompiling to Butane.
 //!
 //! * [`listing`] builds the typed [`Listing`] (every resource decoded,
-//!   remote sources listed and never fetched); [`render()`] turns it into
-//!   text.
+//!   remote sources listed and never fetched); [`to_text()`] (module
+//!   [`text`]) writes it as text.
 //! * [`extract()`] writes the file tree into a directory without ever
 //!   leaving it.
 //! * [`decompile()`] emits an equivalent Butane config through the careful
@@ -15,10 +15,10 @@ pub mod content;
 pub mod decompile;
 pub mod extract;
 pub mod listing;
-pub mod render;
+pub mod text;
 pub mod yaml_emit;
 
 pub use decompile::{DecompileError, butane_version, decompile};
 pub use extract::{ExtractError, ExtractReport, extract};
 pub use listing::{Listing, list};
-pub use render::{RenderOptions, render};
+pub use text::{TextOptions, to_text};

@@ -107,7 +107,7 @@ pub enum SourceError {
     #[error("{name}: the Butane config has errors")]
     Butane {
         name: String,
-        /// The source text, for rendering the findings.
+        /// The source text, for annotating the findings.
         source_text: String,
         diagnostics: Diagnostics,
     },

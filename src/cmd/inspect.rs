@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::common::{load_config, load_options, print};
 use crate::cli::{Format, InspectArgs};
 use crate::fleet;
-use crate::inspect::{self, RenderOptions};
+use crate::inspect::{self, TextOptions};
 
 pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let options = load_options(args.files_dir.as_deref())?;
@@ -42,9 +42,9 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     }
     let listing = inspect::list(&loaded.config, loaded.spec);
     let output = match args.format {
-        Format::Text => inspect::render(
+        Format::Text => inspect::to_text(
             &listing,
-            RenderOptions {
+            TextOptions {
                 show_contents: !args.no_contents,
             },
         ),

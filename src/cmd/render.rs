@@ -21,6 +21,6 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
     let Some(output) = build.outputs.iter().find(|o| o.name == args.host) else {
         bail!("cannot render {}: {}", args.host, summary(&build));
     };
-    print(fleet::listing::render(output, args.service.as_deref()).as_bytes())?;
+    print(fleet::listing::host_listing(output, args.service.as_deref()).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

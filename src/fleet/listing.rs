@@ -34,8 +34,9 @@ fn contents(resource: &Resource) -> Result<Vec<u8>, String> {
     }
 }
 
-/// What `host` gets; with `service`, only the files that service renders.
-pub fn render(output: &HostOutput, service: Option<&str>) -> String {
+/// What `host` gets, as text; with `service`, only the files that service
+/// adds.
+pub fn host_listing(output: &HostOutput, service: Option<&str>) -> String {
     let config = &output.config;
     let mut out = String::new();
     let _ = writeln!(

@@ -1,6 +1,6 @@
 //! The listing: a typed, serializable account of everything a config does,
 //! with every embedded resource decoded. `kindling inspect --format json`
-//! prints it as is; the text form is rendered from it ([`super::render()`]).
+//! prints it as is; the text form is written from it ([`super::to_text()`]).
 //!
 //! The JSON model is stable: snake_case keys, `format` names its version
 //! ([`FORMAT`]), absent options are omitted, lists are always present.

@@ -32,7 +32,7 @@ impl Yaml {
     }
 }
 
-/// Renders `doc` as a YAML document (no `---` marker, trailing newline).
+/// `doc` as a YAML document (no `---` marker, trailing newline).
 pub fn to_string(doc: &Yaml) -> String {
     let mut out = String::new();
     match doc {

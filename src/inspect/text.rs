@@ -9,22 +9,22 @@ use super::listing::{ContentInfo, Decoded, Listing, OwnerInfo, SourceInfo};
 
 /// How contents are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RenderOptions {
+pub struct TextOptions {
     /// Show decoded text contents (else only their size and hash).
     pub show_contents: bool,
 }
 
-impl Default for RenderOptions {
+impl Default for TextOptions {
     fn default() -> Self {
-        RenderOptions {
+        TextOptions {
             show_contents: true,
         }
     }
 }
 
-/// Renders `listing` as indented text.
-pub fn render(listing: &Listing, options: RenderOptions) -> String {
-    let mut r = Renderer {
+/// `listing` as indented text.
+pub fn to_text(listing: &Listing, options: TextOptions) -> String {
+    let mut r = TextWriter {
         out: String::new(),
         options,
     };
@@ -90,12 +90,12 @@ fn node_attributes(
     parts
 }
 
-struct Renderer {
+struct TextWriter {
     out: String,
-    options: RenderOptions,
+    options: TextOptions,
 }
 
-impl Renderer {
+impl TextWriter {
     fn line(&mut self, indent: usize, text: &str) {
         let _ = writeln!(self.out, "{:indent$}{text}", "");
     }

@@ -1,9 +1,9 @@
 //! Disks, RAID, LUKS and filesystems.
 
-use super::{Renderer, opt_flag, p};
+use super::{TextWriter, opt_flag, p};
 use crate::inspect::listing::Listing;
 
-impl Renderer {
+impl TextWriter {
     pub(super) fn storage(&mut self, listing: &Listing) {
         if !listing.disks.is_empty() {
             self.section("Disks", listing.disks.len());

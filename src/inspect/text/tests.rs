@@ -3,14 +3,14 @@ use crate::ignition::model::Config;
 use crate::ignition::spec::Spec;
 use crate::inspect::listing::list;
 
-fn rendered(json: &str) -> String {
+fn text_of(json: &str) -> String {
     let config: Config = serde_json::from_str(json).expect("parses");
-    render(&list(&config, Spec::V3_4), RenderOptions::default())
+    to_text(&list(&config, Spec::V3_4), TextOptions::default())
 }
 
 #[test]
-fn renders_files_units_and_users() {
-    let text = rendered(
+fn lists_files_units_and_users() {
+    let text = text_of(
         r#"{"ignition":{"version":"3.4.0"},
         "storage":{"files":[{"path":"/etc/motd","mode":420,"contents":{"source":"data:,hi%0Athere"}}]},
         "systemd":{"units":[{"name":"a.service","enabled":true,"contents":"[Unit]\n"}]},
@@ -30,7 +30,7 @@ fn renders_files_units_and_users() {
 
 #[test]
 fn hostile_strings_are_escaped() {
-    let text = rendered(
+    let text = text_of(
         r#"{"ignition":{"version":"3.4.0"},
         "storage":{"files":[{"path":"/etc/\u001b[2Jx","contents":{"source":"data:,a%1Bb"}}]}}"#,
     );
