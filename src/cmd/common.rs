@@ -77,6 +77,12 @@ pub fn summary(build: &fleet::Build) -> String {
     )
 }
 
+/// The age identity given by the environment (`KINDLING_AGE_IDENTITY`),
+/// used when `--identity` is not.
+pub fn identity_env() -> Option<String> {
+    std::env::var("KINDLING_AGE_IDENTITY").ok()
+}
+
 /// The fleet compiler's options; the age identity comes from `--identity`
 /// or `KINDLING_AGE_IDENTITY`.
 pub fn fleet_options(
@@ -84,8 +90,7 @@ pub fn fleet_options(
     hosts: Vec<String>,
     target: Option<Spec>,
 ) -> anyhow::Result<fleet::Options> {
-    let env = std::env::var("KINDLING_AGE_IDENTITY").ok();
-    let identities = Identities::load(args.identity.as_deref(), env.as_deref())
+    let identities = Identities::load(args.identity.as_deref(), identity_env().as_deref())
         .map_err(|e| anyhow::anyhow!("{e} ({})", e.help()))?;
     Ok(fleet::Options {
         root: args.fleet.clone(),
@@ -110,7 +115,7 @@ pub fn load_options(files_dir: Option<&Path>) -> anyhow::Result<LoadOptions> {
         files_dir: open_files_dir(files_dir)?,
         target: None,
         identity: None,
-        identity_env: std::env::var("KINDLING_AGE_IDENTITY").ok(),
+        identity_env: identity_env(),
     })
 }
 

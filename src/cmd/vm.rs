@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::common::{Texts, fleet_options, load_reported, open_files_dir, report};
+use super::common::{Texts, fleet_options, identity_env, load_reported, open_files_dir, report};
 use crate::butane;
 use crate::cli::{AccelArg, VmArgs};
 use crate::fleet;
+use crate::ignition::model::Config;
 use crate::source::{self, ConfigSource, LoadOptions, SourceError, SourceKind};
 use crate::vm::{self, Accel, Boot, Console, VmError, VmSpec};
 use crate::write::{Visibility, write_atomic};
@@ -25,13 +26,21 @@ struct VmConfig {
     secret: bool,
 }
 
+/// A config kindling compiled for the VM, before it is written.
+struct Compiled {
+    /// Names the temporary directory and file.
+    name: String,
+    config: Config,
+    secret: bool,
+}
+
 /// Compiles `args.host` (a fleet host, or a file: Butane, a fleet host
 /// manifest, or Ignition used as it is) into a temporary file, 0600 when
 /// the config holds secrets.
 fn vm_config(args: &VmArgs) -> anyhow::Result<VmConfig> {
     let host = Path::new(&args.host);
     let extension = host.extension().and_then(|e| e.to_str());
-    let (name, config, secret) = if matches!(extension, Some("ign" | "bu")) || host.is_file() {
+    let compiled = if matches!(extension, Some("ign" | "bu")) || host.is_file() {
         let source = ConfigSource::read(Some(host))?;
         if source.kind == SourceKind::Ignition {
             return Ok(VmConfig {
@@ -41,61 +50,89 @@ fn vm_config(args: &VmArgs) -> anyhow::Result<VmConfig> {
                 secret: false,
             });
         }
-        let files_dir = if source.kind == SourceKind::Butane {
-            // `local` paths are relative to the Butane file by default.
-            let dir = match &args.files_dir {
-                Some(dir) => dir.clone(),
-                None => match host.parent() {
-                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                    _ => PathBuf::from("."),
-                },
-            };
-            open_files_dir(Some(&dir))?
-        } else {
-            None
-        };
-        let options = LoadOptions {
-            files_dir,
-            target: args.ignition_version,
-            identity: args.fleet.identity.clone(),
-            identity_env: std::env::var("KINDLING_AGE_IDENTITY").ok(),
-        };
-        let loaded = match load_reported(&source, &options, args.fleet.raw_errors) {
-            Ok(loaded) => loaded,
-            Err(SourceError::Butane { name, .. }) => {
-                bail!("cannot boot {name}: the config has errors (see above)")
-            }
-            Err(error) => return Err(error.into()),
-        };
-        let stem = host
-            .file_stem()
-            .map_or_else(|| "host".to_owned(), |s| s.to_string_lossy().into_owned());
-        (stem, loaded.config, loaded.secret)
+        compile_file(args, host, &source)?
     } else {
-        let options = fleet_options(&args.fleet, vec![args.host.clone()], args.ignition_version)?;
-        let build = fleet::compile(&options);
-        report(
-            &build.diagnostics,
-            Texts::ByFile(&build.texts),
-            args.fleet.raw_errors,
-        );
-        let Some(output) = build.outputs.into_iter().find(|o| o.name == args.host) else {
-            bail!(
-                "cannot boot {}: no such host compiled in {} ({} error(s)); \
-                 HOST is a fleet host name, a .bu file or an .ign file",
-                args.host,
-                args.fleet.fleet.display(),
-                build.diagnostics.iter().filter(|d| d.is_error()).count()
-            );
-        };
-        if build.diagnostics.has_errors() {
-            bail!(
-                "cannot boot {}: the fleet has errors (see above)",
-                args.host
-            );
-        }
-        (output.name, output.config, output.secret)
+        compile_fleet_host(args)?
     };
+    write_config(compiled)
+}
+
+/// A Butane file or a fleet host manifest, loaded through [`crate::source`].
+fn compile_file(args: &VmArgs, host: &Path, source: &ConfigSource) -> anyhow::Result<Compiled> {
+    let files_dir = if source.kind == SourceKind::Butane {
+        // `local` paths are relative to the Butane file by default.
+        let dir = match &args.files_dir {
+            Some(dir) => dir.clone(),
+            None => match host.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+        };
+        open_files_dir(Some(&dir))?
+    } else {
+        None
+    };
+    let options = LoadOptions {
+        files_dir,
+        target: args.ignition_version,
+        identity: args.fleet.identity.clone(),
+        identity_env: identity_env(),
+    };
+    let loaded = match load_reported(source, &options, args.fleet.raw_errors) {
+        Ok(loaded) => loaded,
+        Err(SourceError::Butane { name, .. }) => {
+            bail!("cannot boot {name}: the config has errors (see above)")
+        }
+        Err(error) => return Err(error.into()),
+    };
+    Ok(Compiled {
+        name: host
+            .file_stem()
+            .map_or_else(|| "host".to_owned(), |s| s.to_string_lossy().into_owned()),
+        config: loaded.config,
+        secret: loaded.secret,
+    })
+}
+
+/// The host named `args.host` in the fleet at `--fleet`.
+fn compile_fleet_host(args: &VmArgs) -> anyhow::Result<Compiled> {
+    let options = fleet_options(&args.fleet, vec![args.host.clone()], args.ignition_version)?;
+    let build = fleet::compile(&options);
+    report(
+        &build.diagnostics,
+        Texts::ByFile(&build.texts),
+        args.fleet.raw_errors,
+    );
+    let Some(output) = build.outputs.into_iter().find(|o| o.name == args.host) else {
+        bail!(
+            "cannot boot {}: no such host compiled in {} ({} error(s)); \
+             HOST is a fleet host name, a .bu file or an .ign file",
+            args.host,
+            args.fleet.fleet.display(),
+            build.diagnostics.iter().filter(|d| d.is_error()).count()
+        );
+    };
+    if build.diagnostics.has_errors() {
+        bail!(
+            "cannot boot {}: the fleet has errors (see above)",
+            args.host
+        );
+    }
+    Ok(Compiled {
+        name: output.name,
+        config: output.config,
+        secret: output.secret,
+    })
+}
+
+/// Writes `compiled` into a temporary directory that lives as long as the
+/// returned [`VmConfig`].
+fn write_config(compiled: Compiled) -> anyhow::Result<VmConfig> {
+    let Compiled {
+        name,
+        config,
+        secret,
+    } = compiled;
     let dir = tempfile::Builder::new()
         .prefix(&format!("kindling-vm-{name}-"))
         .tempdir()
