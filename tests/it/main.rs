@@ -22,3 +22,4 @@ mod hostile_fleet;
 mod inspect;
 mod quadlet_corpus;
 mod schemas;
+mod vm_inputs;
