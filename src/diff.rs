@@ -24,6 +24,10 @@ pub use facts::Fact;
 use crate::ignition::model::Config;
 use crate::inspect::content::printable;
 
+/// Time the line diff of one text may take before it settles for a coarser
+/// result.
+const TEXT_DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What kind of entry changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -243,7 +247,12 @@ impl FieldChange {
         }
         if let (Some((old, new)), Some(_)) = (texts, &self.new) {
             let key = printable(key, false);
-            let diff = TextDiff::from_lines(&old, &new);
+            // Myers' diff is quadratic when the sides have little in common
+            // (two unrelated 40,000-line texts took 10 s); past the deadline
+            // `similar` finishes with a coarser, still correct, diff.
+            let diff = TextDiff::configure()
+                .timeout(TEXT_DIFF_TIMEOUT)
+                .diff_lines(&old, &new);
             let unified = diff
                 .unified_diff()
                 .context_radius(3)
@@ -298,6 +307,29 @@ mod tests {
 
     fn config(json: &str) -> Config {
         serde_json::from_str(json).expect("parses")
+    }
+
+    #[test]
+    fn unrelated_large_texts_diff_in_bounded_time() {
+        use base64::Engine as _;
+        let file = |text: String| {
+            let data = base64::engine::general_purpose::STANDARD.encode(text);
+            config(&format!(
+                r#"{{"ignition":{{"version":"3.4.0"}},"storage":{{"files":[{{"path":"/a","contents":{{"source":"data:;base64,{data}"}}}}]}}}}"#
+            ))
+        };
+        let old = file((0..40_000).map(|i| format!("old line {i}\n")).collect());
+        let new = file((0..40_000).map(|i| format!("new line {i}\n")).collect());
+        let start = std::time::Instant::now();
+        let shown = diff_configs(&old, &new).to_string();
+        let took = start.elapsed();
+        // Myers' diff took 10 s on these; the deadline bounds it.
+        assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+        assert!(
+            shown.contains("-old line 39999"),
+            "the removed lines are shown"
+        );
+        assert!(shown.contains("+new line 0"), "the added lines are shown");
     }
 
     #[test]
