@@ -1,7 +1,7 @@
 //! Compression benchmark for the encode stage, in process (not a timed
 //! test). `cargo bench --bench butane` measures the same work as a whole
 //! `kindling butane` run; this one isolates `encode_data_url` and backs the
-//! figures in `src/encode.rs`'s module docs.
+//! figures in `benches/README.md` (encode section).
 //!
 //! 1. The 64 MiB log-like text of `benches/common/logs.rs` (the Butane
 //!    benchmark's file): `gzip -9 -n` (a process reading the file) against
@@ -30,7 +30,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use kindling::dataurl::decode_resource;
-use kindling::encode::{CHUNK_SIZE, LARGE_LEVEL, encode_data_url};
+use kindling::encode::encode_data_url;
+use kindling::encode::gzip::{CHUNK_SIZE, LARGE_LEVEL};
 use libdeflater::{CompressionLvl, Compressor};
 use measure::{median, ms};
 

@@ -1,5 +1,5 @@
-//! One large file read or written in one piece per core, each piece by its
-//! own thread with `pread`/`pwrite`: the `contents.local` of a big log
+//! One large file read or written in one piece per core, each piece by a
+//! rayon task with `pread`/`pwrite`: the `contents.local` of a big log
 //! archive, and the config that embeds it. Even from and to the page cache,
 //! copying and faulting in 64 MiB takes ~40 ms on one core, and it sits
 //! before compression can start or after everything else is done, with
@@ -9,51 +9,49 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt as _;
 
+use rayon::prelude::*;
+
 /// Smaller files are read and written the plain way: below this the
 /// threads cost about what they save.
 pub const MIN_BYTES: usize = 16 << 20;
 
 /// Whether `len` bytes are worth splitting on this machine.
 pub fn worth_it(len: usize) -> bool {
-    len >= MIN_BYTES && cores() > 1
+    len >= MIN_BYTES && rayon::current_num_threads() > 1
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+/// Bytes per piece: one piece per core.
+fn piece_len(len: usize) -> usize {
+    len.div_ceil(rayon::current_num_threads()).max(1)
+}
+
+/// Where piece `index` starts in the file.
+fn offset(index: usize, piece: usize) -> u64 {
+    u64::try_from(index.saturating_mul(piece)).unwrap_or(u64::MAX)
 }
 
 /// Fills `buf` from the start of `file`. A file shorter than `buf` is an
 /// `UnexpectedEof` error.
 pub fn read_exact(file: &File, buf: &mut [u8]) -> io::Result<()> {
-    let piece = buf.len().div_ceil(cores()).max(1);
-    let parts = buf.chunks_mut(piece).zip((0u64..).step_by(piece));
-    on_threads(parts, |part, offset| file.read_exact_at(part, offset))
+    let piece = piece_len(buf.len());
+    let results: Vec<io::Result<()>> = buf
+        .par_chunks_mut(piece)
+        .enumerate()
+        .map(|(index, part)| file.read_exact_at(part, offset(index, piece)))
+        .collect();
+    // The first error in piece order wins.
+    results.into_iter().collect()
 }
 
 /// Writes `bytes` at the start of `file`.
 pub fn write_all(file: &File, bytes: &[u8]) -> io::Result<()> {
-    let piece = bytes.len().div_ceil(cores()).max(1);
-    let parts = bytes.chunks(piece).zip((0u64..).step_by(piece));
-    on_threads(parts, |part, offset| file.write_all_at(part, offset))
-}
-
-/// Runs `io` on every `(piece, offset)`, each on its own thread; the first
-/// error in piece order wins.
-fn on_threads<P: Send>(
-    parts: impl Iterator<Item = (P, u64)>,
-    io: impl Fn(P, u64) -> io::Result<()> + Sync,
-) -> io::Result<()> {
-    std::thread::scope(|scope| {
-        let io = &io;
-        let handles: Vec<_> = parts
-            .map(|(part, offset)| scope.spawn(move || io(part, offset)))
-            .collect();
-        handles.into_iter().try_for_each(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("an I/O thread panicked")))
-        })
-    })
+    let piece = piece_len(bytes.len());
+    let results: Vec<io::Result<()>> = bytes
+        .par_chunks(piece)
+        .enumerate()
+        .map(|(index, part)| file.write_all_at(part, offset(index, piece)))
+        .collect();
+    results.into_iter().collect()
 }
 
 #[cfg(test)]
