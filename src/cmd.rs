@@ -1,8 +1,12 @@
 //! The binary's edge: one module per command turns parsed arguments
 //! ([`crate::cli`]) into stage calls, prints findings and writes outputs.
 //! What several commands share (printing to stdout, reporting findings,
-//! reading inputs, fleet options) lives in [`common`]. The only place that
-//! uses `anyhow`.
+//! loading a config, fleet options) lives in `common`. The only place
+//! that uses `anyhow`.
+//!
+//! A new command is a variant of [`crate::cli::Command`] with its `Args`
+//! struct, a module here whose `run` takes them and returns the exit
+//! status, and one arm in [`run`].
 
 use std::ffi::OsString;
 use std::path::Path;
