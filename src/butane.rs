@@ -225,7 +225,7 @@ pub struct Compiled {
 }
 
 /// Configs embedding more than this many bytes of file contents are
-/// serialized on a second thread while they are validated: serializing
+/// serialized on a second (rayon) thread while they are validated: serializing
 /// and validating the 20 MB data URL of a 64 MiB log file take ~25 ms
 /// each, but a thread costs more than either for a typical config.
 const SERIALIZE_ALONGSIDE_BYTES: usize = 1 << 20;
@@ -272,13 +272,9 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
         };
         let findings = match options.json {
             Some(style) if embedded_bytes(&config) > SERIALIZE_ALONGSIDE_BYTES => {
-                std::thread::scope(|scope| {
-                    let serialized =
-                        std::thread::Builder::new().spawn_scoped(scope, || to_json(&config, style));
-                    let findings = validate();
-                    json = serialized.ok().and_then(|handle| handle.join().ok());
-                    findings
-                })
+                let (findings, serialized) = rayon::join(validate, || to_json(&config, style));
+                json = Some(serialized);
+                findings
             }
             _ => validate(),
         };

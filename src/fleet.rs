@@ -20,6 +20,8 @@ pub mod secrets;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::butane::{self, files_dir::FilesDir};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::digest::sha256_hex;
@@ -95,8 +97,6 @@ impl HostResult {
 /// What a worker did with one host: planned it and, if planning found no
 /// error, compiled it.
 struct HostDone {
-    /// Position of the host among those selected.
-    index: usize,
     resolve_findings: Vec<Diagnostic>,
     accounts: Vec<resolve::AccountUse>,
     result: Option<HostResult>,
@@ -139,79 +139,51 @@ pub fn compile(options: &Options) -> Build {
     ] {
         texts.insert(render::builtin_label(name), text.to_owned());
     }
-    // Workers take hosts one at a time from a shared counter (so a worker
-    // slowed down by anything else on the machine does not leave the other
-    // idle at the end), plan and compile each, and drop its plan as soon as
-    // it is compiled (a plan holds a copy of every service definition, ~160
-    // KiB per 20-service host). Results are put back in host order, so
-    // findings come out as from `resolve::resolve`.
+    // Hosts are planned and compiled on rayon's threads, each plan dropped
+    // as soon as its host is compiled (a plan holds a copy of every service
+    // definition, ~160 KiB per 20-service host). A worker's memos live for
+    // a run of hosts; results come back in host order, so findings come out
+    // as from `resolve::resolve`.
     diagnostics.extend(resolve::unknown_hosts(&inventory, &options.hosts));
     let selected: Vec<(&String, &load::HostSource)> =
         resolve::selected_hosts(&inventory, &options.hosts).collect();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(selected.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<Option<Vec<HostDone>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let (inventory, templates, selected, next) =
-                    (&inventory, &templates, &selected, &next);
-                scope.spawn(move || {
-                    crate::encode::memoize_on_this_thread();
-                    let mut resolver = resolve::Resolver::new(inventory);
-                    let mut worker = Worker {
-                        inventory,
-                        templates,
-                        options,
-                        expansions: render::Expansions::new(templates),
-                        quadlets: lint::QuadletMemo::default(),
-                        secrets: secrets::SecretReader::new(&inventory.root, &options.identities),
-                    };
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((name, source)) = selected.get(index) else {
-                            break;
-                        };
-                        let (plan, failed) = resolver.plan_checked(name, source);
-                        let mut host = HostDone {
-                            index,
-                            resolve_findings: std::mem::take(&mut resolver.diagnostics).into_vec(),
-                            accounts: Vec::new(),
-                            result: None,
-                        };
-                        if let Some(plan) = plan {
-                            host.accounts = resolve::account_uses(name, &plan);
-                            // A host whose plan has errors gets no output (it
-                            // would lack what failed).
-                            if !failed {
-                                let plan = retarget(plan, options.target);
-                                let mut result = worker.host(name, &plan);
-                                result.keep_cited_texts();
-                                host.result = Some(result);
-                            }
-                        }
-                        done.push(host);
+    let done: Vec<HostDone> = selected
+        .par_iter()
+        .map_init(
+            || {
+                crate::encode::memoize_on_this_thread();
+                let worker = Worker {
+                    inventory: &inventory,
+                    templates: &templates,
+                    options,
+                    expansions: render::Expansions::new(&templates),
+                    quadlets: lint::QuadletMemo::default(),
+                    secrets: secrets::SecretReader::new(&inventory.root, &options.identities),
+                };
+                (resolve::Resolver::new(&inventory), worker)
+            },
+            |(resolver, worker), (name, source)| {
+                let (plan, failed) = resolver.plan_checked(name, source);
+                let mut host = HostDone {
+                    resolve_findings: std::mem::take(&mut resolver.diagnostics).into_vec(),
+                    accounts: Vec::new(),
+                    result: None,
+                };
+                if let Some(plan) = plan {
+                    host.accounts = resolve::account_uses(name, &plan);
+                    // A host whose plan has errors gets no output (it
+                    // would lack what failed).
+                    if !failed {
+                        let plan = retarget(plan, options.target);
+                        let mut result = worker.host(name, &plan);
+                        result.keep_cited_texts();
+                        host.result = Some(result);
                     }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().ok())
-            .collect()
-    });
-    // A worker that panicked lost the hosts it held; say so rather than
-    // build a fleet with hosts silently missing.
-    if done.iter().any(Option::is_none) {
-        diagnostics.push(Diagnostic::error(
-            "internal error: a compile worker stopped; nothing can be written (please report this)",
-        ));
-    }
-    let mut done: Vec<HostDone> = done.into_iter().flatten().flatten().collect();
-    done.sort_by_key(|host| host.index);
+                }
+                host
+            },
+        )
+        .collect();
     let accounts: Vec<resolve::AccountUse> = done
         .iter()
         .flat_map(|host| host.accounts.iter().cloned())
@@ -592,9 +564,6 @@ pub fn manifest_json(root: &Path, outputs: &[HostOutput]) -> Vec<u8> {
     bytes
 }
 
-/// Outputs written at once by [`write`].
-const WRITE_THREADS: usize = 8;
-
 /// Names of the outputs the previous build recorded (to remove stale ones).
 fn previous_outputs(out: &Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) else {
@@ -630,7 +599,7 @@ pub fn write(
         source,
     })?;
     let stale = previous_outputs(out);
-    // Every output is written under a temporary name (on several threads),
+    // Every output is written under a temporary name (on rayon's threads),
     // then all are flushed to disk together, before anything is renamed
     // into place, so a failure leaves every old output as it was. Renames
     // happen in host order. Temporary files not renamed are removed on
@@ -649,25 +618,7 @@ pub fn write(
         }
         stage_unsynced(&path, &output.json, visibility).map(Some)
     };
-    let threads = WRITE_THREADS.min(outputs.len()).max(1);
-    let chunk = outputs.len().div_ceil(threads).max(1);
-    let prepared: Vec<Result<_, WriteError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = outputs
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(prepare).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    vec![Err(WriteError {
-                        path: out.to_path_buf(),
-                        source: std::io::Error::other("a writer thread panicked"),
-                    })]
-                })
-            })
-            .collect()
-    });
+    let prepared: Vec<Result<_, WriteError>> = outputs.par_iter().map(prepare).collect();
     let mut staged: Vec<_> = prepared
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::manifest::{Fleet, Host};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yaml::{self, FileId, Node, de::decode};
@@ -206,47 +208,28 @@ fn decode_node<T: serde::de::DeserializeOwned>(
 type LoadedManifest = (Option<(Node, Host)>, Vec<Diagnostic>);
 
 /// Parses and decodes host manifests (text, file id, name), in order. A
-/// fleet of a thousand hosts spends most of its loading here, so large
-/// fleets split the work over the cores; the result does not depend on how.
+/// fleet of a thousand hosts spends most of its loading here, so the work
+/// is spread over rayon's threads, in runs of at least [`MANIFESTS_PER_TASK`]
+/// (a small fleet stays on one); the result does not depend on how.
 fn load_manifests(files: &[(&str, FileId, &str)]) -> Vec<LoadedManifest> {
-    let threads = if files.len() < 64 {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    };
-    load_manifests_on(files, threads)
+    files
+        .par_iter()
+        .with_min_len(MANIFESTS_PER_TASK)
+        .map(|&(text, file, name)| {
+            let node = match parse_text(text, file, name) {
+                Ok(node) => node,
+                Err(error) => return (None, vec![*error]),
+            };
+            let (host, findings) = decode_node::<Host>(&node, name);
+            (host.map(|host| (node, host)), findings)
+        })
+        .collect()
 }
 
-fn load_manifests_on(files: &[(&str, FileId, &str)], threads: usize) -> Vec<LoadedManifest> {
-    let one = |&(text, file, name): &(&str, FileId, &str)| -> LoadedManifest {
-        let node = match parse_text(text, file, name) {
-            Ok(node) => node,
-            Err(error) => return (None, vec![*error]),
-        };
-        let (host, findings) = decode_node::<Host>(&node, name);
-        (host.map(|host| (node, host)), findings)
-    };
-    if threads <= 1 {
-        return files.iter().map(one).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .zip(files.chunks(chunk))
-            .flat_map(|(handle, part)| {
-                // A panicking parser loses nothing: redo that part here.
-                handle
-                    .join()
-                    .unwrap_or_else(|_| part.iter().map(one).collect())
-            })
-            .collect()
-    })
-}
+/// Fewest manifests one task of [`load_manifests`] parses: parsing one
+/// takes tens of microseconds, about what handing a task to another
+/// thread costs.
+const MANIFESTS_PER_TASK: usize = 32;
 
 /// Loads the fleet at `root`. Findings are returned with the inventory;
 /// the caller stops on errors.
@@ -512,11 +495,18 @@ mod tests {
                 (text.as_str(), id, name.as_str())
             })
             .collect();
-        let one = load_manifests_on(&files, 1);
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a thread pool")
+                .install(|| load_manifests(&files))
+        };
+        let one = on(1);
         assert_eq!(one.iter().filter(|(host, _)| host.is_none()).count(), 10);
         assert!(one.iter().any(|(_, findings)| !findings.is_empty()));
         for threads in [2, 3, 8] {
-            assert_eq!(load_manifests_on(&files, threads), one, "{threads} threads");
+            assert_eq!(on(threads), one, "{threads} threads");
         }
     }
 }
