@@ -18,6 +18,7 @@ pub mod version;
 use crate::diag::{Diagnostic, Diagnostics, DocPath};
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::{self, Spec};
+use crate::secret::Secrets;
 use crate::yaml::{self, Node, de::Decoder};
 use files_dir::FilesDir;
 use version::Version;
@@ -53,6 +54,8 @@ pub struct Outcome {
     pub json: Option<Vec<u8>>,
     /// Every finding, located in the source file.
     pub diagnostics: Diagnostics,
+    /// What the config holds from the files dir's secret directories.
+    pub secrets: Secrets,
 }
 
 impl Outcome {
@@ -61,6 +64,7 @@ impl Outcome {
             config: None,
             json: None,
             diagnostics,
+            secrets: Secrets::default(),
         }
     }
 }
@@ -71,10 +75,11 @@ pub fn compile(source: &str, file: &str, options: &Options) -> Outcome {
     let outcome = compile_document(source, options, &mut diagnostics);
     diagnostics.set_file(file);
     match outcome {
-        Some((config, json)) if !diagnostics.has_errors() => Outcome {
+        Some((config, json, secrets)) if !diagnostics.has_errors() => Outcome {
             config: Some(config),
             json,
             diagnostics,
+            secrets,
         },
         _ => Outcome::failed(diagnostics),
     }
@@ -167,7 +172,7 @@ fn compile_document(
     source: &str,
     options: &Options,
     diagnostics: &mut Diagnostics,
-) -> Option<(IgnitionConfig, Option<Vec<u8>>)> {
+) -> Option<(IgnitionConfig, Option<Vec<u8>>, Secrets)> {
     let root = match yaml::parse(source) {
         Ok(Some(root)) => root,
         Ok(None) => {
@@ -208,7 +213,9 @@ fn compile_document(
         }
         diagnostics.push(finding);
     }
-    compiled.config.map(|config| (config, compiled.json))
+    compiled
+        .config
+        .map(|config| (config, compiled.json, compiled.secrets))
 }
 
 /// A typed Butane config compiled to Ignition.
@@ -222,6 +229,8 @@ pub struct Compiled {
     /// Every finding, keyed by the YAML path of the Butane source it is
     /// about (not yet located in a file).
     pub findings: Vec<Diagnostic>,
+    /// What the config holds from the files dir's secret directories.
+    pub secrets: Secrets,
 }
 
 /// Configs embedding more than this many bytes of file contents are
@@ -252,6 +261,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
     source_findings.extend(check_inline_children(butane, version.spec()));
     let mut config = translation.config;
     let map = translation.map;
+    let secrets = translation.secrets;
     let mut output_findings = check::flatcar_filters(&config, version);
     output_findings.extend(check::output(&config, version));
     let spec = match options.target {
@@ -297,6 +307,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
             config: None,
             json: None,
             findings,
+            secrets,
         };
     }
     // Serialized here unless it already was, alongside validation.
@@ -307,6 +318,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
         config: Some(config),
         json,
         findings,
+        secrets,
     }
 }
 

@@ -27,6 +27,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::digest::sha256_hex;
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::Spec;
+use crate::secret::Secrets;
 use load::Inventory;
 use render::{Renderer, Templates};
 use resolve::{HostPlan, ManifestPlan};
@@ -50,12 +51,11 @@ pub struct HostOutput {
     pub config: IgnitionConfig,
     /// Compact JSON with a trailing newline, as written.
     pub json: Vec<u8>,
-    /// Whether the config embeds a secret (written 0600).
-    pub secret: bool,
     /// Files the config was built from, relative to the fleet root.
     pub inputs: Vec<String>,
-    /// Node paths whose contents are secrets (masked in listings and diffs).
-    pub secret_paths: Vec<String>,
+    /// What the config holds from `secrets/`: written 0600 if anything,
+    /// the files masked wherever the config is shown.
+    pub secrets: Secrets,
     /// Node path → the service that rendered it.
     pub file_services: BTreeMap<String, String>,
 }
@@ -252,7 +252,7 @@ struct Worker<'a> {
 impl Worker<'_> {
     fn host(&mut self, name: &str, plan: &HostPlan) -> HostResult {
         let files_dir = match FilesDir::open(&self.inventory.root) {
-            Ok(dir) => dir,
+            Ok(dir) => dir.with_secret_dir("secrets"),
             Err(error) => {
                 return HostResult {
                     output: None,
@@ -266,7 +266,6 @@ impl Worker<'_> {
         let butane_options = butane::Options {
             files_dir: Some(files_dir.clone()),
             target: self.options.target,
-            // Fleet outputs are serialized after secrets are masked.
             json: None,
         };
         match plan {
@@ -280,13 +279,11 @@ impl Worker<'_> {
                 let outcome = butane::compile(&text, &file_name, &butane_options);
                 let mut inputs = vec![file_name];
                 inputs.extend(fleet_inputs(self.inventory));
-                let reads = files_dir.reads();
-                inputs.extend(reads.iter().map(|p| p.display().to_string()));
-                let output = outcome.config.map(|config| {
-                    let secret_paths = local_secret_paths(&self.inventory.root, &reads, &config);
-                    let secret = !secret_paths.is_empty();
-                    host_output(name, config, secret, inputs, secret_paths, BTreeMap::new())
-                });
+                inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
+                let secrets = outcome.secrets;
+                let output = outcome
+                    .config
+                    .map(|config| host_output(name, config, inputs, secrets, BTreeMap::new()));
                 HostResult {
                     output,
                     diagnostics: outcome.diagnostics.into_vec(),
@@ -388,34 +385,17 @@ impl Worker<'_> {
                 .map(|f| self.inventory.sources.name(*f)),
         );
         inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
-        let reads = files_dir.reads();
-        inputs.extend(reads.iter().map(|p| p.display().to_string()));
+        inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
         inputs.extend(rendered.inputs.iter().cloned());
-        let mut secret_paths: Vec<String> = rendered
-            .files
-            .iter()
-            .filter(|f| f.secret)
-            .map(|f| f.path.clone())
-            .collect();
-        for path in local_secret_paths(&self.inventory.root, &reads, &config) {
-            if !secret_paths.contains(&path) {
-                secret_paths.push(path);
-            }
-        }
+        let mut secrets = assembled.secrets;
+        secrets.extend(compiled.secrets);
         let file_services = rendered
             .files
             .iter()
             .map(|f| (f.path.clone(), f.service.clone()))
             .collect();
         HostResult {
-            output: Some(host_output(
-                name,
-                config,
-                assembled.secret || !secret_paths.is_empty(),
-                inputs,
-                secret_paths,
-                file_services,
-            )),
+            output: Some(host_output(name, config, inputs, secrets, file_services)),
             diagnostics,
             texts,
         }
@@ -433,9 +413,8 @@ fn fleet_inputs(inventory: &Inventory) -> Vec<String> {
 fn host_output(
     name: &str,
     config: IgnitionConfig,
-    secret: bool,
     mut inputs: Vec<String>,
-    secret_paths: Vec<String>,
+    secrets: Secrets,
     file_services: BTreeMap<String, String>,
 ) -> HostOutput {
     inputs.sort();
@@ -444,67 +423,10 @@ fn host_output(
         name: name.to_owned(),
         json: butane::to_json(&config, butane::JsonStyle::Compact),
         config,
-        secret,
         inputs,
-        secret_paths,
+        secrets,
         file_services,
     }
-}
-
-/// Replaces the contents of the files at `secret_paths` by a line naming
-/// their sha256, so diffs and listings show that a secret changed without
-/// showing it.
-pub fn mask_secrets(mut config: IgnitionConfig, secret_paths: &[String]) -> IgnitionConfig {
-    for file in &mut config.storage.files {
-        if !secret_paths.contains(&file.path) {
-            continue;
-        }
-        let source = file.contents.source.as_deref().unwrap_or_default();
-        let digest = crate::dataurl::decode_resource(
-            source,
-            file.contents.compression.as_deref(),
-            usize::MAX,
-        )
-        .map_or_else(|_| "undecodable".to_owned(), |bytes| sha256_hex(&bytes));
-        let masked = format!("<secret: sha256 {digest}>\n");
-        file.contents.source = Some(crate::encode::encode_plain_data_url(masked.as_bytes()));
-        file.contents.compression = Some(String::new());
-    }
-    config
-}
-
-/// Node paths whose contents were read from the fleet's `secrets/` with
-/// `contents.local` (in a plain Butane host, a snippet or a `butane:`
-/// fragment): such outputs are secret like rendered placements.
-fn local_secret_paths(root: &Path, reads: &[PathBuf], config: &IgnitionConfig) -> Vec<String> {
-    let secrets: Vec<Vec<u8>> = reads
-        .iter()
-        .filter(|path| path.starts_with("secrets"))
-        .filter_map(|path| std::fs::read(root.join(path)).ok())
-        .collect();
-    if secrets.is_empty() {
-        return Vec::new();
-    }
-    config
-        .storage
-        .files
-        .iter()
-        .filter(|file| {
-            file.contents
-                .source
-                .as_deref()
-                .and_then(|source| {
-                    crate::dataurl::decode_resource(
-                        source,
-                        file.contents.compression.as_deref(),
-                        usize::MAX,
-                    )
-                    .ok()
-                })
-                .is_some_and(|bytes| secrets.contains(&bytes))
-        })
-        .map(|file| file.path.clone())
-        .collect()
 }
 
 /// `build/manifest.json`: the sha256 of every output and of every input
@@ -549,7 +471,7 @@ pub fn manifest_json(root: &Path, outputs: &[HostOutput]) -> Vec<u8> {
                     output: format!("{}.ign", output.name),
                     sha256: sha256_hex(&output.json),
                     ignition_version: output.config.ignition.version.clone(),
-                    secret: output.secret,
+                    secret: output.secrets.any(),
                     inputs,
                 },
             )
@@ -607,7 +529,7 @@ pub fn write(
     // same bytes and mode is left alone: its mtime stays, so tools that
     // watch build/ see only real changes, and a rebuild costs no writes.
     let prepare = |output: &HostOutput| {
-        let visibility = if output.secret {
+        let visibility = if output.secrets.any() {
             Visibility::Secret
         } else {
             Visibility::Public

@@ -25,9 +25,11 @@ pub mod fleet;
 mod go;
 pub mod ignition;
 pub mod inspect;
+pub mod mask;
 #[cfg(unix)]
 mod pieces;
 pub mod quadlet;
+pub mod secret;
 pub mod source;
 pub mod suggest;
 pub mod validate;

@@ -21,6 +21,7 @@ use crate::butane::{self, files_dir::FilesDir};
 use crate::diag::{self, Diagnostics};
 use crate::ignition::model::Config;
 use crate::ignition::spec::Spec;
+use crate::secret::Secrets;
 use crate::yaml;
 
 /// What kind of document an input is.
@@ -64,12 +65,9 @@ pub struct Loaded {
     pub spec: Spec,
     /// Findings of the Butane compiler (warnings only; errors fail `load`).
     pub diagnostics: Diagnostics,
-    /// Node paths whose contents are secrets (fleet hosts only); diff masks
-    /// them on both sides.
-    pub secret_paths: Vec<String>,
-    /// Whether the config embeds a secret (fleet hosts only), so a copy of
-    /// it must not be world-readable.
-    pub secret: bool,
+    /// What the config holds from a fleet's `secrets/` (fleet hosts only);
+    /// `inspect` and `diff` mask it.
+    pub secrets: Secrets,
 }
 
 #[derive(Debug, Error)]
@@ -158,8 +156,7 @@ impl ConfigSource {
                     config,
                     spec,
                     diagnostics: Diagnostics::new(),
-                    secret_paths: Vec::new(),
-                    secret: false,
+                    secrets: Secrets::default(),
                 })
             }
             SourceKind::Butane => self.compile_butane(options),
@@ -198,12 +195,18 @@ impl ConfigSource {
             name: self.name.clone(),
             report: format!("{e} ({})", e.help()),
         })?;
-        let build = crate::fleet::compile(&crate::fleet::Options {
+        let warnings: Vec<diag::Diagnostic> = identities
+            .warnings()
+            .iter()
+            .map(|w| diag::Diagnostic::warning(w.clone()))
+            .collect();
+        let mut build = crate::fleet::compile(&crate::fleet::Options {
             root: root.to_path_buf(),
             hosts: vec![host.clone()],
             target: options.target,
             identities,
         });
+        build.diagnostics.extend(warnings);
         let output = build
             .outputs
             .into_iter()
@@ -231,8 +234,7 @@ impl ConfigSource {
             config: output.config,
             spec,
             diagnostics: build.diagnostics,
-            secret_paths: output.secret_paths,
-            secret: output.secret,
+            secrets: output.secrets,
         })
     }
 
@@ -261,8 +263,7 @@ impl ConfigSource {
             config,
             spec,
             diagnostics: outcome.diagnostics,
-            secret_paths: Vec::new(),
-            secret: false,
+            secrets: Secrets::default(),
         })
     }
 }
@@ -475,7 +476,7 @@ mod tests {
         let loaded = source.load(&LoadOptions::default()).expect("compiles");
         assert_eq!(loaded.config.ignition.version, "3.4.0");
         assert_eq!(loaded.config.storage.files[0].path, "/etc/hostname");
-        assert!(!loaded.secret);
+        assert!(!loaded.secrets.any());
         let options = LoadOptions {
             target: Some(Spec::V3_3),
             ..LoadOptions::default()
@@ -552,7 +553,7 @@ mod tests {
             ..LoadOptions::default()
         };
         let loaded = source.load(&options).expect("compiles");
-        assert_eq!((loaded.spec, loaded.secret), (Spec::V3_3, false));
+        assert_eq!((loaded.spec, loaded.secrets.any()), (Spec::V3_3, false));
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct FilesDir {
     canonical: PathBuf,
     /// Every file read through this handle (for build manifests).
     reads: Arc<Mutex<BTreeSet<PathBuf>>>,
+    /// Canonical directories whose files are secrets wherever a config
+    /// places them (a fleet's `secrets/`).
+    secret_dirs: Vec<PathBuf>,
 }
 
 /// One entry of a local tree, in Butane's walk order.
@@ -74,7 +77,26 @@ impl FilesDir {
             given: dir.to_path_buf(),
             canonical,
             reads: Arc::default(),
+            secret_dirs: Vec::new(),
         })
+    }
+
+    /// Marks the files under `relative` as secrets (see [`Self::holds_secret`]).
+    #[must_use]
+    pub fn with_secret_dir(mut self, relative: &str) -> Self {
+        let joined = self.canonical.join(relative);
+        self.secret_dirs
+            .push(fs::canonicalize(&joined).unwrap_or(joined));
+        self
+    }
+
+    /// Whether `local` resolves to a file under a secret directory: the
+    /// translator flags what it places from there as secret.
+    pub fn holds_secret(&self, local: &str) -> bool {
+        !self.secret_dirs.is_empty()
+            && self
+                .resolve(local)
+                .is_ok_and(|real| self.secret_dirs.iter().any(|dir| real.starts_with(dir)))
     }
 
     /// The files read so far, relative to the directory.

@@ -473,12 +473,14 @@ fn quadlets(translator: &mut Translator<'_>, quadlets: &[b::Quadlet], config: &m
         } else if node_exists(config, &path) {
             translator.error(yaml.clone(), EXISTING_NODE);
         } else {
-            let (contents, from) = quadlet_contents(
-                translator,
-                quadlet.contents.as_ref(),
-                quadlet.contents_local.as_ref(),
-                &yaml,
-            );
+            let (contents, from) = translator.placing_file(&path, |translator| {
+                quadlet_contents(
+                    translator,
+                    quadlet.contents.as_ref(),
+                    quadlet.contents_local.as_ref(),
+                    &yaml,
+                )
+            });
             let file = storage.key("files").index(file_count);
             translator.map.add(file.clone(), yaml.clone());
             translator.map.add(file.key("path"), yaml.key("name"));
@@ -495,12 +497,14 @@ fn quadlets(translator: &mut Translator<'_>, quadlets: &[b::Quadlet], config: &m
                 translator.error(dropin_yaml, EXISTING_NODE);
                 continue;
             }
-            let (contents, from) = quadlet_contents(
-                translator,
-                dropin.contents.as_ref(),
-                dropin.contents_local.as_ref(),
-                &dropin_yaml,
-            );
+            let (contents, from) = translator.placing_file(&dropin_path, |translator| {
+                quadlet_contents(
+                    translator,
+                    dropin.contents.as_ref(),
+                    dropin.contents_local.as_ref(),
+                    &dropin_yaml,
+                )
+            });
             let file = storage.key("files").index(config.storage.files.len());
             translator.map.add(file.clone(), dropin_yaml.clone());
             translator

@@ -19,6 +19,7 @@ use super::version::Version;
 use crate::diag::{Diagnostic, DocPath};
 use crate::encode;
 use crate::ignition::model as ign;
+use crate::secret::Secrets;
 
 /// The result of translating one Butane config.
 #[derive(Debug)]
@@ -27,13 +28,20 @@ pub struct Translation {
     pub map: TranslationMap,
     /// Findings of translation, located by YAML path.
     pub diagnostics: Vec<Diagnostic>,
+    /// What was placed from the files dir's secret directories.
+    pub secrets: Secrets,
 }
 
 pub(crate) struct Translator<'a> {
     pub(crate) version: Version,
-    files_dir: Option<&'a FilesDir>,
+    pub(super) files_dir: Option<&'a FilesDir>,
     pub(crate) map: TranslationMap,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) secrets: Secrets,
+    /// A local file from a secret directory was read since this was last
+    /// taken: a file entry takes it as its own flag, anything else makes
+    /// the config secret as a whole.
+    secret_read: bool,
 }
 
 /// Translates `config`, which was decoded for `version`.
@@ -47,13 +55,19 @@ pub fn translate(
         files_dir,
         map: TranslationMap::new(),
         diagnostics: Vec::new(),
+        secrets: Secrets::default(),
+        secret_read: false,
     };
     let user = translator.config(config);
     let config = super::sugar::apply(&mut translator, config, user);
+    if translator.secret_read {
+        translator.secrets.mark_elsewhere();
+    }
     Translation {
         config,
         map: translator.map,
         diagnostics: translator.diagnostics,
+        secrets: translator.secrets,
     }
 }
 
@@ -90,7 +104,10 @@ impl Translator<'_> {
     pub(crate) fn read_local(&mut self, local: &str, path: &DocPath) -> Option<Vec<u8>> {
         let files_dir = self.files_dir(path)?;
         match files_dir.read(local) {
-            Ok(bytes) => Some(bytes),
+            Ok(bytes) => {
+                self.secret_read |= files_dir.holds_secret(local);
+                Some(bytes)
+            }
             Err(error) => {
                 self.local_error(path.clone(), &error);
                 None
@@ -101,12 +118,26 @@ impl Translator<'_> {
     fn read_local_text(&mut self, local: &str, path: &DocPath) -> Option<String> {
         let files_dir = self.files_dir(path)?;
         match files_dir.read_to_string(local) {
-            Ok(text) => Some(text),
+            Ok(text) => {
+                self.secret_read |= files_dir.holds_secret(local);
+                Some(text)
+            }
             Err(error) => {
                 self.local_error(path.clone(), &error);
                 None
             }
         }
+    }
+
+    /// Runs `place` (which translates the file at node path `path`) and
+    /// flags the file secret if it read a secret.
+    pub(crate) fn placing_file<T>(&mut self, path: &str, place: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::take(&mut self.secret_read);
+        let placed = place(self);
+        if std::mem::replace(&mut self.secret_read, outer) {
+            self.secrets.mark_file(path);
+        }
+        placed
     }
 
     fn config(&mut self, config: &b::Config) -> ign::Config {

@@ -10,6 +10,7 @@ use super::common::{Texts, fleet_options, print, report, summary};
 use crate::cli::BuildArgs;
 use crate::diff::diff_configs;
 use crate::fleet;
+use crate::mask;
 
 pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
@@ -49,14 +50,13 @@ fn build_diff(out: &Path, outputs: &[fleet::HostOutput]) -> String {
     let mut text = String::new();
     for output in outputs {
         let path = out.join(format!("{}.ign", output.name));
-        let new = fleet::mask_secrets(output.config.clone(), &output.secret_paths);
         let Ok(bytes) = std::fs::read(&path) else {
             text.push_str(&format!("## {}: new ({})\n", output.name, path.display()));
             continue;
         };
         match crate::source::parse_ignition(&bytes, &path.display().to_string()) {
             Ok((old, _)) => {
-                let old = fleet::mask_secrets(old, &output.secret_paths);
+                let (old, new) = mask::hide_pair(old, output.config.clone(), &output.secrets);
                 let diff = diff_configs(&old, &new);
                 if diff.is_empty() {
                     text.push_str(&format!("## {}: unchanged\n", output.name));

@@ -92,6 +92,9 @@ pub fn fleet_options(
 ) -> anyhow::Result<fleet::Options> {
     let identities = Identities::load(args.identity.as_deref(), identity_env().as_deref())
         .map_err(|e| anyhow::anyhow!("{e} ({})", e.help()))?;
+    for warning in identities.warnings() {
+        eprintln!("kindling: warning: {warning}");
+    }
     Ok(fleet::Options {
         root: args.fleet.clone(),
         hosts,

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use super::common::{load_config, load_options, print};
 use crate::cli::{DiffArgs, Format};
 use crate::diff::diff_configs;
-use crate::fleet;
+use crate::mask;
 
 pub fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     if args.old == Path::new("-") && args.new == Path::new("-") {
@@ -20,16 +20,10 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let old = load_config(Some(&args.old), &options)?;
     let new = load_config(Some(&args.new), &options)?;
     // A fleet host knows which files are secrets: hide them on both sides.
-    let secrets: Vec<String> = old
-        .secret_paths
-        .iter()
-        .chain(&new.secret_paths)
-        .cloned()
-        .collect();
-    let diff = diff_configs(
-        &fleet::mask_secrets(old.config, &secrets),
-        &fleet::mask_secrets(new.config, &secrets),
-    );
+    let mut secrets = old.secrets;
+    secrets.extend(new.secrets);
+    let (old, new) = mask::hide_pair(old.config, new.config, &secrets);
+    let diff = diff_configs(&old, &new);
     if !args.quiet {
         let output = match args.format {
             Format::Text => diff.to_string(),

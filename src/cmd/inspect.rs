@@ -7,13 +7,13 @@ use anyhow::Context;
 
 use super::common::{load_config, load_options, print};
 use crate::cli::{Format, InspectArgs};
-use crate::fleet;
 use crate::inspect::{self, TextOptions};
+use crate::mask;
 
 pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let options = load_options(args.files_dir.as_deref())?;
     let mut loaded = load_config(args.input.as_deref(), &options)?;
-    loaded.config = fleet::mask_secrets(loaded.config, &loaded.secret_paths);
+    loaded.config = mask::hide(loaded.config, &loaded.secrets);
     if args.to_butane {
         let yaml = inspect::decompile(&loaded.config, loaded.spec)?;
         print(yaml.as_bytes())?;

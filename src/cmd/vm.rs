@@ -90,7 +90,7 @@ fn compile_file(args: &VmArgs, host: &Path, source: &ConfigSource) -> anyhow::Re
             .file_stem()
             .map_or_else(|| "host".to_owned(), |s| s.to_string_lossy().into_owned()),
         config: loaded.config,
-        secret: loaded.secret,
+        secret: loaded.secrets.any(),
     })
 }
 
@@ -121,7 +121,7 @@ fn compile_fleet_host(args: &VmArgs) -> anyhow::Result<Compiled> {
     Ok(Compiled {
         name: output.name,
         config: output.config,
-        secret: output.secret,
+        secret: output.secrets.any(),
     })
 }
 

@@ -17,6 +17,7 @@ use super::resolve::{ManifestPlan, Origin};
 use crate::butane::model as b;
 use crate::diag::{Diagnostic, DocPath, Position, Segment};
 use crate::encode;
+use crate::secret::Secrets;
 use crate::yaml::{self, FileId, Node, de::Decoder};
 
 /// Where an assembled entry came from.
@@ -64,8 +65,8 @@ impl Provenance {
 pub struct Assembled {
     pub config: b::Config,
     pub provenance: Provenance,
-    /// Whether any secret landed in the config (the output gets mode 0600).
-    pub secret: bool,
+    /// The placed secrets that no later source replaced.
+    pub secrets: Secrets,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -75,6 +76,7 @@ struct Assembler<'a> {
     snippets: ExtraSources,
     config: b::Config,
     provenance: Provenance,
+    secrets: Secrets,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -149,6 +151,7 @@ impl Assembler<'_> {
         match list {
             "files" => {
                 storage_config.files.remove(index);
+                self.secrets.unmark_file(node_path);
             }
             "directories" => {
                 storage_config.directories.remove(index);
@@ -291,6 +294,9 @@ impl Assembler<'_> {
             },
             Source::At(file.origin),
         );
+        if file.secret {
+            self.secrets.mark_file(file.path.clone());
+        }
     }
 
     fn node_directory(&mut self, directory: &NodeDirectory) {
@@ -606,6 +612,7 @@ pub fn assemble(
             ..b::Config::default()
         },
         provenance: Provenance::default(),
+        secrets: Secrets::default(),
         diagnostics: Vec::new(),
     };
     for (user, origin) in &plan.users {
@@ -651,12 +658,11 @@ pub fn assemble(
             assembler.fragment(fragment, node);
         }
     }
-    let secret = rendered.files.iter().any(|f| f.secret);
     (
         Assembled {
             config: assembler.config,
             provenance: assembler.provenance,
-            secret,
+            secrets: assembler.secrets,
             diagnostics: assembler.diagnostics,
         },
         assembler.snippets,

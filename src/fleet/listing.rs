@@ -101,7 +101,7 @@ pub fn host_listing(output: &HostOutput, service: Option<&str>) -> String {
             mode(file.mode, "0644"),
             owner(&file.user, &file.group)
         );
-        if output.secret_paths.contains(&file.path) {
+        if output.secrets.is_file(&file.path) {
             let size = contents(&file.contents).map_or(0, |b| b.len());
             let _ = writeln!(out, "### {header} — secret, {size} bytes (not shown)");
             continue;

@@ -10,8 +10,9 @@
 //!
 //! Ownership and modes (README "What a service gets"): the Quadlet file and
 //! drop-ins 0644 root; the env file 0600 root (podman reads it as root);
-//! secrets 0400 owned by the service user in a 0500 directory of that user;
-//! trust anchors 0444 root; the data dir 0750 owned by the service user when
+//! secrets 0400 owned by the service user in a 0500 directory of that user,
+//! flagged secret (the output is 0600 and masked when shown); trust anchors
+//! 0444 root, never decrypted (an `.age` source is refused); the data dir 0750 owned by the service user when
 //! a volume mounts it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,7 +22,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
 use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan};
-use super::secrets::SecretReader;
+use super::secrets::{SecretReader, is_encrypted};
 use crate::butane::model as b;
 use crate::diag::{Diagnostic, Position};
 use crate::yaml::FileId;
@@ -38,7 +39,8 @@ pub struct NodeFile {
     /// uid and gid; `None` is root.
     pub owner: Option<(u32, u32)>,
     pub origin: Origin,
-    /// Whether the contents come from `secrets/`.
+    /// Whether the contents are a secret (placed by `secrets:`): the flag
+    /// travels to the output's mode and to masking.
     pub secret: bool,
     /// The service that put it there.
     pub service: String,
@@ -730,6 +732,17 @@ impl Renderer<'_, '_> {
         for (index, placement) in spec.trust.iter().enumerate() {
             let at = secret_origin(resolved, "trust", index);
             let from = self.expand(&placement.from, &vars, at);
+            if is_encrypted(&from) {
+                self.out.diagnostics.push(
+                    Diagnostic::error(format!(
+                        "trust: secrets/{from} is age-encrypted, but trust anchors are public and placed readable by all"
+                    ))
+                    .in_file(self.file_name(at.file))
+                    .at_position(at.position)
+                    .with_help("place what is decrypted with `secrets:` (0400, owned by the service user); `trust:` takes unencrypted public files such as CA certificates"),
+                );
+                continue;
+            }
             if let Some(contents) = self.secret_file(&from, at) {
                 self.out.files.push(NodeFile {
                     path: format!("{}/{}", resolved.paths.trust_dir, placement.file),

@@ -15,9 +15,14 @@ use thiserror::Error;
 /// Loaded age identities (possibly none).
 pub struct Identities {
     keys: Vec<Box<dyn age::Identity + Send + Sync>>,
-    /// Where they came from, for messages.
+    /// Where they came from, for messages (never the key itself).
     source: Option<String>,
+    /// Things to tell the operator about the identity (its file's mode).
+    warnings: Vec<String>,
 }
+
+/// Where an identity was given, for messages.
+const ENV: &str = "KINDLING_AGE_IDENTITY";
 
 #[derive(Debug, Error)]
 pub enum SecretError {
@@ -27,6 +32,12 @@ pub enum SecretError {
     Read { path: String, reason: String },
     #[error("secrets/{0} is age-encrypted but no identity was given")]
     NoIdentity(String),
+    #[error(
+        "cannot decrypt secrets/{path}: no identity from {source_name} is one of its recipients"
+    )]
+    NotARecipient { path: String, source_name: String },
+    #[error("secrets/{path} is damaged: {reason}")]
+    Damaged { path: String, reason: String },
     #[error("cannot decrypt secrets/{path} with the identity from {source_name}: {reason}")]
     Decrypt {
         path: String,
@@ -35,6 +46,10 @@ pub enum SecretError {
     },
     #[error("cannot load the age identity from {source_name}: {reason}")]
     Identity { source_name: String, reason: String },
+    #[error("--identity was given an age identity itself, not the path of a file holding it")]
+    IdentityAsArgument,
+    #[error("the age identity file {path} is writable by every user (mode {mode:04o})")]
+    IdentityWritable { path: String, mode: u32 },
 }
 
 impl SecretError {
@@ -46,14 +61,64 @@ impl SecretError {
             SecretError::NoIdentity(_) => {
                 "pass --identity FILE or set KINDLING_AGE_IDENTITY to the age identity that can decrypt it".to_owned()
             }
-            SecretError::Decrypt { .. } => {
+            SecretError::NotARecipient { .. } => {
                 "use the identity whose recipient the file was encrypted to (age -r)".to_owned()
             }
+            SecretError::Damaged { .. } => {
+                "this file is damaged (truncated, altered or not an age file): restore it, or encrypt the secret again with age -r RECIPIENT".to_owned()
+            }
+            SecretError::Decrypt { .. } => {
+                "kindling decrypts files encrypted to X25519 recipients (age -r age1...)".to_owned()
+            }
             SecretError::Identity { .. } => {
-                "give an age identity file (AGE-SECRET-KEY-1... lines), as written by age-keygen".to_owned()
+                "give an age identity file (AGE-SECRET-KEY-1... lines) as written by age-keygen; KINDLING_AGE_IDENTITY may also hold the identity itself".to_owned()
+            }
+            SecretError::IdentityAsArgument => {
+                "write the identity to a file only you can read (chmod 600) and pass its path: a key on the command line is visible to every user in the process list; KINDLING_AGE_IDENTITY may hold the identity itself".to_owned()
+            }
+            SecretError::IdentityWritable { .. } => {
+                "anyone who can write it can swap the key: chmod 600 it and check that it is the key you made".to_owned()
             }
         }
     }
+}
+
+/// Whether `text` given as an identity's path holds key material instead
+/// (`export KINDLING_AGE_IDENTITY="$(cat key.txt)"` starts with a comment
+/// line): such a value is parsed as an identity, never printed.
+fn holds_key(text: &str) -> bool {
+    let upper = text.to_ascii_uppercase();
+    upper.contains("AGE-SECRET-KEY-") || upper.contains("AGE-PLUGIN-") || text.contains('\n')
+}
+
+/// Reads the identity file at `path` (named `name` in messages): an error
+/// if others can write it, a warning if others can read it.
+fn read_identity_file(
+    path: &Path,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<String, SecretError> {
+    let read_error = |e: std::io::Error| SecretError::Identity {
+        source_name: name.to_owned(),
+        reason: e.to_string(),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).map_err(read_error)?.permissions().mode() & 0o7777;
+        if mode & 0o002 != 0 {
+            return Err(SecretError::IdentityWritable {
+                path: name.to_owned(),
+                mode,
+            });
+        }
+        if mode & 0o064 != 0 {
+            warnings.push(format!(
+                "the age identity file {name} is open to other users (mode {mode:04o}); chmod 600 it"
+            ));
+        }
+    }
+    fs::read_to_string(path).map_err(read_error)
 }
 
 impl Identities {
@@ -61,36 +126,37 @@ impl Identities {
         Identities {
             keys: Vec::new(),
             source: None,
+            warnings: Vec::new(),
         }
     }
 
     /// Loads identities from `file`, else from `KINDLING_AGE_IDENTITY`
-    /// (a path, or the key text itself).
+    /// (a path, or the identity itself). No message ever quotes a key.
     pub fn load(file: Option<&Path>, env: Option<&str>) -> Result<Self, SecretError> {
+        let mut warnings = Vec::new();
         let (text, source) = match (file, env) {
-            (Some(path), _) => (
-                fs::read_to_string(path).map_err(|e| SecretError::Identity {
-                    source_name: path.display().to_string(),
-                    reason: e.to_string(),
-                })?,
-                path.display().to_string(),
-            ),
-            (None, Some(value)) if value.trim_start().starts_with("AGE-SECRET-KEY-") => {
-                (value.to_owned(), "KINDLING_AGE_IDENTITY".to_owned())
+            (Some(path), _) if holds_key(&path.to_string_lossy()) => {
+                return Err(SecretError::IdentityAsArgument);
             }
-            (None, Some(path)) => (
-                fs::read_to_string(path).map_err(|e| SecretError::Identity {
-                    source_name: format!("KINDLING_AGE_IDENTITY={path}"),
-                    reason: e.to_string(),
-                })?,
-                format!("KINDLING_AGE_IDENTITY={path}"),
-            ),
+            (Some(path), _) => {
+                let name = path.display().to_string();
+                (read_identity_file(path, &name, &mut warnings)?, name)
+            }
+            (None, Some(value)) if holds_key(value) => (value.to_owned(), ENV.to_owned()),
+            (None, Some(path)) => {
+                let name = format!("the file named by {ENV}");
+                (
+                    read_identity_file(Path::new(path), &name, &mut warnings)?,
+                    name,
+                )
+            }
             (None, None) => return Ok(Identities::none()),
         };
         let identity_error = |reason: String| SecretError::Identity {
             source_name: source.clone(),
             reason,
         };
+        // age's parse errors name a line number, never the line.
         let keys = age::IdentityFile::from_buffer(text.as_bytes())
             .map_err(|e| identity_error(e.to_string()))?
             .into_identities()
@@ -101,8 +167,20 @@ impl Identities {
         Ok(Identities {
             keys,
             source: Some(source),
+            warnings,
         })
     }
+
+    /// Warnings about how the identity is kept, for the operator.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+/// Whether `secrets/<relative>` is decrypted when read: what is decrypted
+/// is a secret wherever it goes.
+pub fn is_encrypted(relative: &str) -> bool {
+    relative.ends_with(".age")
 }
 
 /// Reads secrets for one compile worker, each file once: a trust anchor
@@ -168,19 +246,34 @@ pub fn read_secret(
         path: relative.to_owned(),
         reason: e.to_string(),
     })?;
-    if !relative.ends_with(".age") {
+    if !is_encrypted(relative) {
         return Ok(bytes);
     }
     let Some(source) = &identities.source else {
         return Err(SecretError::NoIdentity(relative.to_owned()));
     };
-    let decrypt_error = |reason: String| SecretError::Decrypt {
+    let damaged = |reason: String| SecretError::Damaged {
         path: relative.to_owned(),
-        source_name: source.clone(),
         reason,
     };
+    let decrypt_error = |error: age::DecryptError| match error {
+        age::DecryptError::NoMatchingKeys | age::DecryptError::KeyDecryptionFailed => {
+            SecretError::NotARecipient {
+                path: relative.to_owned(),
+                source_name: source.clone(),
+            }
+        }
+        age::DecryptError::ExcessiveWork { .. } => SecretError::Decrypt {
+            path: relative.to_owned(),
+            source_name: source.clone(),
+            reason: error.to_string(),
+        },
+        // A header that does not parse or authenticate, an unknown format,
+        // a payload that fails its tag or ends early.
+        _ => damaged(error.to_string()),
+    };
     let armored = age::armor::ArmoredReader::new(bytes.as_slice());
-    let decryptor = age::Decryptor::new(armored).map_err(|e| decrypt_error(e.to_string()))?;
+    let decryptor = age::Decryptor::new(armored).map_err(decrypt_error)?;
     let mut reader = decryptor
         .decrypt(
             identities
@@ -188,11 +281,11 @@ pub fn read_secret(
                 .iter()
                 .map(|k| k.as_ref() as &dyn age::Identity),
         )
-        .map_err(|e| decrypt_error(e.to_string()))?;
+        .map_err(decrypt_error)?;
     let mut plain = Vec::new();
     reader
         .read_to_end(&mut plain)
-        .map_err(|e| decrypt_error(e.to_string()))?;
+        .map_err(|e| damaged(e.to_string()))?;
     Ok(plain)
 }
 
@@ -239,7 +332,7 @@ mod tests {
             Identities::load(None, Some(other.to_string().expose_secret())).expect("identity");
         assert!(matches!(
             read_secret(dir.path(), "app/key.pem.age", &wrong),
-            Err(SecretError::Decrypt { .. })
+            Err(SecretError::NotARecipient { .. })
         ));
         assert!(matches!(
             read_secret(dir.path(), "app/key.pem.age", &Identities::none()),

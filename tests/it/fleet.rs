@@ -270,11 +270,8 @@ fn default_secrets_dir_and_trust_dir() {
         values(&file_text(h1, WEB_UNIT), "Volume"),
         ["/etc/acme/secrets/web:/secrets:ro"]
     );
-    assert!(h1.secret, "a config with a placed secret is secret");
-    assert!(
-        h1.secret_paths
-            .contains(&"/etc/acme/secrets/web/cert.pem".to_owned())
-    );
+    assert!(h1.secrets.any(), "a config with a placed secret is secret");
+    assert!(h1.secrets.is_file("/etc/acme/secrets/web/cert.pem"));
 }
 
 #[test]
@@ -980,6 +977,11 @@ fn identity_file(text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("identity.txt");
     fs::write(&path, format!("# test identity\n{text}\n")).expect("write identity");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod identity");
+    }
     (dir, path)
 }
 
@@ -994,7 +996,7 @@ fn secret_decrypts_with_the_right_key() {
         file_text(h1, "/etc/acme/secrets/web/key.pem"),
         "-----BEGIN PRIVATE KEY-----\nsecret\n"
     );
-    assert!(h1.secret);
+    assert!(h1.secrets.any());
     assert!(h1.inputs.contains(&"secrets/web/h1/key.pem.age".to_owned()));
 
     // Through the binary, with --identity FILE and with the variable.
@@ -1035,7 +1037,7 @@ fn secret_with_the_wrong_key_is_a_clear_error() {
     assert_eq!(run.code, Some(1));
     assert!(
         run.stderr
-            .contains("cannot decrypt secrets/web/h1/key.pem.age with the identity from"),
+            .contains("cannot decrypt secrets/web/h1/key.pem.age: no identity from"),
         "{}",
         run.stderr
     );
@@ -1086,9 +1088,12 @@ fn secrets_read_through_contents_local_make_the_output_secret() {
         .with("motd", "hello\n");
     let build = fleet.compile_clean();
     let h2 = host(&build, "h2");
-    assert!(h2.secret);
-    assert_eq!(h2.secret_paths, ["/etc/ssl/private/node.key"]);
-    assert!(!host(&build, "h1").secret);
+    assert!(h2.secrets.any());
+    assert_eq!(
+        h2.secrets.files().collect::<Vec<_>>(),
+        ["/etc/ssl/private/node.key"]
+    );
+    assert!(!host(&build, "h1").secrets.any());
     let render = fleet.run("render", &["h2"]);
     assert_eq!(render.code, Some(0), "{}", render.stderr);
     assert!(!render.stdout.contains("PRIVATE"), "{}", render.stdout);

@@ -25,7 +25,8 @@ impl Translator<'_> {
         for (index, file) in storage.files.iter().enumerate() {
             let path = base.key("files").index(index);
             self.map.add(path.clone(), path.clone());
-            out.files.push(self.file(file, &path));
+            let placed = self.placing_file(&file.path, |t| t.file(file, &path));
+            out.files.push(placed);
         }
         for (list, count) in [
             ("directories", out.directories.len()),
@@ -152,6 +153,10 @@ impl Translator<'_> {
                     executable,
                 } => {
                     let target = join(destination, &relative);
+                    let local = format!("{}/{relative}", tree.local);
+                    if self.files_dir.is_some_and(|dir| dir.holds_secret(&local)) {
+                        self.secrets.mark_file(target.clone());
+                    }
                     let default_mode = if executable { 0o755 } else { 0o644 };
                     let existing = out.files.iter().position(|f| f.path == target);
                     if out.directories.iter().any(|d| d.path == target)

@@ -9,9 +9,26 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The throwaway age identity that decrypts the example fleet's secrets.
+/// The throwaway age identity that decrypts the example fleet's secrets,
+/// copied once per test run with mode 0600: kindling warns about an
+/// identity file other users can read, and a checkout gives it 0644.
 pub fn identity_file() -> PathBuf {
-    repo_root().join("tests/fixtures/example-identity.txt")
+    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("example-identity-{}.txt", std::process::id()));
+        let text = std::fs::read(repo_root().join("tests/fixtures/example-identity.txt"))
+            .expect("the example identity");
+        std::fs::write(&path, text).expect("copy the example identity");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod the example identity");
+        }
+        path
+    })
+    .clone()
 }
 
 /// `tests/fixtures/<relative>`.
