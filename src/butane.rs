@@ -134,8 +134,10 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
         );
         return None;
     }
-    let version = text("version").unwrap_or_default();
-    if semver::Version::parse(&version).is_err() {
+    // Butane parses the version with go-semver and looks its translator up
+    // by the parsed version printed back (`01.5.0` is 1.5.0).
+    let written = text("version").unwrap_or_default();
+    let Some(version) = crate::go::semver::parse(&written).map(|v| v.to_string()) else {
         diagnostics.push(
             Diagnostic::error("error parsing version; must be a valid semver")
                 .at(DocPath::root().key("version"))
@@ -143,7 +145,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
                 .with_help("write the full version, e.g. `version: 1.5.0`"),
         );
         return None;
-    }
+    };
     let found = Version::find(&variant, &version);
     if found.is_none() {
         let known: Vec<String> = version::SUPPORTED
@@ -354,7 +356,7 @@ fn check_inline_children(config: &model::Config, spec: Spec) -> Vec<Diagnostic> 
             }
         };
         if Spec::parse(&child.ignition.version) != Some(spec) {
-            if semver::Version::parse(&child.ignition.version).is_ok() {
+            if crate::go::semver::parse(&child.ignition.version).is_some() {
                 found.push(Diagnostic::warning(format!(
                     "skipping validation for the merge/replace ignition config due to an unknown version ({}; this config is {spec})",
                     child.ignition.version
@@ -495,5 +497,41 @@ mod tests {
         }
         let unasked = compile_local(b"small\n", None);
         assert!(unasked.config.is_some() && unasked.json.is_none());
+    }
+
+    /// Versions are read as Butane reads them (go-semver, then looked up as
+    /// printed back), not by the stricter `semver` crate.
+    #[test]
+    fn version_grammar_is_go_semvers() {
+        let options = Options {
+            files_dir: None,
+            target: None,
+            json: None,
+        };
+        let messages = |version: &str| {
+            let source = format!("variant: fcos\nversion: {version}\n");
+            let outcome = compile(&source, "v.bu", &options);
+            let messages: Vec<String> = outcome
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect();
+            (outcome.config.map(|c| c.ignition.version), messages)
+        };
+        assert_eq!(messages("01.5.0"), (Some("3.4.0".to_owned()), Vec::new()));
+        assert_eq!(
+            messages("1.5"),
+            (
+                None,
+                vec!["error parsing version; must be a valid semver".to_owned()]
+            )
+        );
+        assert_eq!(
+            messages("1.5.0+build"),
+            (
+                None,
+                vec!["no translator exists for variant fcos with version 1.5.0+build".to_owned()]
+            )
+        );
     }
 }

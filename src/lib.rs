@@ -27,7 +27,7 @@ pub mod ignition;
 pub mod inspect;
 pub mod mask;
 #[cfg(unix)]
-mod pieces;
+mod large_file_io;
 pub mod quadlet;
 pub mod secret;
 pub mod source;

@@ -166,11 +166,11 @@ fn stage(
 }
 
 /// Writes `bytes` at the start of the empty `file`; a large output (a
-/// config embedding a big file) in one piece per core ([`crate::pieces`]).
+/// config embedding a big file) in one piece per core ([`crate::large_file_io`]).
 fn write_contents(file: &fs::File, bytes: &[u8]) -> io::Result<()> {
     #[cfg(unix)]
-    if crate::pieces::worth_it(bytes.len()) {
-        return crate::pieces::write_all(file, bytes);
+    if crate::large_file_io::worth_it(bytes.len()) {
+        return crate::large_file_io::write_all(file, bytes);
     }
     let mut file = file;
     file.write_all(bytes)
@@ -196,7 +196,7 @@ mod tests {
     fn large_outputs_written_in_pieces_come_out_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("big.ign");
-        let bytes: Vec<u8> = (0..crate::pieces::MIN_BYTES + 4_321)
+        let bytes: Vec<u8> = (0..crate::large_file_io::MIN_BYTES + 4_321)
             .map(|i| (i % 253) as u8)
             .collect();
         write_atomic(&path, &bytes, Visibility::Secret).expect("write");

@@ -254,7 +254,7 @@ fn is_executable(_: &fs::Metadata) -> bool {
 }
 
 /// The whole file; a large one (a log archive placed with
-/// `contents.local`) is read in one piece per core ([`crate::pieces`]).
+/// `contents.local`) is read in one piece per core ([`crate::large_file_io`]).
 #[cfg(unix)]
 fn read_file(path: &Path) -> io::Result<Vec<u8>> {
     use std::io::{Read as _, Seek as _, SeekFrom};
@@ -262,12 +262,12 @@ fn read_file(path: &Path) -> io::Result<Vec<u8>> {
     let mut file = fs::File::open(path)?;
     let len = file.metadata()?.len();
     let size = usize::try_from(len).unwrap_or(0);
-    let mut contents = if crate::pieces::worth_it(size) {
+    let mut contents = if crate::large_file_io::worth_it(size) {
         // Zeroed by the allocator (fresh pages from the OS come zeroed)
         // rather than by a 64 MiB memset on this thread; the pages are
         // faulted in by the reading threads, in parallel.
         let mut contents = vec![0; size];
-        match crate::pieces::read_exact(&file, &mut contents) {
+        match crate::large_file_io::read_exact(&file, &mut contents) {
             // Anything appended since the length was taken is read below,
             // as `fs::read` would.
             Ok(()) => {
@@ -313,7 +313,7 @@ mod tests {
     fn large_files_read_in_pieces_come_back_whole() {
         let (dir, files) = setup();
         // Not a multiple of any thread count, every byte tied to its offset.
-        let size = crate::pieces::MIN_BYTES + 12_345;
+        let size = crate::large_file_io::MIN_BYTES + 12_345;
         let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         fs::write(dir.path().join("files/big.bin"), &data).expect("write");
         assert!(files.read("big.bin").expect("read") == data);

@@ -20,6 +20,20 @@ pub(crate) struct Version {
     pub metadata: String,
 }
 
+/// go-semver's `String()`: the form Butane looks its translators up by.
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        if !self.pre_release.is_empty() {
+            write!(f, "-{}", self.pre_release)?;
+        }
+        if !self.metadata.is_empty() {
+            write!(f, "+{}", self.metadata)?;
+        }
+        Ok(())
+    }
+}
+
 fn valid_identifier(id: &str) -> bool {
     id.is_empty()
         || id.split('.').all(|part| {
@@ -65,5 +79,22 @@ mod tests {
         assert!(parse("3.4.0-").is_some());
         assert!(parse("3.4.0-a..b").is_none());
         assert!(parse("99999999999999999999.0.0").is_none());
+    }
+
+    #[test]
+    fn prints_like_go_semver() {
+        for (text, printed) in [
+            ("1.5.0", "1.5.0"),
+            ("01.05.0", "1.5.0"),
+            ("1.5.00", "1.5.0"),
+            ("1.7.0-experimental", "1.7.0-experimental"),
+            ("1.5.0+build.1", "1.5.0+build.1"),
+        ] {
+            assert_eq!(
+                parse(text).map(|v| v.to_string()).as_deref(),
+                Some(printed),
+                "{text}"
+            );
+        }
     }
 }

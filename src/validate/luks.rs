@@ -5,7 +5,7 @@ use super::paths::check_path;
 use super::resources::{self, check_optional_url};
 use super::rules::{Report, RuleError};
 use crate::diag::DocPath;
-use crate::go::url as gourl;
+use crate::go;
 use crate::ignition::model::{Clevis, ClevisCustom, Luks, Tang};
 use crate::ignition::spec::Spec;
 
@@ -51,7 +51,7 @@ fn custom(custom: &ClevisCustom, at: &DocPath, report: &mut Report) {
 }
 
 fn tang(tang: &Tang, at: &DocPath, report: &mut Report) {
-    let scheme = match gourl::parse(&tang.url) {
+    let scheme = match go::url::parse(&tang.url) {
         None => Err(RuleError::InvalidUrl),
         Some(url) if url.scheme == "http" || url.scheme == "https" => Ok(()),
         Some(_) => Err(RuleError::InvalidScheme),

@@ -5,15 +5,15 @@
 use super::rules::{Report, RuleError};
 use crate::dataurl::DataUrl;
 use crate::diag::DocPath;
-use crate::go::semver;
-use crate::go::url::{self as gourl, GoUrl};
+use crate::go;
+use crate::go::url::GoUrl;
 use crate::ignition::model::{Ignition, Proxy, Resource, Verification};
 use crate::ignition::spec::Spec;
 
 /// `validateURL`: parses like Go's `net/url`, then checks the scheme and
 /// the scheme's own rules for `spec`.
 pub(crate) fn check_url(source: &str, spec: Spec) -> Result<(), RuleError> {
-    let url = gourl::parse(source).ok_or(RuleError::InvalidUrl)?;
+    let url = go::url::parse(source).ok_or(RuleError::InvalidUrl)?;
     if !spec.url_schemes().contains(&url.scheme.as_str()) {
         return Err(RuleError::InvalidScheme);
     }
@@ -39,7 +39,7 @@ pub(crate) fn check_optional_url(source: Option<&str>, spec: Spec) -> Result<(),
 }
 
 fn check_version_id(url: &GoUrl<'_>) -> Result<(), RuleError> {
-    match gourl::query_first(url.raw_query, "versionId") {
+    match go::url::query_first(url.raw_query, "versionId") {
         Some(value) if value.is_empty() => Err(RuleError::InvalidS3VersionId),
         _ => Ok(()),
     }
@@ -127,7 +127,9 @@ fn check_header_scheme(resource: &Resource) -> Result<(), RuleError> {
         return Ok(());
     }
     let source = resource.source.as_deref().filter(|s| !s.is_empty());
-    let url = source.and_then(gourl::parse).ok_or(RuleError::InvalidUrl)?;
+    let url = source
+        .and_then(go::url::parse)
+        .ok_or(RuleError::InvalidUrl)?;
     match url.scheme.as_str() {
         "http" | "https" => Ok(()),
         _ => Err(RuleError::HeadersWithScheme),
@@ -176,7 +178,7 @@ fn proxy_url(value: Option<&str>, at: DocPath, http_ok: bool, report: &mut Repor
     let Some(value) = value else {
         return;
     };
-    let Some(url) = gourl::parse(value) else {
+    let Some(url) = go::url::parse(value) else {
         report.error(at, RuleError::InvalidUrl);
         return;
     };
@@ -205,11 +207,11 @@ fn proxy(proxy: &Proxy, at: &DocPath, report: &mut Report) {
 
 /// `Ignition.Validate`: the version must be exactly `spec`.
 fn version(version: &str, at: DocPath, report: &mut Report) {
-    let Some(parsed) = semver::parse(version) else {
+    let Some(parsed) = go::semver::parse(version) else {
         report.error(at, RuleError::InvalidVersion);
         return;
     };
-    let matches = semver::parse(report.spec.as_str()).is_some_and(|want| want == parsed);
+    let matches = go::semver::parse(report.spec.as_str()).is_some_and(|want| want == parsed);
     if !matches {
         report.error(at, RuleError::UnknownVersion);
     }
