@@ -8,8 +8,9 @@
 //!   leaving it.
 //! * [`decompile()`] emits an equivalent Butane config through the careful
 //!   YAML emitter in [`yaml_emit`].
-//! * [`content`] holds the shared decoding helpers (capped gunzip,
-//!   text/binary, hash checks, escaping for terminals).
+//! * [`content`] holds the shared helpers: where a resource's bytes come
+//!   from and decoding them with the size cap (through [`crate::dataurl`]),
+//!   text/binary, hash checks, escaping for terminals.
 
 pub mod content;
 pub mod decompile;

@@ -25,9 +25,9 @@ pub mod fleet;
 mod go;
 pub mod ignition;
 pub mod inspect;
-pub mod mask;
 #[cfg(unix)]
 mod large_file_io;
+pub mod mask;
 pub mod quadlet;
 pub mod secret;
 pub mod source;

@@ -4,7 +4,7 @@
 //! bytes.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha512};
 
 use crate::dataurl::{self, DataUrlError, MAX_DECODED_BYTES};
 use crate::digest::hex;
@@ -82,7 +82,7 @@ pub fn check_hash(expected: &str, bytes: &[u8]) -> HashCheck {
     };
     let actual = match function {
         "sha512" => hex(&Sha512::digest(bytes)),
-        "sha256" => hex(&Sha256::digest(bytes)),
+        "sha256" => crate::digest::sha256_hex(bytes),
         _ => return HashCheck::Malformed,
     };
     if digest.len() != actual.len() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
