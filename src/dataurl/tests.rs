@@ -1,3 +1,7 @@
+//! Tests of data URLs: Ignition's decoder messages and offsets, decoding,
+//! the size cap, the writers' escape set, and that whatever parses decodes
+//! ([`sample_urls`] also feeds the validator's agreement test).
+
 use super::*;
 
 fn msg(url: &str) -> String {

@@ -1,3 +1,6 @@
+//! Tests of the encode stage: Butane's examples and tie-breaks, the gzip
+//! pipeline's members and determinism, the memo, and round trips through
+//! [`crate::dataurl`].
 #![allow(clippy::unwrap_used)]
 
 use base64::Engine as _;
