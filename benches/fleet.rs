@@ -672,8 +672,10 @@ fn generate(root: &Path, hosts: usize, per_host: usize) -> anyhow::Result<()> {
 
 /// sha256 over every output file (name and bytes, sorted by name).
 fn digest(out: &Path) -> anyhow::Result<(usize, u64, String)> {
+    // What readers see: the outputs and manifest, not the generations.
     let mut names: Vec<PathBuf> = std::fs::read_dir(out)?
         .filter_map(Result::ok)
+        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
         .map(|e| e.path())
         .collect();
     names.sort();

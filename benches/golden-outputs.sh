@@ -29,7 +29,11 @@ for bu in tests/corpus/butane/*.bu; do
         fi
     done
 done
-KINDLING_AGE_IDENTITY="$identity" "$KINDLING" build --identity "$identity" --out "$work/build" > /dev/null 2>&1
+KINDLING_AGE_IDENTITY="$identity" "$KINDLING" build --identity "$identity" --out "$work/published" > /dev/null 2>&1
+# What readers of build/ see (its files, links followed), not how it is published.
+mkdir "$work/build"
+cp -L "$work"/published/*.ign "$work"/published/manifest.json "$work/build/"
+rm -rf "$work/published"
 rm -f "$work"/*.err
 case "$mode" in
     capture) rm -rf "$dir"; mkdir -p "$dir"; cp -a "$work/." "$dir/"; echo "captured $(find "$dir" -type f | wc -l) files in $dir" ;;

@@ -13,18 +13,18 @@ pub mod lint;
 pub mod listing;
 pub mod load;
 pub mod manifest;
+pub mod publish;
 pub mod render;
 pub mod resolve;
 pub mod secrets;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rayon::prelude::*;
 
 use crate::butane::{self, files_dir::FilesDir};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::digest::sha256_hex;
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::Spec;
 use crate::secret::Secrets;
@@ -32,6 +32,8 @@ use load::Inventory;
 use render::{Renderer, Templates};
 use resolve::{HostPlan, ManifestPlan};
 use secrets::Identities;
+
+pub use publish::{manifest_json, write};
 
 /// What to build.
 pub struct Options {
@@ -427,145 +429,4 @@ fn host_output(
         secrets,
         file_services,
     }
-}
-
-/// `build/manifest.json`: the sha256 of every output and of every input
-/// file that went into it. Deterministic: sorted keys, no timestamps.
-pub fn manifest_json(root: &Path, outputs: &[HostOutput]) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    struct HostEntry {
-        output: String,
-        sha256: String,
-        ignition_version: String,
-        secret: bool,
-        inputs: BTreeMap<String, String>,
-    }
-    #[derive(serde::Serialize)]
-    struct Manifest {
-        generator: String,
-        hosts: BTreeMap<String, HostEntry>,
-    }
-    // Most inputs (fleet.yaml, service definitions, templates, snippets)
-    // are shared by many hosts: read and hash each file once.
-    let mut digests: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
-    let hosts = outputs
-        .iter()
-        .map(|output| {
-            let inputs = output
-                .inputs
-                .iter()
-                .map(|input| {
-                    let digest = digests
-                        .entry(input.as_str())
-                        .or_insert_with(|| {
-                            std::fs::read(root.join(input))
-                                .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b))
-                        })
-                        .clone();
-                    (input.clone(), digest)
-                })
-                .collect();
-            (
-                output.name.clone(),
-                HostEntry {
-                    output: format!("{}.ign", output.name),
-                    sha256: sha256_hex(&output.json),
-                    ignition_version: output.config.ignition.version.clone(),
-                    secret: output.secrets.any(),
-                    inputs,
-                },
-            )
-        })
-        .collect();
-    let manifest = Manifest {
-        generator: format!("kindling {}", env!("CARGO_PKG_VERSION")),
-        hosts,
-    };
-    let mut bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
-}
-
-/// Names of the outputs the previous build recorded (to remove stale ones).
-fn previous_outputs(out: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) else {
-        return Vec::new();
-    };
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Vec::new();
-    };
-    value
-        .get("hosts")
-        .and_then(|h| h.as_object())
-        .map(|hosts| {
-            hosts
-                .values()
-                .filter_map(|h| h.get("output").and_then(|o| o.as_str()).map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Writes every output and the manifest into `out`, each atomically. Call
-/// only for a build without errors. With `all_hosts`, outputs of hosts that
-/// no longer exist are removed.
-pub fn write(
-    root: &Path,
-    out: &Path,
-    outputs: &[HostOutput],
-    all_hosts: bool,
-) -> Result<(), crate::write::WriteError> {
-    use crate::write::{Visibility, WriteError, is_current, stage_unsynced, sync_staged};
-    std::fs::create_dir_all(out).map_err(|source| WriteError {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    let stale = previous_outputs(out);
-    // Every output is written under a temporary name (on rayon's threads),
-    // then all are flushed to disk together, before anything is renamed
-    // into place, so a failure leaves every old output as it was. Renames
-    // happen in host order. Temporary files not renamed are removed on
-    // drop. An output already on disk with the
-    // same bytes and mode is left alone: its mtime stays, so tools that
-    // watch build/ see only real changes, and a rebuild costs no writes.
-    let prepare = |output: &HostOutput| {
-        let visibility = if output.secrets.any() {
-            Visibility::Secret
-        } else {
-            Visibility::Public
-        };
-        let path = out.join(format!("{}.ign", output.name));
-        if is_current(&path, &output.json, visibility) {
-            return Ok(None);
-        }
-        stage_unsynced(&path, &output.json, visibility).map(Some)
-    };
-    let prepared: Vec<Result<_, WriteError>> = outputs.par_iter().map(prepare).collect();
-    let mut staged: Vec<_> = prepared
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    if all_hosts {
-        let path = out.join("manifest.json");
-        let manifest = manifest_json(root, outputs);
-        if !is_current(&path, &manifest, Visibility::Public) {
-            staged.push(stage_unsynced(&path, &manifest, Visibility::Public)?);
-        }
-    }
-    sync_staged(out, &staged)?;
-    for file in staged {
-        file.commit()?;
-    }
-    if all_hosts {
-        let current: std::collections::HashSet<String> =
-            outputs.iter().map(|o| format!("{}.ign", o.name)).collect();
-        for name in stale {
-            if !current.contains(&name) && !name.contains('/') && name.ends_with(".ign") {
-                let _ = std::fs::remove_file(out.join(&name));
-            }
-        }
-    }
-    Ok(())
 }

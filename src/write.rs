@@ -1,15 +1,20 @@
 //! The write stage: outputs land whole or not at all.
 //!
-//! Every file is written to a temporary file in the destination directory,
-//! flushed to disk, given its final mode, and renamed over the destination,
-//! so a failed or interrupted build never leaves a partial or truncated
-//! config behind. Outputs that embed secrets get mode 0600 from the start.
+//! A single file ([`write_atomic`]: `butane -o`, a VM's config) is written
+//! to a temporary file in the destination directory, flushed to disk, given
+//! its final mode, and renamed over the destination, so a failed or
+//! interrupted write never leaves a partial or truncated file behind. A
+//! fleet build's directory is published as a whole, one generation per
+//! build ([`generations`]). Outputs that embed secrets get mode 0600 from
+//! the start.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
+
+pub mod generations;
 
 #[derive(Debug, Error)]
 #[error("cannot write {path}: {source}")]
@@ -86,46 +91,6 @@ pub fn prepare_atomic(
         source,
     })?;
     Ok(prepared)
-}
-
-/// [`prepare_atomic`] without the flush to disk: many files are staged,
-/// then made durable together by [`sync_staged`].
-pub fn stage_unsynced(
-    path: &Path,
-    bytes: &[u8],
-    visibility: Visibility,
-) -> Result<Prepared, WriteError> {
-    stage(path, bytes, visibility).map(|(prepared, _)| prepared)
-}
-
-/// Flushes staged files to disk before they are committed. On Linux this
-/// is one `syncfs(2)` of the file system holding `dir` (where every file
-/// in `staged` lives): one batch of writes instead of one wait on the disk
-/// per file, which on a 1,000-host build was most of the write time.
-/// Elsewhere each file is synced.
-pub fn sync_staged(dir: &Path, staged: &[Prepared]) -> Result<(), WriteError> {
-    let error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| WriteError { path, source }
-    };
-    #[cfg(target_os = "linux")]
-    {
-        if staged.is_empty() {
-            return Ok(());
-        }
-        let handle = fs::File::open(dir).map_err(error(dir))?;
-        rustix::fs::syncfs(&handle).map_err(|e| error(dir)(io::Error::from(e)))
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = dir;
-        for prepared in staged {
-            fs::File::open(&prepared.temp)
-                .and_then(|file| file.sync_all())
-                .map_err(error(&prepared.path))?;
-        }
-        Ok(())
-    }
 }
 
 /// Writes `bytes` under a temporary name next to `path`, with its final

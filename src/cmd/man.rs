@@ -1,29 +1,71 @@
 //! `kindling man`: print the man page (roff), or write one page per command
 //! into a directory.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::CommandFactory;
 
 use super::common::print;
 use crate::cli::{Cli, ManArgs};
+use crate::write::{Visibility, write_atomic};
 
 pub fn run(args: &ManArgs) -> anyhow::Result<ExitCode> {
-    let command = Cli::command();
     match &args.out_dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            clap_mangen::generate_to(command, dir)
-                .with_context(|| format!("writing man pages to {}", dir.display()))?;
-        }
+        Some(dir) => write_pages(dir)?,
         None => {
             let mut page = Vec::new();
-            clap_mangen::Man::new(command)
+            clap_mangen::Man::new(Cli::command())
                 .render(&mut page)
                 .context("rendering the man page")?;
             print(&page)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One page per command, as `clap_mangen::generate_to` names them, each
+/// written atomically into `dir`. Neither `dir` nor a page's path may be a
+/// symbolic link: writing through one would land outside `dir`.
+fn write_pages(dir: &Path) -> anyhow::Result<()> {
+    refuse_link(dir)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut command = Cli::command().disable_help_subcommand(true);
+    command.build();
+    let mut pages = Vec::new();
+    render_pages(command, &mut pages)?;
+    let pages: Vec<(PathBuf, Vec<u8>)> = pages
+        .into_iter()
+        .map(|(name, page)| (dir.join(name), page))
+        .collect();
+    for (path, _) in &pages {
+        refuse_link(path)?;
+    }
+    for (path, page) in pages {
+        write_atomic(&path, &page, Visibility::Public)?;
+    }
+    Ok(())
+}
+
+fn render_pages(command: clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> anyhow::Result<()> {
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        render_pages(sub.clone(), pages)?;
+    }
+    let man = clap_mangen::Man::new(command);
+    let mut page = Vec::new();
+    man.render(&mut page)
+        .with_context(|| format!("rendering {}", man.get_filename()))?;
+    pages.push((man.get_filename(), page));
+    Ok(())
+}
+
+fn refuse_link(path: &Path) -> anyhow::Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!(
+            "{} is a symbolic link; refusing to write through it (remove it, or name the directory it points to)",
+            path.display()
+        );
+    }
+    Ok(())
 }

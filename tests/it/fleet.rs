@@ -13,12 +13,13 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use age::secrecy::ExposeSecret;
 use kindling::diag::Severity;
 use kindling::fleet::{self, secrets::Identities};
 
+use crate::support::build_dir::{contents, visible_names};
 use crate::support::cli::{Identity, Run};
 use crate::support::fleet::{
     BASE_FLEET, BASE_HOST, Fleet, directory, file_mode, file_text, findings, host, node_file, raw,
@@ -1389,33 +1390,6 @@ fn render_masks_secrets_and_filters_by_service() {
 // ---------------------------------------------------------------------------
 // A failing build leaves an existing build/ untouched.
 
-#[derive(Debug, PartialEq)]
-struct Snapshot {
-    bytes: Vec<u8>,
-    modified: std::time::SystemTime,
-    #[cfg(unix)]
-    inode: u64,
-}
-
-fn snapshot_dir(dir: &Path) -> BTreeMap<String, Snapshot> {
-    fs::read_dir(dir)
-        .expect("out dir")
-        .map(|entry| {
-            let entry = entry.expect("entry");
-            let metadata = entry.metadata().expect("metadata");
-            (
-                entry.file_name().to_string_lossy().into_owned(),
-                Snapshot {
-                    bytes: fs::read(entry.path()).expect("read"),
-                    modified: metadata.modified().expect("mtime"),
-                    #[cfg(unix)]
-                    inode: std::os::unix::fs::MetadataExt::ino(&metadata),
-                },
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn failing_build_leaves_existing_build_untouched() {
     let fleet = Fleet::base()
@@ -1425,9 +1399,9 @@ fn failing_build_leaves_existing_build_untouched() {
     let out_arg = out.path().to_str().expect("utf-8");
     let good = fleet.run("build", &["--out", out_arg]);
     assert_eq!(good.code, Some(0), "{}", good.stderr);
-    let before = snapshot_dir(out.path());
+    let before = contents(out.path());
     assert_eq!(
-        before.keys().map(String::as_str).collect::<Vec<_>>(),
+        visible_names(&before),
         ["h1.ign", "h2.ign", "h3.ign", "manifest.json"]
     );
     // Make the clock tick so any rewrite would show in the mtimes.
@@ -1463,7 +1437,7 @@ fn failing_build_leaves_existing_build_untouched() {
             run.stderr
         );
         assert_eq!(
-            snapshot_dir(out.path()),
+            contents(out.path()),
             before,
             "{file}: the out dir is untouched and holds no temporary files"
         );
@@ -1476,19 +1450,19 @@ fn failing_build_leaves_existing_build_untouched() {
     fleet.write("hosts/h2.yaml", b"services: [wbe]\n");
     let run = fleet.run("build", &["--out", out_arg, "h2"]);
     assert_eq!(run.code, Some(1));
-    assert_eq!(snapshot_dir(out.path()), before);
+    assert_eq!(contents(out.path()), before);
 
     // Sanity: the restored fleet builds again, rewriting the outputs.
     fleet.write("hosts/h2.yaml", b"services: [web]\n");
     let again = fleet.run("build", &["--out", out_arg]);
     assert_eq!(again.code, Some(0), "{}", again.stderr);
-    let after = snapshot_dir(out.path());
-    assert_eq!(
-        after.keys().collect::<Vec<_>>(),
-        before.keys().collect::<Vec<_>>()
-    );
-    for (name, snapshot) in &after {
-        assert_eq!(snapshot.bytes, before[name].bytes, "{name}: same content");
+    let after = contents(out.path());
+    assert_eq!(visible_names(&after), visible_names(&before));
+    for name in visible_names(&after) {
+        assert_eq!(
+            after[name].bytes, before[name].bytes,
+            "{name}: same content"
+        );
     }
 }
 
@@ -1498,12 +1472,12 @@ fn rebuild_rewrites_only_changed_outputs() {
     let out = tempfile::tempdir().expect("tempdir");
     let out_arg = out.path().to_str().expect("utf-8");
     assert_eq!(fleet.run("build", &["--out", out_arg]).code, Some(0));
-    let before = snapshot_dir(out.path());
+    let before = contents(out.path());
     std::thread::sleep(std::time::Duration::from_millis(20));
 
     // Nothing changed: no file is rewritten (same inode, same mtime).
     assert_eq!(fleet.run("build", &["--out", out_arg]).code, Some(0));
-    assert_eq!(snapshot_dir(out.path()), before);
+    assert_eq!(contents(out.path()), before);
 
     // A wrong mode on disk is repaired even though the bytes match.
     #[cfg(unix)]
@@ -1518,14 +1492,14 @@ fn rebuild_rewrites_only_changed_outputs() {
 
     // One host changes: only it and the manifest are rewritten.
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let settled = snapshot_dir(out.path());
+    let settled = contents(out.path());
     fleet.write(
         "hosts/h2.yaml",
         b"services: [web]\nbutane:\n  storage:\n    files:\n      - path: /etc/h2\n        contents: { inline: changed }\n",
     );
     let run = fleet.run("build", &["--out", out_arg]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let after = snapshot_dir(out.path());
+    let after = contents(out.path());
     assert_eq!(after["h1.ign"], settled["h1.ign"]);
     assert_ne!(after["h2.ign"].bytes, settled["h2.ign"].bytes);
     assert_ne!(after["h2.ign"].modified, settled["h2.ign"].modified);
@@ -1541,6 +1515,8 @@ fn removed_hosts_outputs_are_removed_on_a_full_build() {
     fs::write(out.path().join("notes.txt"), "mine").expect("write");
     fs::remove_file(fleet.root().join("hosts/h2.yaml")).expect("remove");
     assert_eq!(fleet.run("build", &["--out", out_arg]).code, Some(0));
-    let names: Vec<String> = snapshot_dir(out.path()).into_keys().collect();
-    assert_eq!(names, ["h1.ign", "manifest.json", "notes.txt"]);
+    assert_eq!(
+        visible_names(&contents(out.path())),
+        ["h1.ign", "manifest.json", "notes.txt"]
+    );
 }

@@ -11,13 +11,13 @@
 //!
 //! Outputs go to temporary directories, never to the repo's own `build/`.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::Output;
 
 use sha2::{Digest, Sha256};
 
+use crate::support::build_dir::visible_files;
 use crate::support::cli::{Identity, kindling_with};
 use crate::support::paths;
 
@@ -53,20 +53,6 @@ fn build_into(out: &Path) {
     );
 }
 
-/// Every file in `dir`: name → bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .expect("out dir readable")
-        .map(|entry| {
-            let entry = entry.expect("dir entry");
-            (
-                entry.file_name().to_string_lossy().into_owned(),
-                fs::read(entry.path()).expect("output readable"),
-            )
-        })
-        .collect()
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
@@ -81,7 +67,7 @@ fn mode(path: &Path) -> u32 {
 fn build_writes_a_valid_config_per_host_and_a_manifest() {
     let out = tempfile::tempdir().expect("tempdir");
     build_into(out.path());
-    let written = files(out.path());
+    let written = visible_files(out.path());
     let names: Vec<&str> = written.keys().map(String::as_str).collect();
     assert_eq!(
         names,
@@ -201,11 +187,11 @@ fn builds_are_byte_identical() {
     let second = tempfile::tempdir().expect("tempdir");
     build_into(first.path());
     build_into(second.path());
-    let a = files(first.path());
-    assert_eq!(a, files(second.path()), "two out dirs");
+    let a = visible_files(first.path());
+    assert_eq!(a, visible_files(second.path()), "two out dirs");
     // Rebuilding over an existing build changes nothing either.
     build_into(first.path());
-    assert_eq!(a, files(first.path()), "rebuild in place");
+    assert_eq!(a, visible_files(first.path()), "rebuild in place");
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod fleet_diff;
 mod fleet_example;
 mod hostile_fleet;
 mod inspect;
+mod publication;
 mod quadlet_corpus;
 mod schemas;
 mod vm_inputs;

@@ -4,6 +4,8 @@
 //! - [`cli`]: the built binary, run with an explicitly chosen identity.
 //! - [`fleet`]: small fleets in temporary directories, and helpers to look
 //!   at what they compile to.
+//! - [`build_dir`]: what a build's output directory shows, and whether it
+//!   holds one whole build.
 //! - [`example`]: the example fleet at the repository root, compiled or
 //!   copied.
 //! - [`tools`]: where the end-to-end tools are, and the `KINDLING_E2E` gate
@@ -18,6 +20,7 @@
 //!
 //! The end-to-end tools are installed by `tests/e2e/install-deps.sh`.
 
+pub mod build_dir;
 pub mod checker;
 pub mod cli;
 pub mod example;
