@@ -1,5 +1,7 @@
 //! Butane benchmarks (the issue's two Butane targets), run against the
-//! release binary as a user would run it:
+//! release binary and, when `just dist` has built it, the dist binary, as a
+//! user would run them (the binaries take turns, so both see the same
+//! machine):
 //!
 //! 1. one `kindling butane` process per typical corpus file: median wall
 //!    time (target < 2 ms), with `/bin/true` and `kindling --version` as the
@@ -13,7 +15,9 @@
 //! `cargo bench --bench butane` (builds the release binary first). Knobs:
 //! `BENCH_RUNS` (default 300 per file), `BENCH_LARGE_RUNS` (default 3),
 //! `BENCH_LARGE_MIB` (default 64), `BENCH_SKIP_LARGE=1`, `BENCH_SKIP_SMALL=1`,
-//! `KINDLING_BIN` (another binary), `BENCH_CORPUS` (default
+//! `KINDLING_BIN` (another binary instead of the release one),
+//! `BENCH_BINS=label=path,…` (exactly these binaries, e.g. a build of an
+//! older commit beside this one), `BENCH_CORPUS` (default
 //! `tests/corpus/butane`).
 
 #[path = "common/logs.rs"]
@@ -28,7 +32,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use base64::Engine as _;
-use measure::{kindling, mib, ms};
+use measure::{Binary, mib, ms};
 
 /// Typical configs (300 B – 10 KB, fcos and flatcar, 1.3.0 – 1.6.0, with
 /// units, files, users, storage, trees); the files-dir is used when the
@@ -82,37 +86,38 @@ fn args_for(corpus: &Path, file: &str, files_dir: bool) -> Vec<std::ffi::OsStrin
     args
 }
 
-fn small(bin: &Path) -> anyhow::Result<()> {
+fn small(bins: &[Binary]) -> anyhow::Result<()> {
     let corpus = corpus();
     let runs = measure::env_usize("BENCH_RUNS", 300);
     let warmup = 20;
     println!("== kindling butane: one process per typical corpus file");
     println!(
-        "   {} runs each after {warmup} warm-up runs; wall = spawn to exit as the parent sees it; \
-         CPU = user+sys of the child, mean; load average {}; {} cores",
+        "   {} runs each after {warmup} warm-up runs, the binaries taking turns; wall = spawn to \
+         exit as the parent sees it; CPU = user+sys of the child, mean; load average {}; {} cores",
         runs,
         measure::loadavg(),
         measure::cores()
     );
     let true_sample = measure::sample(Path::new("/bin/true"), &[], warmup, runs)?;
-    let version_sample = measure::sample(bin, &[OsStr::new("--version")], warmup, runs)?;
+    let version = measure::sample_each(bins, &[OsStr::new("--version")], warmup, runs)?;
     let minimal_dir = tempfile::tempdir()?;
     let minimal = minimal_dir.path().join("minimal.bu");
     std::fs::write(&minimal, "variant: fcos\nversion: 1.5.0\n")?;
-    let minimal_sample = measure::sample(
-        bin,
+    let minimal_samples = measure::sample_each(
+        bins,
         &[OsStr::new("butane"), minimal.as_os_str()],
         warmup,
         runs,
     )?;
     println!(
-        "   {:<86} {:>7} {:>11} {:>10} {:>10} {:>10}",
-        "file", "bytes", "wall median", "wall min", "wall p90", "CPU mean"
+        "   {:<86} {:>8} {:>7} {:>11} {:>10} {:>10} {:>10}",
+        "file", "binary", "bytes", "wall median", "wall min", "wall p90", "CPU mean"
     );
-    let row = |name: &str, bytes: String, s: &measure::Sample| {
+    let row = |name: &str, label: &str, bytes: &str, s: &measure::Sample| {
         println!(
-            "   {:<86} {:>7} {:>11} {:>10} {:>10} {:>10}",
+            "   {:<86} {:>8} {:>7} {:>11} {:>10} {:>10} {:>10}",
             name,
+            label,
             bytes,
             ms(s.median()),
             ms(s.min()),
@@ -120,19 +125,25 @@ fn small(bin: &Path) -> anyhow::Result<()> {
             ms(s.cpu_mean)
         );
     };
-    row("/bin/true (fork+exec floor)", "-".into(), &true_sample);
-    row(
-        "kindling --version (process start, no work)",
-        "-".into(),
-        &version_sample,
-    );
-    row(
-        "kindling butane minimal.bu (variant+version only)",
-        "30".into(),
-        &minimal_sample,
-    );
-    let mut medians = Vec::new();
-    let mut cpus = Vec::new();
+    row("/bin/true (fork+exec floor)", "-", "-", &true_sample);
+    for (bin, sample) in bins.iter().zip(&version) {
+        row(
+            "kindling --version (process start, no work)",
+            &bin.label,
+            "-",
+            sample,
+        );
+    }
+    for (bin, sample) in bins.iter().zip(&minimal_samples) {
+        row(
+            "kindling butane minimal.bu (variant+version only)",
+            &bin.label,
+            "30",
+            sample,
+        );
+    }
+    let mut medians = vec![Vec::new(); bins.len()];
+    let mut cpus = vec![Vec::new(); bins.len()];
     for (file, files_dir) in TYPICAL {
         let path = corpus.join(file);
         let bytes = std::fs::metadata(&path)
@@ -140,29 +151,32 @@ fn small(bin: &Path) -> anyhow::Result<()> {
             .len();
         let args = args_for(&corpus, file, *files_dir);
         let refs: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-        let s = measure::sample(bin, &refs, warmup, runs)?;
+        let samples = measure::sample_each(bins, &refs, warmup, runs)?;
         let label = if *files_dir {
             format!("{file} -d")
         } else {
             (*file).to_owned()
         };
-        row(&label, bytes.to_string(), &s);
-        medians.push(s.median());
-        cpus.push(s.cpu_mean);
+        for (index, (bin, sample)) in bins.iter().zip(&samples).enumerate() {
+            row(&label, &bin.label, &bytes.to_string(), sample);
+            medians[index].push(sample.median());
+            cpus[index].push(sample.cpu_mean);
+        }
     }
-    let median = measure::median(&medians);
-    println!(
-        "   median over the {} files: wall {} (target < 2 ms: {}), CPU {}",
-        medians.len(),
-        ms(median),
-        if median < 0.002 { "met" } else { "MISSED" },
-        ms(measure::median(&cpus))
-    );
-    println!(
-        "   process start (kindling --version - /bin/true): wall {}, CPU {}",
-        ms(version_sample.median() - true_sample.median()),
-        ms(version_sample.cpu_mean - true_sample.cpu_mean)
-    );
+    for (index, bin) in bins.iter().enumerate() {
+        let median = measure::median(&medians[index]);
+        println!(
+            "   {}: median over the {} files: wall {} (target < 2 ms: {}), CPU {}; \
+             process start (kindling --version - /bin/true): wall {}, CPU {}",
+            bin.label,
+            medians[index].len(),
+            ms(median),
+            if median < 0.002 { "met" } else { "MISSED" },
+            ms(measure::median(&cpus[index])),
+            ms(version[index].median() - true_sample.median()),
+            ms(version[index].cpu_mean - true_sample.cpu_mean)
+        );
+    }
     in_process(&corpus)?;
     Ok(())
 }
@@ -177,6 +191,7 @@ fn in_process(corpus: &Path) -> anyhow::Result<()> {
     let mut first = Vec::new();
     let mut again = Vec::new();
     let mut schema_first = Vec::new();
+    let mut official_first = Vec::new();
     let mut encode_first = Vec::new();
     for (file, files_dir) in TYPICAL {
         let mut firsts = Vec::new();
@@ -199,13 +214,14 @@ fn in_process(corpus: &Path) -> anyhow::Result<()> {
                 .split_whitespace()
                 .filter_map(|n| n.parse().ok())
                 .collect();
-            let [a, b, c, d] = numbers[..] else {
+            let [a, b, c, d, e] = numbers[..] else {
                 bail!("probe of {file} printed {text:?}");
             };
             firsts.push(a);
             agains.push(b);
             schema_first.push(c);
             encode_first.push(d);
+            official_first.push(e);
         }
         first.push(measure::median(&firsts));
         again.push(measure::median(&agains));
@@ -215,20 +231,25 @@ fn in_process(corpus: &Path) -> anyhow::Result<()> {
         "   in a fresh process (median of {probes} probes per file, then median over the files):\n\
          \x20    gzip compressor set-up (first encode of a 330-byte unit) {}\n\
          \x20    then: first compile + to_json {}, second {}, so one-time setup {}\n\
-         \x20    (the JSON schema check's first call, measured on another spec: {})",
+         \x20    (the JSON schema check's first call, measured on another spec: {};\n\
+         \x20    on a config the subset checker cannot prove valid, so the official\n\
+         \x20    validator alone runs, as every run would without the checker: {})",
         ms(measure::median(&encode_first)),
         ms(measure::median(&first)),
         ms(measure::median(&again)),
         ms(measure::median(&setup)),
-        ms(measure::median(&schema_first))
+        ms(measure::median(&schema_first)),
+        ms(measure::median(&official_first))
     );
     Ok(())
 }
 
 /// `probe FILE [FILES_DIR]`: prints the seconds of the first and second
 /// compile + to_json of FILE in this process, of a schema check run first
-/// in another spec (its one-time setup), and of the first gzip encode (run
-/// before the compiles).
+/// in another spec (its one-time setup), of the first gzip encode (run
+/// before the compiles), and of a schema check in a third spec on a config
+/// the subset checker cannot prove valid (the official validator's set-up
+/// and check, what a run would cost without the subset checker).
 fn probe(file: &Path, files_dir: Option<&Path>) -> anyhow::Result<()> {
     use kindling::butane::{self, Options, files_dir::FilesDir};
     use kindling::ignition::spec::Spec;
@@ -260,11 +281,19 @@ fn probe(file: &Path, files_dir: Option<&Path>) -> anyhow::Result<()> {
     let start = Instant::now();
     std::hint::black_box(kindling::validate::schema(&tiny, Spec::V3_0));
     let schema = start.elapsed().as_secs_f64();
-    println!("{} {} {schema} {encode}", times[0], times[1]);
+    // A spec no typical file uses either; `files` must be a list.
+    let odd = serde_json::json!({ "ignition": { "version": "3.1.0" }, "storage": { "files": {} } });
+    let start = Instant::now();
+    let findings = kindling::validate::schema(&odd, Spec::V3_1);
+    let official = start.elapsed().as_secs_f64();
+    if findings.is_empty() {
+        bail!("the official validator accepted a config it must reject");
+    }
+    println!("{} {} {schema} {encode} {official}", times[0], times[1]);
     Ok(())
 }
 
-fn large(bin: &Path) -> anyhow::Result<()> {
+fn large(bins: &[Binary]) -> anyhow::Result<()> {
     let size_mib = measure::env_usize("BENCH_LARGE_MIB", 64);
     let runs = measure::env_usize("BENCH_LARGE_RUNS", 3).max(1);
     let size = size_mib * 1024 * 1024;
@@ -297,15 +326,17 @@ fn large(bin: &Path) -> anyhow::Result<()> {
         OsStr::new("-o"),
         out.as_os_str(),
     ];
-    let mut walls = Vec::new();
-    let mut rss = Vec::new();
+    let mut walls = vec![Vec::new(); bins.len()];
+    let mut rss = vec![Vec::new(); bins.len()];
     let gz = dir.path().join("logs.txt.gz");
     let mut gzip_walls = Vec::new();
-    // Alternating the two exposes both to the same drift in the VM's speed.
+    // Alternating the runs exposes all to the same drift in the VM's speed.
     for _ in 0..runs {
-        let (wall, peak) = measure::run_with_rss(bin, &args, None)?;
-        walls.push(wall);
-        rss.push(peak as f64);
+        for (index, bin) in bins.iter().enumerate() {
+            let (wall, peak) = measure::run_with_rss(&bin.path, &args, None)?;
+            walls[index].push(wall);
+            rss[index].push(peak as f64);
+        }
         let (wall, _) = measure::run_with_rss(
             Path::new("gzip"),
             &[
@@ -320,40 +351,46 @@ fn large(bin: &Path) -> anyhow::Result<()> {
     }
     let gzip_size = std::fs::metadata(&gz)?.len();
     let payload = payload_of(&out, &text)?;
-    let wall = measure::median(&walls);
     let gzip_wall = measure::median(&gzip_walls);
     let mb = size as f64 / 1e6;
-    let ours = mb / wall;
     let theirs = mb / gzip_wall;
     let saving = (gzip_size as f64 - payload as f64) / gzip_size as f64 * 100.0;
-    let peak = measure::median(&rss);
-    let rss_ratio = peak / size as f64;
     println!(
-        "   kindling: {} wall, {ours:.1} MB/s   gzip -9: {} wall, {theirs:.1} MB/s   ratio {:.2}x (target >= 3x: {})",
-        ms(wall),
+        "   gzip -9: {} wall, {theirs:.1} MB/s; all runs {:?} s",
         ms(gzip_wall),
-        ours / theirs,
-        if ours / theirs >= 3.0 {
-            "met"
-        } else {
-            "MISSED"
-        }
-    );
-    println!(
-        "   payload (base64-decoded data URL): {payload} bytes   gzip -9 -n: {gzip_size} bytes   {saving:+.2}% smaller (target >= 2.6%: {})",
-        if saving >= 2.6 { "met" } else { "MISSED" }
-    );
-    println!(
-        "   peak RSS: {:.1} MiB for a {size_mib} MiB input = {rss_ratio:.2}x (target < 3x: {}); output {:.1} MiB",
-        peak / 1048576.0,
-        if rss_ratio < 3.0 { "met" } else { "MISSED" },
-        mib(std::fs::metadata(&out)?.len())
-    );
-    println!(
-        "   all runs: kindling {:?} s, RSS {:?} MiB; gzip -9 {:?} s",
-        measure::rounded_seconds(&walls),
-        measure::rounded_mib(&rss),
         measure::rounded_seconds(&gzip_walls)
+    );
+    for (index, bin) in bins.iter().enumerate() {
+        let wall = measure::median(&walls[index]);
+        let ours = mb / wall;
+        let peak = measure::median(&rss[index]);
+        let rss_ratio = peak / size as f64;
+        println!(
+            "   {}: {} wall, {ours:.1} MB/s, ratio to gzip -9 {:.2}x (target >= 3x: {}); \
+             peak RSS {:.1} MiB = {rss_ratio:.2}x the input (target < 3x: {})",
+            bin.label,
+            ms(wall),
+            ours / theirs,
+            if ours / theirs >= 3.0 {
+                "met"
+            } else {
+                "MISSED"
+            },
+            peak / 1048576.0,
+            if rss_ratio < 3.0 { "met" } else { "MISSED" },
+        );
+        println!(
+            "   {}: all runs {:?} s, RSS {:?} MiB",
+            bin.label,
+            measure::rounded_seconds(&walls[index]),
+            measure::rounded_mib(&rss[index]),
+        );
+    }
+    println!(
+        "   payload (base64-decoded data URL, last binary): {payload} bytes   gzip -9 -n: {gzip_size} bytes   \
+         {saving:+.2}% smaller (target >= 2.6%: {}); output {:.1} MiB",
+        if saving >= 2.6 { "met" } else { "MISSED" },
+        mib(std::fs::metadata(&out)?.len())
     );
     Ok(())
 }
@@ -388,13 +425,15 @@ fn main() -> anyhow::Result<()> {
     {
         return probe(file, rest.first().map(PathBuf::as_path));
     }
-    let bin = kindling();
-    println!("binary: {}", bin.display());
+    let bins = measure::binaries()?;
+    for bin in &bins {
+        println!("binary {}: {}", bin.label, bin.path.display());
+    }
     if std::env::var_os("BENCH_SKIP_SMALL").is_none() {
-        small(&bin)?;
+        small(&bins)?;
     }
     if std::env::var_os("BENCH_SKIP_LARGE").is_none() {
-        large(&bin)?;
+        large(&bins)?;
     }
     Ok(())
 }

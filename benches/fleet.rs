@@ -14,8 +14,11 @@
 //! `cargo bench --bench fleet`. Knobs: `BENCH_HOSTS` (1000),
 //! `BENCH_SERVICES_PER_HOST` (20), `BENCH_RUNS` (5), `BENCH_FLEET_DIR`
 //! (generate there and keep it, instead of a temporary directory),
-//! `KINDLING_BIN` (another binary). The digest printed covers every output
-//! byte, so two binaries can be checked for identical output.
+//! `KINDLING_BIN` (another binary instead of the release one),
+//! `BENCH_BINS=label=path,…` (exactly these binaries). The release binary
+//! and, when `just dist` has built it, the dist binary take turns, so both
+//! see the same machine. The digest printed covers every output byte; the
+//! bench fails if two binaries' outputs differ.
 
 #[path = "common/logs.rs"]
 mod logs;
@@ -29,7 +32,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use logs::Rng;
-use measure::{kindling, ms};
+use measure::ms;
 use sha2::{Digest, Sha256};
 
 /// A service of the generated fleet.
@@ -695,7 +698,7 @@ fn digest(out: &Path) -> anyhow::Result<(usize, u64, String)> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let bin = kindling();
+    let bins = measure::binaries()?;
     let hosts = measure::env_usize("BENCH_HOSTS", 1000);
     let per_host = measure::env_usize("BENCH_SERVICES_PER_HOST", 20);
     let runs = measure::env_usize("BENCH_RUNS", 5).max(1);
@@ -708,7 +711,9 @@ fn main() -> anyhow::Result<()> {
     } else {
         generate(&root, hosts, per_host)?;
     }
-    println!("binary: {}", bin.display());
+    for bin in &bins {
+        println!("binary {}: {}", bin.label, bin.path.display());
+    }
     println!(
         "== kindling build: {hosts} hosts x {per_host} services of {} ({} generated in {})",
         SERVICES.len(),
@@ -716,7 +721,7 @@ fn main() -> anyhow::Result<()> {
         ms(start.elapsed().as_secs_f64())
     );
     println!(
-        "   {runs} runs, medians reported; load average {}; {} cores",
+        "   {runs} runs per binary, the binaries taking turns, medians reported; load average {}; {} cores",
         measure::loadavg(),
         measure::cores()
     );
@@ -734,54 +739,84 @@ fn main() -> anyhow::Result<()> {
         ]
         .map(OsStr::to_os_string)
     };
-    let outs: Vec<PathBuf> = (0..runs)
-        .map(|run| root.join(format!("build-cold-{run}")))
-        .collect();
-    let mut walls = Vec::new();
-    let mut rss = Vec::new();
-    for out in &outs {
-        let _ = std::fs::remove_dir_all(out);
-        let args = build_args(out);
-        let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-        let (wall, peak) = measure::run_with_rss(&bin, &args, None).context("kindling build")?;
-        walls.push(wall);
-        rss.push(peak as f64);
+    let out_of = |bin: usize, run: usize| root.join(format!("build-cold-{bin}-{run}"));
+    let mut cold = vec![Vec::new(); bins.len()];
+    for run in 0..runs {
+        for (index, bin) in bins.iter().enumerate() {
+            let out = out_of(index, run);
+            let _ = std::fs::remove_dir_all(&out);
+            let args = build_args(&out);
+            let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+            let usage =
+                measure::run_with_usage(&bin.path, &args, None).context("kindling build")?;
+            cold[index].push(usage);
+        }
     }
-    let last = outs.last().context("no run")?;
-    let (files, bytes, sum) = digest(last)?;
+    let digests = (0..bins.len())
+        .map(|index| digest(&out_of(index, runs - 1)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     // A rebuild with nothing changed: every output is compared, none written.
-    let mut rebuilds = Vec::new();
+    let mut rebuilds = vec![Vec::new(); bins.len()];
     for _ in 0..runs {
-        let args = build_args(last);
-        let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-        rebuilds.push(
-            measure::run_with_rss(&bin, &args, None)
-                .context("kindling build")?
-                .0,
+        for (index, bin) in bins.iter().enumerate() {
+            let args = build_args(&out_of(index, runs - 1));
+            let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+            let usage =
+                measure::run_with_usage(&bin.path, &args, None).context("kindling build")?;
+            rebuilds[index].push(usage);
+        }
+    }
+    let mut first_sum = None;
+    for (index, bin) in bins.iter().enumerate() {
+        let (files, bytes, sum) = digests[index].clone();
+        let (_, _, rebuilt_sum) = digest(&out_of(index, runs - 1))?;
+        anyhow::ensure!(rebuilt_sum == sum, "a rebuild changed the outputs");
+        let walls: Vec<f64> = cold[index].iter().map(|u| u.wall).collect();
+        let cpus: Vec<f64> = cold[index].iter().map(|u| u.cpu).collect();
+        let rss: Vec<f64> = cold[index].iter().map(|u| u.peak_rss as f64).collect();
+        let rebuild_walls: Vec<f64> = rebuilds[index].iter().map(|u| u.wall).collect();
+        let rebuild_cpus: Vec<f64> = rebuilds[index].iter().map(|u| u.cpu).collect();
+        let wall = measure::median(&walls);
+        let peak = measure::median(&rss) / 1048576.0;
+        println!(
+            "   {}: cold build: wall {} (target < 1 s: {}), CPU {}, peak RSS {peak:.1} MiB (target < 200 MiB: {})",
+            bin.label,
+            ms(wall),
+            if wall < 1.0 { "met" } else { "MISSED" },
+            ms(measure::median(&cpus)),
+            if peak < 200.0 { "met" } else { "MISSED" }
         );
+        println!(
+            "   {}: all runs: {:?} s, CPU {:?} s, {:?} MiB",
+            bin.label,
+            measure::rounded_seconds(&walls),
+            measure::rounded_seconds(&cpus),
+            measure::rounded_mib(&rss)
+        );
+        println!(
+            "   {}: rebuild, nothing changed (no output rewritten): wall {}, CPU {}",
+            bin.label,
+            ms(measure::median(&rebuild_walls)),
+            ms(measure::median(&rebuild_cpus))
+        );
+        println!(
+            "   {}: output: {files} files, {bytes} bytes, sha256 {sum}",
+            bin.label
+        );
+        match &first_sum {
+            None => first_sum = Some(sum),
+            Some(first) => anyhow::ensure!(
+                *first == sum,
+                "{} wrote other outputs than {}",
+                bin.label,
+                bins[0].label
+            ),
+        }
     }
-    let (_, _, rebuilt_sum) = digest(last)?;
-    anyhow::ensure!(rebuilt_sum == sum, "a rebuild changed the outputs");
-    for out in &outs {
-        let _ = std::fs::remove_dir_all(out);
+    for run in 0..runs {
+        for index in 0..bins.len() {
+            let _ = std::fs::remove_dir_all(out_of(index, run));
+        }
     }
-    let wall = measure::median(&walls);
-    let peak = measure::median(&rss) / 1048576.0;
-    println!(
-        "   cold build: wall {} (target < 1 s: {})   peak RSS {peak:.1} MiB (target < 200 MiB: {})",
-        ms(wall),
-        if wall < 1.0 { "met" } else { "MISSED" },
-        if peak < 200.0 { "met" } else { "MISSED" }
-    );
-    println!(
-        "   all runs: {:?} s, {:?} MiB",
-        measure::rounded_seconds(&walls),
-        measure::rounded_mib(&rss)
-    );
-    println!(
-        "   rebuild, nothing changed (no output rewritten): wall {}",
-        ms(measure::median(&rebuilds))
-    );
-    println!("   output: {files} files, {bytes} bytes, sha256 {sum}");
     Ok(())
 }

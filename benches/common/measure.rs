@@ -15,12 +15,62 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-/// The kindling binary under test: `KINDLING_BIN`, else the release binary
-/// cargo built for this bench.
-pub fn kindling() -> PathBuf {
-    std::env::var_os("KINDLING_BIN")
+/// A kindling binary under test and the name it is reported under.
+pub struct Binary {
+    pub label: String,
+    pub path: PathBuf,
+}
+
+/// The kindling binaries under test, measured in the same interleaved
+/// rounds: `BENCH_BINS` (`label=path,label=path`) if set; else the release
+/// binary cargo built for this bench (or `KINDLING_BIN`) and, when it has
+/// been built (`just dist`), the dist binary `target/<host>/dist/kindling`.
+pub fn binaries() -> anyhow::Result<Vec<Binary>> {
+    if let Some(list) = std::env::var_os("BENCH_BINS") {
+        let list = list.to_str().context("BENCH_BINS is not UTF-8")?.to_owned();
+        return list
+            .split(',')
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                let (label, path) = entry
+                    .split_once('=')
+                    .with_context(|| format!("BENCH_BINS entry {entry:?} is not label=path"))?;
+                Ok(Binary {
+                    label: label.to_owned(),
+                    path: PathBuf::from(path),
+                })
+            })
+            .collect();
+    }
+    let release = std::env::var_os("KINDLING_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kindling")))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kindling")));
+    let mut binaries = vec![Binary {
+        label: "release".to_owned(),
+        path: release,
+    }];
+    match dist_binary() {
+        Some(path) => binaries.push(Binary {
+            label: "dist".to_owned(),
+            path,
+        }),
+        None => println!("(no dist build found: `just dist` builds one, measured alongside)"),
+    }
+    Ok(binaries)
+}
+
+/// `target/<host triple>/dist/kindling` next to the release binary cargo
+/// built for this bench, if `just dist` has built it.
+fn dist_binary() -> Option<PathBuf> {
+    let release = PathBuf::from(env!("CARGO_BIN_EXE_kindling"));
+    let target = release.parent()?.parent()?;
+    let output = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .args(["--print", "host-tuple"])
+        .output()
+        .ok()?;
+    let host = String::from_utf8(output.stdout).ok()?;
+    let dist = target.join(host.trim()).join("dist").join("kindling");
+    dist.is_file().then_some(dist)
 }
 
 /// An integer from the environment, or `default`.
@@ -100,22 +150,63 @@ impl Sample {
     }
 }
 
+/// Samples every binary of `binaries` on the same arguments (prefixed by
+/// `args`), interleaved in blocks of [`BLOCK`] runs so all see the same
+/// drift in the machine's speed; CPU time is read per block (`/proc`
+/// counts whole clock ticks, so a per-run reading would be mostly rounding).
+pub fn sample_each(
+    binaries: &[Binary],
+    args: &[&OsStr],
+    warmup: usize,
+    runs: usize,
+) -> anyhow::Result<Vec<Sample>> {
+    for binary in binaries {
+        for _ in 0..warmup {
+            run_once(&binary.path, args)?;
+        }
+    }
+    let mut samples: Vec<Sample> = binaries
+        .iter()
+        .map(|_| Sample {
+            wall: Vec::with_capacity(runs),
+            cpu_mean: 0.0,
+        })
+        .collect();
+    let mut done = 0;
+    while done < runs {
+        let block = BLOCK.min(runs - done);
+        for (binary, sample) in binaries.iter().zip(&mut samples) {
+            let cpu_before = children_cpu();
+            for _ in 0..block {
+                sample
+                    .wall
+                    .push(run_once(&binary.path, args)?.as_secs_f64());
+            }
+            sample.cpu_mean += children_cpu() - cpu_before;
+        }
+        done += block;
+    }
+    for sample in &mut samples {
+        sample.cpu_mean /= runs.max(1) as f64;
+    }
+    Ok(samples)
+}
+
+/// Runs of one binary in a row in [`sample_each`].
+const BLOCK: usize = 25;
+
 pub fn sample(
     program: &Path,
     args: &[&OsStr],
     warmup: usize,
     runs: usize,
 ) -> anyhow::Result<Sample> {
-    for _ in 0..warmup {
-        run_once(program, args)?;
-    }
-    let cpu_before = children_cpu();
-    let mut wall = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        wall.push(run_once(program, args)?.as_secs_f64());
-    }
-    let cpu_mean = (children_cpu() - cpu_before) / runs.max(1) as f64;
-    Ok(Sample { wall, cpu_mean })
+    let binary = Binary {
+        label: String::new(),
+        path: program.to_path_buf(),
+    };
+    let mut samples = sample_each(std::slice::from_ref(&binary), args, warmup, runs)?;
+    samples.pop().context("no sample")
 }
 
 /// `p`-th percentile (nearest rank on the sorted samples).
@@ -139,11 +230,29 @@ pub fn run_with_rss(
     args: &[&OsStr],
     stdout: Option<&Path>,
 ) -> anyhow::Result<(f64, u64)> {
+    run_with_usage(program, args, stdout).map(|usage| (usage.wall, usage.peak_rss))
+}
+
+/// What one run used.
+#[derive(Clone)]
+pub struct Usage {
+    pub wall: f64,
+    pub peak_rss: u64,
+    /// User + system seconds (GNU time's resolution: 10 ms).
+    pub cpu: f64,
+}
+
+/// One run under GNU time.
+pub fn run_with_usage(
+    program: &Path,
+    args: &[&OsStr],
+    stdout: Option<&Path>,
+) -> anyhow::Result<Usage> {
     let report = tempfile::NamedTempFile::new()?;
     let mut command = Command::new("/usr/bin/time");
     command
         .arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg("-o")
         .arg(report.path())
         .arg(program)
@@ -163,12 +272,22 @@ pub fn run_with_rss(
         bail!("{} {:?} failed: {status}", program.display(), args);
     }
     let text = std::fs::read_to_string(report.path())?;
-    let kib: u64 = text
+    // The last line; earlier ones are the child's exit status if it failed.
+    let fields: Vec<f64> = text
         .lines()
-        .rev()
-        .find_map(|l| l.trim().parse().ok())
-        .with_context(|| format!("no peak RSS in GNU time's report: {text:?}"))?;
-    Ok((wall, kib * 1024))
+        .next_back()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    let [kib, user, system] = fields[..] else {
+        bail!("no peak RSS and CPU times in GNU time's report: {text:?}");
+    };
+    Ok(Usage {
+        wall,
+        peak_rss: kib as u64 * 1024,
+        cpu: user + system,
+    })
 }
 
 pub fn ms(seconds: f64) -> String {
