@@ -114,7 +114,7 @@ fn read_identity_file(
         }
         if mode & 0o064 != 0 {
             warnings.push(format!(
-                "the age identity file {name} is open to other users (mode {mode:04o}); chmod 600 it"
+                "the age identity file {name} can be read or written by other users (mode {mode:04o}); chmod 600 it"
             ));
         }
     }
@@ -144,7 +144,7 @@ impl Identities {
             }
             (None, Some(value)) if holds_key(value) => (value.to_owned(), ENV.to_owned()),
             (None, Some(path)) => {
-                let name = format!("the file named by {ENV}");
+                let name = format!("{path} ({ENV})");
                 (
                     read_identity_file(Path::new(path), &name, &mut warnings)?,
                     name,
@@ -252,10 +252,11 @@ pub fn read_secret(
     let Some(source) = &identities.source else {
         return Err(SecretError::NoIdentity(relative.to_owned()));
     };
-    let damaged = |reason: String| SecretError::Damaged {
+    let damaged = |reason: &str| SecretError::Damaged {
         path: relative.to_owned(),
-        reason,
+        reason: reason.to_owned(),
     };
+    const ALTERED: &str = "its contents fail their integrity check (truncated or altered)";
     let decrypt_error = |error: age::DecryptError| match error {
         age::DecryptError::NoMatchingKeys | age::DecryptError::KeyDecryptionFailed => {
             SecretError::NotARecipient {
@@ -263,14 +264,21 @@ pub fn read_secret(
                 source_name: source.clone(),
             }
         }
-        age::DecryptError::ExcessiveWork { .. } => SecretError::Decrypt {
+        age::DecryptError::InvalidMac => damaged("its header fails its integrity check"),
+        age::DecryptError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            damaged("it ends before its age header does (truncated, or not an age file)")
+        }
+        age::DecryptError::InvalidHeader | age::DecryptError::UnknownFormat => {
+            damaged("it has no valid age header (not an age file, or from a newer age)")
+        }
+        age::DecryptError::DecryptionFailed => damaged(ALTERED),
+        age::DecryptError::Io(io) => damaged(&format!("it cannot be read as an age file ({io})")),
+        // Plugins, passphrases and variants of later age versions.
+        other => SecretError::Decrypt {
             path: relative.to_owned(),
             source_name: source.clone(),
-            reason: error.to_string(),
+            reason: other.to_string(),
         },
-        // A header that does not parse or authenticate, an unknown format,
-        // a payload that fails its tag or ends early.
-        _ => damaged(error.to_string()),
     };
     let armored = age::armor::ArmoredReader::new(bytes.as_slice());
     let decryptor = age::Decryptor::new(armored).map_err(decrypt_error)?;
@@ -285,7 +293,7 @@ pub fn read_secret(
     let mut plain = Vec::new();
     reader
         .read_to_end(&mut plain)
-        .map_err(|e| damaged(e.to_string()))?;
+        .map_err(|_| damaged(ALTERED))?;
     Ok(plain)
 }
 

@@ -23,4 +23,5 @@ mod inspect;
 mod publication;
 mod quadlet_corpus;
 mod schemas;
+mod secrets;
 mod vm_inputs;

@@ -4,8 +4,11 @@
 //! `..`). Every parent is checked with `lstat` as it is walked: a symlink or
 //! a non-directory on the way is refused, missing directories are created.
 //! Files are created with `O_CREAT|O_EXCL` (which does not follow a symlink
-//! in the last component) and chmod-ed through the open handle; symlinks
-//! are created only when their target stays inside the directory.
+//! in the last component) and mode 0600, so contents being written (a
+//! private key) are never readable by others; they get their own mode
+//! through the open handle once complete, and are removed if anything
+//! fails. Symlinks are created only when their target stays inside the
+//! directory.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -101,6 +104,19 @@ pub fn chmod_directory(root: &Path, parts: &[&str], mode: u32) -> Result<(), Ref
 /// Writes a regular file. An existing regular file is replaced; an existing
 /// symlink or directory is refused.
 pub fn file(root: &Path, parts: &[&str], bytes: &[u8], mode: u32) -> Result<(), Refusal> {
+    file_written_by(root, parts, bytes, mode, |handle, bytes| {
+        handle.write_all(bytes)
+    })
+}
+
+/// [`file`], with `write` putting the bytes into the new file.
+pub(super) fn file_written_by(
+    root: &Path,
+    parts: &[&str],
+    bytes: &[u8],
+    mode: u32,
+    write: impl FnOnce(&mut fs::File, &[u8]) -> io::Result<()>,
+) -> Result<(), Refusal> {
     let target = prepare(root, parts)?;
     match fs::symlink_metadata(&target) {
         Ok(meta) if meta.file_type().is_symlink() => {
@@ -114,24 +130,35 @@ pub fn file(root: &Path, parts: &[&str], bytes: &[u8], mode: u32) -> Result<(), 
         }
         Err(_) => {}
     }
-    let mut handle = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&target)
-        .map_err(|error| format!("cannot create the file: {error}"))?;
-    handle
-        .write_all(bytes)
-        .map_err(|error| format!("cannot write the file: {error}"))?;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        handle
-            .set_permissions(fs::Permissions::from_mode(mode & 0o777))
-            .map_err(|error| format!("cannot set the mode: {error}"))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    #[cfg(not(unix))]
-    let _ = mode;
-    Ok(())
+    let mut handle = options
+        .open(&target)
+        .map_err(|error| format!("cannot create the file: {error}"))?;
+    let written = write(&mut handle, bytes)
+        .map_err(|error| format!("cannot write the file: {error}"))
+        .and_then(|()| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                handle
+                    .set_permissions(fs::Permissions::from_mode(mode & 0o777))
+                    .map_err(|error| format!("cannot set the mode: {error}"))?;
+            }
+            #[cfg(not(unix))]
+            let _ = mode;
+            Ok(())
+        });
+    if written.is_err() {
+        drop(handle);
+        let _ = fs::remove_file(&target);
+    }
+    written
 }
 
 /// The symlink text to create for `target` at node `parts`, or why not:

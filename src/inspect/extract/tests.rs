@@ -96,3 +96,39 @@ fn hostile_paths_are_refused() {
     let outside: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
     assert_eq!(outside.len(), 1, "only the extract directory exists");
 }
+
+/// Issue 16 item 4: a file being extracted (a private key) is never open
+/// to others, and a write that fails leaves nothing behind.
+#[cfg(unix)]
+#[test]
+fn a_file_is_owner_only_while_written_and_removed_when_the_write_fails() {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("key.pem");
+    let mut mode_while_written = None;
+    let result = safe::file_written_by(
+        dir.path(),
+        &["key.pem"],
+        b"-----BEGIN PRIVATE KEY-----\n",
+        0o644,
+        |handle, bytes| {
+            handle.write_all(&bytes[..11])?;
+            mode_while_written = Some(fs::metadata(&path)?.permissions().mode() & 0o777);
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "No space left on device",
+            ))
+        },
+    );
+    assert_eq!(mode_while_written, Some(0o600));
+    insta::assert_snapshot!(
+        result.expect_err("the write fails"),
+        @"cannot write the file: No space left on device"
+    );
+    assert!(!path.exists(), "the partial file is removed");
+
+    safe::file(dir.path(), &["key.pem"], b"complete\n", 0o644).expect("written");
+    let mode = fs::metadata(&path).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "a complete file gets its own mode");
+}
