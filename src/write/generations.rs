@@ -499,3 +499,118 @@ fn symlink(_target: &Path, _link: &Path) -> io::Result<()> {
         "publishing a build needs symbolic links",
     ))
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    fn entry<'a>(name: &'a str, bytes: &'a [u8]) -> Entry<'a> {
+        Entry {
+            name,
+            content: Content::Bytes(bytes, Visibility::Public),
+        }
+    }
+
+    fn hidden(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = entry_names(dir)
+            .into_iter()
+            .filter(|name| name.starts_with('.'))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn files_an_earlier_kindling_wrote_become_the_first_generation_unchanged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("h1.ign"), "one\n").expect("write");
+        fs::write(dir.path().join("manifest.json"), "{}\n").expect("write");
+        fs::write(dir.path().join("notes.txt"), "mine\n").expect("write");
+        let inode = fs::metadata(dir.path().join("h1.ign")).expect("stat").ino();
+
+        let mut build = BuildDir::open(dir.path()).expect("open");
+        assert!(build.is_unpublished());
+        build
+            .adopt(&["h1.ign".to_owned(), "manifest.json".to_owned()])
+            .expect("adopt");
+        assert!(build.is_link("h1.ign") && build.is_link("manifest.json"));
+        assert_eq!(
+            fs::metadata(dir.path().join("h1.ign")).expect("stat").ino(),
+            inode
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("h1.ign")).expect("read"),
+            "one\n"
+        );
+        assert!(
+            fs::symlink_metadata(dir.path().join("notes.txt"))
+                .expect("stat")
+                .is_file()
+        );
+
+        build
+            .publish(&[entry("h1.ign", b"two\n"), entry("manifest.json", b"{}\n")])
+            .expect("publish");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("h1.ign")).expect("read"),
+            "two\n"
+        );
+        assert_eq!(hidden(dir.path()), [".current", ".gen-1", ".gen-2"]);
+    }
+
+    #[test]
+    fn what_dead_builds_left_is_removed_and_the_previous_generation_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for round in [&b"1"[..], b"2", b"3"] {
+            BuildDir::open(dir.path())
+                .expect("open")
+                .publish(&[entry("h1.ign", round)])
+                .expect("publish");
+        }
+        assert_eq!(hidden(dir.path()), [".current", ".gen-2", ".gen-3"]);
+        // A build killed while staging generation 4, before and after it
+        // made its links, and one of the builds that renamed files one by one.
+        fs::create_dir(dir.path().join(".gen-4")).expect("mkdir");
+        fs::write(dir.path().join(".gen-4/h1.ign"), "4").expect("write");
+        symlink(Path::new(".gen-4"), &dir.path().join(CURRENT_TEMP)).expect("ln");
+        symlink(&link_target("h2.ign"), &dir.path().join(".link-h2.ign")).expect("ln");
+        fs::write(dir.path().join(".kindling-AbC123"), "half").expect("write");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+
+        let build = BuildDir::open(dir.path()).expect("open");
+        assert_eq!(hidden(dir.path()), [".current", ".gen-2", ".gen-3"]);
+        assert_eq!(
+            fs::read_to_string(dir.path().join("h1.ign")).expect("read"),
+            "3"
+        );
+        build.publish(&[entry("h1.ign", b"5")]).expect("publish");
+        assert_eq!(hidden(dir.path()), [".current", ".gen-3", ".gen-4"]);
+    }
+
+    #[test]
+    fn an_unchanged_build_publishes_nothing_and_a_second_build_waits_its_turn() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let publish = |bytes: &[u8]| {
+            BuildDir::open(dir.path())
+                .expect("open")
+                .publish(&[entry("h1.ign", bytes), entry("h2.ign", b"same")])
+                .expect("publish");
+        };
+        publish(b"a");
+        let h2 = fs::metadata(dir.path().join("h2.ign")).expect("stat");
+        publish(b"a");
+        assert_eq!(hidden(dir.path()), [".current", ".gen-1"]);
+        publish(b"b");
+        assert_eq!(hidden(dir.path()), [".current", ".gen-1", ".gen-2"]);
+        let kept = fs::metadata(dir.path().join("h2.ign")).expect("stat");
+        assert_eq!((kept.ino(), kept.mtime()), (h2.ino(), h2.mtime()));
+
+        let holding = BuildDir::open(dir.path()).expect("open");
+        let error = BuildDir::open(dir.path()).expect_err("locked");
+        assert_eq!(error.source.kind(), io::ErrorKind::WouldBlock);
+        drop(holding);
+        BuildDir::open(dir.path()).expect("free again");
+    }
+}
