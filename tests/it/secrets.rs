@@ -140,6 +140,14 @@ fn diffs_show_whether_a_secret_changed_and_no_fingerprint() {
     let changed = diff(&built, &host);
     let rebuilt = fleet.run("build", &["--diff"]);
     assert_eq!(rebuilt.code, Some(0), "{}", rebuilt.stderr);
+    let inspected = Run::of(kindling_with(Identity::None).arg("inspect").arg(&host));
+    assert_eq!(inspected.code, Some(0), "{}", inspected.stderr);
+    assert!(
+        inspected.stdout.contains("<secret: not shown>"),
+        "{}",
+        inspected.stdout
+    );
+    assert!(!inspected.stdout.contains("hunter"), "{}", inspected.stdout);
     for output in [&unchanged.stdout, &changed.stdout, &rebuilt.stdout] {
         assert!(
             !output.contains("sha256") && !output.contains("hunter"),
