@@ -15,7 +15,7 @@ pub mod translate;
 pub mod translation_map;
 pub mod version;
 
-use crate::diag::{Diagnostic, Diagnostics, DocPath};
+use crate::diag::{Code, Diagnostic, Diagnostics, DocPath};
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::{self, Spec};
 use crate::secret::Secrets;
@@ -102,19 +102,25 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             "a list"
         };
         diagnostics.push(
-            Diagnostic::error(format!("variant must be a string, found {found}"))
-                .at(DocPath::root().key("variant"))
-                .at_position(node.position)
-                .with_help("write the variant as a plain word: `variant: fcos` (or flatcar)"),
+            Diagnostic::error(
+                Code::ButaneInvalidVariant,
+                format!("variant must be a string, found {found}"),
+            )
+            .at(DocPath::root().key("variant"))
+            .at_position(node.position)
+            .with_help("write the variant as a plain word: `variant: fcos` (or flatcar)"),
         );
         return None;
     }
     let Some(variant) = text("variant").filter(|v| !v.is_empty()) else {
         diagnostics.push(
-            Diagnostic::error("error parsing variant; must be specified")
-                .at(DocPath::root().key("variant"))
-                .at_position(root.position)
-                .with_help("start the config with `variant: fcos` (or flatcar) and a `version:`"),
+            Diagnostic::error(
+                Code::ButaneMissingVariant,
+                "error parsing variant; must be specified",
+            )
+            .at(DocPath::root().key("variant"))
+            .at_position(root.position)
+            .with_help("start the config with `variant: fcos` (or flatcar) and a `version:`"),
         );
         return None;
     };
@@ -127,7 +133,10 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             "a list"
         };
         diagnostics.push(
-            Diagnostic::error(format!("version must be a version string, found {found}"))
+            Diagnostic::error(
+                Code::ButaneInvalidVersion,
+                format!("version must be a version string, found {found}"),
+            )
                 .at(DocPath::root().key("version"))
                 .at_position(position)
                 .with_help("`{...}` is a YAML mapping: replace template placeholders before compiling, e.g. `version: 1.5.0`"),
@@ -139,10 +148,13 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
     let written = text("version").unwrap_or_default();
     let Some(version) = crate::go::semver::parse(&written).map(|v| v.to_string()) else {
         diagnostics.push(
-            Diagnostic::error("error parsing version; must be a valid semver")
-                .at(DocPath::root().key("version"))
-                .at_position(position)
-                .with_help("write the full version, e.g. `version: 1.5.0`"),
+            Diagnostic::error(
+                Code::ButaneInvalidVersion,
+                "error parsing version; must be a valid semver",
+            )
+            .at(DocPath::root().key("version"))
+            .at_position(position)
+            .with_help("write the full version, e.g. `version: 1.5.0`"),
         );
         return None;
     };
@@ -159,9 +171,10 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             format!("supported {variant} versions: {}", known.join(", "))
         };
         diagnostics.push(
-            Diagnostic::error(format!(
-                "no translator exists for variant {variant} with version {version}"
-            ))
+            Diagnostic::error(
+                Code::ButaneUnknownVersion,
+                format!("no translator exists for variant {variant} with version {version}"),
+            )
             .at(DocPath::root().key("version"))
             .at_position(position)
             .with_help(help),
@@ -179,20 +192,25 @@ fn compile_document(
         Ok(Some(root)) => root,
         Ok(None) => {
             diagnostics.push(
-                Diagnostic::error("the config is empty")
+                Diagnostic::error(Code::ButaneEmptyConfig, "the config is empty")
                     .with_help("a Butane config needs at least `variant:` and `version:`"),
             );
             return None;
         }
         Err(error) => {
-            diagnostics.push(Diagnostic::error(error.message).at_position(error.position));
+            diagnostics.push(
+                Diagnostic::error(Code::YamlSyntax, error.message).at_position(error.position),
+            );
             return None;
         }
     };
     if !matches!(root.value, yaml::Value::Mapping(_)) && !root.is_null() {
         diagnostics.push(
-            Diagnostic::error("a Butane config must be a mapping of keys to values")
-                .at_position(root.position),
+            Diagnostic::error(
+                Code::ButaneNotAMapping,
+                "a Butane config must be a mapping of keys to values",
+            )
+            .at_position(root.position),
         );
         return None;
     }
@@ -348,24 +366,30 @@ fn check_inline_children(config: &model::Config, spec: Spec) -> Vec<Diagnostic> 
             Ok(child) => child,
             Err(error) => {
                 found.push(
-                    Diagnostic::error(format!("config is not valid: {error}"))
-                        .at(at)
-                        .with_help("an inline child config must be Ignition JSON"),
+                    Diagnostic::error(
+                        Code::ButaneInlineInvalid,
+                        format!("config is not valid: {error}"),
+                    )
+                    .at(at)
+                    .with_help("an inline child config must be Ignition JSON"),
                 );
                 continue;
             }
         };
         if Spec::parse(&child.ignition.version) != Some(spec) {
             if crate::go::semver::parse(&child.ignition.version).is_some() {
-                found.push(Diagnostic::warning(format!(
+                found.push(Diagnostic::warning(Code::ButaneInlineUnknownVersion, format!(
                     "skipping validation for the merge/replace ignition config due to an unknown version ({}; this config is {spec})",
                     child.ignition.version
                 )).at(at));
                 continue;
             }
             found.push(
-                Diagnostic::error("invalid config version (couldn't parse) in the inline config")
-                    .at(at.clone()),
+                Diagnostic::error(
+                    Code::ButaneInlineInvalid,
+                    "invalid config version (couldn't parse) in the inline config",
+                )
+                .at(at.clone()),
             );
             continue;
         }
@@ -373,6 +397,7 @@ fn check_inline_children(config: &model::Config, spec: Spec) -> Vec<Diagnostic> 
             let inner = finding.path.map(|p| p.to_string()).unwrap_or_default();
             let mut diagnostic = Diagnostic::new(
                 finding.severity,
+                finding.code,
                 format!("in the inline config at {inner}: {}", finding.message),
             )
             .at(at.clone());
@@ -398,10 +423,13 @@ fn retarget(
         if requirement.spec > target {
             blocked = true;
             findings.push(
-                Diagnostic::error(format!(
-                    "{} needs Ignition spec {} or newer; cannot emit {target}",
-                    requirement.what, requirement.spec
-                ))
+                Diagnostic::error(
+                    Code::ButaneNeedsNewerSpec,
+                    format!(
+                        "{} needs Ignition spec {} or newer; cannot emit {target}",
+                        requirement.what, requirement.spec
+                    ),
+                )
                 .at(requirement.path)
                 .with_help(format!("remove it or target Ignition {}", requirement.spec)),
             );

@@ -4,7 +4,8 @@
 //! that `--strict` can promote warnings and tests can snapshot them. A
 //! diagnostic names the source file, the 1-based line and column of the node
 //! it is about, and a JSON-path-like location (`$.storage.files.0.path`) in the
-//! style of Butane's reports.
+//! style of Butane's reports, and a stable [`Code`] naming the kind of
+//! finding (listed in the README's "Diagnostic codes").
 
 use std::borrow::Cow;
 use std::fmt;
@@ -25,6 +26,229 @@ impl fmt::Display for Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         })
+    }
+}
+
+/// Declares [`Code`]: one variant per kind of finding, its stable
+/// kebab-case name and a one-line meaning (the README lists them all).
+macro_rules! codes {
+    ($($variant:ident = $name:literal : $meaning:literal,)*) => {
+        /// The stable identifier of a kind of finding, printed with every
+        /// diagnostic (`error[ignition-path-relative]`) so scripts and tests
+        /// can match on it instead of on message text. Names never change
+        /// once released; new kinds of finding get new codes.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(#[doc = $meaning] $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as printed (`quadlet-unknown-key`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// One line saying what the finding is about.
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // Reading YAML and decoding it into a model (Butane configs, fleet files).
+    YamlSyntax = "yaml-syntax": "the text is not valid YAML",
+    YamlInvalidValue = "yaml-invalid-value": "a value has the wrong type or form for its field, or a required field is missing",
+    YamlUnusedKey = "yaml-unused-key": "a key the schema (or the declared version) does not have; it is ignored",
+    YamlLenientInteger = "yaml-lenient-integer": "an integer literal read the lenient way Butane reads it (e.g. 0888 as a decimal number)",
+
+    // Butane's own checks on the source config.
+    ButaneMissingVariant = "butane-missing-variant": "the config has no `variant:`",
+    ButaneInvalidVariant = "butane-invalid-variant": "`variant:` is not a plain string",
+    ButaneInvalidVersion = "butane-invalid-version": "`version:` is not a version string",
+    ButaneUnknownVersion = "butane-unknown-version": "no translator exists for this variant and version",
+    ButaneEmptyConfig = "butane-empty-config": "the config is empty",
+    ButaneNotAMapping = "butane-not-a-mapping": "the config is not a mapping of keys to values",
+    ButaneDecimalMode = "butane-decimal-mode": "a mode that looks like decimal digits meant as octal",
+    ButaneRequiredField = "butane-required-field": "a field Butane requires here is missing",
+    ButaneExclusiveFields = "butane-exclusive-fields": "fields of which only one can be set are set together",
+    ButaneMountUnit = "butane-mount-unit": "`with_mount_unit` lacks the path or format it needs",
+    ButaneQuadletExtension = "butane-quadlet-extension": "a Quadlet file name with an extension Podman does not know",
+    ButaneTemplateContents = "butane-template-contents": "a template instance has contents of its own",
+    ButaneBootLayout = "butane-boot-layout": "`boot_device.layout` is missing, unknown or does not fit the other settings",
+    ButaneBootMirror = "butane-boot-mirror": "`boot_device.mirror` has fewer than two devices",
+    ButaneBootLuks = "butane-boot-luks": "`boot_device.luks` settings that do not fit together",
+    ButaneLuksUnsupported = "butane-luks-unsupported": "a LUKS feature the variant or spec version does not support",
+    ButanePartitionReuse = "butane-partition-reuse": "a partition reused by label without a number",
+    ButaneReservedPartition = "butane-reserved-partition": "a reserved partition label with another number than its own",
+    ButaneRootPartition = "butane-root-partition": "a root partition that cannot grow or is too small",
+    ButaneNoFilesDir = "butane-no-files-dir": "a local file is named but no files directory was given",
+    ButaneLocalEscapes = "butane-local-escapes": "a local file path leads outside the files directory",
+    ButaneLocalUnreadable = "butane-local-unreadable": "a local file cannot be read",
+    ButaneTreeNotDirectory = "butane-tree-not-directory": "the root of a local tree is not a directory",
+    ButaneTreeEntry = "butane-tree-entry": "a local tree holds something other than files, directories and symlinks",
+    ButaneNodeConflict = "butane-node-conflict": "sugar or a tree writes a path the config already has with other contents or type",
+    ButaneInlineInvalid = "butane-inline-invalid": "an inline merge/replace config is not a valid Ignition config",
+    ButaneInlineUnknownVersion = "butane-inline-unknown-version": "an inline merge/replace config has a version that is not checked",
+    ButaneNeedsNewerSpec = "butane-needs-newer-spec": "a field needs a newer Ignition spec than the one to emit",
+
+    // Ignition's checks on the output (text and rules ported from Ignition).
+    IgnitionSchema = "ignition-schema": "the output does not match the Ignition spec's JSON schema",
+    IgnitionInvalidVersion = "ignition-invalid-version": "the config version cannot be parsed",
+    IgnitionUnknownVersion = "ignition-unknown-version": "the config version is not supported",
+    IgnitionNoPath = "ignition-no-path": "a path is missing",
+    IgnitionPathRelative = "ignition-path-relative": "a path is not absolute",
+    IgnitionDirtyPath = "ignition-dirty-path": "a path is not fully simplified",
+    IgnitionNoDevice = "ignition-no-device": "a device is missing",
+    IgnitionIllegalMode = "ignition-illegal-mode": "a file mode is out of range",
+    IgnitionModeSpecialBits = "ignition-mode-special-bits": "setuid/setgid/sticky bits on a spec that ignores them",
+    IgnitionOverwriteWithoutSource = "ignition-overwrite-without-source": "overwrite is set but there is no source",
+    IgnitionBothIdAndName = "ignition-both-id-and-name": "a user or group is given by id and by name",
+    IgnitionFileUnderLink = "ignition-file-under-link": "a file path goes through a link of the config",
+    IgnitionDirectoryUnderLink = "ignition-directory-under-link": "a directory path goes through a link of the config",
+    IgnitionLinkUnderLink = "ignition-link-under-link": "a link path goes through a link of the config",
+    IgnitionLinkTargetRequired = "ignition-link-target-required": "a link has no target",
+    IgnitionHardLinkToDirectory = "ignition-hard-link-to-directory": "a hard link points at a directory",
+    IgnitionHardLinkOwner = "ignition-hard-link-owner": "user/group set on a hard link (ignored)",
+    IgnitionPathConflictsSystemd = "ignition-path-conflicts-systemd": "a file path clashes with a systemd unit or drop-in",
+    IgnitionInvalidCompression = "ignition-invalid-compression": "an unknown compression method",
+    IgnitionVerificationWithoutSource = "ignition-verification-without-source": "verification is set but there is no source",
+    IgnitionHashMalformed = "ignition-hash-malformed": "a hash is not `function-digest`",
+    IgnitionHashUnrecognized = "ignition-hash-unrecognized": "an unknown hash function",
+    IgnitionHashWrongSize = "ignition-hash-wrong-size": "a hash digest has the wrong length",
+    IgnitionInvalidUrl = "ignition-invalid-url": "a URL cannot be parsed",
+    IgnitionInvalidScheme = "ignition-invalid-scheme": "a URL scheme Ignition does not fetch",
+    IgnitionInvalidS3VersionId = "ignition-invalid-s3-version-id": "an S3 URL with an invalid versionId",
+    IgnitionInvalidS3Arn = "ignition-invalid-s3-arn": "an S3 ARN in the wrong format",
+    IgnitionDataUrl = "ignition-data-url": "a data URL that cannot be decoded",
+    IgnitionSourceRequired = "ignition-source-required": "a resource has no source",
+    IgnitionEmptyHeaderName = "ignition-empty-header-name": "an HTTP header with an empty name",
+    IgnitionInvalidHeader = "ignition-invalid-header": "an HTTP header that cannot be parsed",
+    IgnitionHeadersWithScheme = "ignition-headers-with-scheme": "HTTP headers on a source that is not HTTP(S)",
+    IgnitionInvalidProxy = "ignition-invalid-proxy": "a proxy that is not http(s)",
+    IgnitionInsecureProxy = "ignition-insecure-proxy": "a plain HTTP proxy for HTTPS resources",
+    IgnitionUnitExtension = "ignition-unit-extension": "a systemd unit name with an invalid extension",
+    IgnitionDropinExtension = "ignition-dropin-extension": "a systemd drop-in name without `.conf`",
+    IgnitionUnitContent = "ignition-unit-content": "systemd unit contents that do not parse",
+    IgnitionNoInstallSection = "ignition-no-install-section": "an enabled unit without an [Install] section",
+    IgnitionTemplateNoInstallSection = "ignition-template-no-install-section": "an enabled template instance whose template has no [Install] section",
+    IgnitionDiskDeviceRequired = "ignition-disk-device-required": "a disk without a device",
+    IgnitionPartitionNumbersCollide = "ignition-partition-numbers-collide": "two partitions with the same number",
+    IgnitionPartitionsOverlap = "ignition-partitions-overlap": "partitions that overlap",
+    IgnitionDuplicatePartitionLabel = "ignition-duplicate-partition-label": "two partitions with the same label",
+    IgnitionShouldNotExistWithOthers = "ignition-should-not-exist-with-others": "shouldExist false together with other settings",
+    IgnitionNeedLabelOrNumber = "ignition-need-label-or-number": "a partition with neither number nor label",
+    IgnitionPartitionLabelTooLong = "ignition-partition-label-too-long": "a partition label longer than 36 characters",
+    IgnitionPartitionLabelColon = "ignition-partition-label-colon": "a partition label with a colon (truncated)",
+    IgnitionNotAGuid = "ignition-not-a-guid": "a GUID in the wrong form",
+    IgnitionRaidLevelRequired = "ignition-raid-level-required": "a RAID array without a level",
+    IgnitionUnrecognizedRaidLevel = "ignition-unrecognized-raid-level": "an unknown RAID level",
+    IgnitionSparesUnsupported = "ignition-spares-unsupported": "spares on a linear or raid0 array",
+    IgnitionRaidDevicesRequired = "ignition-raid-devices-required": "a RAID array without devices",
+    IgnitionInvalidFormat = "ignition-invalid-format": "an unknown filesystem format",
+    IgnitionFormatEmptyWithOthers = "ignition-format-empty-with-others": "filesystem settings without a format",
+    IgnitionLabelNeedsFormat = "ignition-label-needs-format": "a filesystem label without a format",
+    IgnitionFilesystemLabelTooLong = "ignition-filesystem-label-too-long": "a filesystem label too long for its format",
+    IgnitionVirtiofsLabel = "ignition-virtiofs-label": "a label on a virtiofs filesystem",
+    IgnitionVirtiofsTagTooLong = "ignition-virtiofs-tag-too-long": "a virtiofs tag longer than 36 bytes",
+    IgnitionUuidForNonBlock = "ignition-uuid-for-non-block": "a uuid on a filesystem that is not on a block device",
+    IgnitionWipeForNonBlock = "ignition-wipe-for-non-block": "wipeFilesystem on a filesystem that is not on a block device",
+    IgnitionOptionsForNonBlock = "ignition-options-for-non-block": "mkfs options on a filesystem that is not on a block device",
+    IgnitionPartitionsOverwritten = "ignition-partitions-overwritten": "a filesystem on a partitioned device",
+    IgnitionImplicitWipe = "ignition-implicit-wipe": "a filesystem on a disk whose table is wiped",
+    IgnitionLuksNameSlash = "ignition-luks-name-slash": "a LUKS device name with a slash",
+    IgnitionLuksLabelTooLong = "ignition-luks-label-too-long": "a LUKS label longer than 47 characters",
+    IgnitionInvalidKeyFile = "ignition-invalid-key-file": "a LUKS key file source that is not valid",
+    IgnitionClevisPinRequired = "ignition-clevis-pin-required": "a custom clevis config without a pin",
+    IgnitionUnknownClevisPin = "ignition-unknown-clevis-pin": "an unknown clevis pin",
+    IgnitionClevisConfigRequired = "ignition-clevis-config-required": "a custom clevis pin without a config",
+    IgnitionClevisCustomWithOthers = "ignition-clevis-custom-with-others": "custom clevis together with tpm2, tang or threshold",
+    IgnitionTangThumbprintRequired = "ignition-tang-thumbprint-required": "a tang server without a thumbprint",
+    IgnitionInvalidTangAdvertisement = "ignition-invalid-tang-advertisement": "a tang advertisement that is not JSON",
+    IgnitionCexWithClevis = "ignition-cex-with-clevis": "cex together with clevis",
+    IgnitionCexWithKeyFile = "ignition-cex-with-key-file": "cex together with a key file",
+    IgnitionDuplicateEntry = "ignition-duplicate-entry": "two list entries with the same key (path, name, device, ...)",
+
+    // Quadlet files (literal, rendered from templates, or in Butane `systemd.quadlets`).
+    QuadletSyntax = "quadlet-syntax": "unit-file syntax Quadlet rejects (the file is dropped)",
+    QuadletSuspiciousSyntax = "quadlet-suspicious-syntax": "syntax Quadlet accepts but that is likely a mistake",
+    QuadletFileName = "quadlet-file-name": "a file name Quadlet cannot use",
+    QuadletUnitTypeTooNew = "quadlet-unit-type-too-new": "a file type newer than the target Podman (the file is ignored)",
+    QuadletUnknownSection = "quadlet-unknown-section": "a section this file type does not use",
+    QuadletSectionIgnored = "quadlet-section-ignored": "a section the target Podman ignores",
+    QuadletUnknownKey = "quadlet-unknown-key": "a key Quadlet does not know in its section",
+    QuadletKeyTooNew = "quadlet-key-too-new": "a key newer than the target Podman",
+    QuadletUnknownSystemdKey = "quadlet-unknown-systemd-key": "a key systemd does not know in [Unit], [Service] or [Install]",
+    QuadletObsoleteSystemdKey = "quadlet-obsolete-systemd-key": "a systemd key that is obsolete and ignored",
+    QuadletInvalidValue = "quadlet-invalid-value": "a value Quadlet or Podman rejects or misreads",
+    QuadletMissingKey = "quadlet-missing-key": "a required key is missing",
+    QuadletConflictingKeys = "quadlet-conflicting-keys": "keys that cannot be used together",
+    QuadletServiceSetting = "quadlet-service-setting": "a [Service]/[Install] setting Quadlet overrides, rejects or ignores",
+    QuadletFeatureTooNew = "quadlet-feature-too-new": "a feature newer than the target Podman",
+    QuadletMissingReference = "quadlet-missing-reference": "a reference to a Quadlet unit the host does not get",
+    QuadletInvalidReference = "quadlet-invalid-reference": "a reference Quadlet cannot resolve",
+    QuadletShortImageName = "quadlet-short-image-name": "an image name without a registry",
+    QuadletAutoUpdateImage = "quadlet-auto-update-image": "`AutoUpdate=registry` with an image that is not fully qualified",
+    QuadletImageNotPinned = "quadlet-image-not-pinned": "an image without a tag or digest, or tagged `latest`",
+    QuadletPublishAllInterfaces = "quadlet-publish-all-interfaces": "a port published on every interface",
+    QuadletRunsAsRoot = "quadlet-runs-as-root": "the container process runs as root",
+    QuadletInlineSecret = "quadlet-inline-secret": "a secret-looking environment variable with an inline value",
+
+    // The fleet compiler.
+    FleetRootUnreadable = "fleet-root-unreadable": "the fleet root cannot be opened",
+    FleetMissingFleetYaml = "fleet-missing-fleet-yaml": "there is no fleet.yaml in the fleet root",
+    FleetUnreadableFile = "fleet-unreadable-file": "a fleet file cannot be read or is not UTF-8",
+    FleetDuplicateHost = "fleet-duplicate-host": "a host is defined by two files",
+    FleetDuplicateService = "fleet-duplicate-service": "a service is defined by a definition and by Quadlet files",
+    FleetUnknownHost = "fleet-unknown-host": "a host named on the command line is not in the fleet",
+    FleetUnknownService = "fleet-unknown-service": "a host names a service the fleet does not define",
+    FleetUnknownTemplate = "fleet-unknown-template": "a service names a template that does not exist",
+    FleetUnknownIgnitionVersion = "fleet-unknown-ignition-version": "an Ignition spec version kindling does not know",
+    FleetVariantCannotEmit = "fleet-variant-cannot-emit": "the host's variant cannot emit the Ignition version asked for",
+    FleetInvalidPodmanVersion = "fleet-invalid-podman-version": "`podman_version` is not a version",
+    FleetUnknownImagePolicy = "fleet-unknown-image-policy": "an `image_policy` other than pinned or open",
+    FleetLiteralOverrides = "fleet-literal-overrides": "overrides given for a literal Quadlet file",
+    FleetNoImage = "fleet-no-image": "a service has no image and the fleet no registry",
+    FleetUidClash = "fleet-uid-clash": "two service users get the same uid",
+    FleetPathPattern = "fleet-path-pattern": "a path pattern that cannot be expanded",
+    FleetTemplateUndefined = "fleet-template-undefined": "a template uses a variable that is not defined",
+    FleetTemplateError = "fleet-template-error": "a template that does not parse or render",
+    FleetTemplateLimit = "fleet-template-limit": "a template over a size, work or nesting limit",
+    FleetQuadletSection = "fleet-quadlet-section": "a `quadlet:` override for a section the template does not write",
+    FleetPathOverride = "fleet-path-override": "two sources write the same path; the later one wins",
+    FleetUnreadableSnippet = "fleet-unreadable-snippet": "an included snippet cannot be read",
+    FleetPlaintextSecret = "fleet-plaintext-secret": "an env variable that looks like a secret is stored in plain text",
+    FleetPortClash = "fleet-port-clash": "two services publish the same host port",
+    FleetSecretEscapes = "fleet-secret-escapes": "a secret path leads outside secrets/",
+    FleetSecretUnreadable = "fleet-secret-unreadable": "a secret file cannot be read",
+    FleetSecretNoIdentity = "fleet-secret-no-identity": "an age-encrypted secret but no identity was given",
+    FleetSecretNotARecipient = "fleet-secret-not-a-recipient": "no identity given is a recipient of an age-encrypted secret",
+    FleetSecretDamaged = "fleet-secret-damaged": "an age-encrypted secret is damaged",
+    FleetSecretDecrypt = "fleet-secret-decrypt": "a secret cannot be decrypted with the identity",
+    FleetIdentityUnreadable = "fleet-identity-unreadable": "the age identity cannot be loaded",
+    FleetIdentityAsArgument = "fleet-identity-as-argument": "`--identity` was given the key itself instead of a file",
+    FleetIdentityWritable = "fleet-identity-writable": "the age identity file is writable by other users",
+    FleetIdentityReadable = "fleet-identity-readable": "the age identity file is readable by other users",
+    FleetEncryptedTrust = "fleet-encrypted-trust": "a `trust:` anchor names an age-encrypted file",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -137,6 +361,8 @@ impl Serialize for DocPath {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// Which kind of finding this is.
+    pub code: Code,
     pub message: String,
     /// The source file (as given by the user), if the finding is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,9 +378,10 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
+            code,
             message: message.into(),
             file: None,
             position: None,
@@ -163,12 +390,12 @@ impl Diagnostic {
         }
     }
 
-    pub fn error(message: impl Into<String>) -> Self {
-        Self::new(Severity::Error, message)
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, message)
     }
 
-    pub fn warning(message: impl Into<String>) -> Self {
-        Self::new(Severity::Warning, message)
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, message)
     }
 
     #[must_use]
@@ -199,7 +426,7 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// The one-line form: `file:line:col: error at $.path: message`.
+    /// The one-line form: `file:line:col: error[code] at $.path: message`.
     pub fn raw(&self) -> String {
         let mut line = String::new();
         if let Some(file) = &self.file {
@@ -211,7 +438,7 @@ impl Diagnostic {
         } else if let Some(position) = self.position {
             line.push_str(&format!("line {} col {}: ", position.line, position.column));
         }
-        line.push_str(&self.severity.to_string());
+        line.push_str(&format!("{}[{}]", self.severity, self.code));
         if let Some(path) = self.path.as_ref().filter(|path| !path.is_empty()) {
             line.push_str(&format!(" at {path}"));
         }
@@ -224,7 +451,8 @@ impl Diagnostic {
     }
 
     /// The annotated form with source context, in the style of Butane 0.29's
-    /// default reports. `source` is the text of `self.file`, if available.
+    /// default reports, the code after the header:
+    /// `error[$.storage.files.0.path]: ignition-path-relative`. `source` is the text of `self.file`, if available.
     pub fn pretty(&self, source: Option<&str>) -> String {
         let (Some(file), Some(position), Some(source)) = (&self.file, self.position, source) else {
             return self.raw();
@@ -234,11 +462,13 @@ impl Diagnostic {
             return self.raw();
         }
         let mut out = String::new();
+        // Butane's header (`error[$.path]:`) stays as Butane prints it; the
+        // code follows it where Butane leaves the line empty.
         out.push_str(&self.severity.to_string());
         if let Some(path) = self.path.as_ref().filter(|path| !path.is_empty()) {
             out.push_str(&format!("[{path}]"));
         }
-        out.push_str(":\n");
+        out.push_str(&format!(": {}\n", self.code));
         let first = position.line.saturating_sub(2).max(1);
         let last = (position.line + 2).min(lines.len());
         let width = last.to_string().len();
@@ -432,26 +662,26 @@ mod tests {
 
     #[test]
     fn raw_form_names_file_line_and_column() {
-        let diagnostic = Diagnostic::error("path not absolute")
+        let diagnostic = Diagnostic::error(Code::IgnitionPathRelative, "path not absolute")
             .at(DocPath::parse("$.storage.files.0.path"))
             .at_position(Position::new(5, 13))
             .in_file("config.bu");
         assert_eq!(
             diagnostic.raw(),
-            "config.bu:5:13: error at $.storage.files.0.path: path not absolute"
+            "config.bu:5:13: error[ignition-path-relative] at $.storage.files.0.path: path not absolute"
         );
     }
 
     #[test]
     fn pretty_form_underlines_the_value() {
         let source = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: etc/a\n";
-        let diagnostic = Diagnostic::error("path not absolute")
+        let diagnostic = Diagnostic::error(Code::IgnitionPathRelative, "path not absolute")
             .at(DocPath::parse("$.storage.files.0.path"))
             .at_position(Position::new(5, 13))
             .in_file("config.bu")
             .with_help("start the path with /");
         let expected = "\
-error[$.storage.files.0.path]:
+error[$.storage.files.0.path]: ignition-path-relative
   --> config.bu:5:13
   |
 3 | storage:
@@ -485,7 +715,59 @@ error[$.storage.files.0.path]:
 
     #[test]
     fn pretty_falls_back_to_raw_without_position() {
-        let diagnostic = Diagnostic::warning("something").in_file("x.bu");
-        assert_eq!(diagnostic.pretty(Some("a")), "x.bu: warning: something");
+        let diagnostic = Diagnostic::warning(Code::YamlUnusedKey, "something").in_file("x.bu");
+        assert_eq!(
+            diagnostic.pretty(Some("a")),
+            "x.bu: warning[yaml-unused-key]: something"
+        );
+    }
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "{name} is used twice");
+            assert!(
+                !name.is_empty()
+                    && !name.starts_with('-')
+                    && !name.ends_with('-')
+                    && !name.contains("--")
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{name} is not kebab-case"
+            );
+            assert!(!code.meaning().is_empty(), "{name} has no meaning");
+        }
+    }
+
+    /// The README's "Diagnostic codes" section lists every code with its
+    /// meaning, in the order they are declared.
+    #[test]
+    fn readme_lists_every_code() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .unwrap_or_default();
+        let section = readme
+            .split("\n## Diagnostic codes\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_default();
+        let listed: Vec<&str> = section
+            .lines()
+            .filter(|line| line.starts_with("- `"))
+            .collect();
+        let expected: Vec<String> = Code::ALL
+            .iter()
+            .map(|code| format!("- `{}`: {}", code.as_str(), code.meaning()))
+            .collect();
+        assert_eq!(listed, expected);
+    }
+
+    #[test]
+    fn json_form_carries_the_code() {
+        let diagnostic = Diagnostic::error(Code::FleetUnknownService, "unknown service nope");
+        let json = serde_json::to_value(&diagnostic).unwrap_or_default();
+        assert_eq!(json["code"], "fleet-unknown-service");
     }
 }

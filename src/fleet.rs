@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::butane::{self, files_dir::FilesDir};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::Spec;
 use crate::secret::Secrets;
@@ -258,9 +258,10 @@ impl Worker<'_> {
             Err(error) => {
                 return HostResult {
                     output: None,
-                    diagnostics: vec![Diagnostic::error(format!(
-                        "cannot open the fleet root: {error}"
-                    ))],
+                    diagnostics: vec![Diagnostic::error(
+                        Code::FleetRootUnreadable,
+                        format!("cannot open the fleet root: {error}"),
+                    )],
                     texts: Vec::new(),
                 };
             }

@@ -65,6 +65,8 @@ pub use suggest::closest;
 pub use validate::{validate_file, validate_parsed};
 
 use semver::Version;
+
+use crate::diag::Code;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -141,6 +143,37 @@ pub enum Rule {
     RunsAsRoot,
     /// Secret-looking environment variable with an inline value.
     InlineSecret,
+}
+
+impl Rule {
+    /// The stable code of findings of this rule.
+    pub const fn code(self) -> Code {
+        match self {
+            Rule::Syntax => Code::QuadletSyntax,
+            Rule::SyntaxWarning => Code::QuadletSuspiciousSyntax,
+            Rule::FileName => Code::QuadletFileName,
+            Rule::UnitTypeTooNew => Code::QuadletUnitTypeTooNew,
+            Rule::UnknownSection => Code::QuadletUnknownSection,
+            Rule::SectionIgnored => Code::QuadletSectionIgnored,
+            Rule::UnknownKey => Code::QuadletUnknownKey,
+            Rule::KeyTooNew => Code::QuadletKeyTooNew,
+            Rule::UnknownSystemdKey => Code::QuadletUnknownSystemdKey,
+            Rule::ObsoleteSystemdKey => Code::QuadletObsoleteSystemdKey,
+            Rule::InvalidValue => Code::QuadletInvalidValue,
+            Rule::MissingKey => Code::QuadletMissingKey,
+            Rule::ConflictingKeys => Code::QuadletConflictingKeys,
+            Rule::ServiceSetting => Code::QuadletServiceSetting,
+            Rule::FeatureTooNew => Code::QuadletFeatureTooNew,
+            Rule::MissingReference => Code::QuadletMissingReference,
+            Rule::InvalidReference => Code::QuadletInvalidReference,
+            Rule::ShortImageName => Code::QuadletShortImageName,
+            Rule::AutoUpdateImage => Code::QuadletAutoUpdateImage,
+            Rule::ImageNotPinned => Code::QuadletImageNotPinned,
+            Rule::PublishAllInterfaces => Code::QuadletPublishAllInterfaces,
+            Rule::RunsAsRoot => Code::QuadletRunsAsRoot,
+            Rule::InlineSecret => Code::QuadletInlineSecret,
+        }
+    }
 }
 
 /// One diagnostic. `line`/`column` are 1-based; findings about the whole

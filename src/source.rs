@@ -198,7 +198,7 @@ impl ConfigSource {
         let warnings: Vec<diag::Diagnostic> = identities
             .warnings()
             .iter()
-            .map(|w| diag::Diagnostic::warning(w.clone()))
+            .map(|w| diag::Diagnostic::warning(diag::Code::FleetIdentityReadable, w.clone()))
             .collect();
         let mut build = crate::fleet::compile(&crate::fleet::Options {
             root: root.to_path_buf(),

@@ -4,7 +4,7 @@
 
 use super::model as b;
 use super::version::{Variant, Version};
-use crate::diag::{Diagnostic, DocPath};
+use crate::diag::{Code, Diagnostic, DocPath};
 use crate::ignition::model as ign;
 use crate::validate::mode_looks_decimal;
 
@@ -17,12 +17,12 @@ struct Checker {
 }
 
 impl Checker {
-    fn error(&mut self, path: DocPath, message: impl Into<String>) {
-        self.found.push(Diagnostic::error(message).at(path));
+    fn error(&mut self, code: Code, path: DocPath, message: impl Into<String>) {
+        self.found.push(Diagnostic::error(code, message).at(path));
     }
 
-    fn warning(&mut self, path: DocPath, message: impl Into<String>) {
-        self.found.push(Diagnostic::warning(message).at(path));
+    fn warning(&mut self, code: Code, path: DocPath, message: impl Into<String>) {
+        self.found.push(Diagnostic::warning(code, message).at(path));
     }
 
     fn fcos_at_least(&self, minor: u8) -> bool {
@@ -62,7 +62,7 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
             && mode_looks_decimal(mode, is_directory)
         {
             checker.found.push(
-                Diagnostic::warning(DECIMAL_MODE)
+                Diagnostic::warning(Code::ButaneDecimalMode, DECIMAL_MODE)
                     .at(at.key("mode"))
                     .with_help(format!(
                         "did you mean 0{mode} (decimal {})?",
@@ -82,10 +82,15 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
         for (index, user) in config.grub.users.iter().enumerate() {
             let path = DocPath::root().key("grub").key("users").index(index);
             if user.name.is_empty() {
-                checker.error(path.key("name"), "field \"name\" is required");
+                checker.error(
+                    Code::ButaneRequiredField,
+                    path.key("name"),
+                    "field \"name\" is required",
+                );
             }
             if user.password_hash.as_deref().is_none_or(str::is_empty) {
                 checker.error(
+                    Code::ButaneRequiredField,
                     path.key("password_hash"),
                     "field \"password_hash\" is required",
                 );
@@ -120,16 +125,19 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
         let has_path = filesystem.path.as_deref().is_some_and(|p| !p.is_empty());
         if base < 4 && !has_path {
             checker.error(
+                Code::ButaneMountUnit,
                 path.key("path"),
                 "path is required if with_mount_unit is true and format is not swap",
             );
         }
         match format {
             None => checker.error(
+                Code::ButaneMountUnit,
                 path.key("format"),
                 "format is required if with_mount_unit is true",
             ),
             Some(format) if base >= 4 && format != "swap" && !has_path => checker.error(
+                Code::ButaneMountUnit,
                 path.key("path"),
                 "path is required if with_mount_unit is true and format is not swap",
             ),
@@ -143,6 +151,7 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
                 .any(|prefix| mount == *prefix || mount.starts_with(&format!("{prefix}/")));
             if !allowed {
                 checker.error(
+                    Code::ButaneMountUnit,
                     path.key("path"),
                     "path must be under /etc or /var if with_mount_unit is true",
                 );
@@ -159,6 +168,7 @@ fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
             .any(|extension| quadlet.name.ends_with(extension))
         {
             checker.error(
+                Code::ButaneQuadletExtension,
                 path.key("name"),
                 "unsupported file extension for quadlet: must be one of .container, .volume, .network, .kube, .image, .build, .pod, or .artifact",
             );
@@ -175,6 +185,7 @@ fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
             ] {
                 if set {
                     checker.error(
+                        Code::ButaneTemplateContents,
                         path.key(key),
                         "template instances cannot have contents or contents_local",
                     );
@@ -182,6 +193,7 @@ fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
             }
         } else if quadlet.contents.is_some() && quadlet.contents_local.is_some() {
             checker.error(
+                Code::ButaneExclusiveFields,
                 path.key("contents_local"),
                 "only one of the following can be set: contents, contents_local",
             );
@@ -189,6 +201,7 @@ fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
         for (dropin_index, dropin) in quadlet.dropins.iter().enumerate() {
             if dropin.contents.is_some() && dropin.contents_local.is_some() {
                 checker.error(
+                    Code::ButaneExclusiveFields,
                     path.key("dropins")
                         .index(dropin_index)
                         .key("contents_local"),
@@ -206,9 +219,9 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
     if mirrored && boot.layout.is_none() {
         let message = "boot_device.layout should be specified when boot_device.mirror is specified";
         if minor >= 7 {
-            checker.error(path.key("mirror"), message);
+            checker.error(Code::ButaneBootLayout, path.key("mirror"), message);
         } else {
-            checker.warning(path.key("mirror"), message);
+            checker.warning(Code::ButaneBootLayout, path.key("mirror"), message);
         }
     }
     if let Some(layout) = boot.layout.as_deref() {
@@ -226,6 +239,7 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
         };
         if !known.contains(&layout) {
             checker.error(
+                Code::ButaneBootLayout,
                 path.key("layout"),
                 format!("layout must be one of: {}", known.join(", ")),
             );
@@ -233,6 +247,7 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
     }
     if boot.mirror.devices.len() == 1 {
         checker.error(
+            Code::ButaneBootMirror,
             path.key("mirror").key("devices"),
             "mirroring requires at least two devices",
         );
@@ -243,6 +258,7 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
         if matches!(layout, "s390x-eckd" | "s390x-zfcp") {
             if device.is_empty() {
                 checker.error(
+                    Code::ButaneBootLayout,
                     path.key("layout"),
                     "device is required for layouts: s390x-eckd, s390x-zfcp",
                 );
@@ -257,6 +273,7 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
                 });
                 if !valid {
                     checker.error(
+                        Code::ButaneBootLayout,
                         path.key("layout"),
                         "device name must start with /dev/dasd on s390x-eckd layout or /dev/sd on s390x-zfcp layout",
                     );
@@ -265,6 +282,7 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
         }
         if layout.starts_with("s390x") && mirrored {
             checker.error(
+                Code::ButaneBootLayout,
                 path.key("layout"),
                 "mirroring not supported on layouts: s390x-eckd, s390x-zfcp, s390x-virt",
             );
@@ -272,17 +290,23 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
         if boot.luks.cex.enabled == Some(true) {
             if boot.layout.is_none() {
                 checker.error(
+                    Code::ButaneBootLuks,
                     path.key("luks").key("cex"),
                     "when using cex the targeted architecture must match s390x",
                 );
             } else if !layout.starts_with("s390x") {
                 checker.error(
+                    Code::ButaneBootLayout,
                     path.key("layout"),
                     "when using cex the targeted architecture must match s390x",
                 );
             }
             if !boot.luks.tang.is_empty() || boot.luks.tpm2 == Some(true) {
-                checker.error(path.key("luks"), "cannot use cex with clevis");
+                checker.error(
+                    Code::ButaneBootLuks,
+                    path.key("luks"),
+                    "cannot use cex with clevis",
+                );
             }
         }
     }
@@ -291,7 +315,11 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
             || boot.luks.tpm2 == Some(true)
             || boot.luks.cex.enabled == Some(true);
         if !has_method {
-            checker.error(path.key("luks"), "no method specified for luks");
+            checker.error(
+                Code::ButaneBootLuks,
+                path.key("luks"),
+                "no method specified for luks",
+            );
         }
     }
 }
@@ -307,6 +335,7 @@ fn check_partition_reuse(checker: &mut Checker, config: &b::Config) {
         for (index, partition) in disk.partitions.iter().enumerate() {
             if partition.number == 0 && partition.label.is_some() {
                 checker.warning(
+                    Code::ButanePartitionReuse,
                     DocPath::root()
                         .key("storage")
                         .key("disks")
@@ -349,7 +378,7 @@ pub fn output(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
                 && partition.number != number
             {
                 found.push(
-                        Diagnostic::warning("incorrect partition number; a new partition will be created using reserved label")
+                        Diagnostic::warning(Code::ButaneReservedPartition, "incorrect partition number; a new partition will be created using reserved label")
                             .at(path.key("label")),
                     );
             }
@@ -363,14 +392,17 @@ pub fn output(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
                         .any(|(other, p)| other != index && p.start_mib.unwrap_or(0) == 0)
                 {
                     found.push(
-                        Diagnostic::warning("root partition cannot expand; it is set to fill available space but is followed by an auto-positioned partition")
+                        Diagnostic::warning(Code::ButaneRootPartition, "root partition cannot expand; it is set to fill available space but is followed by an auto-positioned partition")
                             .at(path.key("label")),
                     );
                 }
                 if size != 0 && size < 8192 {
                     found.push(
-                        Diagnostic::warning("root should have 8GiB of space assigned")
-                            .at(path.key("sizeMiB")),
+                        Diagnostic::warning(
+                            Code::ButaneRootPartition,
+                            "root should have 8GiB of space assigned",
+                        )
+                        .at(path.key("sizeMiB")),
                     );
                 }
             }
@@ -390,14 +422,20 @@ pub fn flatcar_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic
         if version.experimental {
             if luks.cex != ign::Cex::default() {
                 found.push(
-                    Diagnostic::error("cex is not currently supported on the target platform")
-                        .at(path.key("cex")),
+                    Diagnostic::error(
+                        Code::ButaneLuksUnsupported,
+                        "cex is not currently supported on the target platform",
+                    )
+                    .at(path.key("cex")),
                 );
             }
         } else if luks.clevis != ign::Clevis::default() {
             found.push(
-                Diagnostic::error("clevis is not supported in this spec version")
-                    .at(path.key("clevis")),
+                Diagnostic::error(
+                    Code::ButaneLuksUnsupported,
+                    "clevis is not supported in this spec version",
+                )
+                .at(path.key("clevis")),
             );
         }
     }

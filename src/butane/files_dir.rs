@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 
+use crate::diag::Code;
+
 #[derive(Debug, Error)]
 pub enum LocalFileError {
     #[error(
@@ -31,6 +33,21 @@ pub enum LocalFileError {
     TreeRootNotDirectory,
     #[error("trees may only contain files, directories, and symlinks (found {0})")]
     UnsupportedTreeEntry(String),
+}
+
+impl LocalFileError {
+    /// The stable code of this kind of finding.
+    pub const fn code(&self) -> Code {
+        match self {
+            LocalFileError::NoFilesDir => Code::ButaneNoFilesDir,
+            LocalFileError::Traverses | LocalFileError::SymlinkEscape(_) => {
+                Code::ButaneLocalEscapes
+            }
+            LocalFileError::Read { .. } => Code::ButaneLocalUnreadable,
+            LocalFileError::TreeRootNotDirectory => Code::ButaneTreeNotDirectory,
+            LocalFileError::UnsupportedTreeEntry(_) => Code::ButaneTreeEntry,
+        }
+    }
 }
 
 /// The files directory, resolved once.

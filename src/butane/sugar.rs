@@ -455,7 +455,7 @@ fn quadlets(translator: &mut Translator<'_>, quadlets: &[b::Quadlet], config: &m
         let (file_count, link_count) = (config.storage.files.len(), config.storage.links.len());
         if let Some(template) = template_of(&quadlet.name) {
             if node_exists(config, &path) {
-                translator.error(yaml.clone(), EXISTING_NODE);
+                translator.node_conflict(yaml.clone());
             } else {
                 translator
                     .map
@@ -471,7 +471,7 @@ fn quadlets(translator: &mut Translator<'_>, quadlets: &[b::Quadlet], config: &m
                 });
             }
         } else if node_exists(config, &path) {
-            translator.error(yaml.clone(), EXISTING_NODE);
+            translator.node_conflict(yaml.clone());
         } else {
             let (contents, from) = translator.placing_file(&path, |translator| {
                 quadlet_contents(
@@ -494,7 +494,7 @@ fn quadlets(translator: &mut Translator<'_>, quadlets: &[b::Quadlet], config: &m
             let dropin_yaml = yaml.key("dropins").index(dropin_index);
             let dropin_path = format!("{path}.d/{}", dropin.name);
             if node_exists(config, &dropin_path) {
-                translator.error(dropin_yaml, EXISTING_NODE);
+                translator.node_conflict(dropin_yaml);
                 continue;
             }
             let (contents, from) = translator.placing_file(&dropin_path, |translator| {
@@ -520,8 +520,6 @@ fn quadlets(translator: &mut Translator<'_>, quadlets: &[b::Quadlet], config: &m
         }
     }
 }
-
-const EXISTING_NODE: &str = "matching filesystem node has existing contents or different type";
 
 fn node_exists(config: &ign::Config, path: &str) -> bool {
     let storage = &config.storage;

@@ -16,7 +16,7 @@ use super::files_dir::{FilesDir, LocalFileError};
 use super::model as b;
 use super::translation_map::TranslationMap;
 use super::version::Version;
-use crate::diag::{Diagnostic, DocPath};
+use crate::diag::{Code, Diagnostic, DocPath};
 use crate::encode;
 use crate::ignition::model as ign;
 use crate::secret::Secrets;
@@ -76,12 +76,22 @@ fn root() -> DocPath {
 }
 
 impl Translator<'_> {
-    pub(crate) fn error(&mut self, path: DocPath, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic::error(message).at(path));
+    pub(crate) fn error(&mut self, code: Code, path: DocPath, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::error(code, message).at(path));
+    }
+
+    /// Sugar or a tree would write a node the config already has differently.
+    pub(crate) fn node_conflict(&mut self, path: DocPath) {
+        self.error(
+            Code::ButaneNodeConflict,
+            path,
+            "matching filesystem node has existing contents or different type",
+        );
     }
 
     pub(crate) fn local_error(&mut self, path: DocPath, error: &LocalFileError) {
-        let diagnostic = Diagnostic::error(error.to_string()).at(path);
+        let diagnostic = Diagnostic::error(error.code(), error.to_string()).at(path);
         let diagnostic = match error {
             LocalFileError::NoFilesDir => {
                 diagnostic.with_help("pass the directory holding local files with -d DIR")
@@ -241,6 +251,7 @@ impl Translator<'_> {
             && given.len() > 1
         {
             self.error(
+                Code::ButaneExclusiveFields,
                 yaml.key(last.to_string()),
                 "only one of the following can be set: inline, local, source",
             );
@@ -335,6 +346,7 @@ impl Translator<'_> {
         match (contents, contents_local) {
             (Some(_), Some(_)) => {
                 self.error(
+                    Code::ButaneExclusiveFields,
                     yaml.key("contents_local"),
                     "only one of the following can be set: contents, contents_local",
                 );

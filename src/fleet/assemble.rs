@@ -15,7 +15,7 @@ use super::load::{Inventory, SourceMap};
 use super::render::{NodeDirectory, NodeFile, Rendered};
 use super::resolve::{ManifestPlan, Origin};
 use crate::butane::model as b;
-use crate::diag::{Diagnostic, DocPath, Position, Segment};
+use crate::diag::{Code, Diagnostic, DocPath, Position, Segment};
 use crate::encode;
 use crate::secret::Secrets;
 use crate::yaml::{self, FileId, Node, de::Decoder};
@@ -147,9 +147,10 @@ impl Assembler<'_> {
             Source::Node(node) => (node.file, node.position),
         };
         self.diagnostics.push(
-            Diagnostic::warning(format!(
-                "two sources write {node_path}: {earlier} and this one; this one wins"
-            ))
+            Diagnostic::warning(
+                Code::FleetPathOverride,
+                format!("two sources write {node_path}: {earlier} and this one; this one wins"),
+            )
             .in_file(self.file_name(file))
             .at_position(position)
             .with_help("remove one of them, or keep this override on purpose"),
@@ -553,10 +554,13 @@ fn snippet(
         Ok(text) => text,
         Err(error) => {
             diagnostics.push(
-                Diagnostic::error(format!("cannot read snippet {relative}: {error}"))
-                    .in_file(inventory.sources.name(origin.file))
-                    .at_position(origin.position)
-                    .with_help("include paths are relative to the fleet root"),
+                Diagnostic::error(
+                    Code::FleetUnreadableSnippet,
+                    format!("cannot read snippet {relative}: {error}"),
+                )
+                .in_file(inventory.sources.name(origin.file))
+                .at_position(origin.position)
+                .with_help("include paths are relative to the fleet root"),
             );
             return None;
         }
@@ -569,7 +573,7 @@ fn snippet(
         Ok(None) => return None,
         Err(error) => {
             diagnostics.push(
-                Diagnostic::error(error.message)
+                Diagnostic::error(Code::YamlSyntax, error.message)
                     .in_file(relative)
                     .at_position(error.position),
             );

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::load::SourceMap;
 use super::render::{QuadletText, Rendered};
 use super::resolve::{ManifestPlan, Origin, ServiceBody};
-use crate::diag::{Diagnostic, Position, Severity};
+use crate::diag::{Code, Diagnostic, Position, Severity};
 use crate::quadlet::{self, Rule, ValidateOptions};
 
 /// Environment variable names that look like they hold a secret.
@@ -144,7 +144,7 @@ pub fn check(
                         .and_then(|env| env.entry(key))
                         .map_or_else(|| Origin::of(&resolved.node), |e| Origin::of(&e.key));
                     found.push(
-                        Diagnostic::warning(format!("env variable {key} looks like a secret but is stored in plain text"))
+                        Diagnostic::warning(Code::FleetPlaintextSecret, format!("env variable {key} looks like a secret but is stored in plain text"))
                             .in_file(sources.name(at.file))
                             .at_position(at.position)
                             .with_help("place it with `secrets:` (a file under secrets/, age-encrypted) and point the service at the file"),
@@ -213,6 +213,7 @@ fn quadlet_findings(
             };
             let mut diagnostic = Diagnostic::new(
                 severity,
+                finding.rule.code(),
                 format!("{} {}", finding.key_path, finding.message)
                     .trim()
                     .to_owned(),
@@ -277,9 +278,10 @@ fn port_conflicts(quadlets: &[QuadletText]) -> Vec<Diagnostic> {
                 });
             if let Some((_, _, _, owner)) = clash {
                 found.push(
-                    Diagnostic::warning(format!(
-                        "host port {port}/{proto} is already published by {owner}"
-                    ))
+                    Diagnostic::warning(
+                        Code::FleetPortClash,
+                        format!("host port {port}/{proto} is already published by {owner}"),
+                    )
                     .in_file(text.label.clone())
                     .at_position(Position::new(number + 1, 1))
                     .with_help("give one of the services another host port"),

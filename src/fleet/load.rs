@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::manifest::{Fleet, Host};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::yaml::{self, FileId, Node, de::decode};
 
 /// Every file a build read, by id.
@@ -129,14 +129,20 @@ impl Loader {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Some(self.sources.add(relative.to_owned(), text, true)),
                 Err(_) => {
-                    self.diagnostics
-                        .push(Diagnostic::error("the file is not UTF-8 text").in_file(relative));
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::FleetUnreadableFile, "the file is not UTF-8 text")
+                            .in_file(relative),
+                    );
                     None
                 }
             },
             Err(error) => {
                 self.diagnostics.push(
-                    Diagnostic::error(format!("cannot read the file: {error}")).in_file(relative),
+                    Diagnostic::error(
+                        Code::FleetUnreadableFile,
+                        format!("cannot read the file: {error}"),
+                    )
+                    .in_file(relative),
                 );
                 None
             }
@@ -183,7 +189,7 @@ fn parse_text(text: &str, file: FileId, name: &str) -> Result<Node, Box<Diagnost
             file,
         }),
         Err(error) => Err(Box::new(
-            Diagnostic::error(error.message)
+            Diagnostic::error(Code::YamlSyntax, error.message)
                 .at_position(error.position)
                 .in_file(name),
         )),
@@ -250,8 +256,11 @@ pub fn load(root: &Path) -> (Inventory, Diagnostics) {
         }
     } else {
         loader.diagnostics.push(
-            Diagnostic::error(format!("no fleet.yaml in {}", root.display()))
-                .with_help("run kindling in the fleet's root directory, or pass --fleet DIR"),
+            Diagnostic::error(
+                Code::FleetMissingFleetYaml,
+                format!("no fleet.yaml in {}", root.display()),
+            )
+            .with_help("run kindling in the fleet's root directory, or pass --fleet DIR"),
         );
     }
 
@@ -362,9 +371,10 @@ pub fn load(root: &Path) -> (Inventory, Diagnostics) {
             };
             if services.contains_key(stem) {
                 loader.diagnostics.push(
-                    Diagnostic::error(format!(
-                        "service {stem} is defined twice (a definition and Quadlet files)"
-                    ))
+                    Diagnostic::error(
+                        Code::FleetDuplicateService,
+                        format!("service {stem} is defined twice (a definition and Quadlet files)"),
+                    )
                     .in_file(relative),
                 );
                 continue;
@@ -399,9 +409,10 @@ pub fn load(root: &Path) -> (Inventory, Diagnostics) {
             std::collections::btree_map::Entry::Occupied(mut slot) => match slot.get_mut() {
                 ServiceSource::Quadlets(files) => files.push(source),
                 ServiceSource::Definition { .. } => loader.diagnostics.push(
-                    Diagnostic::error(format!(
-                        "service {stem} is defined twice (a definition and Quadlet files)"
-                    ))
+                    Diagnostic::error(
+                        Code::FleetDuplicateService,
+                        format!("service {stem} is defined twice (a definition and Quadlet files)"),
+                    )
                     .in_file(relative),
                 ),
             },
@@ -437,9 +448,10 @@ fn insert_host(
 ) {
     if hosts.contains_key(stem) {
         diagnostics.push(
-            Diagnostic::error(format!(
-                "host {stem} is defined twice (hosts/{stem}.yaml and hosts/{stem}.bu)"
-            ))
+            Diagnostic::error(
+                Code::FleetDuplicateHost,
+                format!("host {stem} is defined twice (hosts/{stem}.yaml and hosts/{stem}.bu)"),
+            )
             .in_file(relative)
             .with_help("keep one of the two files"),
         );

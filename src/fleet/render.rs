@@ -24,7 +24,7 @@ use super::load::{Inventory, QuadletSource};
 use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan};
 use super::secrets::{SecretReader, is_encrypted};
 use crate::butane::model as b;
-use crate::diag::{Diagnostic, Position};
+use crate::diag::{Code, Diagnostic, Position};
 use crate::yaml::FileId;
 
 pub const BUILTIN_CONTAINER: &str = "quadlet.container.j2";
@@ -348,16 +348,27 @@ impl Templates {
         let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
         let mut diagnostic = match error.kind() {
             // Only the output cap fails a write (see `render_capped`).
-            minijinja::ErrorKind::WriteFailure => Diagnostic::error(format!(
-                "template error: the rendered file is larger than {} MiB",
-                MAX_RENDERED_BYTES >> 20
-            ))
+            minijinja::ErrorKind::WriteFailure => Diagnostic::error(
+                Code::FleetTemplateLimit,
+                format!(
+                    "template error: the rendered file is larger than {} MiB",
+                    MAX_RENDERED_BYTES >> 20
+                ),
+            )
             .with_help("a Quadlet or env file is small; look for a loop that repeats text"),
-            minijinja::ErrorKind::OutOfFuel => {
-                Diagnostic::error(format!("template error: {}{detail}", error.kind()))
-                    .with_help("the template does too much work; look for nested or large loops")
-            }
-            kind => Diagnostic::error(format!("template error: {kind}{detail}")),
+            minijinja::ErrorKind::OutOfFuel => Diagnostic::error(
+                Code::FleetTemplateLimit,
+                format!("template error: {}{detail}", error.kind()),
+            )
+            .with_help("the template does too much work; look for nested or large loops"),
+            kind @ minijinja::ErrorKind::UndefinedError => Diagnostic::error(
+                Code::FleetTemplateUndefined,
+                format!("template error: {kind}{detail}"),
+            ),
+            kind => Diagnostic::error(
+                Code::FleetTemplateError,
+                format!("template error: {kind}{detail}"),
+            ),
         }
         .in_file(label);
         if error.kind() == minijinja::ErrorKind::UndefinedError {
@@ -417,9 +428,12 @@ fn source_error(label: &str, text: &str, offset: usize, message: String) -> Diag
         .get(..offset)
         .map_or(1, |before| before.matches('\n').count() + 1);
     let column = column_of(text, offset).unwrap_or(1);
-    Diagnostic::error(format!("template error: {message}"))
-        .in_file(label)
-        .at_position(Position::new(line, column))
+    Diagnostic::error(
+        Code::FleetTemplateLimit,
+        format!("template error: {message}"),
+    )
+    .in_file(label)
+    .at_position(Position::new(line, column))
 }
 
 /// Value templates (volume specs, `from:` and directory paths), compiled
@@ -523,7 +537,7 @@ impl Renderer<'_, '_> {
             Err(error) => {
                 let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
                 self.out.diagnostics.push(
-                    Diagnostic::error(format!("cannot expand `{text}`: {}{detail}", error.kind()))
+                    Diagnostic::error(Code::FleetPathPattern, format!("cannot expand `{text}`: {}{detail}", error.kind()))
                         .in_file(self.file_name(origin.file))
                         .at_position(origin.position)
                         .with_help("available names: org, host, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir"),
@@ -558,9 +572,10 @@ impl Renderer<'_, '_> {
         for (section, keys) in &spec.quadlet {
             let Some(list) = extra.get_mut(section.as_str()) else {
                 self.out.diagnostics.push(
-                    Diagnostic::error(format!(
-                        "quadlet section [{section}] is not one the template writes"
-                    ))
+                    Diagnostic::error(
+                        Code::FleetQuadletSection,
+                        format!("quadlet section [{section}] is not one the template writes"),
+                    )
                     .in_file(self.file_name(resolved.node.file))
                     .at_position(
                         resolved
@@ -620,13 +635,16 @@ impl Renderer<'_, '_> {
         if !self.templates.exists(&template) {
             let at = resolved.node.get("template").map_or(origin, Origin::of);
             self.out.diagnostics.push(
-                Diagnostic::error(format!("no template {template}"))
-                    .in_file(self.file_name(at.file))
-                    .at_position(at.position)
-                    .with_help(format!(
-                        "add templates/{template}, or use one of: {}",
-                        self.templates.names().join(", ")
-                    )),
+                Diagnostic::error(
+                    Code::FleetUnknownTemplate,
+                    format!("no template {template}"),
+                )
+                .in_file(self.file_name(at.file))
+                .at_position(at.position)
+                .with_help(format!(
+                    "add templates/{template}, or use one of: {}",
+                    self.templates.names().join(", ")
+                )),
             );
             return;
         }
@@ -734,7 +752,7 @@ impl Renderer<'_, '_> {
             let from = self.expand(&placement.from, &vars, at);
             if is_encrypted(&from) {
                 self.out.diagnostics.push(
-                    Diagnostic::error(format!(
+                    Diagnostic::error(Code::FleetEncryptedTrust, format!(
                         "trust: secrets/{from} is age-encrypted, but trust anchors are public and placed readable by all"
                     ))
                     .in_file(self.file_name(at.file))
@@ -812,7 +830,9 @@ impl Renderer<'_, '_> {
             .secrets
             .read(from)
             .map(<[u8]>::to_vec)
-            .map_err(|error| Diagnostic::error(error.to_string()).with_help(error.help()));
+            .map_err(|error| {
+                Diagnostic::error(error.code(), error.to_string()).with_help(error.help())
+            });
         match read {
             Ok(bytes) => {
                 self.out.inputs.push(format!("secrets/{from}"));

@@ -25,7 +25,7 @@ use super::load::{HostSource, Inventory, QuadletSource, ServiceSource};
 use super::manifest::{DirectorySpec, Host, Paths, Service};
 use crate::butane::model as b;
 use crate::butane::version::{Variant, Version};
-use crate::diag::{Diagnostic, Diagnostics, DocPath, Position};
+use crate::diag::{Code, Diagnostic, Diagnostics, DocPath, Position};
 use crate::ignition::spec::Spec;
 use crate::yaml::{FileId, Node, de::Decoder};
 
@@ -220,8 +220,14 @@ impl<'i> Resolver<'i> {
         self.inventory.sources.name(file)
     }
 
-    fn error_at(&mut self, origin: Origin, message: impl Into<String>, help: Option<String>) {
-        let mut diagnostic = Diagnostic::error(message)
+    fn error_at(
+        &mut self,
+        code: Code,
+        origin: Origin,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
+        let mut diagnostic = Diagnostic::error(code, message)
             .in_file(self.name(origin.file))
             .at_position(origin.position);
         diagnostic.help = help;
@@ -293,6 +299,7 @@ impl<'i> Resolver<'i> {
                 let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
                 let origin = origin(self);
                 self.error_at(
+                    Code::FleetPathPattern,
                     origin,
                     format!("cannot expand `{pattern}`: {}{detail}", error.kind()),
                     Some("available names: org, host, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir".to_owned()),
@@ -349,6 +356,7 @@ impl<'i> Resolver<'i> {
             .map_or_else(|| self.fleet_origin(&["ignition_version"]), Origin::of);
         let Some(spec) = Spec::parse(&spec_text) else {
             self.error_at(
+                Code::FleetUnknownIgnitionVersion,
                 version_origin,
                 format!("unknown Ignition spec version {spec_text}"),
                 Some(format!(
@@ -360,6 +368,7 @@ impl<'i> Resolver<'i> {
         };
         let Some(version) = butane_version(&variant, spec) else {
             self.error_at(
+                Code::FleetVariantCannotEmit,
                 version_origin,
                 format!("variant {variant} cannot emit Ignition {spec}"),
                 Some("fcos emits 3.0.0–3.6.0; flatcar emits 3.3.0 and 3.4.0".to_owned()),
@@ -372,6 +381,7 @@ impl<'i> Resolver<'i> {
                 Err(_) => {
                     let origin = self.fleet_origin(&["podman_version"]);
                     self.error_at(
+                        Code::FleetInvalidPodmanVersion,
                         origin,
                         format!("podman_version {text} is not a version like 5.4.2"),
                         None,
@@ -387,6 +397,7 @@ impl<'i> Resolver<'i> {
             Some(other) => {
                 let origin = self.fleet_origin(&["image_policy"]);
                 self.error_at(
+                    Code::FleetUnknownImagePolicy,
                     origin,
                     format!("unknown image_policy {other}"),
                     Some("use pinned or open".to_owned()),
@@ -512,7 +523,12 @@ impl<'i> Resolver<'i> {
                 || format!("add containers/{name}.yaml or containers/{name}.container"),
                 |close| format!("did you mean {close}?"),
             );
-            self.error_at(origin, format!("unknown service {name}"), Some(help));
+            self.error_at(
+                Code::FleetUnknownService,
+                origin,
+                format!("unknown service {name}"),
+                Some(help),
+            );
             return None;
         };
         let paths = self.service_paths(name, at);
@@ -520,6 +536,7 @@ impl<'i> Resolver<'i> {
             ServiceSource::Quadlets(files) => {
                 if let Some(overrides) = overrides {
                     self.error_at(
+                        Code::FleetLiteralOverrides,
                         Origin::of(&overrides),
                         format!("service {name} is a literal Quadlet file; it takes no overrides"),
                         Some(format!(
@@ -676,6 +693,7 @@ impl<'i> Resolver<'i> {
             (None, Some(registry)) => format!("{}/{name}", registry.trim_end_matches('/')),
             (None, None) => {
                 self.error_at(
+                    Code::FleetNoImage,
                     Origin::of(&node),
                     format!("service {name} has no image"),
                     Some("set `image:` in the service, or `registry:` in fleet.yaml".to_owned()),
@@ -753,7 +771,8 @@ pub(crate) fn unknown_hosts(inventory: &Inventory, only: &[String]) -> Vec<Diagn
     for name in only {
         if !inventory.hosts.contains_key(name) {
             let known: Vec<&str> = inventory.hosts.keys().map(String::as_str).collect();
-            let mut diagnostic = Diagnostic::error(format!("unknown host {name}"));
+            let mut diagnostic =
+                Diagnostic::error(Code::FleetUnknownHost, format!("unknown host {name}"));
             diagnostic.help = Some(format!("hosts in this fleet: {}", known.join(", ")));
             found.push(diagnostic);
         }
@@ -823,10 +842,13 @@ pub(crate) fn check_account_ids(
                 failed.insert(first.host.clone());
                 failed.insert(account.host.clone());
                 found.push(
-                    Diagnostic::error(format!(
-                        "service users {} and {} both get uid {}",
-                        first.user, account.user, account.uid
-                    ))
+                    Diagnostic::error(
+                        Code::FleetUidClash,
+                        format!(
+                            "service users {} and {} both get uid {}",
+                            first.user, account.user, account.uid
+                        ),
+                    )
                     .in_file(inventory.sources.name(account.origin.file))
                     .at_position(account.origin.position)
                     .with_help(format!(

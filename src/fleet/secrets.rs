@@ -12,6 +12,8 @@ use std::path::{Component, Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::diag::Code;
+
 /// Loaded age identities (possibly none).
 pub struct Identities {
     keys: Vec<Box<dyn age::Identity + Send + Sync>>,
@@ -53,6 +55,21 @@ pub enum SecretError {
 }
 
 impl SecretError {
+    /// The stable code of this kind of finding.
+    pub const fn code(&self) -> Code {
+        match self {
+            SecretError::Escapes(_) => Code::FleetSecretEscapes,
+            SecretError::Read { .. } => Code::FleetSecretUnreadable,
+            SecretError::NoIdentity(_) => Code::FleetSecretNoIdentity,
+            SecretError::NotARecipient { .. } => Code::FleetSecretNotARecipient,
+            SecretError::Damaged { .. } => Code::FleetSecretDamaged,
+            SecretError::Decrypt { .. } => Code::FleetSecretDecrypt,
+            SecretError::IdentityAsArgument => Code::FleetIdentityAsArgument,
+            SecretError::IdentityWritable { .. } => Code::FleetIdentityWritable,
+            SecretError::Identity { .. } => Code::FleetIdentityUnreadable,
+        }
+    }
+
     /// What to do about it.
     pub fn help(&self) -> String {
         match self {

@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use crate::diag::{Diagnostic, DocPath};
+use crate::diag::{Code, Diagnostic, DocPath};
 use crate::go::strconv::quote as go_quote;
 use crate::ignition::spec::Spec;
 
@@ -179,6 +179,88 @@ pub(crate) enum RuleError {
     Duplicate,
 }
 
+impl RuleError {
+    /// The stable code of this kind of finding.
+    pub(crate) const fn code(&self) -> Code {
+        match self {
+            RuleError::InvalidVersion => Code::IgnitionInvalidVersion,
+            RuleError::UnknownVersion => Code::IgnitionUnknownVersion,
+            RuleError::NoPath => Code::IgnitionNoPath,
+            RuleError::PathRelative => Code::IgnitionPathRelative,
+            RuleError::DirtyPath => Code::IgnitionDirtyPath,
+            RuleError::NoDevice => Code::IgnitionNoDevice,
+            RuleError::IllegalMode => Code::IgnitionIllegalMode,
+            RuleError::ModeSpecialBits => Code::IgnitionModeSpecialBits,
+            RuleError::OverwriteWithoutSource => Code::IgnitionOverwriteWithoutSource,
+            RuleError::BothIdAndName => Code::IgnitionBothIdAndName,
+            RuleError::FileUnderLink => Code::IgnitionFileUnderLink,
+            RuleError::DirectoryUnderLink => Code::IgnitionDirectoryUnderLink,
+            RuleError::LinkUnderLink => Code::IgnitionLinkUnderLink,
+            RuleError::LinkTargetRequired => Code::IgnitionLinkTargetRequired,
+            RuleError::HardLinkToDirectory => Code::IgnitionHardLinkToDirectory,
+            RuleError::HardLinkOwner => Code::IgnitionHardLinkOwner,
+            RuleError::PathConflictsSystemd => Code::IgnitionPathConflictsSystemd,
+            RuleError::InvalidCompression => Code::IgnitionInvalidCompression,
+            RuleError::VerificationWithoutSource => Code::IgnitionVerificationWithoutSource,
+            RuleError::HashMalformed => Code::IgnitionHashMalformed,
+            RuleError::HashUnrecognized => Code::IgnitionHashUnrecognized,
+            RuleError::HashWrongSize => Code::IgnitionHashWrongSize,
+            RuleError::InvalidUrl => Code::IgnitionInvalidUrl,
+            RuleError::InvalidScheme => Code::IgnitionInvalidScheme,
+            RuleError::InvalidS3VersionId => Code::IgnitionInvalidS3VersionId,
+            RuleError::InvalidS3Arn => Code::IgnitionInvalidS3Arn,
+            RuleError::DataUrl(_) => Code::IgnitionDataUrl,
+            RuleError::SourceRequired => Code::IgnitionSourceRequired,
+            RuleError::EmptyHeaderName => Code::IgnitionEmptyHeaderName,
+            RuleError::InvalidHeader => Code::IgnitionInvalidHeader,
+            RuleError::HeadersWithScheme => Code::IgnitionHeadersWithScheme,
+            RuleError::InvalidProxy => Code::IgnitionInvalidProxy,
+            RuleError::InsecureProxy => Code::IgnitionInsecureProxy,
+            RuleError::UnitExtension => Code::IgnitionUnitExtension,
+            RuleError::DropinExtension => Code::IgnitionDropinExtension,
+            RuleError::UnitContent(_) => Code::IgnitionUnitContent,
+            RuleError::NoInstallSection(_) => Code::IgnitionNoInstallSection,
+            RuleError::TemplateNoInstallSection { .. } => Code::IgnitionTemplateNoInstallSection,
+            RuleError::DiskDeviceRequired => Code::IgnitionDiskDeviceRequired,
+            RuleError::PartitionNumbersCollide => Code::IgnitionPartitionNumbersCollide,
+            RuleError::PartitionsOverlap => Code::IgnitionPartitionsOverlap,
+            RuleError::DuplicatePartitionLabel => Code::IgnitionDuplicatePartitionLabel,
+            RuleError::ShouldNotExistWithOthers => Code::IgnitionShouldNotExistWithOthers,
+            RuleError::NeedLabelOrNumber => Code::IgnitionNeedLabelOrNumber,
+            RuleError::PartitionLabelTooLong => Code::IgnitionPartitionLabelTooLong,
+            RuleError::PartitionLabelColon => Code::IgnitionPartitionLabelColon,
+            RuleError::NotAGuid => Code::IgnitionNotAGuid,
+            RuleError::RaidLevelRequired => Code::IgnitionRaidLevelRequired,
+            RuleError::UnrecognizedRaidLevel => Code::IgnitionUnrecognizedRaidLevel,
+            RuleError::SparesUnsupported => Code::IgnitionSparesUnsupported,
+            RuleError::RaidDevicesRequired => Code::IgnitionRaidDevicesRequired,
+            RuleError::InvalidFormat => Code::IgnitionInvalidFormat,
+            RuleError::FormatEmptyWithOthers => Code::IgnitionFormatEmptyWithOthers,
+            RuleError::LabelNeedsFormat => Code::IgnitionLabelNeedsFormat,
+            RuleError::FilesystemLabelTooLong { .. } => Code::IgnitionFilesystemLabelTooLong,
+            RuleError::VirtiofsLabel => Code::IgnitionVirtiofsLabel,
+            RuleError::VirtiofsTagTooLong => Code::IgnitionVirtiofsTagTooLong,
+            RuleError::UuidForNonBlock => Code::IgnitionUuidForNonBlock,
+            RuleError::WipeForNonBlock => Code::IgnitionWipeForNonBlock,
+            RuleError::OptionsForNonBlock => Code::IgnitionOptionsForNonBlock,
+            RuleError::PartitionsOverwritten => Code::IgnitionPartitionsOverwritten,
+            RuleError::ImplicitWipe => Code::IgnitionImplicitWipe,
+            RuleError::LuksNameSlash => Code::IgnitionLuksNameSlash,
+            RuleError::LuksLabelTooLong => Code::IgnitionLuksLabelTooLong,
+            RuleError::InvalidKeyFile => Code::IgnitionInvalidKeyFile,
+            RuleError::ClevisPinRequired => Code::IgnitionClevisPinRequired,
+            RuleError::UnknownClevisPin => Code::IgnitionUnknownClevisPin,
+            RuleError::ClevisConfigRequired => Code::IgnitionClevisConfigRequired,
+            RuleError::ClevisCustomWithOthers => Code::IgnitionClevisCustomWithOthers,
+            RuleError::TangThumbprintRequired => Code::IgnitionTangThumbprintRequired,
+            RuleError::InvalidTangAdvertisement => Code::IgnitionInvalidTangAdvertisement,
+            RuleError::CexWithClevis => Code::IgnitionCexWithClevis,
+            RuleError::CexWithKeyFile => Code::IgnitionCexWithKeyFile,
+            RuleError::Duplicate => Code::IgnitionDuplicateEntry,
+        }
+    }
+}
+
 /// Findings in the order they are found, plus the spec being checked.
 pub(crate) struct Report {
     pub spec: Spec,
@@ -194,12 +276,13 @@ impl Report {
     }
 
     pub fn error(&mut self, path: DocPath, rule: RuleError) {
-        self.out.push(Diagnostic::error(rule.to_string()).at(path));
+        self.out
+            .push(Diagnostic::error(rule.code(), rule.to_string()).at(path));
     }
 
     pub fn warn(&mut self, path: DocPath, rule: RuleError) {
         self.out
-            .push(Diagnostic::warning(rule.to_string()).at(path));
+            .push(Diagnostic::warning(rule.code(), rule.to_string()).at(path));
     }
 
     /// Records `result`'s error, if any (Go's `AddOnError`).

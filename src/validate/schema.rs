@@ -15,7 +15,7 @@ use jsonschema::Validator;
 use serde_json::Value;
 
 use super::subset::Subset;
-use crate::diag::{Diagnostic, DocPath, Segment};
+use crate::diag::{Code, Diagnostic, DocPath, Segment};
 use crate::ignition::spec::Spec;
 
 /// `IGNITION_<version>` statics, one per file under
@@ -89,8 +89,11 @@ pub fn schema(config_json: &Value, spec: Spec) -> Vec<Diagnostic> {
     match validator(spec) {
         Ok(validator) => validator
             .iter_errors(config_json)
-            .map(|error| Diagnostic::error(error.to_string()).at(path_of(error.instance_path())))
+            .map(|error| {
+                Diagnostic::error(Code::IgnitionSchema, error.to_string())
+                    .at(path_of(error.instance_path()))
+            })
             .collect(),
-        Err(message) => vec![Diagnostic::error(message).at(DocPath::root())],
+        Err(message) => vec![Diagnostic::error(Code::IgnitionSchema, message).at(DocPath::root())],
     }
 }

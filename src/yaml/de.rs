@@ -27,7 +27,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use base64::Engine as _;
 
 use super::{BINARY_TAG, Entry, FileId, Node, Scalar, TAG_PREFIX, Value};
-use crate::diag::{Diagnostic, DocPath, Position};
+use crate::diag::{Code, Diagnostic, DocPath, Position};
 
 /// Decides whether a field of a struct exists in the document's declared
 /// version. Arguments are the Rust struct name and the field's YAML key.
@@ -58,7 +58,7 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub fn into_diagnostic(self) -> Diagnostic {
-        let mut diagnostic = Diagnostic::error(self.message).at(self.path);
+        let mut diagnostic = Diagnostic::error(Code::YamlInvalidValue, self.message).at(self.path);
         diagnostic.position = self.position;
         diagnostic.help = self.help;
         diagnostic
@@ -440,7 +440,7 @@ impl<'a, 'g> NodeDeserializer<'a, 'g> {
             Some(value) if value.is_finite() && value.fract() == 0.0 => {
                 self.decoder.warn(
                     self.node,
-                    Diagnostic::warning(format!(
+                    Diagnostic::warning(Code::YamlLenientInteger, format!(
                         "`{}` is not a valid integer literal; read as the decimal number {value}",
                         scalar.text
                     ))
@@ -839,7 +839,7 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
                 self.pending = Some((&entry.value, path));
                 return seed.deserialize(key.into_deserializer()).map(Some);
             }
-            let mut warning = Diagnostic::warning(format!("unused key {key}"))
+            let mut warning = Diagnostic::warning(Code::YamlUnusedKey, format!("unused key {key}"))
                 .at(path)
                 .at_position(entry.key.position);
             if let Some(close) =

@@ -4,11 +4,9 @@
 use super::{Translator, owner_group, owner_user, root};
 use crate::butane::files_dir::TreeEntry;
 use crate::butane::model as b;
-use crate::diag::DocPath;
+use crate::diag::{Code, DocPath};
 use crate::encode;
 use crate::ignition::model as ign;
-
-const EXISTING_NODE: &str = "matching filesystem node has existing contents or different type";
 
 impl Translator<'_> {
     pub(super) fn storage(&mut self, storage: &b::Storage) -> ign::Storage {
@@ -102,7 +100,7 @@ impl Translator<'_> {
     /// directories appended to `out`.
     fn tree(&mut self, tree: &b::Tree, path: &DocPath, out: &mut ign::Storage) {
         if tree.local.is_empty() {
-            self.error(path.clone(), "local is required");
+            self.error(Code::ButaneRequiredField, path.clone(), "local is required");
             return;
         }
         let Some(files_dir) = self.files_dir(path) else {
@@ -129,7 +127,7 @@ impl Translator<'_> {
                     }
                     let target = join(destination, &relative);
                     if node_exists(out, &target) {
-                        self.error(path.clone(), EXISTING_NODE);
+                        self.node_conflict(path.clone());
                         continue;
                     }
                     self.map.add(
@@ -162,7 +160,7 @@ impl Translator<'_> {
                     if out.directories.iter().any(|d| d.path == target)
                         || out.links.iter().any(|l| l.path == target)
                     {
-                        self.error(path.clone(), EXISTING_NODE);
+                        self.node_conflict(path.clone());
                         continue;
                     }
                     let index = match existing {
@@ -179,7 +177,7 @@ impl Translator<'_> {
                         continue;
                     };
                     if file.contents.source.is_some() {
-                        self.error(path.clone(), EXISTING_NODE);
+                        self.node_conflict(path.clone());
                         continue;
                     }
                     let user_compression = file
@@ -207,12 +205,12 @@ impl Translator<'_> {
                     if out.directories.iter().any(|d| d.path == link_path)
                         || out.files.iter().any(|f| f.path == link_path)
                     {
-                        self.error(path.clone(), EXISTING_NODE);
+                        self.node_conflict(path.clone());
                         continue;
                     }
                     match out.links.iter_mut().find(|l| l.path == link_path) {
                         Some(link) if link.target.is_none() => link.target = Some(target),
-                        Some(_) => self.error(path.clone(), EXISTING_NODE),
+                        Some(_) => self.node_conflict(path.clone()),
                         None => {
                             self.map.add(
                                 root().key("storage").key("links").index(out.links.len()),
