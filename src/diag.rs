@@ -699,13 +699,13 @@ error[$.storage.files.0.path]: ignition-path-relative
         // A 50 MB line used to be printed whole, with 50 MB of carets.
         let line = format!("data: {}x {}", "a".repeat(25 << 20), "b".repeat(25 << 20));
         let column = 6 + (25 << 20) + 1;
-        let diagnostic = Diagnostic::error("here")
+        let diagnostic = Diagnostic::error(Code::YamlSyntax, "here")
             .at_position(Position::new(1, column))
             .in_file("big.bu");
         let pretty = diagnostic.pretty(Some(&line));
         assert!(pretty.len() < 1_000, "{} bytes", pretty.len());
         let expected = format!(
-            "error:\n  --> big.bu:1:{column}\n  |\n1 | …{}x {}…\n  | {}^ here\n  |\n",
+            "error: yaml-syntax\n  --> big.bu:1:{column}\n  |\n1 | …{}x {}…\n  | {}^ here\n  |\n",
             "a".repeat(30),
             "b".repeat(88),
             " ".repeat(31),
