@@ -563,3 +563,49 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    /// What a config places from the files dir's secret directory is
+    /// flagged where it is placed: files by node path, anything else (a
+    /// LUKS key file) as the config as a whole.
+    #[test]
+    fn placements_from_a_secret_dir_are_flagged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, text) in [
+            ("secrets/key", "k"),
+            ("secrets/tree/a", "a"),
+            ("secrets/luks", "l"),
+            ("motd", "m"),
+        ] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let options = Options {
+            files_dir: Some(
+                FilesDir::open(dir.path())
+                    .expect("files dir")
+                    .with_secret_dir("secrets"),
+            ),
+            target: None,
+            json: None,
+        };
+        let files = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/key\n      contents: { local: ./motd/../secrets/key }\n    - path: /etc/motd\n      contents: { local: motd }\n  trees:\n    - local: secrets/tree\n      path: /etc/t\n";
+        let outcome = compile(files, "files.bu", &options);
+        assert!(outcome.config.is_some(), "{:?}", outcome.diagnostics);
+        assert_eq!(
+            outcome.secrets.files().collect::<Vec<_>>(),
+            ["/etc/key", "/etc/t/a"]
+        );
+        let luks = "variant: fcos\nversion: 1.5.0\nstorage:\n  luks:\n    - name: data\n      device: /dev/vdb\n      key_file: { local: secrets/luks }\n";
+        let outcome = compile(luks, "luks.bu", &options);
+        assert!(outcome.config.is_some(), "{:?}", outcome.diagnostics);
+        assert!(outcome.secrets.any());
+        assert_eq!(outcome.secrets.files().count(), 0);
+        let public = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents: { local: motd }\n";
+        assert!(!compile(public, "public.bu", &options).secrets.any());
+    }
+}

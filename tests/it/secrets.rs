@@ -225,3 +225,39 @@ fn a_damaged_age_file_is_called_damaged() {
     assert_eq!(run.code, Some(1));
     snapshot!("age_file_for_another_recipient", fleet, run.report());
 }
+
+/// Issue 15: the secret flag goes with the contents it describes. A host
+/// fragment that replaces a placed secret leaves a config without it (not
+/// 0600, nothing masked); one that places a file from `secrets/` with
+/// `contents.local` makes that file secret.
+#[test]
+fn the_secret_flag_follows_the_contents() {
+    let fleet = Fleet::base()
+        .with(
+            "containers/web.yaml",
+            "version: 1.0.0\nsecrets:\n  - file: password\n    from: web/password\n",
+        )
+        .with("secrets/web/password", "hunter2\n")
+        .with("secrets/tls.key", "KEY\n")
+        .with(
+            "hosts/h1.yaml",
+            "services: [web]\nbutane:\n  storage:\n    files:\n      - path: /etc/acme/secrets/web/password\n        contents: { inline: replaced }\n",
+        )
+        .with(
+            "hosts/h2.yaml",
+            "services: [web]\nbutane:\n  storage:\n    files:\n      - path: /etc/tls.key\n        contents: { local: secrets/tls.key }\n",
+        );
+    let build = fleet.compile();
+    let output = |name: &str| {
+        build
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("{name} compiles"))
+    };
+    assert!(!output("h1").secrets.any(), "the secret was replaced");
+    assert_eq!(
+        output("h2").secrets.files().collect::<Vec<_>>(),
+        ["/etc/acme/secrets/web/password", "/etc/tls.key"]
+    );
+}
