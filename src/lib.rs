@@ -8,7 +8,9 @@
 //! compiled config in qemu. Beside the pipeline, `source` loads a config
 //! from Ignition JSON, Butane or a fleet host manifest, `inspect` lists,
 //! extracts and decompiles it, and `diff` compares two configs
-//! semantically. No unsafe code here: the binary's allocator
+//! semantically. `secret` is the flag, set where a secret is placed, that
+//! marks what of a config is secret (written 0600); `mask` hides it in
+//! everything `inspect` and `diff` print. No unsafe code here: the binary's allocator
 //! (`src/allocator.rs`) is the only unsafe code in the package.
 
 #![forbid(unsafe_code)]
