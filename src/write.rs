@@ -12,16 +12,37 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use thiserror::Error;
-
 pub mod generations;
 
-#[derive(Debug, Error)]
-#[error("cannot write {path}: {source}")]
+/// The OS error is part of the message, and not the error's `source`:
+/// reported through a chain (`{:#}`) it would otherwise be printed twice.
+#[derive(Debug)]
 pub struct WriteError {
     pub path: PathBuf,
-    #[source]
     pub source: io::Error,
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot write {}: {}",
+            self.path.display(),
+            os_error(&self.source)
+        )
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+/// The OS's words for `error`, without the temporary file name `tempfile`
+/// appends (` at path "..."`: not a path the user gave).
+fn os_error(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" at path \"") {
+        Some(end) if error.get_ref().is_some() => text[..end].to_owned(),
+        _ => text,
+    }
 }
 
 /// Who may read an output.

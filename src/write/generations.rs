@@ -73,6 +73,19 @@ impl BuildDir {
     /// left. Another build holding the lock is an error.
     pub fn open(path: &Path) -> Result<BuildDir, WriteError> {
         let error = in_dir(path);
+        // A dangling symlink fails `create_dir_all` with "File exists".
+        if let Ok(target) = fs::read_link(path)
+            && !path.exists()
+        {
+            return Err(error(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "it is a symlink to {}, which does not exist; create that directory or \
+                     choose another --out",
+                    target.display()
+                ),
+            )));
+        }
         fs::create_dir_all(path).map_err(&error)?;
         let lock = fs::File::open(path).map_err(&error)?;
         match lock.try_lock() {

@@ -101,3 +101,29 @@ fn deep_host_files_are_refused_on_every_worker() {
     );
     assert!(report.contains("hosts/deep7.yaml:3:"), "{report}");
 }
+
+#[cfg(unix)]
+#[test]
+fn output_errors_say_what_is_wrong_once() {
+    use crate::support::cli::kindling;
+    let fleet = Fleet::base();
+    // A dangling --out symlink used to be reported as "File exists".
+    let out = fleet.root().join("out");
+    std::os::unix::fs::symlink(fleet.root().join("missing"), &out).expect("symlink");
+    let run = fleet.run("build", &["--out", out.to_str().expect("utf-8")]);
+    assert_eq!(run.code, Some(1));
+    snapshot!("build_out_dangling_symlink", fleet, run.report());
+    // The OS error used to be printed twice, with the temporary file name.
+    let config = fleet.root().join("config.bu");
+    std::fs::write(&config, "variant: fcos\nversion: 1.5.0\n").expect("write");
+    let output = kindling()
+        .arg("butane")
+        .arg(&config)
+        .args(["-o", "/nonexistent-dir/out.ign"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "kindling: cannot write /nonexistent-dir/out.ign: No such file or directory (os error 2)\n"
+    );
+}
