@@ -13,6 +13,7 @@ pub mod model;
 pub mod sugar;
 pub mod translate;
 pub mod translation_map;
+pub mod translator;
 pub mod version;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, DocPath};
@@ -21,6 +22,7 @@ use crate::ignition::spec::{self, Spec};
 use crate::secret::Secrets;
 use crate::yaml::{self, Node, de::Decoder};
 use files_dir::FilesDir;
+use translator::Translator;
 use version::Version;
 
 /// How to compile.
@@ -276,7 +278,10 @@ fn embedded_bytes(config: &IgnitionConfig) -> usize {
 /// assembles Butane-level configs itself.
 pub fn compile_config(butane: &model::Config, version: Version, options: &Options) -> Compiled {
     let mut source_findings = check::source(butane, version);
-    let translation = translate::translate(butane, version, options.files_dir.as_ref());
+    let mut translator = Translator::new(version, options.files_dir.as_ref());
+    let user = translate::translate(&mut translator, butane);
+    let config = sugar::apply(&mut translator, butane, user);
+    let translation = translator.finish(config);
     source_findings.extend(translation.diagnostics);
     source_findings.extend(check_inline_children(butane, version.spec()));
     let mut config = translation.config;

@@ -38,6 +38,7 @@
 //! patch release (see `keys.json` `_meta.since_semantics`), so 5.8.0 accepts
 //! exactly the keys every 5.8.x host accepts.
 
+mod context;
 pub mod image;
 pub mod keys;
 mod lints;

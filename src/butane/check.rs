@@ -3,7 +3,7 @@
 //! report paths. Ignition's rules on the output live in `crate::validate`.
 
 use super::model as b;
-use super::version::{Variant, Version};
+use super::version::{Feature, Variant, Version};
 use crate::diag::{Code, Diagnostic, DocPath};
 use crate::ignition::model as ign;
 use crate::validate::mode_looks_decimal;
@@ -25,8 +25,8 @@ impl Checker {
         self.found.push(Diagnostic::warning(code, message).at(path));
     }
 
-    fn fcos_at_least(&self, minor: u8) -> bool {
-        self.version.is_fcos() && self.version.minor >= minor
+    fn has(&self, feature: Feature) -> bool {
+        self.version.has(feature)
     }
 }
 
@@ -72,13 +72,13 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
         }
     }
     check_filesystems(&mut checker, &config.storage.filesystems);
-    if checker.version.base() >= 8 {
+    if checker.has(Feature::Quadlets) {
         check_quadlets(&mut checker, &config.systemd.quadlets);
     }
-    if checker.fcos_at_least(3) {
+    if checker.has(Feature::BootDevice) {
         check_boot_device(&mut checker, &config.boot_device);
     }
-    if checker.fcos_at_least(5) {
+    if checker.has(Feature::Grub) {
         for (index, user) in config.grub.users.iter().enumerate() {
             let path = DocPath::root().key("grub").key("users").index(index);
             if user.name.is_empty() {
@@ -97,7 +97,7 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
             }
         }
     }
-    if checker.fcos_at_least(6) {
+    if checker.has(Feature::StrictStorageChecks) {
         check_partition_reuse(&mut checker, config);
     }
     checker.found
@@ -109,10 +109,10 @@ fn octal_digits_value(mode: i64) -> i64 {
 }
 
 fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
-    if checker.version.base() < 2 {
+    if !checker.has(Feature::MountUnits) {
         return;
     }
-    let base = checker.version.base();
+    let swap_units = checker.has(Feature::SwapUnits);
     for (index, filesystem) in filesystems.iter().enumerate() {
         if filesystem.with_mount_unit != Some(true) {
             continue;
@@ -123,7 +123,7 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
             .index(index);
         let format = filesystem.format.as_deref().filter(|f| !f.is_empty());
         let has_path = filesystem.path.as_deref().is_some_and(|p| !p.is_empty());
-        if base < 4 && !has_path {
+        if !swap_units && !has_path {
             checker.error(
                 Code::ButaneMountUnit,
                 path.key("path"),
@@ -136,14 +136,14 @@ fn check_filesystems(checker: &mut Checker, filesystems: &[b::Filesystem]) {
                 path.key("format"),
                 "format is required if with_mount_unit is true",
             ),
-            Some(format) if base >= 4 && format != "swap" && !has_path => checker.error(
+            Some(format) if swap_units && format != "swap" && !has_path => checker.error(
                 Code::ButaneMountUnit,
                 path.key("path"),
                 "path is required if with_mount_unit is true and format is not swap",
             ),
             _ => {}
         }
-        if checker.fcos_at_least(6)
+        if checker.has(Feature::StrictStorageChecks)
             && let Some(mount) = filesystem.path.as_deref().filter(|p| !p.is_empty())
         {
             let allowed = ["/etc", "/var"]
@@ -215,17 +215,18 @@ fn check_quadlets(checker: &mut Checker, quadlets: &[b::Quadlet]) {
 fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
     let path = DocPath::root().key("boot_device");
     let mirrored = !boot.mirror.devices.is_empty();
-    let minor = checker.version.minor;
+    let s390x = checker.has(Feature::S390xBootLayouts);
+    let strict = checker.has(Feature::StrictBootDevice);
     if mirrored && boot.layout.is_none() {
         let message = "boot_device.layout should be specified when boot_device.mirror is specified";
-        if minor >= 7 {
+        if strict {
             checker.error(Code::ButaneBootLayout, path.key("mirror"), message);
         } else {
             checker.warning(Code::ButaneBootLayout, path.key("mirror"), message);
         }
     }
     if let Some(layout) = boot.layout.as_deref() {
-        let known: &[&str] = if minor >= 6 {
+        let known: &[&str] = if s390x {
             &[
                 "aarch64",
                 "ppc64le",
@@ -252,7 +253,7 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
             "mirroring requires at least two devices",
         );
     }
-    if minor >= 6 {
+    if s390x {
         let layout = boot.layout.as_deref().unwrap_or_default();
         let device = boot.luks.device.as_deref().unwrap_or_default();
         if matches!(layout, "s390x-eckd" | "s390x-zfcp") {
@@ -310,7 +311,7 @@ fn check_boot_device(checker: &mut Checker, boot: &b::BootDevice) {
             }
         }
     }
-    if minor >= 7 && boot.luks.device.as_deref().is_some_and(|d| !d.is_empty()) {
+    if strict && boot.luks.device.as_deref().is_some_and(|d| !d.is_empty()) {
         let has_method = !boot.luks.tang.is_empty()
             || boot.luks.tpm2 == Some(true)
             || boot.luks.cex.enabled == Some(true);
@@ -382,7 +383,7 @@ pub fn output(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
                             .at(path.key("label")),
                     );
             }
-            if label == "root" && version.minor >= 3 {
+            if label == "root" && version.has(Feature::RootPartitionChecks) {
                 let size = partition.size_mib.unwrap_or(0);
                 if size == 0
                     && disk

@@ -9,8 +9,9 @@
 //! override their fields.
 
 use super::model as b;
-use super::translate::Translator;
 use super::translation_map::TranslationMap;
+use super::translator::{Translator, tang};
+use super::version::{Feature, Version};
 use crate::diag::DocPath;
 use crate::encode;
 use crate::ignition::merge::{Placement, merge_generated};
@@ -25,18 +26,19 @@ pub(crate) fn apply(
     user: ign::Config,
 ) -> ign::Config {
     let mut config = user;
-    if translator.version.base() >= 2 {
-        let (parent, records) = mount_units(source, translator.version.base());
+    let version = translator.version;
+    if version.has(Feature::MountUnits) {
+        let (parent, records) = mount_units(source, version);
         config = merge_parent(translator, parent, records, config);
     }
-    if translator.version.base() >= 8 {
+    if version.has(Feature::Quadlets) {
         quadlets(translator, &source.systemd.quadlets, &mut config);
     }
-    if translator.version.is_fcos() && translator.version.minor >= 3 {
+    if version.has(Feature::BootDevice) {
         let (parent, records) = boot_device(&source.boot_device);
         config = merge_parent(translator, parent, records, config);
     }
-    if translator.version.is_fcos() && translator.version.minor >= 5 {
+    if version.has(Feature::Grub) {
         let (parent, records) = grub(&source.grub);
         config = merge_parent(translator, parent, records, config);
     }
@@ -123,7 +125,7 @@ fn is_remote(device: &str, luks: &[b::Luks]) -> bool {
     })
 }
 
-fn mount_units(source: &b::Config, base: u8) -> (ign::Config, Vec<(DocPath, DocPath)>) {
+fn mount_units(source: &b::Config, version: Version) -> (ign::Config, Vec<(DocPath, DocPath)>) {
     let mut config = ign::Config::default();
     let mut records = Vec::new();
     for (index, filesystem) in source.storage.filesystems.iter().enumerate() {
@@ -133,8 +135,9 @@ fn mount_units(source: &b::Config, base: u8) -> (ign::Config, Vec<(DocPath, DocP
         let Some(format) = filesystem.format.as_deref() else {
             continue;
         };
-        let swap = format == "swap" && base >= 4;
-        let remote = base >= 3 && is_remote(&filesystem.device, &source.storage.luks);
+        let swap = format == "swap" && version.has(Feature::SwapUnits);
+        let remote = version.has(Feature::RemoteMountUnits)
+            && is_remote(&filesystem.device, &source.storage.luks);
         let mut options = filesystem.mount_options.join(",");
         if remote {
             if !options.is_empty() {
@@ -351,7 +354,7 @@ fn boot_device(boot: &b::BootDevice) -> (ign::Config, Vec<(DocPath, DocPath)>) {
                 ign::Clevis::default()
             } else {
                 ign::Clevis {
-                    tang: luks.tang.iter().map(super::translate::tang).collect(),
+                    tang: luks.tang.iter().map(tang).collect(),
                     threshold: luks.threshold,
                     tpm2: luks.tpm2,
                     ..ign::Clevis::default()

@@ -3,72 +3,24 @@
 //! Renames every key (snake_case → camelCase by construction of the two
 //! models), desugars `inline`/`local` contents into data URLs (the encode
 //! stage picks the encoding), reads `contents_local` and
-//! `ssh_authorized_keys_local`, expands trees, and merges the generated
-//! configs of the sugar ([`super::sugar`]) as Ignition merge parents. Every
-//! emitted list entry and renamed field is recorded in a [`TranslationMap`] so
-//! later findings are reported at their source.
+//! `ssh_authorized_keys_local` and expands trees. The generated configs of
+//! the sugar are merged afterwards by the caller (`sugar::apply`), on the
+//! same `Translator`. Every emitted list entry and renamed field is
+//! recorded in the translator's `TranslationMap` so later findings are
+//! reported at their source.
 
 mod storage;
 
-pub(crate) use storage::tang;
-
-use super::files_dir::{FilesDir, LocalFileError};
 use super::model as b;
-use super::translation_map::TranslationMap;
-use super::version::Version;
-use crate::diag::{Code, Diagnostic, DocPath};
+use super::translator::Translator;
+use crate::diag::{Code, DocPath};
 use crate::encode;
 use crate::ignition::model as ign;
-use crate::secret::Secrets;
 
-/// The result of translating one Butane config.
-#[derive(Debug)]
-pub struct Translation {
-    pub config: ign::Config,
-    pub map: TranslationMap,
-    /// Findings of translation, located by YAML path.
-    pub diagnostics: Vec<Diagnostic>,
-    /// What was placed from the files dir's secret directories.
-    pub secrets: Secrets,
-}
-
-pub(crate) struct Translator<'a> {
-    pub(crate) version: Version,
-    pub(super) files_dir: Option<&'a FilesDir>,
-    pub(crate) map: TranslationMap,
-    pub(crate) diagnostics: Vec<Diagnostic>,
-    pub(crate) secrets: Secrets,
-    /// A local file from a secret directory was read since this was last
-    /// taken: a file entry takes it as its own flag, anything else makes
-    /// the config secret as a whole.
-    secret_read: bool,
-}
-
-/// Translates `config`, which was decoded for `version`.
-pub fn translate(
-    config: &b::Config,
-    version: Version,
-    files_dir: Option<&FilesDir>,
-) -> Translation {
-    let mut translator = Translator {
-        version,
-        files_dir,
-        map: TranslationMap::new(),
-        diagnostics: Vec::new(),
-        secrets: Secrets::default(),
-        secret_read: false,
-    };
-    let user = translator.config(config);
-    let config = super::sugar::apply(&mut translator, config, user);
-    if translator.secret_read {
-        translator.secrets.mark_elsewhere();
-    }
-    Translation {
-        config,
-        map: translator.map,
-        diagnostics: translator.diagnostics,
-        secrets: translator.secrets,
-    }
+/// Translates the user's `config` (the caller applies the sugar after it,
+/// `sugar::apply`).
+pub(crate) fn translate(translator: &mut Translator<'_>, config: &b::Config) -> ign::Config {
+    translator.config(config)
 }
 
 fn root() -> DocPath {
@@ -76,80 +28,6 @@ fn root() -> DocPath {
 }
 
 impl Translator<'_> {
-    pub(crate) fn error(&mut self, code: Code, path: DocPath, message: impl Into<String>) {
-        self.diagnostics
-            .push(Diagnostic::error(code, message).at(path));
-    }
-
-    /// Sugar or a tree would write a node the config already has differently.
-    pub(crate) fn node_conflict(&mut self, path: DocPath) {
-        self.error(
-            Code::ButaneNodeConflict,
-            path,
-            "matching filesystem node has existing contents or different type",
-        );
-    }
-
-    pub(crate) fn local_error(&mut self, path: DocPath, error: &LocalFileError) {
-        let diagnostic = Diagnostic::error(error.code(), error.to_string()).at(path);
-        let diagnostic = match error {
-            LocalFileError::NoFilesDir => {
-                diagnostic.with_help("pass the directory holding local files with -d DIR")
-            }
-            LocalFileError::Traverses | LocalFileError::SymlinkEscape(_) => {
-                diagnostic.with_help("keep local files inside the files directory")
-            }
-            _ => diagnostic,
-        };
-        self.diagnostics.push(diagnostic);
-    }
-
-    pub(crate) fn files_dir(&mut self, path: &DocPath) -> Option<&FilesDir> {
-        if self.files_dir.is_none() {
-            self.local_error(path.clone(), &LocalFileError::NoFilesDir);
-        }
-        self.files_dir
-    }
-
-    pub(crate) fn read_local(&mut self, local: &str, path: &DocPath) -> Option<Vec<u8>> {
-        let files_dir = self.files_dir(path)?;
-        match files_dir.read(local) {
-            Ok(bytes) => {
-                self.secret_read |= files_dir.holds_secret(local);
-                Some(bytes)
-            }
-            Err(error) => {
-                self.local_error(path.clone(), &error);
-                None
-            }
-        }
-    }
-
-    fn read_local_text(&mut self, local: &str, path: &DocPath) -> Option<String> {
-        let files_dir = self.files_dir(path)?;
-        match files_dir.read_to_string(local) {
-            Ok(text) => {
-                self.secret_read |= files_dir.holds_secret(local);
-                Some(text)
-            }
-            Err(error) => {
-                self.local_error(path.clone(), &error);
-                None
-            }
-        }
-    }
-
-    /// Runs `place` (which translates the file at node path `path`) and
-    /// flags the file secret if it read a secret.
-    pub(crate) fn placing_file<T>(&mut self, path: &str, place: impl FnOnce(&mut Self) -> T) -> T {
-        let outer = std::mem::take(&mut self.secret_read);
-        let placed = place(self);
-        if std::mem::replace(&mut self.secret_read, outer) {
-            self.secrets.mark_file(path);
-        }
-        placed
-    }
-
     fn config(&mut self, config: &b::Config) -> ign::Config {
         ign::Config {
             ignition: self.ignition(&config.ignition),

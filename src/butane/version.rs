@@ -116,6 +116,14 @@ impl Version {
         matches!(self.variant, Variant::Fcos)
     }
 
+    /// Whether this version has `feature`.
+    pub const fn has(self, feature: Feature) -> bool {
+        match since(feature) {
+            Since::Base(level) => self.base() >= level,
+            Since::Fcos(minor) => self.is_fcos() && self.minor >= minor,
+        }
+    }
+
     /// Whether the fcos-only key `field` of `struct_name` exists here.
     fn has_fcos_extra(self, struct_name: &str, field: &str) -> Option<bool> {
         let since = match (struct_name, field) {
@@ -189,6 +197,55 @@ const KEYS_SINCE: &[(&str, &str, u8)] = &[
     ("Tree", "dir_mode", 7),
     ("Systemd", "quadlets", 8),
 ];
+
+/// Behaviour that changed between Butane versions, by name: the checks and
+/// the sugar ask [`Version::has`] instead of comparing version numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feature {
+    /// `with_mount_unit` generates mount units (schema level 2).
+    MountUnits,
+    /// Mount units of remote filesystems wait for the network (level 3).
+    RemoteMountUnits,
+    /// `format: swap` makes a swap unit and needs no `path` (level 4).
+    SwapUnits,
+    /// `systemd.quadlets` (level 8).
+    Quadlets,
+    /// `boot_device` sugar and checks (fcos 1.3).
+    BootDevice,
+    /// The checks on reserved partitions' sizes (fcos 1.3).
+    RootPartitionChecks,
+    /// `grub.users` (fcos 1.5).
+    Grub,
+    /// s390x boot layouts, LUKS `device` and `cex` on the boot device (fcos 1.6).
+    S390xBootLayouts,
+    /// Mount units only under /etc or /var; partitions not reused by label
+    /// alone (fcos 1.6).
+    StrictStorageChecks,
+    /// A mirrored boot device needs a layout, and a LUKS boot device a
+    /// method (fcos 1.7; before, a missing layout is a warning).
+    StrictBootDevice,
+}
+
+/// Where each [`Feature`] starts.
+enum Since {
+    /// A shared schema level (see [`Version::base`]), for every variant.
+    Base(u8),
+    /// An fcos minor version; flatcar never has it.
+    Fcos(u8),
+}
+
+const fn since(feature: Feature) -> Since {
+    match feature {
+        Feature::MountUnits => Since::Base(2),
+        Feature::RemoteMountUnits => Since::Base(3),
+        Feature::SwapUnits => Since::Base(4),
+        Feature::Quadlets => Since::Base(8),
+        Feature::BootDevice | Feature::RootPartitionChecks => Since::Fcos(3),
+        Feature::Grub => Since::Fcos(5),
+        Feature::S390xBootLayouts | Feature::StrictStorageChecks => Since::Fcos(6),
+        Feature::StrictBootDevice => Since::Fcos(7),
+    }
+}
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,10 +1,10 @@
 //! Security and robustness lints. Everything here is a warning except
 //! `AutoUpdate=registry` with a short image name, which podman refuses.
 
+use super::context::{Ctx, is_dynamic, key_path, value_pos_at};
 use super::image::{ImagePin, is_quadlet_image_ref, parse_image_reference, registry_is_dynamic};
 use super::name::UnitKind;
 use super::parse::{Entry, shorten};
-use super::validate::{Ctx, is_dynamic, key_path, value_pos_at};
 use super::words::{Escapes, split_words};
 use super::{Rule, Severity};
 

@@ -5,10 +5,10 @@
 //!
 //! [`ValidateOptions::units`]: super::ValidateOptions::units
 
+use super::context::{Ctx, key_path, value_pos_at};
 use super::name::{UnitKind, parse_unit_name};
 use super::parse::Entry;
 use super::systemd_keys::is_unit_dependency_key;
-use super::validate::{Ctx, key_path, value_pos_at};
 use super::words::{Escapes, split_words};
 use super::{Rule, Severity};
 use semver::Version;

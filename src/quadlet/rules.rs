@@ -4,9 +4,9 @@
 
 mod service;
 
+use super::context::{Ctx, key_path};
 use super::name::UnitKind;
 use super::parse::Position;
-use super::validate::{Ctx, key_path};
 use super::words::{Escapes, split_words};
 use super::{Rule, Severity};
 use semver::Version;

@@ -1,92 +1,15 @@
-//! Validation driver: sections, keys, versions and value syntax. The
-//! per-type semantics live in `rules`, references in `refs`, lints in
-//! `lints`.
+//! Validation driver: parses, classifies and runs the checks in order —
+//! sections, keys, versions and value syntax here; the per-type semantics
+//! in `rules`, references in `refs`, lints in `lints`. What they all use
+//! (the run's state, key paths, value positions) is in `context`.
 
+use super::context::{Ctx, SYSTEMD_SECTIONS};
 use super::keys::catalog;
 use super::name::{QuadletFile, Template, UnitKind, classify};
 use super::parse::{Entry, Position, UnitFile, parse_lenient};
 use super::suggest::closest;
 use super::{Finding, Rule, Severity, ValidateOptions, lints, refs, rules};
 use semver::Version;
-
-/// Shared state of one validation run.
-pub(crate) struct Ctx<'a> {
-    pub file: &'a QuadletFile,
-    pub unit: &'a UnitFile,
-    pub opts: &'a ValidateOptions<'a>,
-    pub kind: UnitKind,
-    pub out: Vec<Finding>,
-}
-
-impl Ctx<'_> {
-    pub fn push(
-        &mut self,
-        severity: Severity,
-        rule: Rule,
-        pos: Position,
-        key_path: String,
-        message: String,
-    ) {
-        self.out.push(Finding {
-            severity,
-            rule,
-            line: pos.line,
-            column: pos.column,
-            message,
-            key_path,
-        });
-    }
-
-    /// The own section of the file's kind (`Container`, ...).
-    pub fn section(&self) -> &'static str {
-        self.kind.section()
-    }
-
-    /// True for drop-in files (no required-key checks).
-    pub fn is_dropin(&self) -> bool {
-        matches!(self.file, QuadletFile::DropIn(_))
-    }
-
-    /// Position of the own section header, or 1:1.
-    pub fn section_pos(&self) -> Position {
-        self.unit
-            .section_header(self.section())
-            .unwrap_or(Position::START)
-    }
-
-    pub fn version(&self) -> &Version {
-        &self.opts.podman_version
-    }
-
-    /// Version comparison that treats `6.0.0` as satisfying `6.0.0-rc1`.
-    pub fn at_least(&self, since: &Version) -> bool {
-        self.version() >= since
-    }
-}
-
-/// `"[Section] Key"`.
-pub(crate) fn key_path(section: &str, key: &str) -> String {
-    format!("[{section}] {key}")
-}
-
-/// Position of byte `offset` inside `entry.value` (exact for single-line
-/// values, the value start otherwise).
-pub(crate) fn value_pos_at(entry: &Entry, offset: usize) -> Position {
-    if entry.last_line != entry.value_pos.line {
-        return entry.value_pos;
-    }
-    let chars = entry.value.get(..offset).map_or(0, |s| s.chars().count());
-    Position {
-        line: entry.value_pos.line,
-        column: entry.value_pos.column + chars,
-    }
-}
-
-/// True for values whose meaning is only known at runtime (`%` specifiers,
-/// `$VAR`s) or that are still templates (`{{ … }}`).
-pub(crate) fn is_dynamic(value: &str) -> bool {
-    value.contains('%') || value.contains('$') || value.contains("{{")
-}
 
 /// Parse and validate one file. `path` is used for the file name (and, for
 /// drop-ins, the parent directory name): `web.container`,
@@ -209,8 +132,6 @@ fn file_level(ctx: &mut Ctx<'_>) {
         QuadletFile::Unit(_) => {}
     }
 }
-
-const SYSTEMD_SECTIONS: [&str; 3] = ["Unit", "Service", "Install"];
 
 fn check_section(ctx: &mut Ctx<'_>, name: &str, header: Position) {
     let own = ctx.section();

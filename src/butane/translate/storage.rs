@@ -1,9 +1,10 @@
 //! Storage translation: disks, RAID, filesystems, LUKS, files, directories,
 //! links, and the expansion of `storage.trees`.
 
-use super::{Translator, owner_group, owner_user, root};
+use super::{owner_group, owner_user, root};
 use crate::butane::files_dir::TreeEntry;
 use crate::butane::model as b;
+use crate::butane::translator::{Translator, tang};
 use crate::diag::{Code, DocPath};
 use crate::encode;
 use crate::ignition::model as ign;
@@ -152,7 +153,7 @@ impl Translator<'_> {
                 } => {
                     let target = join(destination, &relative);
                     let local = format!("{}/{relative}", tree.local);
-                    if self.files_dir.is_some_and(|dir| dir.holds_secret(&local)) {
+                    if self.local_is_secret(&local) {
                         self.secrets.mark_file(target.clone());
                     }
                     let default_mode = if executable { 0o755 } else { 0o644 };
@@ -307,14 +308,6 @@ fn raid(raid: &b::Raid) -> ign::Raid {
         name: raid.name.clone(),
         options: raid.options.clone(),
         spares: raid.spares,
-    }
-}
-
-pub(crate) fn tang(tang: &b::Tang) -> ign::Tang {
-    ign::Tang {
-        advertisement: tang.advertisement.clone(),
-        thumbprint: tang.thumbprint.clone(),
-        url: tang.url.clone(),
     }
 }
 

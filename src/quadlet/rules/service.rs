@@ -1,8 +1,8 @@
 //! `[Service]` and `[Install]` settings Quadlet overrides, rejects or
 //! ignores.
 
+use super::super::context::{Ctx, key_path};
 use super::super::name::{QuadletFile, Template, UnitKind};
-use super::super::validate::{Ctx, key_path};
 use super::super::{Rule, Severity};
 use semver::Version;
 

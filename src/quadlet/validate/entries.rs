@@ -1,13 +1,13 @@
 //! Per-entry checks: Quadlet keys (known, version, value syntax) and
 //! systemd keys.
 
+use super::super::context::{Ctx, SYSTEMD_SECTIONS, is_dynamic, key_path};
 use super::super::keys::{KeySpec, SectionSpec, catalog};
 use super::super::name::UnitKind;
 use super::super::parse::{Entry, shorten};
 use super::super::suggest::did_you_mean_key;
 use super::super::systemd_keys::{self, SystemdKey};
 use super::super::{Rule, Severity};
-use super::{Ctx, SYSTEMD_SECTIONS, is_dynamic, key_path};
 
 pub(super) fn quadlet_key(ctx: &mut Ctx<'_>, spec: &SectionSpec, entry: &Entry) {
     let section = spec.name.as_str();

@@ -1,0 +1,91 @@
+//! The state one validation run shares between its checks (`validate`
+//! drives them; `rules`, `refs`, `lints` and `validate`'s own key checks
+//! use it), and the small helpers they all need: key paths, positions
+//! inside values, and whether a value is only known at runtime.
+
+use super::name::{QuadletFile, UnitKind};
+use super::parse::{Entry, Position, UnitFile};
+use super::{Finding, Rule, Severity, ValidateOptions};
+use semver::Version;
+
+/// The systemd sections every Quadlet file may have.
+pub(crate) const SYSTEMD_SECTIONS: [&str; 3] = ["Unit", "Service", "Install"];
+
+/// Shared state of one validation run.
+pub(crate) struct Ctx<'a> {
+    pub file: &'a QuadletFile,
+    pub unit: &'a UnitFile,
+    pub opts: &'a ValidateOptions<'a>,
+    pub kind: UnitKind,
+    pub out: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    pub fn push(
+        &mut self,
+        severity: Severity,
+        rule: Rule,
+        pos: Position,
+        key_path: String,
+        message: String,
+    ) {
+        self.out.push(Finding {
+            severity,
+            rule,
+            line: pos.line,
+            column: pos.column,
+            message,
+            key_path,
+        });
+    }
+
+    /// The own section of the file's kind (`Container`, ...).
+    pub fn section(&self) -> &'static str {
+        self.kind.section()
+    }
+
+    /// True for drop-in files (no required-key checks).
+    pub fn is_dropin(&self) -> bool {
+        matches!(self.file, QuadletFile::DropIn(_))
+    }
+
+    /// Position of the own section header, or 1:1.
+    pub fn section_pos(&self) -> Position {
+        self.unit
+            .section_header(self.section())
+            .unwrap_or(Position::START)
+    }
+
+    pub fn version(&self) -> &Version {
+        &self.opts.podman_version
+    }
+
+    /// Version comparison that treats `6.0.0` as satisfying `6.0.0-rc1`.
+    pub fn at_least(&self, since: &Version) -> bool {
+        self.version() >= since
+    }
+}
+
+/// `"[Section] Key"`.
+pub(crate) fn key_path(section: &str, key: &str) -> String {
+    format!("[{section}] {key}")
+}
+
+/// Position of byte `offset` inside `entry.value` (exact for single-line
+/// values, the value start otherwise).
+pub(crate) fn value_pos_at(entry: &Entry, offset: usize) -> Position {
+    if entry.last_line != entry.value_pos.line {
+        return entry.value_pos;
+    }
+    let chars = entry.value.get(..offset).map_or(0, |s| s.chars().count());
+    Position {
+        line: entry.value_pos.line,
+        column: entry.value_pos.column + chars,
+    }
+}
+
+/// True for values whose meaning is only known at runtime (`%` specifiers,
+/// `$VAR`s) or that are still templates (`{{ … }}`).
+pub(crate) fn is_dynamic(value: &str) -> bool {
+    value.contains('%') || value.contains('$') || value.contains("{{")
+}
