@@ -115,6 +115,7 @@ fn main() {
                 hosts: Vec::new(),
                 target: None,
                 identities: Identities::none(),
+                now: None,
             });
             assert!(!build.diagnostics.has_errors(), "the fleet compiles");
         });

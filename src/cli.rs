@@ -63,6 +63,10 @@ pub struct FleetArgs {
     /// Print findings as one line each instead of annotated source.
     #[arg(long)]
     pub raw_errors: bool,
+    /// Check certificates against this time (RFC 3339, e.g.
+    /// 2027-01-01T00:00:00Z) instead of SOURCE_DATE_EPOCH or the clock.
+    #[arg(long, value_name = "RFC3339", value_parser = rfc3339)]
+    pub now: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +143,13 @@ pub struct HostsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: ReportFormat,
+    /// age identity file for hosts whose secrets are encrypted (their
+    /// certificate expiry needs a compile); or set KINDLING_AGE_IDENTITY.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// The time certificate expiry is shown against (as `check --now`).
+    #[arg(long, value_name = "RFC3339", value_parser = rfc3339)]
+    pub now: Option<i64>,
 }
 
 /// Arguments of `inspect`.
@@ -296,6 +307,13 @@ pub struct VmArgs {
 }
 
 /// `--ignition-version`: one of the specs kindling emits.
+/// Seconds since the Unix epoch of an RFC 3339 time.
+fn rfc3339(text: &str) -> Result<i64, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(time::OffsetDateTime::unix_timestamp)
+        .map_err(|e| format!("{e}; write e.g. 2027-01-01T00:00:00Z"))
+}
+
 fn ignition_version(text: &str) -> Result<Spec, String> {
     Spec::parse(text).ok_or_else(|| {
         format!(

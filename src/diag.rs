@@ -238,6 +238,12 @@ codes! {
     FleetIdentityWritable = "fleet-identity-writable": "the age identity file is writable by other users",
     FleetIdentityReadable = "fleet-identity-readable": "the age identity file is readable by other users",
     FleetEncryptedTrust = "fleet-encrypted-trust": "a `trust:` anchor names an age-encrypted file",
+    FleetCertUnparsable = "fleet-cert-unparsable": "a PEM certificate a host gets cannot be parsed as X.509",
+    FleetCertExpired = "fleet-cert-expired": "a certificate a host gets has expired at the build time",
+    FleetCertNotYetValid = "fleet-cert-not-yet-valid": "a certificate a host gets is not valid yet at the build time",
+    FleetCertExpiresSoon = "fleet-cert-expires-soon": "a certificate a host gets expires within `cert_expiry_warning_days` of the build time",
+    FleetCertKeyMismatch = "fleet-cert-key-mismatch": "a certificate placed beside private keys belongs to none of them",
+    FleetCertUntrusted = "fleet-cert-untrusted": "a certificate does not chain to the CA certificates the host gets as trust anchors",
 }
 
 impl fmt::Display for Code {

@@ -9,6 +9,7 @@
 //! Butane compiler with `contents.local` resolved against the fleet root.
 
 pub mod assemble;
+pub mod certs;
 pub mod lint;
 pub mod listing;
 pub mod load;
@@ -24,7 +25,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::butane::{self, files_dir::FilesDir};
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, Position};
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::Spec;
 use crate::secret::Secrets;
@@ -44,6 +45,9 @@ pub struct Options {
     /// Emit this Ignition spec for every host instead of the manifests'.
     pub target: Option<Spec>,
     pub identities: Identities,
+    /// The build time certificates are checked against (seconds since the
+    /// Unix epoch); `None` is the clock.
+    pub now: Option<i64>,
 }
 
 /// One compiled host.
@@ -69,6 +73,9 @@ pub struct Build {
     /// Text of every file named in diagnostics (real and rendered), for
     /// annotated reports.
     pub texts: BTreeMap<String, String>,
+    /// Host → its certificate that expires first (hosts whose config was
+    /// compiled and that get certificates).
+    pub cert_expiry: BTreeMap<String, certs::Expiry>,
 }
 
 impl Build {
@@ -81,6 +88,8 @@ struct HostResult {
     output: Option<HostOutput>,
     diagnostics: Vec<Diagnostic>,
     texts: Vec<(String, String)>,
+    /// Set even when a certificate finding fails the host.
+    cert_expiry: Option<certs::Expiry>,
 }
 
 impl HostResult {
@@ -125,6 +134,7 @@ pub fn compile(options: &Options) -> Build {
             outputs: Vec::new(),
             diagnostics,
             texts,
+            cert_expiry: BTreeMap::new(),
         };
     }
     let templates = Templates::new(&inventory);
@@ -147,6 +157,7 @@ pub fn compile(options: &Options) -> Build {
     // a run of hosts; results come back in host order, so findings come out
     // as from `resolve::resolve`.
     diagnostics.extend(resolve::unknown_hosts(&inventory, &options.hosts));
+    let build_time = options.now.unwrap_or_else(now);
     let selected: Vec<(&String, &load::HostSource)> =
         resolve::selected_hosts(&inventory, &options.hosts).collect();
     let done: Vec<HostDone> = selected
@@ -161,6 +172,7 @@ pub fn compile(options: &Options) -> Build {
                     expansions: render::Expansions::new(&templates),
                     quadlets: lint::QuadletMemo::default(),
                     secrets: secrets::SecretReader::new(&inventory.root, &options.identities),
+                    now: build_time,
                 };
                 (resolve::Resolver::new(&inventory), worker)
             },
@@ -192,8 +204,12 @@ pub fn compile(options: &Options) -> Build {
         .collect();
     let mut results = Vec::new();
     let mut resolve_findings = Vec::new();
-    for host in done {
+    let mut cert_expiry = BTreeMap::new();
+    for (host, (name, _)) in done.into_iter().zip(&selected) {
         resolve_findings.extend(host.resolve_findings);
+        if let Some(expiry) = host.result.as_ref().and_then(|r| r.cert_expiry.clone()) {
+            cert_expiry.insert((*name).clone(), expiry);
+        }
         results.extend(host.result);
     }
     let (clashes, clashing_hosts) = resolve::check_account_ids(&inventory, &accounts);
@@ -221,6 +237,7 @@ pub fn compile(options: &Options) -> Build {
         outputs,
         diagnostics,
         texts,
+        cert_expiry,
     }
 }
 
@@ -249,9 +266,22 @@ struct Worker<'a> {
     expansions: render::Expansions,
     quadlets: lint::QuadletMemo,
     secrets: secrets::SecretReader<'a>,
+    /// The build time, one for every host.
+    now: i64,
 }
 
 impl Worker<'_> {
+    fn cert_policy(&self) -> certs::Policy {
+        certs::Policy {
+            now: self.now,
+            warning_days: self
+                .inventory
+                .fleet
+                .cert_expiry_warning_days
+                .unwrap_or(certs::DEFAULT_WARNING_DAYS),
+        }
+    }
+
     fn host(&mut self, name: &str, plan: &HostPlan) -> HostResult {
         let files_dir = match FilesDir::open(&self.inventory.root) {
             Ok(dir) => dir.with_secret_dir("secrets"),
@@ -263,6 +293,7 @@ impl Worker<'_> {
                         format!("cannot open the fleet root: {error}"),
                     )],
                     texts: Vec::new(),
+                    cert_expiry: None,
                 };
             }
         };
@@ -280,17 +311,34 @@ impl Worker<'_> {
                     .map(|f| (f.name.clone(), f.text.clone()))
                     .unwrap_or_default();
                 let outcome = butane::compile(&text, &file_name, &butane_options);
-                let mut inputs = vec![file_name];
+                let mut inputs = vec![file_name.clone()];
                 inputs.extend(fleet_inputs(self.inventory));
                 inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
                 let secrets = outcome.secrets;
-                let output = outcome
-                    .config
-                    .map(|config| host_output(name, config, inputs, secrets, BTreeMap::new()));
+                let mut diagnostics = outcome.diagnostics.into_vec();
+                let mut cert_expiry = None;
+                let output = outcome.config.and_then(|config| {
+                    let source = crate::yaml::parse(&text).ok().flatten();
+                    let located = |path: &str| {
+                        let position = source
+                            .as_ref()
+                            .and_then(|node| butane_file_position(node, path))
+                            .unwrap_or(Position::new(1, 1));
+                        (certs::role_of_path(path), file_name.clone(), position)
+                    };
+                    let certs =
+                        certs::check(&certs::placed_files(&config, located), &self.cert_policy());
+                    let failed = certs.diagnostics.iter().any(Diagnostic::is_error);
+                    diagnostics.extend(certs.diagnostics);
+                    cert_expiry = certs.earliest;
+                    let output = host_output(name, config, inputs, secrets, BTreeMap::new());
+                    (!failed).then_some(output)
+                });
                 HostResult {
                     output,
-                    diagnostics: outcome.diagnostics.into_vec(),
+                    diagnostics,
                     texts: Vec::new(),
+                    cert_expiry,
                 }
             }
             HostPlan::Manifest(plan) => self.manifest_host(name, plan, &butane_options, &files_dir),
@@ -333,6 +381,7 @@ impl Worker<'_> {
                 output: None,
                 diagnostics,
                 texts,
+                cert_expiry: None,
             };
         }
         let compiled = butane::compile_config(&assembled.config, plan.version, butane_options);
@@ -358,8 +407,53 @@ impl Worker<'_> {
                 output: None,
                 diagnostics,
                 texts,
+                cert_expiry: None,
             };
         };
+        let located = |path: &str| -> (certs::Role, String, Position) {
+            let name = |file| {
+                extra
+                    .name(file)
+                    .map_or_else(|| self.inventory.sources.name(file), str::to_owned)
+            };
+            if let Some(file) = rendered.files.iter().find(|f| f.path == path) {
+                let trust = plan.services.iter().any(|s| {
+                    s.name == file.service
+                        && path.rsplit_once('/').map(|p| p.0) == Some(&s.paths.trust_dir)
+                });
+                let role = match (file.secret, trust) {
+                    (true, _) => certs::Role::Secret,
+                    (false, true) => certs::Role::Trust,
+                    (false, false) => certs::role_of_path(path),
+                };
+                return (role, name(file.origin.file), file.origin.position);
+            }
+            let index = assembled
+                .config
+                .storage
+                .files
+                .iter()
+                .position(|f| f.path == path);
+            let at = index.and_then(|i| {
+                let path = crate::diag::DocPath::root()
+                    .key("storage")
+                    .key("files")
+                    .index(i);
+                assembled.provenance.locate(&path)
+            });
+            let (file, position) = at.unwrap_or((plan.file, Position::new(1, 1)));
+            (certs::role_of_path(path), name(file), position)
+        };
+        let certs = certs::check(&certs::placed_files(&config, located), &self.cert_policy());
+        diagnostics.extend(certs.diagnostics);
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return HostResult {
+                output: None,
+                diagnostics,
+                texts,
+                cert_expiry: certs.earliest,
+            };
+        }
         let mut inputs = fleet_inputs(self.inventory);
         inputs.push(self.inventory.sources.name(plan.file));
         for service in &plan.services {
@@ -399,10 +493,18 @@ impl Worker<'_> {
             .collect();
         HostResult {
             output: Some(host_output(name, config, inputs, secrets, file_services)),
+            cert_expiry: certs.earliest,
             diagnostics,
             texts,
         }
     }
+}
+
+/// The clock, in seconds since the Unix epoch.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn fleet_inputs(inventory: &Inventory) -> Vec<String> {
@@ -430,4 +532,20 @@ fn host_output(
         secrets,
         file_services,
     }
+}
+
+/// Where a plain Butane host's `storage.files` entry for `path` starts.
+fn butane_file_position(root: &crate::yaml::Node, path: &str) -> Option<Position> {
+    let files = root.get("storage")?.get("files")?;
+    let crate::yaml::Value::Sequence(items) = &files.value else {
+        return None;
+    };
+    items
+        .iter()
+        .find(|item| {
+            item.get("path")
+                .and_then(crate::yaml::Node::as_scalar)
+                .is_some_and(|p| p.text == path)
+        })
+        .map(|item| item.position)
 }

@@ -205,6 +205,7 @@ impl ConfigSource {
             hosts: vec![host.clone()],
             target: options.target,
             identities,
+            now: None,
         });
         build.diagnostics.extend(warnings);
         let output = build

@@ -83,6 +83,20 @@ pub fn identity_env() -> Option<String> {
     std::env::var("KINDLING_AGE_IDENTITY").ok()
 }
 
+/// The time certificates are checked against: `--now`, else
+/// `SOURCE_DATE_EPOCH` (reproducible builds' convention), else the clock.
+pub fn build_time(now: Option<i64>) -> anyhow::Result<Option<i64>> {
+    if now.is_some() {
+        return Ok(now);
+    }
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) => text.trim().parse::<i64>().map(Some).map_err(|_| {
+            anyhow::anyhow!("SOURCE_DATE_EPOCH={text} is not a number of seconds since 1970")
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
 /// The fleet compiler's options; the age identity comes from `--identity`
 /// or `KINDLING_AGE_IDENTITY`.
 pub fn fleet_options(
@@ -100,6 +114,7 @@ pub fn fleet_options(
         hosts,
         target,
         identities,
+        now: build_time(args.now)?,
     })
 }
 

@@ -1,11 +1,13 @@
 //! `kindling hosts`: list the fleet's hosts and their services, as a table
-//! or as JSON.
+//! or as JSON, with each host's earliest certificate expiry (from a
+//! compile; hosts that do not compile show none).
 
 use std::process::ExitCode;
 
-use super::common::print;
+use super::common::{build_time, identity_env, print};
 use crate::cli::{HostsArgs, ReportFormat};
 use crate::fleet;
+use crate::fleet::secrets::Identities;
 
 pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
     let (inventory, mut diagnostics) = fleet::load::load(&args.fleet);
@@ -14,7 +16,21 @@ pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
     for diagnostic in &diagnostics {
         eprintln!("{}", diagnostic.raw());
     }
-    let hosts = fleet::listing::hosts(&inventory, &plans);
+    let mut hosts = fleet::listing::hosts(&inventory, &plans);
+    if !diagnostics.has_errors() {
+        let identities = Identities::load(args.identity.as_deref(), identity_env().as_deref())
+            .map_err(|e| anyhow::anyhow!("{e} ({})", e.help()))?;
+        let build = fleet::compile(&fleet::Options {
+            root: args.fleet.clone(),
+            hosts: Vec::new(),
+            target: None,
+            identities,
+            now: build_time(args.now)?,
+        });
+        for host in &mut hosts {
+            host.cert_expiry = build.cert_expiry.get(&host.name).cloned();
+        }
+    }
     let mut out = String::new();
     match args.format {
         ReportFormat::Json => {
@@ -24,12 +40,18 @@ pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
         ReportFormat::Human => {
             for host in hosts {
                 let ignition = host.ignition.unwrap_or_else(|| "-".to_owned());
+                // The date part of the RFC 3339 time.
+                let expiry = host.cert_expiry.map_or_else(
+                    || "-".to_owned(),
+                    |e| e.not_after[..10.min(e.not_after.len())].to_owned(),
+                );
                 out.push_str(&format!(
-                    "{:<16} {:<8} {:<18} {:<7} {}\n",
+                    "{:<16} {:<8} {:<18} {:<7} {:<10} {}\n",
                     host.name,
                     host.kind,
                     host.file,
                     ignition,
+                    expiry,
                     host.services.join(" ")
                 ));
             }

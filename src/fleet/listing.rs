@@ -202,6 +202,7 @@ pub fn hosts(
                 file: inventory.sources.name(file),
                 ignition,
                 services,
+                cert_expiry: None,
             }
         })
         .collect()
@@ -214,4 +215,7 @@ pub struct HostSummary {
     pub file: String,
     pub ignition: Option<String>,
     pub services: Vec<String>,
+    /// The host's certificate that expires first (set by `kindling hosts`
+    /// from a compile; `None` when the host has none or did not compile).
+    pub cert_expiry: Option<super::certs::Expiry>,
 }

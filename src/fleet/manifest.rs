@@ -43,6 +43,9 @@ pub struct Fleet {
     pub users: Vec<b::PasswdUser>,
     /// Butane snippets merged into every host, before the host's own.
     pub include: Vec<String>,
+    /// A certificate a host gets that expires within this many days of the
+    /// build time is a warning (default 30).
+    pub cert_expiry_warning_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]

@@ -10,6 +10,7 @@
 mod support;
 
 mod butane_corpus;
+mod certs;
 mod cli_errors;
 mod e2e_configs_apply;
 mod e2e_ignition_harness;

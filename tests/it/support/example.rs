@@ -45,6 +45,7 @@ pub fn compile(hosts: &[&str], target: Option<Spec>) -> Vec<HostOutput> {
         hosts: hosts.iter().map(|h| h.to_string()).collect(),
         target,
         identities,
+        now: Some(super::BUILD_TIME),
     });
     let errors: Vec<String> = build
         .diagnostics

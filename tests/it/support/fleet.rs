@@ -58,6 +58,7 @@ impl Fleet {
             hosts: Vec::new(),
             target: None,
             identities,
+            now: Some(super::BUILD_TIME),
         })
     }
 

@@ -1,0 +1,200 @@
+//! Certificates a host gets (issue 17 §5): each rule with the bad input,
+//! its exact finding located at the manifest line that placed the
+//! certificate, and the good input passing. Certificates are made here
+//! with fixed dates around `support::BUILD_TIME` (2027-01-01).
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::support::fleet::{Fleet, raw, snapshot};
+
+struct Ca {
+    params: CertificateParams,
+    key: KeyPair,
+    pem: String,
+}
+
+fn params(cn: &str, from: OffsetDateTime, to: OffsetDateTime) -> CertificateParams {
+    let mut params = CertificateParams::new(vec![format!("{cn}.example")]).expect("params");
+    params.distinguished_name.push(DnType::CommonName, cn);
+    params.not_before = from;
+    params.not_after = to;
+    params
+}
+
+fn ca(cn: &str) -> Ca {
+    let key = KeyPair::generate().expect("key");
+    let mut params = params(
+        cn,
+        datetime!(2026-01-01 0:00 UTC),
+        datetime!(2036-01-01 0:00 UTC),
+    );
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let pem = params.self_signed(&key).expect("sign").pem();
+    Ca { params, key, pem }
+}
+
+/// A certificate for `web` issued by `ca`, and its key, in PEM.
+fn leaf(ca: &Ca, from: OffsetDateTime, to: OffsetDateTime) -> (String, String) {
+    let key = KeyPair::generate().expect("key");
+    let cert = params("web", from, to)
+        .signed_by(&key, &Issuer::from_params(&ca.params, &ca.key))
+        .expect("sign");
+    (cert.pem(), key.serialize_pem())
+}
+
+const WEB: &str = "version: 1.0.0
+secrets:
+  - file: cert.pem
+    from: web/cert.pem
+  - file: key.pem
+    from: web/key.pem
+trust:
+  - file: ca.pem
+    from: realm/ca.pem
+";
+
+/// The base fleet whose `web` gets `cert`, `key` and the anchor `anchor`.
+fn fleet(cert: &str, key: &str, anchor: &str) -> Fleet {
+    Fleet::base()
+        .with("containers/web.yaml", WEB)
+        .with("secrets/web/cert.pem", cert)
+        .with("secrets/web/key.pem", key)
+        .with("secrets/realm/ca.pem", anchor)
+}
+
+fn good() -> (Ca, Fleet) {
+    let realm = ca("realm root");
+    let (cert, key) = leaf(
+        &realm,
+        datetime!(2026-06-01 0:00 UTC),
+        datetime!(2027-06-01 0:00 UTC),
+    );
+    let fleet = fleet(&cert, &key, &realm.pem);
+    (realm, fleet)
+}
+
+#[test]
+fn a_valid_certificate_with_its_key_chaining_to_the_anchor_passes() {
+    let (_, fleet) = good();
+    let build = fleet.compile_clean();
+    let expiry = build.cert_expiry.get("h1").expect("h1 gets certificates");
+    assert_eq!(expiry.not_after, "2027-06-01T00:00:00Z");
+    assert_eq!(expiry.path, "/etc/acme/secrets/web/cert.pem");
+}
+
+#[test]
+fn an_expired_certificate_fails_the_host_at_its_secrets_entry() {
+    let realm = ca("realm root");
+    let (cert, key) = leaf(
+        &realm,
+        datetime!(2025-01-01 0:00 UTC),
+        datetime!(2026-12-01 0:00 UTC),
+    );
+    let build = fleet(&cert, &key, &realm.pem).compile();
+    assert!(build.outputs.is_empty(), "{}", raw(&build));
+    insta::assert_snapshot!(raw(&build));
+}
+
+#[test]
+fn a_certificate_not_yet_valid_fails_the_host() {
+    let realm = ca("realm root");
+    let (cert, key) = leaf(
+        &realm,
+        datetime!(2027-03-01 0:00 UTC),
+        datetime!(2028-03-01 0:00 UTC),
+    );
+    let build = fleet(&cert, &key, &realm.pem).compile();
+    assert!(build.outputs.is_empty(), "{}", raw(&build));
+    insta::assert_snapshot!(raw(&build));
+}
+
+#[test]
+fn a_certificate_expiring_within_the_fleet_window_warns() {
+    let realm = ca("realm root");
+    let (cert, key) = leaf(
+        &realm,
+        datetime!(2026-06-01 0:00 UTC),
+        datetime!(2027-01-20 12:00 UTC),
+    );
+    let fleet = fleet(&cert, &key, &realm.pem);
+    let build = fleet.compile();
+    assert_eq!(build.outputs.len(), 1, "a warning keeps the output");
+    insta::assert_snapshot!(raw(&build));
+    let fleet = fleet.with(
+        "fleet.yaml",
+        &format!(
+            "{}cert_expiry_warning_days: 14\n",
+            crate::support::fleet::BASE_FLEET
+        ),
+    );
+    fleet.compile_clean();
+}
+
+#[test]
+fn a_certificate_beside_a_key_that_is_not_its_own_fails_the_host() {
+    let realm = ca("realm root");
+    let (cert, _) = leaf(
+        &realm,
+        datetime!(2026-06-01 0:00 UTC),
+        datetime!(2027-06-01 0:00 UTC),
+    );
+    let other = KeyPair::generate().expect("key").serialize_pem();
+    let build = fleet(&cert, &other, &realm.pem).compile();
+    assert!(build.outputs.is_empty(), "{}", raw(&build));
+    insta::assert_snapshot!(raw(&build));
+}
+
+#[test]
+fn a_certificate_not_chaining_to_the_hosts_anchors_warns() {
+    let (_, fleet) = good();
+    let stranger = ca("someone else");
+    let build = fleet.with("secrets/realm/ca.pem", &stranger.pem).compile();
+    assert_eq!(build.outputs.len(), 1, "a warning keeps the output");
+    insta::assert_snapshot!(raw(&build));
+}
+
+#[test]
+fn a_certificate_in_a_butane_fragment_is_located_at_its_entry() {
+    let realm = ca("realm root");
+    let (cert, _) = leaf(
+        &realm,
+        datetime!(2025-01-01 0:00 UTC),
+        datetime!(2026-12-01 0:00 UTC),
+    );
+    let inline: String = cert.lines().map(|l| format!("            {l}\n")).collect();
+    let host = format!(
+        "services:\n  - web\nbutane:\n  storage:\n    files:\n      - path: /etc/pki/tls/certs/old.pem\n        contents:\n          inline: |\n{inline}"
+    );
+    let build = Fleet::base().with("hosts/h1.yaml", &host).compile();
+    insta::assert_snapshot!(raw(&build));
+}
+
+#[test]
+fn check_takes_the_build_time_from_now_or_source_date_epoch() {
+    let (_, fleet) = good();
+    let late = fleet.run("check", &["--raw-errors", "--now", "2027-05-20T00:00:00Z"]);
+    snapshot!("check_now_late", fleet, late.report());
+    let early = crate::support::cli::Run::of(
+        crate::support::cli::kindling()
+            .env("SOURCE_DATE_EPOCH", "1780000000")
+            .args(["check", "--raw-errors", "--fleet"])
+            .arg(fleet.root()),
+    );
+    snapshot!("check_source_date_epoch", fleet, early.report());
+    let bad = fleet.run("check", &["--now", "yesterday"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+}
+
+#[test]
+fn hosts_shows_the_earliest_expiry() {
+    let (_, fleet) = good();
+    let human = fleet.run("hosts", &["--now", "2027-01-01T00:00:00Z"]);
+    snapshot!("hosts_expiry_human", fleet, human.stdout.clone());
+    let json = fleet.run(
+        "hosts",
+        &["--format", "json", "--now", "2027-01-01T00:00:00Z"],
+    );
+    snapshot!("hosts_expiry_json", fleet, json.stdout.clone());
+}
