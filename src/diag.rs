@@ -217,6 +217,7 @@ codes! {
     FleetUnknownImagePolicy = "fleet-unknown-image-policy": "an `image_policy` other than pinned or open",
     FleetLiteralOverrides = "fleet-literal-overrides": "overrides given for a literal Quadlet file",
     FleetNoImage = "fleet-no-image": "a service has no image and the fleet no registry",
+    FleetImageTagAndVersion = "fleet-image-tag-and-version": "an `image:` with a tag or digest and `version:` (or `digest:`) adding another",
     FleetUidClash = "fleet-uid-clash": "two service users get the same uid",
     FleetPathPattern = "fleet-path-pattern": "a path pattern that cannot be expanded",
     FleetTemplateUndefined = "fleet-template-undefined": "a template uses a variable that is not defined",

@@ -3,8 +3,9 @@
 //! per host, plus the provenance of every entry.
 //!
 //! Order (later sources see earlier ones): fleet users, host users, service
-//! accounts and files, host directories, fleet snippets, host snippets, the
-//! host's fragment. When two sources write the same node path, the later one
+//! accounts and files, host directories, `podman-auto-update.timer` enabled
+//! when a service auto-updates, fleet snippets, host snippets,
+//! `/etc/hostname` when `hostname:` is set, the host's fragment. When two sources write the same node path, the later one
 //! wins and a warning names both. Units with the same name merge when the
 //! later one only changes `enabled`, `mask` or drop-ins; users with the same
 //! name merge (later fields win, SSH keys and groups accumulate).
@@ -13,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::load::{Inventory, SourceMap};
 use super::render::{NodeDirectory, NodeFile, Rendered};
-use super::resolve::{ManifestPlan, Origin};
+use super::resolve::{ManifestPlan, Origin, ServiceBody};
 use crate::butane::model as b;
 use crate::diag::{Code, Diagnostic, DocPath, Position, Segment};
 use crate::encode;
@@ -60,6 +61,37 @@ impl Provenance {
             }
         }
     }
+}
+
+/// Runs `podman auto-update`, which acts on containers with `AutoUpdate=`.
+const AUTO_UPDATE_TIMER: &str = "podman-auto-update.timer";
+
+/// Where the first service of the host that asks for automatic updates
+/// does so (`auto_update:`, or `AutoUpdate=` in a literal Quadlet file):
+/// such a host gets the timer enabled, since nothing updates without it.
+/// A snippet or the host's fragment can still disable it.
+fn auto_update_origin(inventory: &Inventory, plan: &ManifestPlan) -> Option<Origin> {
+    plan.services
+        .iter()
+        .find_map(|service| match &service.body {
+            ServiceBody::Definition(resolved) => resolved.spec.auto_update.as_ref().map(|_| {
+                resolved
+                    .node
+                    .get("auto_update")
+                    .map_or_else(|| Origin::of(&resolved.node), Origin::of)
+            }),
+            ServiceBody::Quadlets(files) => files.iter().find_map(|quadlet| {
+                let source = inventory.sources.get(quadlet.file)?;
+                let line = source
+                    .text
+                    .lines()
+                    .position(|line| line.trim_start().starts_with("AutoUpdate="))?;
+                Some(Origin {
+                    file: quadlet.file,
+                    position: Position::new(line + 1, 1),
+                })
+            }),
+        })
 }
 
 pub struct Assembled {
@@ -657,6 +689,16 @@ pub fn assemble(
             origin: *origin,
         });
     }
+    if let Some(origin) = auto_update_origin(inventory, plan) {
+        assembler.add_unit(
+            b::Unit {
+                name: AUTO_UPDATE_TIMER.to_owned(),
+                enabled: Some(true),
+                ..b::Unit::default()
+            },
+            Source::At(origin),
+        );
+    }
     for (relative, origin) in &plan.includes {
         if let Some((fragment, node)) = snippet(
             inventory,
@@ -668,6 +710,22 @@ pub fn assemble(
         ) {
             assembler.fragment(fragment, &node);
         }
+    }
+    // Just before the host's fragment, where hosts used to write it by
+    // hand; a fragment that still does replaces it with a warning.
+    if let Some(origin) = plan.hostname_origin {
+        assembler.add_file(
+            b::File {
+                path: "/etc/hostname".to_owned(),
+                mode: Some(0o644),
+                contents: b::Resource {
+                    inline: Some(plan.hostname.clone()),
+                    ..b::Resource::default()
+                },
+                ..b::File::default()
+            },
+            Source::At(origin),
+        );
     }
     if let Some(node) = &plan.fragment {
         let names = |id: FileId| inventory.sources.name(id);

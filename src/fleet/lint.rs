@@ -7,9 +7,10 @@
 //! Podman are warnings. Policies (warnings; errors under `--strict`):
 //! unpinned images under `image_policy: pinned` (an explicit `latest` tag
 //! only with `auto_update`; an untagged image always warns), secret-looking names in `env:` or `Environment=`,
-//! `PublishPort` on all interfaces without `expose: public`, containers
-//! running as root without `allow_root: true`, and two services publishing
-//! the same host port.
+//! `PublishPort` on all interfaces without `expose: public`, and containers
+//! running as root without `allow_root: true`. Two services publishing the
+//! same host address, port and protocol is an error: the second fails to
+//! start.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -277,8 +278,9 @@ fn port_conflicts(quadlets: &[QuadletText]) -> Vec<Diagnostic> {
                         && (other_ip == &ip || all_interfaces(other_ip) || all_interfaces(&ip))
                 });
             if let Some((_, _, _, owner)) = clash {
+                // The second container fails to start at runtime.
                 found.push(
-                    Diagnostic::warning(
+                    Diagnostic::error(
                         Code::FleetPortClash,
                         format!("host port {port}/{proto} is already published by {owner}"),
                     )
@@ -395,7 +397,17 @@ mod tests {
                 "[Container]\nPublishPort=127.0.0.2:9090:80\nPublishPort=127.0.0.3:9090:80\n",
             ),
         ]);
-        assert_eq!(found.len(), 1);
-        assert!(found[0].message.contains("a.container"));
+        insta::assert_yaml_snapshot!(found);
+    }
+
+    #[test]
+    fn distinct_ports_protocols_and_addresses_do_not_clash() {
+        let found = port_conflicts(&[
+            quadlet("a.container", "[Container]\nPublishPort=4433:4433/udp\n"),
+            quadlet("b.container", "[Container]\nPublishPort=4433:4433/tcp\n"),
+            quadlet("c.container", "[Container]\nPublishPort=127.0.0.1:80:80\n"),
+            quadlet("d.container", "[Container]\nPublishPort=127.0.0.2:80:80\n"),
+        ]);
+        assert_eq!(found, Vec::new());
     }
 }

@@ -163,7 +163,8 @@ pub struct DirectorySpec {
 #[schemars(deny_unknown_fields)]
 #[serde(default)]
 pub struct Host {
-    /// Default: the file name without `.yaml`.
+    /// The node's name in templates (`{{ host }}`); default: the file name
+    /// without `.yaml`. When set, the node also gets it as `/etc/hostname`.
     pub hostname: Option<String>,
     pub variant: Option<String>,
     pub ignition_version: Option<String>,

@@ -8,7 +8,8 @@
 //!   `/etc/{{ org }}/secrets/{{ service }}`, `data_dir`
 //!   `/var/lib/{{ org }}/{{ service }}`, `trust_dir` `/etc/{{ org }}/trust`.
 //! - image: `{registry}/{service}`, tagged `:{version}` and/or pinned
-//!   `@{digest}`.
+//!   `@{digest}`; an `image:` that has its own tag or digest takes no
+//!   `version:` (nor `digest:` if it has a digest).
 //! - service user: the service name, with group of the same name, created on
 //!   the node; uid = gid = `service_ids` (default 20000) + a stable hash of
 //!   the user name modulo 40000, unless set (two users hashing to one id are
@@ -104,6 +105,9 @@ pub struct ServicePlan {
 #[derive(Clone, Debug)]
 pub struct ManifestPlan {
     pub hostname: String,
+    /// Where `hostname:` is set, if it is: the host then gets
+    /// `/etc/hostname`.
+    pub hostname_origin: Option<Origin>,
     pub version: Version,
     pub file: FileId,
     pub org: String,
@@ -491,6 +495,11 @@ impl<'i> Resolver<'i> {
                 .map(|(i, p)| (p.clone(), origin_of("include", i))),
         );
         Some(ManifestPlan {
+            hostname_origin: host
+                .hostname
+                .as_ref()
+                .and_then(|_| node.get("hostname"))
+                .map(Origin::of),
             hostname,
             version,
             file,
@@ -701,6 +710,30 @@ impl<'i> Resolver<'i> {
                 return None;
             }
         };
+        // An image that already carries a tag or digest would render as
+        // `name:1.4.0:1.4.0` (or `@a@b`), which Podman cannot pull.
+        let has_digest = image_base.contains('@');
+        let has_tag = image_base
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'));
+        let pinned_twice = if spec.version.is_some() && (has_tag || has_digest) {
+            Some("version")
+        } else if spec.digest.is_some() && has_digest {
+            Some("digest")
+        } else {
+            None
+        };
+        if let Some(key) = pinned_twice {
+            let origin = node.get(key).map_or_else(|| Origin::of(&node), Origin::of);
+            self.error_at(
+                Code::FleetImageTagAndVersion,
+                origin,
+                format!("service {name}: image {image_base} already has a tag or digest, and `{key}:` adds another"),
+                Some(format!("give the tag or digest once: drop `{key}:`, or write `image:` without it")),
+            );
+            return None;
+        }
         let mut image = image_base;
         if let Some(version) = &spec.version {
             image = format!("{image}:{version}");

@@ -729,7 +729,7 @@ fn lint_root_container_unless_allow_root() {
 }
 
 #[test]
-fn lint_two_services_on_one_host_port() {
+fn two_services_on_one_host_address_port_and_protocol_are_an_error() {
     let fleet = Fleet::base()
         .with(
             "containers/web.yaml",
@@ -741,13 +741,14 @@ fn lint_two_services_on_one_host_port() {
         )
         .with("hosts/h1.yaml", "services: [web, api]\n");
     let run = lint_report("lint_port_clash", &fleet);
-    assert_eq!(run.code, Some(0));
-    assert_eq!(
-        run.count("warning"),
-        1,
-        "udp is another port: {}",
-        run.stderr
+    assert_eq!(run.code, Some(1), "the second container would not start");
+    assert_eq!(run.count("error"), 1, "udp is another port: {}", run.stderr);
+    // On other addresses the same port is free.
+    fleet.write(
+        "containers/api.yaml",
+        b"version: 1.0.0\nports: [\"127.0.0.2:8080:8080\"]\n",
     );
+    fleet.compile_clean();
 }
 
 #[test]

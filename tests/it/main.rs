@@ -21,6 +21,7 @@ mod fleet_diff;
 mod fleet_example;
 mod hostile_fleet;
 mod inspect;
+mod platform_rules;
 mod publication;
 mod quadlet_corpus;
 mod schemas;
