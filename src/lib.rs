@@ -30,6 +30,8 @@ pub mod inspect;
 #[cfg(unix)]
 mod large_file_io;
 pub mod mask;
+#[cfg(test)]
+mod module_graph;
 pub mod quadlet;
 pub mod secret;
 pub mod source;
