@@ -278,3 +278,21 @@ fn binary_scalars_are_decoded() {
 fn a_variant_that_is_not_a_string_says_so() {
     insta::assert_snapshot!(refusal("variant: [fcos]\nversion: 1.5.0\n"));
 }
+
+#[test]
+fn deep_json_for_inspect_and_diff_is_bounded_by_serde_json() {
+    // Ignition JSON is read with serde_json, whose recursion limit (128)
+    // refuses deep typed values; unknown keys are skipped without recursing.
+    let deep = |inner: &str| {
+        let levels = 100_000;
+        format!(
+            r#"{{"ignition":{{"version":"3.4.0"}},{inner}{}{}}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    };
+    let unknown = deep(r#""unknown":"#);
+    assert!(crate::source::parse_ignition(unknown.as_bytes(), "deep.ign").is_ok());
+    let typed = format!("{}}}", deep(r#""storage":{"files":"#));
+    assert!(crate::source::parse_ignition(typed.as_bytes(), "deep.ign").is_err());
+}
