@@ -267,8 +267,17 @@ pub struct Position {
 }
 
 impl Position {
+    /// Start of a file (line 1, column 1).
+    pub const START: Position = Position { line: 1, column: 1 };
+
     pub const fn new(line: usize, column: usize) -> Self {
         Position { line, column }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
     }
 }
 

@@ -75,24 +75,10 @@ use std::fmt;
 /// module docs for the evidence).
 pub const DEFAULT_PODMAN_VERSION: Version = Version::new(5, 8, 0);
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// The unit would be rejected by Quadlet / fail at start, or a setting
-    /// would be silently lost.
-    Error,
-    /// Works, but is risky, ignored or likely a mistake.
-    Warning,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        })
-    }
-}
+/// How serious a finding is: an error when the unit would be rejected by
+/// Quadlet / fail at start or a setting would be silently lost; a warning
+/// when it works but is risky, ignored or likely a mistake.
+pub use crate::diag::Severity;
 
 /// Stable identifier of the check that produced a [`Finding`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

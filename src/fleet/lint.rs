@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::load::SourceMap;
 use super::render::{QuadletText, Rendered};
 use super::resolve::{ManifestPlan, Origin, ServiceBody};
-use crate::diag::{Code, Diagnostic, Position, Severity};
+use crate::diag::{Code, Diagnostic, Position};
 use crate::quadlet::{self, Rule, ValidateOptions};
 
 /// Environment variable names that look like they hold a secret.
@@ -196,10 +196,6 @@ fn quadlet_findings(
             if skip {
                 continue;
             }
-            let severity = match finding.severity {
-                quadlet::Severity::Error => Severity::Error,
-                quadlet::Severity::Warning => Severity::Warning,
-            };
             let help = match finding.rule {
                 Rule::PublishAllInterfaces => Some(
                     "bind to an address (127.0.0.1:8080:80), or set `expose: public` on the service",
@@ -213,7 +209,7 @@ fn quadlet_findings(
                 _ => None,
             };
             let mut diagnostic = Diagnostic::new(
-                severity,
+                finding.severity,
                 finding.rule.code(),
                 format!("{} {}", finding.key_path, finding.message)
                     .trim()

@@ -2,27 +2,10 @@
 //! the unit file with Quadlet's lookup semantics.
 
 use super::ParseError;
-use std::fmt;
 
-/// A 1-based line/column position in the source text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Position {
-    /// 1-based physical line number.
-    pub line: usize,
-    /// 1-based column, counted in characters.
-    pub column: usize,
-}
-
-impl Position {
-    /// Start of the file (line 1, column 1).
-    pub const START: Position = Position { line: 1, column: 1 };
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
+/// A 1-based line/column position in the source text (physical lines,
+/// columns counted in characters).
+pub use crate::diag::Position;
 
 /// One `Key=Value` assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
