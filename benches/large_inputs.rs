@@ -116,6 +116,7 @@ fn main() {
                 target: None,
                 identities: Identities::none(),
                 now: None,
+                out: None,
             });
             assert!(!build.diagnostics.has_errors(), "the fleet compiles");
         });

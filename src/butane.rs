@@ -289,6 +289,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
     let secrets = translation.secrets;
     let mut output_findings = check::flatcar_filters(&config, version);
     output_findings.extend(check::output(&config, version));
+    output_findings.extend(crate::validate::unsafe_values(&config));
     let spec = match options.target {
         Some(target) => retarget(&mut config, target, &mut output_findings),
         None => Some(version.spec()),

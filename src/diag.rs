@@ -245,6 +245,16 @@ codes! {
     FleetCertExpiresSoon = "fleet-cert-expires-soon": "a certificate a host gets expires within `cert_expiry_warning_days` of the build time",
     FleetCertKeyMismatch = "fleet-cert-key-mismatch": "a certificate placed beside private keys belongs to none of them",
     FleetCertUntrusted = "fleet-cert-untrusted": "a certificate does not chain to the CA certificates the host gets as trust anchors",
+    // Reading inputs (`crate::confine`) and values no node can use
+    // (`crate::validate::unsafe_values`).
+    InputOutside = "input-outside": "an input path, or a symlink on it, leads outside the fleet or files directory",
+    InputExcluded = "input-excluded": "an input is in the build output directory or is the age identity file",
+    InputNotRegular = "input-not-regular": "an input is a FIFO, device, socket or directory where a regular file is needed",
+    InputTooLarge = "input-too-large": "an input is over its size limit",
+    InputBadPath = "input-bad-path": "an input path has a NUL byte or too many levels of symlinks",
+    UnsafeNulInPath = "unsafe-nul-in-path": "a node path or link target with a NUL byte",
+    UnsafeNegativeId = "unsafe-negative-id": "a negative uid or gid",
+    UnsafeUnitName = "unsafe-unit-name": "a unit or drop-in name containing `/` or `..`",
 }
 
 impl fmt::Display for Code {

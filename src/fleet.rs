@@ -20,12 +20,13 @@ pub mod resolve;
 pub mod secrets;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::butane::{self, files_dir::FilesDir};
-use crate::diag::{Code, Diagnostic, Diagnostics, Position};
+use crate::confine::Exclusions;
+use crate::diag::{Diagnostic, Diagnostics, Position};
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::Spec;
 use crate::secret::Secrets;
@@ -48,6 +49,16 @@ pub struct Options {
     /// The build time certificates are checked against (seconds since the
     /// Unix epoch); `None` is the clock.
     pub now: Option<i64>,
+    /// The output directory (`build/` under the root when `None`): never
+    /// read as an input.
+    pub out: Option<PathBuf>,
+}
+
+/// What a build of the fleet at `root` never reads as an input: the output
+/// directory (`out`, else `build/` under the root) and the age identity.
+pub fn exclusions(root: &Path, out: Option<&Path>, identity: Option<&Path>) -> Exclusions {
+    let out = out.map_or_else(|| root.join("build"), Path::to_path_buf);
+    Exclusions::none().output_dir(&out).identity_file(identity)
 }
 
 /// One compiled host.
@@ -119,7 +130,12 @@ fn sort_key(diagnostic: &Diagnostic) -> (Option<String>, Option<crate::diag::Pos
 
 /// Loads, resolves and compiles the fleet. Writes nothing.
 pub fn compile(options: &Options) -> Build {
-    let (inventory, mut diagnostics) = load::load(&options.root);
+    let exclusions = exclusions(
+        &options.root,
+        options.out.as_deref(),
+        options.identities.file(),
+    );
+    let (inventory, mut diagnostics) = load::load(&options.root, exclusions);
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
     let add_sources = |texts: &mut BTreeMap<String, String>, inventory: &Inventory| {
         let mut id = 0u32;
@@ -171,7 +187,7 @@ pub fn compile(options: &Options) -> Build {
                     options,
                     expansions: render::Expansions::new(&templates),
                     quadlets: lint::QuadletMemo::default(),
-                    secrets: secrets::SecretReader::new(&inventory.root, &options.identities),
+                    secrets: secrets::SecretReader::new(&inventory.dir, &options.identities),
                     now: build_time,
                 };
                 (resolve::Resolver::new(&inventory), worker)
@@ -283,20 +299,7 @@ impl Worker<'_> {
     }
 
     fn host(&mut self, name: &str, plan: &HostPlan) -> HostResult {
-        let files_dir = match FilesDir::open(&self.inventory.root) {
-            Ok(dir) => dir.with_secret_dir("secrets"),
-            Err(error) => {
-                return HostResult {
-                    output: None,
-                    diagnostics: vec![Diagnostic::error(
-                        Code::FleetRootUnreadable,
-                        format!("cannot open the fleet root: {error}"),
-                    )],
-                    texts: Vec::new(),
-                    cert_expiry: None,
-                };
-            }
-        };
+        let files_dir = FilesDir::within(&self.inventory.dir).with_secret_dir("secrets");
         let butane_options = butane::Options {
             files_dir: Some(files_dir.clone()),
             target: self.options.target,

@@ -18,6 +18,7 @@
 pub mod butane;
 pub mod cli;
 pub mod cmd;
+pub mod confine;
 pub mod dataurl;
 pub mod diag;
 pub mod diff;

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::butane::{self, files_dir::FilesDir};
+use crate::confine::{ConfineError, SOURCE_LIMIT, read_named_file};
 use crate::diag::{self, Diagnostics};
 use crate::ignition::model::Config;
 use crate::ignition::spec::Spec;
@@ -79,6 +80,9 @@ pub enum SourceError {
         #[source]
         source: io::Error,
     },
+    /// Not a regular file (a FIFO, `/dev/zero`), or over the size cap.
+    #[error(transparent)]
+    Refused(crate::confine::ConfineError),
     #[error("{name}: invalid Ignition config at {path}: {message}")]
     Json {
         name: String,
@@ -206,6 +210,7 @@ impl ConfigSource {
             target: options.target,
             identities,
             now: None,
+            out: None,
         });
         build.diagnostics.extend(warnings);
         let output = build
@@ -274,20 +279,33 @@ impl ConfigSource {
 pub fn read_input(input: Option<&Path>) -> Result<(Vec<u8>, String), SourceError> {
     match input {
         Some(path) if path != Path::new("-") => {
-            let bytes = std::fs::read(path).map_err(|source| SourceError::Read {
-                what: path.display().to_string(),
-                source,
+            // A FIFO or a device (`/dev/zero`) is refused, never read.
+            let bytes = read_named_file(path, SOURCE_LIMIT).map_err(|error| match error {
+                ConfineError::Io { source, .. } => SourceError::Read {
+                    what: path.display().to_string(),
+                    source,
+                },
+                other => SourceError::Refused(other),
             })?;
             Ok((bytes, path.display().to_string()))
         }
         _ => {
+            // Capped, so `< /dev/zero` ends with an error, not with memory.
             let mut bytes = Vec::new();
             io::stdin()
+                .take(SOURCE_LIMIT + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|source| SourceError::Read {
                     what: "standard input".to_owned(),
                     source,
                 })?;
+            if bytes.len() as u64 > SOURCE_LIMIT {
+                return Err(SourceError::Refused(ConfineError::TooLarge {
+                    path: "standard input".to_owned(),
+                    size: bytes.len() as u64,
+                    limit: SOURCE_LIMIT,
+                }));
+            }
             Ok((bytes, "<stdin>".to_owned()))
         }
     }

@@ -20,6 +20,7 @@ mod storage;
 mod subset;
 mod systemd;
 mod unitfile;
+mod unsafe_values;
 
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ mod tests;
 pub use mode::mode_looks_decimal;
 pub use schema::schema;
 pub use unitfile::{UnitOption, UnitSummary, parse_unit_contents};
+pub use unsafe_values::check as unsafe_values;
 
 use crate::diag::{Diagnostic, DocPath};
 use crate::ignition::model::Config;

@@ -3,18 +3,19 @@
 //! Butane joins the local path onto the directory and cleans it lexically, so
 //! `/hello.txt` reads `DIR/hello.txt` and `sub/../x` is fine, while a path that
 //! climbs out with `..` is refused. Butane then follows symlinks wherever they
-//! point; kindling is stricter and also refuses a path that a symlink takes
-//! outside the directory, so a build can never embed `/etc/shadow` because of
-//! a stray link.
+//! point; kindling reads through [`crate::confine`] and so also refuses a path
+//! that a symlink takes outside the directory (a build can never embed
+//! `/etc/shadow` because of a stray link), FIFOs and devices, and files over
+//! [`DATA_LIMIT`].
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 
+use crate::confine::{ConfineError, DATA_LIMIT, EntryKind, Exclusions, FleetRoot};
 use crate::diag::Code;
 
 #[derive(Debug, Error)]
@@ -33,6 +34,9 @@ pub enum LocalFileError {
     TreeRootNotDirectory,
     #[error("trees may only contain files, directories, and symlinks (found {0})")]
     UnsupportedTreeEntry(String),
+    /// Not a regular file, too large, a build output, a NUL in the path.
+    #[error("{0}")]
+    Refused(ConfineError),
 }
 
 impl LocalFileError {
@@ -46,18 +50,17 @@ impl LocalFileError {
             LocalFileError::Read { .. } => Code::ButaneLocalUnreadable,
             LocalFileError::TreeRootNotDirectory => Code::ButaneTreeNotDirectory,
             LocalFileError::UnsupportedTreeEntry(_) => Code::ButaneTreeEntry,
+            LocalFileError::Refused(error) => error.code(),
         }
     }
 }
 
-/// The files directory, resolved once.
+/// The files directory, opened once.
 #[derive(Clone, Debug)]
 pub struct FilesDir {
-    /// As given, for messages.
-    given: PathBuf,
-    /// Canonical form, for containment checks.
-    canonical: PathBuf,
-    /// Every file read through this handle (for build manifests).
+    root: FleetRoot,
+    /// Every file read through this handle, relative to the directory after
+    /// symlinks (for build manifests).
     reads: Arc<Mutex<BTreeSet<PathBuf>>>,
     /// Canonical directories whose files are secrets wherever a config
     /// places them (a fleet's `secrets/`).
@@ -83,27 +86,27 @@ pub enum TreeEntry {
 
 impl FilesDir {
     pub fn open(dir: &Path) -> io::Result<FilesDir> {
-        let canonical = fs::canonicalize(dir)?;
-        if !canonical.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                format!("{} is not a directory", dir.display()),
-            ));
-        }
-        Ok(FilesDir {
-            given: dir.to_path_buf(),
-            canonical,
+        Ok(FilesDir::within(&FleetRoot::open(dir, Exclusions::none())?))
+    }
+
+    /// `local` files read beneath an already opened root (a fleet's, with
+    /// its exclusions), shown under the root's path as given.
+    pub fn within(root: &FleetRoot) -> FilesDir {
+        FilesDir {
+            root: root.labeled(root.path()),
             reads: Arc::default(),
             secret_dirs: Vec::new(),
-        })
+        }
     }
 
     /// Marks the files under `relative` as secrets (see [`Self::holds_secret`]).
     #[must_use]
     pub fn with_secret_dir(mut self, relative: &str) -> Self {
-        let joined = self.canonical.join(relative);
-        self.secret_dirs
-            .push(fs::canonicalize(&joined).unwrap_or(joined));
+        let resolved = self
+            .root
+            .resolve(relative)
+            .unwrap_or_else(|_| PathBuf::from(relative));
+        self.secret_dirs.push(resolved);
         self
     }
 
@@ -111,32 +114,30 @@ impl FilesDir {
     /// translator flags what it places from there as secret.
     pub fn holds_secret(&self, local: &str) -> bool {
         !self.secret_dirs.is_empty()
-            && self
-                .resolve(local)
-                .is_ok_and(|real| self.secret_dirs.iter().any(|dir| real.starts_with(dir)))
+            && FilesDir::join(local)
+                .ok()
+                .and_then(|relative| self.root.resolve(&relative).ok())
+                .is_some_and(|real| self.secret_dirs.iter().any(|dir| real.starts_with(dir)))
     }
 
     /// The files read so far, relative to the directory.
     pub fn reads(&self) -> Vec<PathBuf> {
         let reads = self.reads.lock().map(|r| r.clone()).unwrap_or_default();
-        reads
-            .into_iter()
-            .filter_map(|p| p.strip_prefix(&self.canonical).ok().map(Path::to_path_buf))
-            .collect()
+        reads.into_iter().collect()
     }
 
-    fn record(&self, path: &Path) {
+    fn record(&self, path: PathBuf) {
         if let Ok(mut reads) = self.reads.lock() {
-            reads.insert(path.to_path_buf());
+            reads.insert(path);
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.given
+        self.root.path()
     }
 
-    /// Joins `local` onto the directory lexically; refuses `..` escapes.
-    fn join(&self, local: &str) -> Result<PathBuf, LocalFileError> {
+    /// Cleans `local` lexically as Butane does; refuses `..` escapes.
+    fn join(local: &str) -> Result<String, LocalFileError> {
         let mut parts: Vec<&str> = Vec::new();
         for component in Path::new(local).components() {
             match component {
@@ -149,39 +150,37 @@ impl FilesDir {
                 Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
             }
         }
-        let mut path = self.canonical.clone();
-        path.extend(parts);
-        Ok(path)
-    }
-
-    /// Resolves `local` and checks that it stays inside the directory after
-    /// following symlinks.
-    pub fn resolve(&self, local: &str) -> Result<PathBuf, LocalFileError> {
-        let joined = self.join(local)?;
-        let real = fs::canonicalize(&joined).map_err(|source| LocalFileError::Read {
-            path: self.display(local),
-            source,
-        })?;
-        if !real.starts_with(&self.canonical) {
-            return Err(LocalFileError::SymlinkEscape(local.to_owned()));
-        }
-        Ok(real)
+        Ok(parts.join("/"))
     }
 
     fn display(&self, local: &str) -> String {
-        self.given
-            .join(local.trim_start_matches('/'))
-            .display()
-            .to_string()
+        self.root.shown(local)
+    }
+
+    /// Butane's messages where Butane has one, kindling's refusals otherwise.
+    fn refused(&self, local: &str, error: ConfineError) -> LocalFileError {
+        match error {
+            ConfineError::Escapes { .. } | ConfineError::SymlinkEscapes { .. } => {
+                LocalFileError::SymlinkEscape(local.to_owned())
+            }
+            ConfineError::Io { source, .. } => LocalFileError::Read {
+                path: self.display(local),
+                source,
+            },
+            other => LocalFileError::Refused(other),
+        }
     }
 
     pub fn read(&self, local: &str) -> Result<Vec<u8>, LocalFileError> {
-        let path = self.resolve(local)?;
-        self.record(&path);
-        read_file(&path).map_err(|source| LocalFileError::Read {
-            path: self.display(local),
-            source,
-        })
+        let relative = FilesDir::join(local)?;
+        let opened = self
+            .root
+            .open_file(&relative, DATA_LIMIT)
+            .map_err(|error| self.refused(local, error))?;
+        self.record(opened.resolved.clone());
+        opened
+            .read_all()
+            .map_err(|error| self.refused(local, error))
     }
 
     pub fn read_to_string(&self, local: &str) -> Result<String, LocalFileError> {
@@ -196,10 +195,7 @@ impl FilesDir {
     /// (Go's `filepath.Walk`). The root itself is included as the directory
     /// with an empty relative path.
     pub fn walk(&self, local: &str) -> Result<Vec<TreeEntry>, LocalFileError> {
-        let root = self.resolve(local)?;
-        if !root.is_dir() {
-            return Err(LocalFileError::TreeRootNotDirectory);
-        }
+        let root = FilesDir::join(local)?;
         let mut entries = vec![TreeEntry::Directory {
             relative: String::new(),
         }];
@@ -209,109 +205,81 @@ impl FilesDir {
 
     fn walk_into(
         &self,
-        dir: &Path,
+        dir: &str,
         prefix: &str,
         local: &str,
         out: &mut Vec<TreeEntry>,
     ) -> Result<(), LocalFileError> {
-        let read_error = |source| LocalFileError::Read {
-            path: self.display(&format!("{local}/{prefix}")),
-            source,
-        };
-        let mut names: Vec<(String, PathBuf)> = fs::read_dir(dir)
-            .map_err(read_error)?
-            .map(|entry| entry.map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())))
-            .collect::<Result<_, _>>()
-            .map_err(read_error)?;
-        names.sort();
-        for (name, path) in names {
+        let listed = self.root.list(dir).map_err(|error| match error {
+            ConfineError::NotDirectory { .. } if prefix.is_empty() => {
+                LocalFileError::TreeRootNotDirectory
+            }
+            ConfineError::Io { source, .. } => LocalFileError::Read {
+                path: if prefix.is_empty() {
+                    self.display(local)
+                } else {
+                    self.display(&format!("{local}/{prefix}"))
+                },
+                source,
+            },
+            other => self.refused(local, other),
+        })?;
+        for entry in listed {
             let relative = if prefix.is_empty() {
-                name.clone()
+                entry.name.clone()
             } else {
-                format!("{prefix}/{name}")
+                format!("{prefix}/{}", entry.name)
             };
-            let metadata = fs::symlink_metadata(&path).map_err(read_error)?;
-            let kind = metadata.file_type();
-            if kind.is_symlink() {
-                let target = fs::read_link(&path).map_err(read_error)?;
-                out.push(TreeEntry::Symlink {
-                    relative,
-                    target: target.to_string_lossy().into_owned(),
-                });
-            } else if kind.is_dir() {
-                out.push(TreeEntry::Directory {
-                    relative: relative.clone(),
-                });
-                self.walk_into(&path, &relative, local, out)?;
-            } else if kind.is_file() {
-                let contents = fs::read(&path).map_err(read_error)?;
-                self.record(&path);
-                out.push(TreeEntry::File {
-                    relative,
-                    contents,
-                    executable: is_executable(&metadata),
-                });
+            let inside = if dir.is_empty() {
+                entry.name.clone()
             } else {
-                return Err(LocalFileError::UnsupportedTreeEntry(relative));
+                format!("{dir}/{}", entry.name)
+            };
+            match entry.kind {
+                EntryKind::Symlink => {
+                    let target = self
+                        .root
+                        .read_link(dir, &entry.name)
+                        .map_err(|error| self.refused(&format!("{local}/{relative}"), error))?;
+                    out.push(TreeEntry::Symlink {
+                        relative,
+                        target: target.to_string_lossy().into_owned(),
+                    });
+                }
+                EntryKind::Directory => {
+                    out.push(TreeEntry::Directory {
+                        relative: relative.clone(),
+                    });
+                    self.walk_into(&inside, &relative, local, out)?;
+                }
+                EntryKind::File => {
+                    let shown = format!("{local}/{relative}");
+                    let opened = self
+                        .root
+                        .open_file(&inside, DATA_LIMIT)
+                        .map_err(|error| self.refused(&shown, error))?;
+                    let executable = opened.executable;
+                    self.record(opened.resolved.clone());
+                    let contents = opened
+                        .read_all()
+                        .map_err(|error| self.refused(&shown, error))?;
+                    out.push(TreeEntry::File {
+                        relative,
+                        contents,
+                        executable,
+                    });
+                }
+                EntryKind::Other => return Err(LocalFileError::UnsupportedTreeEntry(relative)),
             }
         }
         Ok(())
     }
 }
 
-#[cfg(unix)]
-fn is_executable(metadata: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    metadata.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_: &fs::Metadata) -> bool {
-    false
-}
-
-/// The whole file; a large one (a log archive placed with
-/// `contents.local`) is read in one piece per core ([`crate::large_file_io`]).
-#[cfg(unix)]
-fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    use std::io::{Read as _, Seek as _, SeekFrom};
-
-    let mut file = fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    let size = usize::try_from(len).unwrap_or(0);
-    let mut contents = if crate::large_file_io::worth_it(size) {
-        // Zeroed by the allocator (fresh pages from the OS come zeroed)
-        // rather than by a 64 MiB memset on this thread; the pages are
-        // faulted in by the reading threads, in parallel.
-        let mut contents = vec![0; size];
-        match crate::large_file_io::read_exact(&file, &mut contents) {
-            // Anything appended since the length was taken is read below,
-            // as `fs::read` would.
-            Ok(()) => {
-                file.seek(SeekFrom::Start(len))?;
-            }
-            // Shrunk while being read: start over the simple way.
-            Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => {
-                contents.clear();
-                file.rewind()?;
-            }
-            Err(error) => return Err(error),
-        }
-        contents
-    } else {
-        Vec::with_capacity(size)
-    };
-    file.read_to_end(&mut contents)?;
-    Ok(contents)
-}
-
-#[cfg(not(unix))]
-fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    fs::read(path)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn setup() -> (tempfile::TempDir, FilesDir) {

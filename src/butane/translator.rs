@@ -85,6 +85,7 @@ impl Translator<'_> {
             LocalFileError::Traverses | LocalFileError::SymlinkEscape(_) => {
                 diagnostic.with_help("keep local files inside the files directory")
             }
+            LocalFileError::Refused(refusal) => diagnostic.with_help(refusal.help()),
             _ => diagnostic,
         };
         self.diagnostics.push(diagnostic);

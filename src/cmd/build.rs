@@ -13,7 +13,13 @@ use crate::fleet;
 use crate::mask;
 
 pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
-    let options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
+    let out = if args.out.is_relative() {
+        args.fleet.fleet.join(&args.out)
+    } else {
+        args.out.clone()
+    };
+    let mut options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
+    options.out = Some(out.clone());
     let build = fleet::compile(&options);
     report(
         &build.diagnostics,
@@ -26,11 +32,6 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     if args.strict && build.diagnostics.has_warnings() {
         bail!("build produced warnings and --strict was specified; nothing written");
     }
-    let out = if args.out.is_relative() {
-        args.fleet.fleet.join(&args.out)
-    } else {
-        args.out.clone()
-    };
     if args.diff {
         print(build_diff(&out, &build.outputs).as_bytes())?;
     }

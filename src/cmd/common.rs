@@ -115,6 +115,7 @@ pub fn fleet_options(
         target,
         identities,
         now: build_time(args.now)?,
+        out: None,
     })
 }
 

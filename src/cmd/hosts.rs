@@ -10,7 +10,8 @@ use crate::fleet;
 use crate::fleet::secrets::Identities;
 
 pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
-    let (inventory, mut diagnostics) = fleet::load::load(&args.fleet);
+    let exclusions = fleet::exclusions(&args.fleet, None, None);
+    let (inventory, mut diagnostics) = fleet::load::load(&args.fleet, exclusions);
     let (plans, findings) = fleet::resolve::resolve(&inventory, &[]);
     diagnostics.extend(findings);
     for diagnostic in &diagnostics {
@@ -26,6 +27,7 @@ pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
             target: None,
             identities,
             now: build_time(args.now)?,
+            out: None,
         });
         for host in &mut hosts {
             host.cert_expiry = build.cert_expiry.get(&host.name).cloned();

@@ -16,6 +16,7 @@ use super::load::{Inventory, SourceMap};
 use super::render::{NodeDirectory, NodeFile, Rendered};
 use super::resolve::{ManifestPlan, Origin, ServiceBody};
 use crate::butane::model as b;
+use crate::confine::{ConfineError, SOURCE_LIMIT};
 use crate::diag::{Code, Diagnostic, DocPath, Position, Segment};
 use crate::encode;
 use crate::secret::Secrets;
@@ -581,18 +582,27 @@ fn snippet(
     diagnostics: &mut Vec<Diagnostic>,
     sources: &mut Vec<(String, String)>,
 ) -> Option<(b::Config, Node)> {
-    let path = inventory.root.join(relative);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match inventory.dir.read_text(relative, SOURCE_LIMIT) {
         Ok(text) => text,
         Err(error) => {
-            diagnostics.push(
-                Diagnostic::error(
+            // The refusal names the path; it never quotes the file.
+            let (code, message, help) = match &error {
+                ConfineError::Io { source, .. } => (
                     Code::FleetUnreadableSnippet,
-                    format!("cannot read snippet {relative}: {error}"),
-                )
-                .in_file(inventory.sources.name(origin.file))
-                .at_position(origin.position)
-                .with_help("include paths are relative to the fleet root"),
+                    format!("cannot read snippet {relative}: {source}"),
+                    "include paths are relative to the fleet root",
+                ),
+                other => (
+                    other.code(),
+                    format!("cannot use snippet: {other}"),
+                    other.help(),
+                ),
+            };
+            diagnostics.push(
+                Diagnostic::error(code, message)
+                    .in_file(inventory.sources.name(origin.file))
+                    .at_position(origin.position)
+                    .with_help(help),
             );
             return None;
         }

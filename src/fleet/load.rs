@@ -6,12 +6,12 @@
 //! definitions stay YAML nodes until a host's overrides are merged onto them.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::manifest::{Fleet, Host};
+use crate::confine::{ConfineError, EntryKind, Exclusions, FleetRoot, SOURCE_LIMIT};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::yaml::{self, FileId, Node, de::decode};
 
@@ -107,6 +107,8 @@ pub enum HostSource {
 #[derive(Clone, Debug)]
 pub struct Inventory {
     pub root: PathBuf,
+    /// The root opened once: every input is read through it.
+    pub dir: FleetRoot,
     pub sources: SourceMap,
     pub fleet: Fleet,
     pub fleet_file: Option<FileId>,
@@ -117,33 +119,35 @@ pub struct Inventory {
 }
 
 struct Loader {
-    root: PathBuf,
+    dir: FleetRoot,
     sources: SourceMap,
     diagnostics: Diagnostics,
 }
 
+/// A refused or unreadable input, said without quoting it.
+fn refusal(error: &ConfineError, relative: &str) -> Diagnostic {
+    let (code, message) = match error {
+        ConfineError::NotUtf8 { .. } => (
+            Code::FleetUnreadableFile,
+            "the file is not UTF-8 text".to_owned(),
+        ),
+        ConfineError::Io { source, .. } => (
+            Code::FleetUnreadableFile,
+            format!("cannot read the file: {source}"),
+        ),
+        other => (other.code(), other.to_string()),
+    };
+    Diagnostic::error(code, message)
+        .in_file(relative)
+        .with_help(error.help())
+}
+
 impl Loader {
     fn read(&mut self, relative: &str) -> Option<FileId> {
-        let path = self.root.join(relative);
-        match fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Some(self.sources.add(relative.to_owned(), text, true)),
-                Err(_) => {
-                    self.diagnostics.push(
-                        Diagnostic::error(Code::FleetUnreadableFile, "the file is not UTF-8 text")
-                            .in_file(relative),
-                    );
-                    None
-                }
-            },
+        match self.dir.read_text(relative, SOURCE_LIMIT) {
+            Ok(text) => Some(self.sources.add(relative.to_owned(), text, true)),
             Err(error) => {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::FleetUnreadableFile,
-                        format!("cannot read the file: {error}"),
-                    )
-                    .in_file(relative),
-                );
+                self.diagnostics.push(refusal(&error, relative));
                 None
             }
         }
@@ -161,20 +165,23 @@ impl Loader {
         value
     }
 
-    /// File names directly inside `dir` (relative to the root), sorted.
+    /// Names directly inside `dir` (relative to the root) that may be
+    /// inputs, sorted: everything but directories and hidden names. A
+    /// symlink or a FIFO is listed so that reading it says what it is. A
+    /// missing directory lists nothing; one that may not be read is an error.
     fn list(&mut self, dir: &str) -> Vec<String> {
-        let path = self.root.join(dir);
-        let Ok(entries) = fs::read_dir(&path) else {
-            return Vec::new();
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .filter(|name| !name.starts_with('.'))
-            .collect();
-        names.sort();
-        names
+        match self.dir.list(dir) {
+            Ok(entries) => entries
+                .into_iter()
+                .filter(|entry| entry.kind != EntryKind::Directory && !entry.name.starts_with('.'))
+                .map(|entry| entry.name)
+                .collect(),
+            Err(error) if error.is_not_found() => Vec::new(),
+            Err(error) => {
+                self.diagnostics.push(refusal(&error, dir));
+                Vec::new()
+            }
+        }
     }
 }
 
@@ -239,29 +246,46 @@ const MANIFESTS_PER_TASK: usize = 32;
 
 /// Loads the fleet at `root`. Findings are returned with the inventory;
 /// the caller stops on errors.
-pub fn load(root: &Path) -> (Inventory, Diagnostics) {
+/// `exclusions` name what is never an input (the output directory, the
+/// age identity).
+pub fn load(root: &Path, exclusions: Exclusions) -> (Inventory, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let dir = match FleetRoot::open(root, exclusions) {
+        Ok(dir) => dir,
+        Err(error) => {
+            // A missing root is reported as a missing fleet.yaml below.
+            if error.kind() != std::io::ErrorKind::NotFound {
+                diagnostics.push(Diagnostic::error(
+                    Code::FleetRootUnreadable,
+                    format!("cannot open the fleet root {}: {error}", root.display()),
+                ));
+            }
+            FleetRoot::unopened(root)
+        }
+    };
     let mut loader = Loader {
-        root: root.to_path_buf(),
+        dir,
         sources: SourceMap::default(),
-        diagnostics: Diagnostics::new(),
+        diagnostics,
     };
     let mut fleet = Fleet::default();
     let mut fleet_file = None;
-    if root.join("fleet.yaml").is_file() {
-        if let Some(file) = loader.read("fleet.yaml") {
+    match loader.dir.read_text("fleet.yaml", SOURCE_LIMIT) {
+        Ok(text) => {
+            let file = loader.sources.add("fleet.yaml".to_owned(), text, true);
             fleet_file = Some(file);
             if let Some(node) = loader.parse(file) {
                 fleet = loader.decode(&node, file).unwrap_or_default();
             }
         }
-    } else {
-        loader.diagnostics.push(
+        Err(error) if error.is_not_found() => loader.diagnostics.push(
             Diagnostic::error(
                 Code::FleetMissingFleetYaml,
                 format!("no fleet.yaml in {}", root.display()),
             )
             .with_help("run kindling in the fleet's root directory, or pass --fleet DIR"),
-        );
+        ),
+        Err(error) => loader.diagnostics.push(refusal(&error, "fleet.yaml")),
     }
 
     // Host files are read in order (file ids follow the listing), then the
@@ -429,6 +453,7 @@ pub fn load(root: &Path) -> (Inventory, Diagnostics) {
     }
     let inventory = Inventory {
         root: root.to_path_buf(),
+        dir: loader.dir,
         sources: loader.sources,
         fleet,
         fleet_file,
@@ -471,15 +496,6 @@ fn load_dropins(loader: &mut Loader, unit_name: &str) -> Vec<(String, FileId)> {
         }
     }
     dropins
-}
-
-impl Inventory {
-    /// Reads a file the build needs later (a snippet, a secret), recording it.
-    pub fn read_extra(&mut self, relative: &str) -> Result<FileId, String> {
-        let path = self.root.join(relative);
-        let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {relative}: {e}"))?;
-        Ok(self.sources.add(relative.to_owned(), text, true))
-    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::HostOutput;
+use crate::confine::{DATA_LIMIT, Exclusions, FleetRoot};
 use crate::digest::sha256_hex;
 use crate::write::generations::{BuildDir, Content, Entry};
 use crate::write::{Visibility, WriteError};
@@ -117,6 +118,9 @@ fn manifest_bytes(manifest: &Manifest) -> Vec<u8> {
 fn host_entries(root: &Path, outputs: &[HostOutput]) -> BTreeMap<String, HostEntry> {
     // Most inputs (fleet.yaml, service definitions, templates, snippets)
     // are shared by many hosts: read and hash each file once.
+    // Read through the same confinement as the build read them.
+    let dir =
+        FleetRoot::open(root, Exclusions::none()).unwrap_or_else(|_| FleetRoot::unopened(root));
     let mut digests: HashMap<&str, String> = HashMap::new();
     outputs
         .iter()
@@ -128,7 +132,7 @@ fn host_entries(root: &Path, outputs: &[HostOutput]) -> BTreeMap<String, HostEnt
                     let digest = digests
                         .entry(input.as_str())
                         .or_insert_with(|| {
-                            std::fs::read(root.join(input))
+                            dir.read(input, DATA_LIMIT)
                                 .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b))
                         })
                         .clone();

@@ -924,7 +924,8 @@ mod tests {
     #[test]
     fn template_errors_name_the_undefined_variable_in_every_build() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (inventory, _) = super::super::load::load(dir.path());
+        let (inventory, _) =
+            super::super::load::load(dir.path(), crate::confine::Exclusions::none());
         let templates = Templates::new(&inventory);
         assert!(templates.env.debug());
         assert!(Expansions::new(&templates).env.debug());

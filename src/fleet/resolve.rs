@@ -906,7 +906,8 @@ mod tests {
     #[test]
     fn pattern_errors_name_the_undefined_variable_in_every_build() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (inventory, _) = super::super::load::load(dir.path());
+        let (inventory, _) =
+            super::super::load::load(dir.path(), crate::confine::Exclusions::none());
         assert!(super::Resolver::new(&inventory).env.debug());
     }
 }

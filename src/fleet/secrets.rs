@@ -2,16 +2,19 @@
 //! the age identities given by `--identity FILE` or `KINDLING_AGE_IDENTITY`
 //! (a path to an identity file, or the `AGE-SECRET-KEY-1…` text itself).
 //!
-//! Paths are confined to the fleet's `secrets/` directory, lexically and
-//! after following symlinks.
+//! Paths are confined to the fleet's `secrets/` directory by
+//! [`crate::confine`]: `secrets/` itself and every path beneath it resolve
+//! inside the fleet without leaving through a symlink.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::confine::{
+    ConfineError, DATA_LIMIT, FleetRoot, IDENTITY_LIMIT, leaves, open_named_file,
+};
 use crate::diag::Code;
 
 /// Loaded age identities (possibly none).
@@ -21,6 +24,8 @@ pub struct Identities {
     source: Option<String>,
     /// Things to tell the operator about the identity (its file's mode).
     warnings: Vec<String>,
+    /// The identity file, never read as a fleet input.
+    file: Option<PathBuf>,
 }
 
 /// Where an identity was given, for messages.
@@ -32,6 +37,9 @@ pub enum SecretError {
     Escapes(String),
     #[error("cannot read secret secrets/{path}: {reason}")]
     Read { path: String, reason: String },
+    /// `secrets/` or the file is not something that may be read.
+    #[error("{0}")]
+    Refused(ConfineError),
     #[error("secrets/{0} is age-encrypted but no identity was given")]
     NoIdentity(String),
     #[error(
@@ -60,6 +68,7 @@ impl SecretError {
         match self {
             SecretError::Escapes(_) => Code::FleetSecretEscapes,
             SecretError::Read { .. } => Code::FleetSecretUnreadable,
+            SecretError::Refused(error) => error.code(),
             SecretError::NoIdentity(_) => Code::FleetSecretNoIdentity,
             SecretError::NotARecipient { .. } => Code::FleetSecretNotARecipient,
             SecretError::Damaged { .. } => Code::FleetSecretDamaged,
@@ -75,6 +84,7 @@ impl SecretError {
         match self {
             SecretError::Escapes(_) => "name a file under secrets/".to_owned(),
             SecretError::Read { .. } => "create the file under secrets/ (or fix `from:`)".to_owned(),
+            SecretError::Refused(error) => error.help().to_owned(),
             SecretError::NoIdentity(_) => {
                 "pass --identity FILE or set KINDLING_AGE_IDENTITY to the age identity that can decrypt it".to_owned()
             }
@@ -115,14 +125,19 @@ fn read_identity_file(
     name: &str,
     warnings: &mut Vec<String>,
 ) -> Result<String, SecretError> {
-    let read_error = |e: std::io::Error| SecretError::Identity {
+    // A FIFO or a device is refused without blocking, and the mode is
+    // that of the file actually opened; the size is capped.
+    let refused = |error: ConfineError| SecretError::Identity {
         source_name: name.to_owned(),
-        reason: e.to_string(),
+        reason: match error {
+            ConfineError::Io { source, .. } => source.to_string(),
+            other => other.to_string(),
+        },
     };
+    let opened = open_named_file(path, IDENTITY_LIMIT).map_err(refused)?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path).map_err(read_error)?.permissions().mode() & 0o7777;
+        let mode = opened.mode & 0o7777;
         if mode & 0o002 != 0 {
             return Err(SecretError::IdentityWritable {
                 path: name.to_owned(),
@@ -135,7 +150,11 @@ fn read_identity_file(
             ));
         }
     }
-    fs::read_to_string(path).map_err(read_error)
+    let bytes = opened.read_all().map_err(refused)?;
+    String::from_utf8(bytes).map_err(|_| SecretError::Identity {
+        source_name: name.to_owned(),
+        reason: "it is not UTF-8 text".to_owned(),
+    })
 }
 
 impl Identities {
@@ -144,6 +163,7 @@ impl Identities {
             keys: Vec::new(),
             source: None,
             warnings: Vec::new(),
+            file: None,
         }
     }
 
@@ -151,21 +171,20 @@ impl Identities {
     /// (a path, or the identity itself). No message ever quotes a key.
     pub fn load(file: Option<&Path>, env: Option<&str>) -> Result<Self, SecretError> {
         let mut warnings = Vec::new();
-        let (text, source) = match (file, env) {
+        let (text, source, file) = match (file, env) {
             (Some(path), _) if holds_key(&path.to_string_lossy()) => {
                 return Err(SecretError::IdentityAsArgument);
             }
             (Some(path), _) => {
                 let name = path.display().to_string();
-                (read_identity_file(path, &name, &mut warnings)?, name)
+                let text = read_identity_file(path, &name, &mut warnings)?;
+                (text, name, Some(path.to_path_buf()))
             }
-            (None, Some(value)) if holds_key(value) => (value.to_owned(), ENV.to_owned()),
+            (None, Some(value)) if holds_key(value) => (value.to_owned(), ENV.to_owned(), None),
             (None, Some(path)) => {
                 let name = format!("{path} ({ENV})");
-                (
-                    read_identity_file(Path::new(path), &name, &mut warnings)?,
-                    name,
-                )
+                let text = read_identity_file(Path::new(path), &name, &mut warnings)?;
+                (text, name, Some(PathBuf::from(path)))
             }
             (None, None) => return Ok(Identities::none()),
         };
@@ -185,7 +204,13 @@ impl Identities {
             keys,
             source: Some(source),
             warnings,
+            file,
         })
+    }
+
+    /// The identity file they were read from, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
     }
 
     /// Warnings about how the identity is kept, for the operator.
@@ -205,13 +230,13 @@ pub fn is_encrypted(relative: &str) -> bool {
 /// once instead of once per host, and every host of the build sees the
 /// same bytes even if the file changes while the build runs.
 pub struct SecretReader<'a> {
-    root: &'a Path,
+    root: &'a FleetRoot,
     identities: &'a Identities,
     read: HashMap<String, Result<Vec<u8>, SecretError>>,
 }
 
 impl<'a> SecretReader<'a> {
-    pub fn new(root: &'a Path, identities: &'a Identities) -> Self {
+    pub fn new(root: &'a FleetRoot, identities: &'a Identities) -> Self {
         SecretReader {
             root,
             identities,
@@ -228,41 +253,38 @@ impl<'a> SecretReader<'a> {
     }
 }
 
-/// `root/secrets/relative`, refusing `..`, absolute paths and symlinks that
-/// lead out of `secrets/`.
-fn confined(root: &Path, relative: &str) -> Result<PathBuf, SecretError> {
-    let secrets = root.join("secrets");
-    let mut path = secrets.clone();
-    for component in Path::new(relative).components() {
-        match component {
-            Component::Normal(part) => path.push(part),
-            Component::CurDir => {}
-            _ => return Err(SecretError::Escapes(relative.to_owned())),
-        }
-    }
-    let read_error = |e: std::io::Error| SecretError::Read {
-        path: relative.to_owned(),
-        reason: e.to_string(),
-    };
-    let real = fs::canonicalize(&path).map_err(read_error)?;
-    let base = fs::canonicalize(&secrets).map_err(read_error)?;
-    if !real.starts_with(&base) {
+/// The bytes of `secrets/<relative>` under the fleet's confinement; a path
+/// that climbs out of `secrets/` is refused.
+fn read_confined(root: &FleetRoot, relative: &str) -> Result<Vec<u8>, SecretError> {
+    if leaves(relative) {
         return Err(SecretError::Escapes(relative.to_owned()));
     }
-    Ok(real)
+    let secrets = root.sub("secrets").map_err(|error| match error {
+        ConfineError::Io { source, .. } => SecretError::Read {
+            path: relative.to_owned(),
+            reason: source.to_string(),
+        },
+        other => SecretError::Refused(other),
+    })?;
+    secrets
+        .read(relative, DATA_LIMIT)
+        .map_err(|error| match error {
+            ConfineError::Escapes { .. } => SecretError::Escapes(relative.to_owned()),
+            ConfineError::Io { source, .. } => SecretError::Read {
+                path: relative.to_owned(),
+                reason: source.to_string(),
+            },
+            other => SecretError::Refused(other),
+        })
 }
 
 /// Reads `secrets/<relative>`, decrypting `.age` files.
 pub fn read_secret(
-    root: &Path,
+    root: &FleetRoot,
     relative: &str,
     identities: &Identities,
 ) -> Result<Vec<u8>, SecretError> {
-    let path = confined(root, relative)?;
-    let bytes = fs::read(&path).map_err(|e| SecretError::Read {
-        path: relative.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let bytes = read_confined(root, relative)?;
     if !is_encrypted(relative) {
         return Ok(bytes);
     }
@@ -316,11 +338,16 @@ pub fn read_secret(
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
     use std::io::Write;
 
     use age::secrecy::ExposeSecret;
 
     use super::*;
+
+    fn root(dir: &tempfile::TempDir) -> FleetRoot {
+        FleetRoot::open(dir.path(), crate::confine::Exclusions::none()).expect("open")
+    }
 
     fn fleet_with_secret(plain: &[u8], recipient: &age::x25519::Recipient) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -344,11 +371,11 @@ mod tests {
         let text = key.to_string().expose_secret().to_owned();
         let identities = Identities::load(None, Some(&text)).expect("identity");
         assert_eq!(
-            read_secret(dir.path(), "app/key.pem.age", &identities).expect("decrypts"),
+            read_secret(&root(&dir), "app/key.pem.age", &identities).expect("decrypts"),
             b"private"
         );
         assert_eq!(
-            read_secret(dir.path(), "app/cert.pem", &Identities::none()).expect("plain"),
+            read_secret(&root(&dir), "app/cert.pem", &Identities::none()).expect("plain"),
             b"public"
         );
 
@@ -356,11 +383,11 @@ mod tests {
         let wrong =
             Identities::load(None, Some(other.to_string().expose_secret())).expect("identity");
         assert!(matches!(
-            read_secret(dir.path(), "app/key.pem.age", &wrong),
+            read_secret(&root(&dir), "app/key.pem.age", &wrong),
             Err(SecretError::NotARecipient { .. })
         ));
         assert!(matches!(
-            read_secret(dir.path(), "app/key.pem.age", &Identities::none()),
+            read_secret(&root(&dir), "app/key.pem.age", &Identities::none()),
             Err(SecretError::NoIdentity(_))
         ));
     }
@@ -370,11 +397,11 @@ mod tests {
         let key = age::x25519::Identity::generate();
         let dir = fleet_with_secret(b"x", &key.to_public());
         assert!(matches!(
-            read_secret(dir.path(), "../fleet.yaml", &Identities::none()),
+            read_secret(&root(&dir), "../fleet.yaml", &Identities::none()),
             Err(SecretError::Escapes(_))
         ));
         assert!(matches!(
-            read_secret(dir.path(), "/etc/passwd", &Identities::none()),
+            read_secret(&root(&dir), "/etc/passwd", &Identities::none()),
             Err(SecretError::Escapes(_))
         ));
     }

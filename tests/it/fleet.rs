@@ -561,6 +561,7 @@ fn host_ignition_version_overrides_the_fleet_and_the_flag_overrides_both() {
         target: kindling::ignition::spec::Spec::parse("3.4.0"),
         identities: Identities::none(),
         now: Some(crate::support::BUILD_TIME),
+        out: None,
     });
     assert!(!targeted.failed(), "{}", raw(&targeted));
     for output in &targeted.outputs {

@@ -12,6 +12,7 @@ mod support;
 mod butane_corpus;
 mod certs;
 mod cli_errors;
+mod confine;
 mod e2e_configs_apply;
 mod e2e_ignition_harness;
 mod e2e_quadlet_judge;

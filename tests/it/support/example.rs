@@ -46,6 +46,7 @@ pub fn compile(hosts: &[&str], target: Option<Spec>) -> Vec<HostOutput> {
         target,
         identities,
         now: Some(super::BUILD_TIME),
+        out: None,
     });
     let errors: Vec<String> = build
         .diagnostics

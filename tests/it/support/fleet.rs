@@ -59,6 +59,7 @@ impl Fleet {
             target: None,
             identities,
             now: Some(super::BUILD_TIME),
+            out: None,
         })
     }
 
