@@ -10,7 +10,7 @@
 //! CA certificates the host gets as trust anchors, when it gets any.
 //!
 //! Limits: certificates are read from PEM only (DER files are not
-//! recognised as certificates). Keys are compared when ring can load them:
+//! recognised as certificates), in files whose data URL is at most 4 MiB. Keys are compared when ring can load them:
 //! PKCS#8 Ed25519, ECDSA P-256/P-384 (with their public key, as OpenSSL,
 //! ring and rcgen write them), RSA 2048–8192 bits as PKCS#8 or PKCS#1,
 //! and SEC1 `EC PRIVATE KEY` files; other keys (encrypted PKCS#8, Ed448,
@@ -108,6 +108,11 @@ pub fn may_hold_pem(contents: &[u8]) -> bool {
     contents.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
+/// Largest data URL looked into: a CA bundle is a few hundred KiB, and
+/// decoding every large file of a config again (logs, images of tens of
+/// MiB) would cost more than compiling it.
+const MAX_SOURCE_BYTES: usize = 4 << 20;
+
 /// The files of a compiled config that may hold PEM, each with the role
 /// and location `place` gives its node path. Remote sources (fetched at
 /// boot) are not checked.
@@ -120,7 +125,11 @@ pub fn placed_files(
         .files
         .iter()
         .filter_map(|file| {
-            let source = file.contents.source.as_deref()?;
+            let source = file
+                .contents
+                .source
+                .as_deref()
+                .filter(|source| source.len() <= MAX_SOURCE_BYTES)?;
             let contents = crate::dataurl::decode_resource(
                 source,
                 file.contents.compression.as_deref(),

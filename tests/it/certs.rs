@@ -198,3 +198,27 @@ fn hosts_shows_the_earliest_expiry() {
     );
     snapshot!("hosts_expiry_json", fleet, json.stdout.clone());
 }
+
+#[test]
+fn the_example_fleets_certificates_pass_and_hosts_shows_when_they_expire() {
+    let run = crate::support::cli::Run::of(
+        crate::support::cli::kindling()
+            .args(["hosts", "--now", "2027-01-01T00:00:00Z", "--fleet"])
+            .arg(crate::support::paths::repo_root()),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+    let check = crate::support::cli::Run::of(
+        crate::support::cli::kindling()
+            .args([
+                "check",
+                "--raw-errors",
+                "--now",
+                "2027-01-01T00:00:00Z",
+                "--fleet",
+            ])
+            .arg(crate::support::paths::repo_root()),
+    );
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+    assert_eq!(check.count("warning"), 0, "{}", check.stderr);
+}
