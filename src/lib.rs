@@ -10,8 +10,8 @@
 //! extracts and decompiles it, and `diff` compares two configs
 //! semantically. `secret` is the flag, set where a secret is placed, that
 //! marks what of a config is secret (written 0600); `mask` hides it in
-//! everything `inspect` and `diff` print. No unsafe code here: the binary's allocator
-//! (`src/allocator.rs`) is the only unsafe code in the package.
+//! everything `inspect` and `diff` print. No unsafe code anywhere in the
+//! package (`unsafe_code = "forbid"` in `Cargo.toml`).
 
 #![forbid(unsafe_code)]
 

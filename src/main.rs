@@ -4,20 +4,16 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kindling::cli::{Cli, Command};
+use kindling::cli::Cli;
 use kindling::cmd;
 
-mod allocator;
-
+/// mimalloc: fleet builds make millions of small allocations on every
+/// core and take about a third less CPU with it than with glibc's malloc
+/// (`cargo bench --bench fleet`; figures in benches/README.md).
 #[global_allocator]
-static ALLOCATOR: allocator::Switching = allocator::Switching;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(cmd::normalize_args(std::env::args_os()));
-    // `kindling butane` on one file is over before mimalloc would repay
-    // its start-up; every other command is given mimalloc.
-    if !matches!(cli.command, Command::Butane(_)) {
-        allocator::use_mimalloc();
-    }
     cmd::run(cli)
 }
