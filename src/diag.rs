@@ -206,6 +206,8 @@ codes! {
     FleetRootUnreadable = "fleet-root-unreadable": "the fleet root cannot be opened",
     FleetMissingFleetYaml = "fleet-missing-fleet-yaml": "there is no fleet.yaml in the fleet root",
     FleetUnreadableFile = "fleet-unreadable-file": "a fleet file cannot be read or is not UTF-8",
+    FleetUnknownKey = "fleet-unknown-key": "a key that fleet.yaml, a host manifest, a service definition or a host's service override does not have",
+    FleetMisplacedKey = "fleet-misplaced-key": "a manifest key written where it does not belong (the help says where it does)",
     FleetDuplicateHost = "fleet-duplicate-host": "a host is defined by two files",
     FleetDuplicateService = "fleet-duplicate-service": "a service is defined by a definition and by Quadlet files",
     FleetUnknownHost = "fleet-unknown-host": "a host named on the command line is not in the fleet",
@@ -327,6 +329,12 @@ impl DocPath {
         segments.extend_from_slice(&self.0);
         segments.push(Segment::Index(index));
         DocPath(segments)
+    }
+
+    /// `rest` read from this path down (a fragment's path in its file).
+    #[must_use]
+    pub fn join(&self, rest: &DocPath) -> Self {
+        DocPath(self.0.iter().chain(&rest.0).cloned().collect())
     }
 
     pub fn segments(&self) -> &[Segment] {

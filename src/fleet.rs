@@ -18,6 +18,7 @@ pub mod publish;
 pub mod render;
 pub mod resolve;
 pub mod secrets;
+pub mod strict;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -622,23 +622,37 @@ fn snippet(
             return None;
         }
     };
-    decode_fragment(&node, plan, |_| relative.to_owned(), diagnostics).map(|config| (config, node))
+    decode_fragment(
+        &node,
+        plan,
+        |_| relative.to_owned(),
+        &DocPath::root(),
+        diagnostics,
+    )
+    .map(|config| (config, node))
 }
 
+/// Decodes a Butane fragment found at `at` in its file (a snippet's root,
+/// a host's `butane:`); findings name their path in that file.
 fn decode_fragment(
     node: &Node,
     plan: &ManifestPlan,
     names: impl Fn(FileId) -> String,
+    at: &DocPath,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<b::Config> {
     let decoder = Decoder::new(&plan.version).with_file_names(&names);
     let decoded: Result<b::Config, _> = decoder.decode(node);
-    diagnostics.extend(decoder.into_warnings());
+    let in_file = |mut diagnostic: Diagnostic| {
+        diagnostic.path = diagnostic.path.map(|path| at.join(&path));
+        diagnostic
+    };
+    diagnostics.extend(decoder.into_warnings().into_iter().map(in_file));
     match decoded {
         Ok(config) => Some(config),
         Err(error) => {
             let file = names(error.file);
-            diagnostics.push(error.into_diagnostic().in_file(file));
+            diagnostics.push(in_file(error.into_diagnostic().in_file(file)));
             None
         }
     }
@@ -739,7 +753,9 @@ pub fn assemble(
     }
     if let Some(node) = &plan.fragment {
         let names = |id: FileId| inventory.sources.name(id);
-        if let Some(fragment) = decode_fragment(node, plan, names, &mut assembler.diagnostics) {
+        let at = DocPath::root().key("butane");
+        if let Some(fragment) = decode_fragment(node, plan, names, &at, &mut assembler.diagnostics)
+        {
             assembler.fragment(fragment, node);
         }
     }

@@ -2,8 +2,9 @@
 //! `containers/` and `templates/`, keeping every file's text for reports.
 //!
 //! Nothing is interpreted here beyond parsing: `fleet.yaml` and host
-//! manifests are decoded into their types (unknown keys warn), service
-//! definitions stay YAML nodes until a host's overrides are merged onto them.
+//! manifests are decoded into their types (unknown keys are errors, see
+//! [`super::strict`]), service definitions stay YAML nodes until a host's
+//! overrides are merged onto them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use rayon::prelude::*;
 use super::manifest::{Fleet, Host};
 use crate::confine::{ConfineError, EntryKind, Exclusions, FleetRoot, SOURCE_LIMIT};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::yaml::{self, FileId, Node, de::decode};
+use crate::yaml::{self, FileId, Node};
 
 /// Every file a build read, by id.
 #[derive(Clone, Debug, Default)]
@@ -208,12 +209,19 @@ fn decode_node<T: serde::de::DeserializeOwned>(
     node: &Node,
     name: &str,
 ) -> (Option<T>, Vec<Diagnostic>) {
-    match decode::<T>(node) {
-        Ok((value, warnings)) => (
-            Some(value),
-            warnings.into_iter().map(|w| w.in_file(name)).collect(),
-        ),
-        Err(error) => (None, vec![error.into_diagnostic().in_file(name)]),
+    let decoder = super::strict::decoder();
+    let decoded = decoder.decode::<T>(node);
+    let mut findings: Vec<Diagnostic> = decoder
+        .into_warnings()
+        .into_iter()
+        .map(|w| w.in_file(name))
+        .collect();
+    match decoded {
+        Ok(value) => (Some(value), findings),
+        Err(error) => {
+            findings.push(error.into_diagnostic().in_file(name));
+            (None, findings)
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! The fleet's manifest types: `fleet.yaml`, `containers/<svc>.yaml` and
 //! `hosts/<host>.yaml`.
 //!
-//! Decoded with the same span-keeping decoder as Butane (so an unknown key
-//! warns at its line and column, `0750` is octal, `yes` is a boolean). Every
+//! Decoded with the same span-keeping decoder as Butane (so `0750` is
+//! octal, `yes` is a boolean), but strictly: an unknown key is an error at
+//! its line and column (see [`super::strict`]). Every
 //! field is optional; the defaults are derived by `resolve` from the service
 //! name and `fleet.yaml` (convention over configuration), and documented in
 //! the README.

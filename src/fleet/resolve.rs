@@ -28,7 +28,7 @@ use crate::butane::model as b;
 use crate::butane::version::{Variant, Version};
 use crate::diag::{Code, Diagnostic, Diagnostics, DocPath, Position};
 use crate::ignition::spec::Spec;
-use crate::yaml::{FileId, Node, de::Decoder};
+use crate::yaml::{FileId, Node};
 
 pub const DEFAULT_ORG: &str = "kindling";
 pub const DEFAULT_IGNITION_VERSION: &str = "3.4.0";
@@ -423,7 +423,14 @@ impl<'i> Resolver<'i> {
                 },
                 Origin::of,
             );
-            let overrides = entry.and_then(|e| e.get(&service_ref.name)).cloned();
+            // Findings about the overrides name their place in the host file.
+            let overrides = entry.and_then(|e| e.get(&service_ref.name)).map(|overlay| {
+                let at = DocPath::root()
+                    .key("services")
+                    .index(index)
+                    .key(service_ref.name.clone());
+                (overlay.clone(), at)
+            });
             if let Some(plan) = self.service_plan(
                 &service_ref.name,
                 origin,
@@ -523,7 +530,7 @@ impl<'i> Resolver<'i> {
         &mut self,
         name: &str,
         origin: Origin,
-        overrides: Option<Node>,
+        overrides: Option<(Node, DocPath)>,
         at: &HostContext<'_>,
     ) -> Option<ServicePlan> {
         let Some(source) = self.inventory.services.get(name) else {
@@ -543,7 +550,7 @@ impl<'i> Resolver<'i> {
         let paths = self.service_paths(name, at);
         let body = match source {
             ServiceSource::Quadlets(files) => {
-                if let Some(overrides) = overrides {
+                if let Some((overrides, _)) = overrides {
                     self.error_at(
                         Code::FleetLiteralOverrides,
                         Origin::of(&overrides),
@@ -557,9 +564,11 @@ impl<'i> Resolver<'i> {
             }
             ServiceSource::Definition { node, .. } => {
                 let (spec, merged) = match overrides {
-                    Some(overlay) => {
+                    Some((overlay, overlay_path)) => {
+                        let overlay_file = overlay.file;
                         let merged = node.clone().deep_merge(overlay);
-                        let (decoded, warnings) = self.decode_service(&merged);
+                        let (decoded, warnings) =
+                            self.decode_service(&merged, Some((overlay_file, &overlay_path)));
                         self.diagnostics.extend(warnings);
                         match decoded {
                             Ok(spec) => (Arc::new(spec), Arc::new(merged)),
@@ -583,16 +592,31 @@ impl<'i> Resolver<'i> {
         })
     }
 
-    /// Decodes a (merged) service definition: the service or the error,
-    /// and the warnings.
-    fn decode_service(&self, merged: &Node) -> (Result<Service, Diagnostic>, Vec<Diagnostic>) {
+    /// Decodes a (merged) service definition strictly: the service or the
+    /// error, and the other findings. Paths of findings in `overlay`'s file
+    /// (a host's overrides) start at the overrides' place in that file.
+    fn decode_service(
+        &self,
+        merged: &Node,
+        overlay: Option<(FileId, &DocPath)>,
+    ) -> (Result<Service, Diagnostic>, Vec<Diagnostic>) {
         let names = |id: FileId| self.inventory.sources.name(id);
-        let decoder = Decoder::new(&crate::yaml::de::AllFields).with_file_names(&names);
+        let decoder = super::strict::decoder().with_file_names(&names);
         let decoded: Result<Service, _> = decoder.decode(merged);
-        let warnings = decoder.into_warnings();
+        let overlay = overlay.map(|(file, at)| (self.name(file), at));
+        let rebase = |mut diagnostic: Diagnostic| {
+            if let Some((file, at)) = &overlay
+                && diagnostic.file.as_ref() == Some(file)
+                && let Some(path) = &diagnostic.path
+            {
+                diagnostic.path = Some(at.join(path));
+            }
+            diagnostic
+        };
+        let warnings = decoder.into_warnings().into_iter().map(&rebase).collect();
         let decoded = decoded.map_err(|error| {
             let file = self.name(error.file);
-            error.into_diagnostic().in_file(file)
+            rebase(error.into_diagnostic().in_file(file))
         });
         (decoded, warnings)
     }
@@ -603,7 +627,7 @@ impl<'i> Resolver<'i> {
     /// service still counts as failed.
     fn plain_definition(&mut self, name: &str, node: &Node) -> Option<(Arc<Service>, Arc<Node>)> {
         if !self.plain_definitions.contains_key(name) {
-            let (decoded, mut findings) = self.decode_service(node);
+            let (decoded, mut findings) = self.decode_service(node, None);
             let spec = match decoded {
                 Ok(spec) => Some(Arc::new(spec)),
                 Err(error) => {

@@ -15,7 +15,9 @@
 //!   must match what the text is (`!!int /c` is an error), and `!!binary`
 //!   text is base64 that is decoded (invalid data is an error).
 //! - Keys a struct does not have, and keys the declared version does not have
-//!   (see [`FieldGate`]), are skipped with an `unused key` warning at the key.
+//!   (see [`FieldGate`]), are skipped with an `unused key` warning at the key
+//!   (Butane's semantics), or are `unknown key` errors where the decoder is
+//!   told so ([`UnknownKeys::Error`], kindling's own manifests).
 //!
 //! Every error carries the path and position of the node it is about.
 
@@ -43,6 +45,17 @@ impl FieldGate for AllFields {
     fn allows(&self, _: &'static str, _: &str, _: &DocPath) -> bool {
         true
     }
+}
+
+/// How a decoding run treats keys a struct does not have.
+#[derive(Clone, Copy)]
+pub enum UnknownKeys<'g> {
+    /// Butane's semantics: an `unused key` warning, the key ignored.
+    Warn,
+    /// An `unknown key` error. The function may say where a key of that
+    /// name belongs instead (arguments: the Rust struct name and the key),
+    /// which is preferred over a did-you-mean.
+    Error(&'g dyn Fn(&'static str, &str) -> Option<String>),
 }
 
 /// A decoding failure at a place in the document.
@@ -118,6 +131,7 @@ impl de::Error for DecodeError {
 /// Shared state of one decoding run.
 pub struct Decoder<'g> {
     gate: &'g dyn FieldGate,
+    unknown_keys: UnknownKeys<'g>,
     warnings: RefCell<Vec<Diagnostic>>,
     file_names: Option<&'g dyn Fn(FileId) -> String>,
 }
@@ -126,9 +140,18 @@ impl<'g> Decoder<'g> {
     pub fn new(gate: &'g dyn FieldGate) -> Self {
         Decoder {
             gate,
+            unknown_keys: UnknownKeys::Warn,
             warnings: RefCell::new(Vec::new()),
             file_names: None,
         }
+    }
+
+    /// Reports unknown keys as `unknown`, not `unused`, and with `Error` as
+    /// errors among the findings (decoding goes on, so every one is found).
+    #[must_use]
+    pub fn with_unknown_keys(mut self, unknown_keys: UnknownKeys<'g>) -> Self {
+        self.unknown_keys = unknown_keys;
+        self
     }
 
     /// Names the file of every warning after the node it is about (for
@@ -139,8 +162,9 @@ impl<'g> Decoder<'g> {
         self
     }
 
-    /// Decodes `node` into `T`. Warnings (unused keys, lenient number forms)
-    /// accumulate and are returned by [`Decoder::into_warnings`].
+    /// Decodes `node` into `T`. Warnings (unused keys, lenient number forms),
+    /// and unknown-key errors under [`UnknownKeys::Error`], accumulate and
+    /// are returned by [`Decoder::into_warnings`].
     pub fn decode<T: de::DeserializeOwned>(&self, node: &Node) -> Result<T, DecodeError> {
         self.decode_at(node, DocPath::root())
     }
@@ -839,10 +863,24 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
                 self.pending = Some((&entry.value, path));
                 return seed.deserialize(key.into_deserializer()).map(Some);
             }
-            let mut warning = Diagnostic::warning(Code::YamlUnusedKey, format!("unused key {key}"))
-                .at(path)
-                .at_position(entry.key.position);
-            if let Some(close) =
+            let placement = match self.parent.decoder.unknown_keys {
+                UnknownKeys::Warn => None,
+                UnknownKeys::Error(placement) => Some(placement(name, key)),
+            };
+            let mut warning = match &placement {
+                None => Diagnostic::warning(Code::YamlUnusedKey, format!("unused key {key}")),
+                Some(None) => {
+                    Diagnostic::error(Code::FleetUnknownKey, format!("unknown key {key}"))
+                }
+                Some(Some(_)) => {
+                    Diagnostic::error(Code::FleetMisplacedKey, format!("unknown key {key}"))
+                }
+            }
+            .at(path)
+            .at_position(entry.key.position);
+            if let Some(Some(belongs)) = placement {
+                warning = warning.with_help(belongs);
+            } else if let Some(close) =
                 crate::suggest::closest(key, fields.iter().copied()).filter(|close| {
                     self.parent
                         .decoder
@@ -1035,6 +1073,47 @@ mod tests {
             Some("$.nested.pth")
         );
         assert_eq!(warning.position, Some(Position::new(3, 3)));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_when_asked() {
+        let node = parse("nested:\n  pth: /b\nitem: [a]\n")
+            .expect("yaml")
+            .expect("doc");
+        let belongs = |_: &'static str, key: &str| (key == "item").then(|| "not here".to_owned());
+        let decoder = Decoder::new(&AllFields).with_unknown_keys(UnknownKeys::Error(&belongs));
+        let _: Sample = decoder.decode(&node).expect("decodes");
+        let findings: Vec<_> = decoder
+            .into_warnings()
+            .into_iter()
+            .map(|d| {
+                let path = d.path.as_ref().map(ToString::to_string).unwrap_or_default();
+                (d.is_error(), d.code, d.message, path, d.position, d.help)
+            })
+            .collect();
+        let not_here = Some("not here".to_owned());
+        let did_you_mean = Some("did you mean `path`?".to_owned());
+        assert_eq!(
+            findings,
+            [
+                (
+                    true,
+                    Code::FleetUnknownKey,
+                    "unknown key pth".into(),
+                    "$.nested.pth".into(),
+                    Some(Position::new(2, 3)),
+                    did_you_mean
+                ),
+                (
+                    true,
+                    Code::FleetMisplacedKey,
+                    "unknown key item".into(),
+                    "$.item".into(),
+                    Some(Position::new(3, 1)),
+                    not_here
+                ),
+            ]
+        );
     }
 
     #[test]

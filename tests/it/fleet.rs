@@ -1279,19 +1279,6 @@ fn missing_fleet_yaml() {
 }
 
 #[test]
-fn unknown_keys_in_manifests_warn_with_a_suggestion() {
-    let fleet = Fleet::base()
-        .with(
-            "containers/web.yaml",
-            "version: 1.0.0\nport: [\"127.0.0.1:80:80\"]\n",
-        )
-        .with("hosts/h1.yaml", "services: [web]\nhostnam: h1\n");
-    let run = fleet.run("check", &[]);
-    assert_eq!(run.code, Some(0));
-    snapshot!("unknown_manifest_keys", fleet, run.report());
-}
-
-#[test]
 fn literal_quadlet_service_takes_no_overrides() {
     let fleet = Fleet::base()
         .with(

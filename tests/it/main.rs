@@ -22,6 +22,7 @@ mod fleet_diff;
 mod fleet_example;
 mod hostile_fleet;
 mod inspect;
+mod manifest_keys;
 mod platform_rules;
 mod publication;
 mod quadlet_corpus;
