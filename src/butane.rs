@@ -10,6 +10,7 @@
 pub mod check;
 pub mod files_dir;
 pub mod model;
+pub mod quadlets;
 pub mod sugar;
 pub mod translate;
 pub mod translation_map;

@@ -237,6 +237,11 @@ pub struct ButaneArgs {
     /// Print findings as one line each instead of annotated source.
     #[arg(long)]
     pub raw_errors: bool,
+    /// Also validate the Quadlet files the config places (under
+    /// /etc/containers/systemd/ and the other Quadlet directories); an
+    /// error there fails the translation. Off by default, as in `butane`.
+    #[arg(long)]
+    pub check_quadlet: bool,
 }
 
 /// qemu's accelerator, as chosen on the command line.

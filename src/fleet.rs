@@ -31,6 +31,7 @@ use crate::diag::{Diagnostic, Diagnostics, Position};
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::Spec;
 use crate::secret::Secrets;
+use crate::yaml::FileId;
 use load::Inventory;
 use render::{Renderer, Templates};
 use resolve::{HostPlan, ManifestPlan};
@@ -314,7 +315,12 @@ impl Worker<'_> {
                     .get(*file)
                     .map(|f| (f.name.clone(), f.text.clone()))
                     .unwrap_or_default();
-                let outcome = butane::compile(&text, &file_name, &butane_options);
+                let mut outcome = butane::compile(&text, &file_name, &butane_options);
+                let placed = self.butane_host_quadlets(*file, &text, &files_dir);
+                if placed.iter().any(Diagnostic::is_error) {
+                    outcome.config = None;
+                }
+                outcome.diagnostics.extend(placed);
                 let mut inputs = vec![file_name.clone()];
                 inputs.extend(fleet_inputs(self.inventory));
                 inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
@@ -378,6 +384,34 @@ impl Worker<'_> {
         ));
         let (assembled, extra) = assemble::assemble(self.inventory, plan, &rendered);
         diagnostics.extend(assembled.diagnostics);
+        let name_of = |file: FileId| {
+            extra
+                .name(file)
+                .map_or_else(|| self.inventory.sources.name(file), str::to_owned)
+        };
+        let text_of = |file: FileId| {
+            extra.text(file).map(str::to_owned).or_else(|| {
+                self.inventory
+                    .sources
+                    .get(file)
+                    .map(|source| source.text.clone())
+            })
+        };
+        let placed: Vec<_> = assembled
+            .fragments
+            .iter()
+            .flat_map(|node| butane::quadlets::placed(node, &text_of, Some(files_dir)))
+            .collect();
+        let rendered_units = rendered.quadlets.iter().map(|q| q.name.clone()).collect();
+        let memo = &mut self.quadlets;
+        diagnostics.extend(butane::quadlets::check(
+            &placed,
+            &plan.podman_version,
+            &rendered_units,
+            plan.pinned_images,
+            &mut |name, text, options| memo.validate_placed(name, text, options),
+            &name_of,
+        ));
         let mut texts = rendered.virtual_files.clone();
         texts.extend(extra.0.iter().cloned());
         if diagnostics.iter().any(Diagnostic::is_error) {
@@ -509,6 +543,43 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Worker<'_> {
+    /// Findings in the Quadlet files a plain `hosts/<host>.bu` places; its
+    /// syntax and schema errors are the Butane compiler's to report.
+    fn butane_host_quadlets(
+        &mut self,
+        file: FileId,
+        text: &str,
+        files_dir: &FilesDir,
+    ) -> Vec<Diagnostic> {
+        let Ok(Some(root)) = crate::yaml::parse_file(text, file) else {
+            return Vec::new();
+        };
+        let text_of = |_| Some(text.to_owned());
+        let placed = butane::quadlets::placed(&root, &text_of, Some(files_dir));
+        if placed.is_empty() {
+            return Vec::new();
+        }
+        let fleet = &self.inventory.fleet;
+        let podman_version = fleet
+            .podman_version
+            .as_deref()
+            .and_then(|text| semver::Version::parse(text).ok())
+            .unwrap_or(crate::quadlet::DEFAULT_PODMAN_VERSION);
+        let pinned = fleet.image_policy.as_deref() != Some("open");
+        let memo = &mut self.quadlets;
+        let name = self.inventory.sources.name(file);
+        butane::quadlets::check(
+            &placed,
+            &podman_version,
+            &std::collections::BTreeSet::new(),
+            pinned,
+            &mut |unit, text, options| memo.validate_placed(unit, text, options),
+            &|_| name.clone(),
+        )
+    }
 }
 
 fn fleet_inputs(inventory: &Inventory) -> Vec<String> {

@@ -1,13 +1,15 @@
 //! `kindling butane` (or the binary invoked as `butane`): translate one
 //! Butane config to Ignition, with `butane`'s flags.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::bail;
 
 use super::common::{Texts, open_files_dir, print, report};
-use crate::butane::{self, JsonStyle};
+use crate::butane::{self, JsonStyle, files_dir::FilesDir, quadlets};
 use crate::cli::ButaneArgs;
+use crate::diag::Diagnostic;
 use crate::source::{butane_text, read_input};
 use crate::write::{Visibility, write_atomic};
 
@@ -25,8 +27,22 @@ pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
         target: args.ignition_version,
         json: (!args.check).then_some(style),
     };
-    let outcome = butane::compile(source, &name, &options);
-    report(&outcome.diagnostics, Texts::One(source), args.raw_errors);
+    let files_dir = options.files_dir.clone();
+    let mut outcome = butane::compile(source, &name, &options);
+    let mut texts = BTreeMap::from([(name.clone(), source.to_owned())]);
+    if args.check_quadlet {
+        let found = quadlet_findings(source, &name, files_dir.as_ref(), &mut texts);
+        if found.iter().any(Diagnostic::is_error) {
+            outcome.config = None;
+        }
+        outcome.diagnostics.extend(found);
+    }
+    let texts = if args.check_quadlet {
+        Texts::ByFile(&texts)
+    } else {
+        Texts::One(source)
+    };
+    report(&outcome.diagnostics, texts, args.raw_errors);
     let Some(config) = outcome.config else {
         bail!("Error translating config: the config has errors (see above)");
     };
@@ -44,4 +60,31 @@ pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
         None => print(&json)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--check-quadlet`: findings in the Quadlet files the config places, with
+/// the text of each local file they name added to `texts`.
+fn quadlet_findings(
+    source: &str,
+    name: &str,
+    files_dir: Option<&FilesDir>,
+    texts: &mut BTreeMap<String, String>,
+) -> Vec<Diagnostic> {
+    let Ok(Some(root)) = crate::yaml::parse(source) else {
+        return Vec::new();
+    };
+    let placed = quadlets::placed(&root, &|_| Some(source.to_owned()), files_dir);
+    for file in &placed {
+        if let quadlets::Lines::Local(local) = &file.lines {
+            texts.insert(local.clone(), file.text.clone());
+        }
+    }
+    quadlets::check(
+        &placed,
+        &crate::quadlet::DEFAULT_PODMAN_VERSION,
+        &Default::default(),
+        false,
+        &mut |unit, text, options| crate::quadlet::validate_file(unit, text, options),
+        &|_| name.to_owned(),
+    )
 }

@@ -101,6 +101,9 @@ pub struct Assembled {
     /// The placed secrets that no later source replaced.
     pub secrets: Secrets,
     pub diagnostics: Vec<Diagnostic>,
+    /// The YAML of every snippet and `butane:` fragment merged, in order:
+    /// the Quadlet files they place are validated from it.
+    pub fragments: Vec<Node>,
 }
 
 struct Assembler<'a> {
@@ -115,6 +118,7 @@ struct Assembler<'a> {
     provenance: Provenance,
     secrets: Secrets,
     diagnostics: Vec<Diagnostic>,
+    fragments: Vec<Node>,
 }
 
 fn storage(list: &'static str, index: usize) -> DocPath {
@@ -367,6 +371,7 @@ impl Assembler<'_> {
 
     /// Merges a decoded Butane fragment (`node` is its YAML) into the config.
     fn fragment(&mut self, fragment: b::Config, node: &Node) {
+        self.fragments.push(node.clone());
         let item = |list_path: &[&'static str], index: usize| -> Source {
             let mut path = DocPath::root();
             for key in list_path {
@@ -667,6 +672,12 @@ impl ExtraSources {
         let index = usize::try_from(u32::MAX - id.0).ok()?;
         self.0.get(index).map(|(name, _)| name.as_str())
     }
+
+    /// Text of a snippet file id handed out by [`assemble`].
+    pub fn text(&self, id: FileId) -> Option<&str> {
+        let index = usize::try_from(u32::MAX - id.0).ok()?;
+        self.0.get(index).map(|(_, text)| text.as_str())
+    }
 }
 
 /// Assembles one manifest host.
@@ -687,6 +698,7 @@ pub fn assemble(
         provenance: Provenance::default(),
         secrets: Secrets::default(),
         diagnostics: Vec::new(),
+        fragments: Vec::new(),
     };
     for (user, origin) in &plan.users {
         assembler.add_user(user.clone(), Source::At(*origin));
@@ -765,6 +777,7 @@ pub fn assemble(
             provenance: assembler.provenance,
             secrets: assembler.secrets,
             diagnostics: assembler.diagnostics,
+            fragments: assembler.fragments,
         },
         assembler.snippets,
     )

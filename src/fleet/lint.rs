@@ -104,6 +104,29 @@ impl QuadletMemo {
     }
 }
 
+impl QuadletMemo {
+    /// Validates a Quadlet file a Butane document places, keyed by its
+    /// options' own unit set.
+    pub fn validate_placed(
+        &mut self,
+        name: &str,
+        text: &str,
+        options: &ValidateOptions<'_>,
+    ) -> Vec<quadlet::Finding> {
+        let units = options
+            .units
+            .map(|units| {
+                units
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_default();
+        self.validate(name, text, options, &units)
+    }
+}
+
 /// Quadlet findings and policy lints for a host.
 pub fn check(
     plan: &ManifestPlan,

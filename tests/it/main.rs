@@ -26,6 +26,7 @@ mod manifest_keys;
 mod platform_rules;
 mod publication;
 mod quadlet_corpus;
+mod quadlet_routes;
 mod schemas;
 mod secrets;
 mod vm_inputs;
