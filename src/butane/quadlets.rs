@@ -246,7 +246,7 @@ pub fn check(
             units.extend(shared.iter().cloned());
         }
         let mut options = ValidateOptions::new(podman_version.clone()).with_units(&units);
-        options.newer_key_severity = quadlet::Severity::Warning;
+        options.newer_key_severity = Severity::Warning;
         for finding in validate(&file.path, &file.text, &options) {
             if finding.rule == Rule::ImageNotPinned && !pinned {
                 continue;
@@ -270,10 +270,6 @@ fn diagnostic(
     lines: &Lines,
     name_of: &dyn Fn(FileId) -> String,
 ) -> Diagnostic {
-    let severity = match finding.severity {
-        quadlet::Severity::Error => Severity::Error,
-        quadlet::Severity::Warning => Severity::Warning,
-    };
     let (line, column) = (finding.line.max(1), finding.column.max(1));
     let (file, position) = match lines {
         Lines::Local(name) => (name.clone(), Position::new(line, column)),
@@ -288,7 +284,7 @@ fn diagnostic(
         Lines::At { file, position } => (name_of(*file), *position),
     };
     Diagnostic::new(
-        severity,
+        finding.severity,
         finding.rule.code(),
         format!("{} {}", finding.key_path, finding.message)
             .trim()
