@@ -247,6 +247,15 @@ codes! {
     FleetCertExpiresSoon = "fleet-cert-expires-soon": "a certificate a host gets expires within `cert_expiry_warning_days` of the build time",
     FleetCertKeyMismatch = "fleet-cert-key-mismatch": "a certificate placed beside private keys belongs to none of them",
     FleetCertUntrusted = "fleet-cert-untrusted": "a certificate does not chain to the CA certificates the host gets as trust anchors",
+    // A host's `os:` and `after_rebase:` (`crate::fleet::os`).
+    OsUnknown = "os-unknown": "an `os:` that is not fcos, ucore, flatcar or an image reference, or an unknown Fedora CoreOS stream or Flatcar channel",
+    OsUcoreNoTag = "os-ucore-no-tag": "a uCore `os:` without a tag",
+    OsUcoreTagRetired = "os-ucore-tag-retired": "a uCore tag uCore no longer publishes (the `-zfs` tags)",
+    OsUcoreTagUnknown = "os-ucore-tag-unknown": "a uCore tag kindling does not know to be published",
+    OsBadImageReference = "os-bad-image-reference": "an image `os:` that cannot go into a unit, or that names its transport",
+    OsVariantMismatch = "os-variant-mismatch": "a `variant:` that does not match the host's `os:`",
+    OsAfterRebaseWithoutRebase = "os-after-rebase-without-rebase": "`after_rebase:` on a host whose `os:` does not rebase",
+    OsAfterRebaseNotAUnit = "os-after-rebase-not-a-unit": "an `after_rebase:` entry that is not a systemd unit name",
     // Reading inputs (`crate::confine`) and values no node can use
     // (`crate::validate::unsafe_values`).
     InputOutside = "input-outside": "an input path, or a symlink on it, leads outside the fleet or files directory",

@@ -14,6 +14,7 @@ pub mod lint;
 pub mod listing;
 pub mod load;
 pub mod manifest;
+pub mod os;
 pub mod publish;
 pub mod render;
 pub mod resolve;

@@ -47,13 +47,15 @@ pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
                     || "-".to_owned(),
                     |e| e.not_after[..10.min(e.not_after.len())].to_owned(),
                 );
+                let os = host.os.unwrap_or_else(|| "-".to_owned());
                 out.push_str(&format!(
-                    "{:<16} {:<8} {:<18} {:<7} {:<10} {}\n",
+                    "{:<16} {:<8} {:<18} {:<7} {:<10} {:<14} {}\n",
                     host.name,
                     host.kind,
                     host.file,
                     ignition,
                     expiry,
+                    os,
                     host.services.join(" ")
                 ));
             }

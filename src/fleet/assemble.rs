@@ -510,6 +510,51 @@ impl Assembler<'_> {
     }
 }
 
+impl Assembler<'_> {
+    /// The rebase units of a uCore or image host, and the drop-ins holding
+    /// back its `after_rebase` units; added last, so a fragment defining one
+    /// of those units keeps its drop-in.
+    fn rebase(&mut self, plan: &ManifestPlan) {
+        let (target, origin) = &plan.os;
+        let Some(rebase) = target.rebase() else {
+            return;
+        };
+        self.add_directory(
+            b::Directory {
+                path: rebase.marker_dir(),
+                mode: Some(0o754),
+                ..b::Directory::default()
+            },
+            Source::At(*origin),
+        );
+        for unit in rebase.units() {
+            self.add_unit(
+                b::Unit {
+                    name: unit.name,
+                    enabled: Some(true),
+                    contents: Some(unit.contents),
+                    ..b::Unit::default()
+                },
+                Source::At(*origin),
+            );
+        }
+        for (name, origin) in &plan.after_rebase {
+            self.add_unit(
+                b::Unit {
+                    name: name.clone(),
+                    dropins: vec![b::Dropin {
+                        name: super::os::AFTER_REBASE_DROPIN.to_owned(),
+                        contents: Some(rebase.after_rebase_dropin()),
+                        ..b::Dropin::default()
+                    }],
+                    ..b::Unit::default()
+                },
+                Source::At(*origin),
+            );
+        }
+    }
+}
+
 /// Appends a fragment's list entries at `list` (the same path in the
 /// fragment and in the assembled config), recording where each came from.
 fn append<T>(
@@ -771,6 +816,7 @@ pub fn assemble(
             assembler.fragment(fragment, node);
         }
     }
+    assembler.rebase(plan);
     (
         Assembled {
             config: assembler.config,

@@ -166,7 +166,8 @@ pub fn host_listing(output: &HostOutput, service: Option<&str>) -> String {
     out
 }
 
-/// One line per host: its kind, Ignition spec (for manifests) and services.
+/// One line per host: its kind, Ignition spec and OS (for manifests) and
+/// services.
 pub fn hosts(
     inventory: &Inventory,
     plans: &std::collections::BTreeMap<String, HostPlan>,
@@ -179,9 +180,10 @@ pub fn hosts(
                 HostSource::Manifest { file, .. } => ("manifest", *file),
                 HostSource::Butane { file } => ("butane", *file),
             };
-            let (ignition, services) = match plans.get(name) {
+            let (ignition, os, services) = match plans.get(name) {
                 Some(HostPlan::Manifest(plan)) => (
                     Some(plan.version.spec().as_str().to_owned()),
+                    Some(plan.os.0.to_string()),
                     plan.services
                         .iter()
                         .map(|s| match &s.body {
@@ -194,13 +196,14 @@ pub fn hosts(
                         })
                         .collect(),
                 ),
-                _ => (None, Vec::new()),
+                _ => (None, None, Vec::new()),
             };
             HostSummary {
                 name: name.clone(),
                 kind: kind.to_owned(),
                 file: inventory.sources.name(file),
                 ignition,
+                os,
                 services,
                 cert_expiry: None,
             }
@@ -214,6 +217,9 @@ pub struct HostSummary {
     pub kind: String,
     pub file: String,
     pub ignition: Option<String>,
+    /// What a manifest host runs (`fcos`, `ucore:stable`, ...); a plain
+    /// Butane host says nothing about it.
+    pub os: Option<String>,
     pub services: Vec<String>,
     /// The host's certificate that expires first (set by `kindling hosts`
     /// from a compile; `None` when the host has none or did not compile).

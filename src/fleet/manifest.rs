@@ -26,6 +26,9 @@ pub struct Fleet {
     pub org: Option<String>,
     /// Butane variant hosts compile as: `fcos` (Fedora CoreOS, uCore) or `flatcar`.
     pub variant: Option<String>,
+    /// Default OS of every host: `fcos[:stream]`, `ucore[-minimal|-hci]:<tag>`,
+    /// `flatcar[:channel]` or a bootable container image reference (default `fcos`).
+    pub os: Option<String>,
     /// Default Ignition spec of every host, e.g. `3.4.0`.
     pub ignition_version: Option<String>,
     /// Default image registry: a service's image is `{registry}/{service}`.
@@ -168,6 +171,14 @@ pub struct Host {
     /// without `.yaml`. When set, the node also gets it as `/etc/hostname`.
     pub hostname: Option<String>,
     pub variant: Option<String>,
+    /// What the host runs, overriding `fleet.yaml`'s `os`: `fcos[:stream]`,
+    /// `ucore[-minimal|-hci]:<tag>`, `flatcar[:channel]` or a bootable
+    /// container image reference. uCore and images are reached by a
+    /// two-stage rebase from Fedora CoreOS on the first boots.
+    pub os: Option<String>,
+    /// Units (e.g. `zfs-import-tank.service`, a container's `.service`) that
+    /// need the rebased OS: they start only once the signed rebase is done.
+    pub after_rebase: Vec<String>,
     pub ignition_version: Option<String>,
     /// Services by name, optionally with overrides (deep-merged onto the
     /// service definition; lists replace).

@@ -24,8 +24,9 @@ use minijinja::{Environment, UndefinedBehavior, context};
 
 use super::load::{HostSource, Inventory, QuadletSource, ServiceSource};
 use super::manifest::{DirectorySpec, Host, Paths, Service};
+use super::os::{self, OsTarget};
 use crate::butane::model as b;
-use crate::butane::version::{Variant, Version};
+use crate::butane::version::Version;
 use crate::diag::{Code, Diagnostic, Diagnostics, DocPath, Position};
 use crate::ignition::spec::Spec;
 use crate::yaml::{FileId, Node};
@@ -120,6 +121,11 @@ pub struct ManifestPlan {
     pub includes: Vec<(String, Origin)>,
     /// The host's own `butane:` fragment.
     pub fragment: Option<Node>,
+    /// What the host runs, and where `os:` says so (the host's line, else
+    /// `fleet.yaml`'s, else the host file's start for the default).
+    pub os: (OsTarget, Origin),
+    /// Units held back until the rebase is done, where each is listed.
+    pub after_rebase: Vec<(String, Origin)>,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +151,27 @@ pub fn butane_version(variant: &str, spec: Spec) -> Option<Version> {
         _ => return None,
     };
     Version::find(variant, version)
+}
+
+/// Whether `name` is a systemd unit name kindling can write a drop-in for.
+fn is_unit_name(name: &str) -> bool {
+    const TYPES: [&str; 8] = [
+        "service",
+        "socket",
+        "mount",
+        "automount",
+        "swap",
+        "timer",
+        "path",
+        "target",
+    ];
+    name.rsplit_once('.').is_some_and(|(stem, kind)| {
+        TYPES.contains(&kind)
+            && !stem.is_empty()
+            && stem.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.' | '@' | '\\')
+            })
+    })
 }
 
 /// FNV-1a: a stable hash for default service ids.
@@ -345,11 +372,10 @@ impl<'i> Resolver<'i> {
         let fleet = &self.inventory.fleet;
         let org = fleet.org.clone().unwrap_or_else(|| DEFAULT_ORG.to_owned());
         let hostname = host.hostname.clone().unwrap_or_else(|| name.to_owned());
-        let variant = host
-            .variant
-            .clone()
-            .or_else(|| fleet.variant.clone())
-            .unwrap_or_else(|| Variant::Fcos.as_str().to_owned());
+        let explicit_variant = host.variant.clone().or_else(|| fleet.variant.clone());
+        let os = self.os_target(file, node, host, explicit_variant.as_deref());
+        let variant = explicit_variant.unwrap_or_else(|| os::variant(&os.0).to_owned());
+        let after_rebase = self.after_rebase(file, node, host, &os.0);
         let spec_text = host
             .ignition_version
             .clone()
@@ -523,7 +549,125 @@ impl<'i> Resolver<'i> {
             users,
             includes,
             fragment: node.get("butane").cloned(),
+            os,
+            after_rebase,
         })
+    }
+
+    /// The host's `os:` (else `fleet.yaml`'s, else Fedora CoreOS), checked
+    /// against `variant` when one is set. A refused value is reported and
+    /// planning goes on with the default, to find the host's other errors.
+    fn os_target(
+        &mut self,
+        file: FileId,
+        node: &Node,
+        host: &Host,
+        variant: Option<&str>,
+    ) -> (OsTarget, Origin) {
+        let fleet = &self.inventory.fleet;
+        let (text, origin) = match (&host.os, &fleet.os) {
+            (Some(text), _) => (
+                text.clone(),
+                node.get("os").map_or(
+                    Origin {
+                        file,
+                        position: node.position,
+                    },
+                    Origin::of,
+                ),
+            ),
+            (None, Some(text)) => (text.clone(), self.fleet_origin(&["os"])),
+            (None, None) => {
+                let origin = Origin {
+                    file,
+                    position: node.position,
+                };
+                return (OsTarget::default(), origin);
+            }
+        };
+        let parsed = match os::parse(&text) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                self.error_at(
+                    error.code(),
+                    origin,
+                    format!("os: {error}"),
+                    Some(error.help()),
+                );
+                return (OsTarget::default(), origin);
+            }
+        };
+        for (message, help) in parsed.warnings {
+            let diagnostic = Diagnostic::warning(Code::OsUcoreTagUnknown, format!("os: {message}"))
+                .in_file(self.name(origin.file))
+                .at_position(origin.position)
+                .with_help(help);
+            self.diagnostics.push(diagnostic);
+        }
+        let wants = os::variant(&parsed.target);
+        if let Some(variant) = variant
+            && variant != wants
+        {
+            self.error_at(
+                Code::OsVariantMismatch,
+                origin,
+                format!("os: {} needs variant {wants}, not {variant}", parsed.target),
+                Some(format!("set variant: {wants} or remove variant")),
+            );
+        }
+        (parsed.target, origin)
+    }
+
+    /// The host's `after_rebase:` units, checked: only a host that rebases
+    /// has a rebase to wait for, and each entry must be a unit name.
+    fn after_rebase(
+        &mut self,
+        file: FileId,
+        node: &Node,
+        host: &Host,
+        target: &OsTarget,
+    ) -> Vec<(String, Origin)> {
+        let list = node.get("after_rebase");
+        let at = |index: usize| {
+            list.and_then(|list| match &list.value {
+                crate::yaml::Value::Sequence(items) => items.get(index),
+                _ => None,
+            })
+            .or(list)
+            .map_or(
+                Origin {
+                    file,
+                    position: node.position,
+                },
+                Origin::of,
+            )
+        };
+        if !host.after_rebase.is_empty() && target.rebase().is_none() {
+            self.error_at(
+                Code::OsAfterRebaseWithoutRebase,
+                at(usize::MAX),
+                format!("after_rebase: os {target} has no rebase to wait for"),
+                Some(
+                    "after_rebase applies to ucore and image targets; remove it or set os:"
+                        .to_owned(),
+                ),
+            );
+            return Vec::new();
+        }
+        let mut units = Vec::new();
+        for (index, name) in host.after_rebase.iter().enumerate() {
+            if !is_unit_name(name) {
+                self.error_at(
+                    Code::OsAfterRebaseNotAUnit,
+                    at(index),
+                    format!("after_rebase: `{name}` is not a systemd unit name"),
+                    Some("name the unit with its type, e.g. zfs-import-tank.service or rustfs.service".to_owned()),
+                );
+                continue;
+            }
+            units.push((name.clone(), at(index)));
+        }
+        units
     }
 
     fn service_plan(

@@ -23,6 +23,7 @@ mod fleet_example;
 mod hostile_fleet;
 mod inspect;
 mod manifest_keys;
+mod os_target;
 mod platform_rules;
 mod publication;
 mod quadlet_corpus;
