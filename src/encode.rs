@@ -2,11 +2,11 @@
 //! way Butane's `MakeDataURL` does (see `butane.md` §4). The URL forms
 //! themselves (and decoding) belong to [`crate::dataurl`]; here:
 //!
-//! * [`form`]: which form wins (percent, base64 or gzip+base64) and what
+//! * `form`: which form wins (percent, base64 or gzip+base64) and what
 //!   `compression` says;
 //! * [`gzip`]: deterministic gzip, large inputs compressed on every core
 //!   and delivered in order;
-//! * [`memo`]: the per-thread memo of small inputs' encodings.
+//! * `memo`: the per-thread memo of small inputs' encodings.
 
 mod form;
 pub mod gzip;
