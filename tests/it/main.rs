@@ -20,6 +20,7 @@ mod e2e_vm_boot;
 mod fleet;
 mod fleet_diff;
 mod fleet_example;
+mod fuzz_bodies;
 mod hostile_fleet;
 mod inspect;
 mod manifest_keys;
