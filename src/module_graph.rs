@@ -8,7 +8,7 @@
 //! `butane`; `quadlet::lints` → `quadlet::context::Ctx` is `lints` →
 //! `context` inside `quadlet`. Two kinds of reference are no edge: a parent
 //! using its own child, and a child using an item of its parent (the
-//! parent's shared model types, `quadlet::Rule`). Test code (modules
+//! parent's shared model types, `quadlet::ValidateOptions`). Test code (modules
 //! declared `#[cfg(test)]`, `tests.rs` files, a trailing inline test
 //! module) is left out: tests may drive a whole stage from anywhere.
 

@@ -12,7 +12,13 @@
 //!   catalogue generated from Podman's source (`keys.json`, embedded), the
 //!   target Podman version, the systemd key tables, the per-type
 //!   required/conflicting keys, cross-unit references and a few security
-//!   lints, and return [`Finding`]s. Nothing is printed.
+//!   lints, and return [`Diagnostic`](crate::diag::Diagnostic)s, each with
+//!   its `quadlet-*` [`Code`](crate::diag::Code), its position in the file
+//!   and a message that starts with the key it is about (`[Container]
+//!   Image …`); callers name the file. Nothing is printed. A finding is an
+//!   error when Quadlet would reject the unit, the unit would fail at start
+//!   or a setting would be silently lost; a warning when it works but is
+//!   risky, ignored or likely a mistake.
 //!
 //! # Default Podman version
 //!
@@ -66,130 +72,13 @@ pub use suggest::closest;
 pub use validate::{validate_file, validate_parsed};
 
 use semver::Version;
-
-use crate::diag::Code;
 use std::collections::BTreeSet;
-use std::fmt;
+
+use crate::diag::Severity;
 
 /// Oldest Podman in the supported Fedora CoreOS / uCore streams (see the
 /// module docs for the evidence).
 pub const DEFAULT_PODMAN_VERSION: Version = Version::new(5, 8, 0);
-
-/// How serious a finding is: an error when the unit would be rejected by
-/// Quadlet / fail at start or a setting would be silently lost; a warning
-/// when it works but is risky, ignored or likely a mistake.
-pub use crate::diag::Severity;
-
-/// Stable identifier of the check that produced a [`Finding`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Rule {
-    /// Unit-file syntax error (Quadlet drops the file).
-    Syntax,
-    /// Suspicious but accepted syntax (continuation oddities).
-    SyntaxWarning,
-    /// The file name is not a usable Quadlet name.
-    FileName,
-    /// The file type is newer than the target Podman (the file is ignored).
-    UnitTypeTooNew,
-    /// A section Quadlet/systemd does not use in this file type.
-    UnknownSection,
-    /// A section the target Podman ignores (`[Quadlet]` before 5.3).
-    SectionIgnored,
-    /// Unknown key in a Quadlet section (`[Container]`, ..., `[Quadlet]`).
-    UnknownKey,
-    /// Quadlet key newer than the target Podman.
-    KeyTooNew,
-    /// Unknown key in `[Unit]`/`[Service]`/`[Install]`.
-    UnknownSystemdKey,
-    /// systemd key that is obsolete and ignored.
-    ObsoleteSystemdKey,
-    /// A value Quadlet or podman will not accept, or silently misreads.
-    InvalidValue,
-    /// A required key is missing.
-    MissingKey,
-    /// Keys that cannot be used together.
-    ConflictingKeys,
-    /// A `[Service]`/`[Install]` setting Quadlet overrides, rejects or
-    /// ignores.
-    ServiceSetting,
-    /// A feature (not a key) that needs a newer Podman.
-    FeatureTooNew,
-    /// Reference to a Quadlet unit that is not in the host's set.
-    MissingReference,
-    /// A reference Quadlet cannot resolve whatever the set.
-    InvalidReference,
-    /// Image name without registry (Quadlet warns; auto-update refuses).
-    ShortImageName,
-    /// `AutoUpdate=registry` with an image that is not fully qualified.
-    AutoUpdateImage,
-    /// Image not pinned (untagged or `:latest`).
-    ImageNotPinned,
-    /// `PublishPort=` listening on every interface.
-    PublishAllInterfaces,
-    /// Container process runs as root.
-    RunsAsRoot,
-    /// Secret-looking environment variable with an inline value.
-    InlineSecret,
-}
-
-impl Rule {
-    /// The stable code of findings of this rule.
-    pub const fn code(self) -> Code {
-        match self {
-            Rule::Syntax => Code::QuadletSyntax,
-            Rule::SyntaxWarning => Code::QuadletSuspiciousSyntax,
-            Rule::FileName => Code::QuadletFileName,
-            Rule::UnitTypeTooNew => Code::QuadletUnitTypeTooNew,
-            Rule::UnknownSection => Code::QuadletUnknownSection,
-            Rule::SectionIgnored => Code::QuadletSectionIgnored,
-            Rule::UnknownKey => Code::QuadletUnknownKey,
-            Rule::KeyTooNew => Code::QuadletKeyTooNew,
-            Rule::UnknownSystemdKey => Code::QuadletUnknownSystemdKey,
-            Rule::ObsoleteSystemdKey => Code::QuadletObsoleteSystemdKey,
-            Rule::InvalidValue => Code::QuadletInvalidValue,
-            Rule::MissingKey => Code::QuadletMissingKey,
-            Rule::ConflictingKeys => Code::QuadletConflictingKeys,
-            Rule::ServiceSetting => Code::QuadletServiceSetting,
-            Rule::FeatureTooNew => Code::QuadletFeatureTooNew,
-            Rule::MissingReference => Code::QuadletMissingReference,
-            Rule::InvalidReference => Code::QuadletInvalidReference,
-            Rule::ShortImageName => Code::QuadletShortImageName,
-            Rule::AutoUpdateImage => Code::QuadletAutoUpdateImage,
-            Rule::ImageNotPinned => Code::QuadletImageNotPinned,
-            Rule::PublishAllInterfaces => Code::QuadletPublishAllInterfaces,
-            Rule::RunsAsRoot => Code::QuadletRunsAsRoot,
-            Rule::InlineSecret => Code::QuadletInlineSecret,
-        }
-    }
-}
-
-/// One diagnostic. `line`/`column` are 1-based; findings about the whole
-/// file point at the relevant section header, or at 1:1.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// Error or warning.
-    pub severity: Severity,
-    /// Which check produced it.
-    pub rule: Rule,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column (characters).
-    pub column: usize,
-    /// Human-readable explanation including what to do.
-    pub message: String,
-    /// `"[Container] Image"`, `"[Volume]"` or `""` for the whole file.
-    pub key_path: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.line, self.column, self.severity)?;
-        if !self.key_path.is_empty() {
-            write!(f, " {}", self.key_path)?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
 
 /// Inputs of the validator besides the file itself.
 #[derive(Debug, Clone)]
@@ -230,9 +119,4 @@ impl<'a> ValidateOptions<'a> {
         self.units = Some(units);
         self
     }
-}
-
-/// True if any finding is an error.
-pub fn has_errors(findings: &[Finding]) -> bool {
-    findings.iter().any(|f| f.severity == Severity::Error)
 }

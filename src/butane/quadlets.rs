@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::files_dir::{FilesDir, TreeEntry};
-use crate::diag::{Diagnostic, Position, Severity};
-use crate::quadlet::{self, Rule, UnitKind, ValidateOptions};
+use crate::diag::{Code, Diagnostic, Position, Severity};
+use crate::quadlet::{self, UnitKind, ValidateOptions};
 use crate::yaml::{FileId, Node, Style, Value};
 
 /// Where the lines of a placed file come from.
@@ -30,6 +30,27 @@ pub enum Lines {
     },
     /// Any other scalar: every finding points at the `inline:` key.
     At { file: FileId, position: Position },
+}
+
+impl Lines {
+    /// `finding` (positioned in the Quadlet text) in the file that holds
+    /// the text, at its place there.
+    fn place(&self, finding: Diagnostic, name_of: &dyn Fn(FileId) -> String) -> Diagnostic {
+        let at = finding.position.unwrap_or(Position::START);
+        let (file, position) = match self {
+            Lines::Local(name) => (name.clone(), at),
+            Lines::Block {
+                file,
+                first,
+                indent,
+            } => (
+                name_of(*file),
+                Position::new(first + at.line - 1, indent + at.column),
+            ),
+            Lines::At { file, position } => (name_of(*file), *position),
+        };
+        finding.in_file(file).at_position(position)
+    }
 }
 
 /// One Quadlet file a document places.
@@ -222,7 +243,7 @@ pub fn check(
     podman_version: &semver::Version,
     extra_units: &BTreeSet<String>,
     pinned: bool,
-    validate: &mut dyn FnMut(&str, &str, &ValidateOptions<'_>) -> Vec<quadlet::Finding>,
+    validate: &mut dyn FnMut(&str, &str, &ValidateOptions<'_>) -> Vec<Diagnostic>,
     name_of: &dyn Fn(FileId) -> String,
 ) -> Vec<Diagnostic> {
     let mut scopes: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -248,10 +269,10 @@ pub fn check(
         let mut options = ValidateOptions::new(podman_version.clone()).with_units(&units);
         options.newer_key_severity = Severity::Warning;
         for finding in validate(&file.path, &file.text, &options) {
-            if finding.rule == Rule::ImageNotPinned && !pinned {
+            if finding.code == Code::QuadletImageNotPinned && !pinned {
                 continue;
             }
-            found.push(diagnostic(&finding, &file.lines, name_of));
+            found.push(file.lines.place(finding, name_of));
         }
     }
     found
@@ -263,35 +284,6 @@ fn unit_name(path: &str) -> Option<String> {
         quadlet::QuadletFile::Unit(unit) => Some(unit.file_name),
         quadlet::QuadletFile::DropIn(_) => None,
     }
-}
-
-fn diagnostic(
-    finding: &quadlet::Finding,
-    lines: &Lines,
-    name_of: &dyn Fn(FileId) -> String,
-) -> Diagnostic {
-    let (line, column) = (finding.line.max(1), finding.column.max(1));
-    let (file, position) = match lines {
-        Lines::Local(name) => (name.clone(), Position::new(line, column)),
-        Lines::Block {
-            file,
-            first,
-            indent,
-        } => (
-            name_of(*file),
-            Position::new(first + line - 1, indent + column),
-        ),
-        Lines::At { file, position } => (name_of(*file), *position),
-    };
-    Diagnostic::new(
-        finding.severity,
-        finding.rule.code(),
-        format!("{} {}", finding.key_path, finding.message)
-            .trim()
-            .to_owned(),
-    )
-    .in_file(file)
-    .at_position(position)
 }
 
 #[cfg(test)]

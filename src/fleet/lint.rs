@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::load::SourceMap;
 use super::render::{QuadletText, Rendered};
 use super::resolve::{ManifestPlan, Origin, ServiceBody};
-use crate::diag::{Code, Diagnostic, Position};
-use crate::quadlet::{self, Rule, ValidateOptions};
+use crate::diag::{Code, Diagnostic, Position, Severity};
+use crate::quadlet::{self, ValidateOptions};
 
 /// Environment variable names that look like they hold a secret.
 pub fn looks_secret(name: &str) -> bool {
@@ -59,10 +59,10 @@ pub struct QuadletMemo {
 struct Validated {
     name: String,
     podman_version: String,
-    newer_key_severity: quadlet::Severity,
+    newer_key_severity: Severity,
     /// The host's Quadlet units joined by `/`.
     units: String,
-    findings: Vec<quadlet::Finding>,
+    findings: Vec<Diagnostic>,
 }
 
 impl QuadletMemo {
@@ -72,7 +72,7 @@ impl QuadletMemo {
         text: &str,
         options: &ValidateOptions<'_>,
         units: &str,
-    ) -> Vec<quadlet::Finding> {
+    ) -> Vec<Diagnostic> {
         let version = options.podman_version.to_string();
         let same = |done: &&Validated| {
             done.name == name
@@ -112,7 +112,7 @@ impl QuadletMemo {
         name: &str,
         text: &str,
         options: &ValidateOptions<'_>,
-    ) -> Vec<quadlet::Finding> {
+    ) -> Vec<Diagnostic> {
         let units = options
             .units
             .map(|units| {
@@ -143,7 +143,7 @@ pub fn check(
         .collect::<Vec<_>>()
         .join("/");
     let mut options = ValidateOptions::new(plan.podman_version.clone()).with_units(&units);
-    options.newer_key_severity = quadlet::Severity::Warning;
+    options.newer_key_severity = Severity::Warning;
     let mut policies: BTreeMap<String, ServicePolicy> = BTreeMap::new();
     for service in &plan.services {
         if let ServiceBody::Definition(resolved) = &service.body {
@@ -210,36 +210,30 @@ fn quadlet_findings(
     let mut found = Vec::new();
     for (name, label, contents) in files {
         for finding in memo.validate(&name, &contents, options, units_key) {
-            let skip = match finding.rule {
-                Rule::ImageNotPinned => !pinned || policy.is_some_and(|p| p.latest_auto_update),
-                Rule::PublishAllInterfaces => policy.is_some_and(|p| p.expose_public),
-                Rule::RunsAsRoot => policy.is_some_and(|p| p.allow_root),
+            let skip = match finding.code {
+                Code::QuadletImageNotPinned => {
+                    !pinned || policy.is_some_and(|p| p.latest_auto_update)
+                }
+                Code::QuadletPublishAllInterfaces => policy.is_some_and(|p| p.expose_public),
+                Code::QuadletRunsAsRoot => policy.is_some_and(|p| p.allow_root),
                 _ => false,
             };
             if skip {
                 continue;
             }
-            let help = match finding.rule {
-                Rule::PublishAllInterfaces => Some(
+            let help = match finding.code {
+                Code::QuadletPublishAllInterfaces => Some(
                     "bind to an address (127.0.0.1:8080:80), or set `expose: public` on the service",
                 ),
-                Rule::RunsAsRoot => Some(
+                Code::QuadletRunsAsRoot => Some(
                     "set `user:` on the service (the default), or `allow_root: true` to accept it",
                 ),
-                Rule::ImageNotPinned => Some(
+                Code::QuadletImageNotPinned => Some(
                     "set `version:` or `digest:` on the service; `version: latest` is allowed with `auto_update`",
                 ),
                 _ => None,
             };
-            let mut diagnostic = Diagnostic::new(
-                finding.severity,
-                finding.rule.code(),
-                format!("{} {}", finding.key_path, finding.message)
-                    .trim()
-                    .to_owned(),
-            )
-            .in_file(label.clone())
-            .at_position(Position::new(finding.line.max(1), finding.column.max(1)));
+            let mut diagnostic = finding.in_file(label.clone());
             if let Some(help) = help {
                 diagnostic = diagnostic.with_help(help);
             }
@@ -361,10 +355,10 @@ mod tests {
         let mut memo = QuadletMemo::default();
         for _ in 0..2 {
             for (units, version, severity) in [
-                (&with_volume, &new_podman, quadlet::Severity::Warning),
-                (&without, &new_podman, quadlet::Severity::Warning),
-                (&with_volume, &old_podman, quadlet::Severity::Warning),
-                (&with_volume, &old_podman, quadlet::Severity::Error),
+                (&with_volume, &new_podman, Severity::Warning),
+                (&without, &new_podman, Severity::Warning),
+                (&with_volume, &old_podman, Severity::Warning),
+                (&with_volume, &old_podman, Severity::Error),
             ] {
                 let mut options = ValidateOptions::new(version.clone()).with_units(units);
                 options.newer_key_severity = severity;
@@ -386,12 +380,12 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("/");
             let found = memo.validate("app.container", text, &options, &key);
-            found.iter().map(|f| f.rule).collect::<Vec<_>>()
+            found.iter().map(|f| f.code).collect::<Vec<_>>()
         };
-        assert!(!rules(&with_volume, &new_podman).contains(&Rule::MissingReference));
-        assert!(rules(&without, &new_podman).contains(&Rule::MissingReference));
-        assert!(rules(&with_volume, &old_podman).contains(&Rule::KeyTooNew));
-        assert!(!rules(&with_volume, &new_podman).contains(&Rule::KeyTooNew));
+        assert!(!rules(&with_volume, &new_podman).contains(&Code::QuadletMissingReference));
+        assert!(rules(&without, &new_podman).contains(&Code::QuadletMissingReference));
+        assert!(rules(&with_volume, &old_podman).contains(&Code::QuadletKeyTooNew));
+        assert!(!rules(&with_volume, &new_podman).contains(&Code::QuadletKeyTooNew));
     }
 
     fn quadlet(name: &str, text: &str) -> QuadletText {

@@ -3,9 +3,10 @@
 //! use it), and the small helpers they all need: key paths, positions
 //! inside values, and whether a value is only known at runtime.
 
+use super::ValidateOptions;
 use super::name::{QuadletFile, UnitKind};
 use super::parse::{Entry, Position, UnitFile};
-use super::{Finding, Rule, Severity, ValidateOptions};
+use crate::diag::{Code, Diagnostic, Severity};
 use semver::Version;
 
 /// The systemd sections every Quadlet file may have.
@@ -17,26 +18,21 @@ pub(crate) struct Ctx<'a> {
     pub unit: &'a UnitFile,
     pub opts: &'a ValidateOptions<'a>,
     pub kind: UnitKind,
-    pub out: Vec<Finding>,
+    pub out: Vec<Diagnostic>,
 }
 
 impl Ctx<'_> {
+    /// Records a finding about `key_path` (see [`finding`]).
     pub fn push(
         &mut self,
         severity: Severity,
-        rule: Rule,
+        code: Code,
         pos: Position,
         key_path: String,
         message: String,
     ) {
-        self.out.push(Finding {
-            severity,
-            rule,
-            line: pos.line,
-            column: pos.column,
-            message,
-            key_path,
-        });
+        self.out
+            .push(finding(severity, code, pos, &key_path, &message));
     }
 
     /// The own section of the file's kind (`Container`, ...).
@@ -64,6 +60,20 @@ impl Ctx<'_> {
     pub fn at_least(&self, since: &Version) -> bool {
         self.version() >= since
     }
+}
+
+/// A finding at `pos` whose message names what it is about first:
+/// `"[Container] Image …"`, `"[Volume] …"`, or just the message for the
+/// whole file (`key_path` empty).
+pub(crate) fn finding(
+    severity: Severity,
+    code: Code,
+    pos: Position,
+    key_path: &str,
+    message: &str,
+) -> Diagnostic {
+    let message = format!("{key_path} {message}").trim().to_owned();
+    Diagnostic::new(severity, code, message).at_position(pos)
 }
 
 /// `"[Section] Key"`.

@@ -6,7 +6,7 @@ use super::image::{ImagePin, is_quadlet_image_ref, parse_image_reference, regist
 use super::name::UnitKind;
 use super::parse::{Entry, shorten};
 use super::words::{Escapes, split_words};
-use super::{Rule, Severity};
+use crate::diag::{Code, Severity};
 
 pub(crate) fn check(ctx: &mut Ctx<'_>) {
     let section = ctx.section();
@@ -61,7 +61,7 @@ fn image(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
             );
             ctx.push(
                 Severity::Warning,
-                Rule::AutoUpdateImage,
+                Code::QuadletAutoUpdateImage,
                 e.value_pos,
                 path.clone(),
                 msg,
@@ -79,7 +79,7 @@ fn image(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
             );
             ctx.push(
                 Severity::Error,
-                Rule::AutoUpdateImage,
+                Code::QuadletAutoUpdateImage,
                 e.value_pos,
                 path.clone(),
                 msg,
@@ -93,7 +93,7 @@ fn image(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
             );
             ctx.push(
                 Severity::Warning,
-                Rule::ShortImageName,
+                Code::QuadletShortImageName,
                 e.value_pos,
                 path.clone(),
                 msg,
@@ -116,7 +116,7 @@ fn image(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
     );
     ctx.push(
         Severity::Warning,
-        Rule::ImageNotPinned,
+        Code::QuadletImageNotPinned,
         e.value_pos,
         path,
         msg,
@@ -160,7 +160,7 @@ fn publish_port(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
     );
     ctx.push(
         Severity::Warning,
-        Rule::PublishAllInterfaces,
+        Code::QuadletPublishAllInterfaces,
         e.value_pos,
         key_path(section, "PublishPort"),
         msg,
@@ -203,7 +203,7 @@ fn runs_as_root(ctx: &mut Ctx<'_>) {
         "{detail} its process as root (unless the image sets another user); set `User=` to \
          an unprivileged UID and, if it needs files, `UserNS=`/`U` volume option"
     );
-    ctx.push(Severity::Warning, Rule::RunsAsRoot, pos, path, msg);
+    ctx.push(Severity::Warning, Code::QuadletRunsAsRoot, pos, path, msg);
 }
 
 /// Name looks like it holds a credential.
@@ -247,7 +247,7 @@ fn inline_secrets(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
         );
         ctx.push(
             Severity::Warning,
-            Rule::InlineSecret,
+            Code::QuadletInlineSecret,
             value_pos_at(e, offset),
             key_path(section, &e.key),
             msg,

@@ -10,7 +10,7 @@ use super::name::{UnitKind, parse_unit_name};
 use super::parse::Entry;
 use super::systemd_keys::is_unit_dependency_key;
 use super::words::{Escapes, split_words};
-use super::{Rule, Severity};
+use crate::diag::{Code, Severity};
 use semver::Version;
 
 pub(crate) fn check(ctx: &mut Ctx<'_>) {
@@ -82,7 +82,7 @@ fn require_unit(
     );
     ctx.push(
         Severity::Error,
-        Rule::MissingReference,
+        Code::QuadletMissingReference,
         value_pos_at(e, offset),
         key_path(section, &e.key),
         msg,
@@ -137,7 +137,7 @@ fn mount(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
             let pos = value_pos_at(e, offset);
             ctx.push(
                 Severity::Error,
-                Rule::FeatureTooNew,
+                Code::QuadletFeatureTooNew,
                 pos,
                 key_path(section, "Mount"),
                 msg,
@@ -156,7 +156,7 @@ fn pod(ctx: &mut Ctx<'_>, e: &Entry) {
         );
         ctx.push(
             Severity::Error,
-            Rule::InvalidReference,
+            Code::QuadletInvalidReference,
             e.value_pos,
             key_path("Container", "Pod"),
             msg,
@@ -182,7 +182,7 @@ fn network(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
             );
             ctx.push(
                 Severity::Error,
-                Rule::FeatureTooNew,
+                Code::QuadletFeatureTooNew,
                 e.value_pos,
                 key_path(section, "Network"),
                 msg,
@@ -194,7 +194,7 @@ fn network(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
             );
             ctx.push(
                 Severity::Error,
-                Rule::InvalidReference,
+                Code::QuadletInvalidReference,
                 e.value_pos,
                 key_path(section, "Network"),
                 msg,
@@ -227,7 +227,7 @@ fn unit_dependency(ctx: &mut Ctx<'_>, e: &Entry) {
                 let pos = value_pos_at(e, offset);
                 ctx.push(
                     Severity::Error,
-                    Rule::MissingReference,
+                    Code::QuadletMissingReference,
                     pos,
                     key_path("Unit", &e.key),
                     msg,
@@ -251,7 +251,7 @@ fn unit_dependency(ctx: &mut Ctx<'_>, e: &Entry) {
         };
         ctx.push(
             Severity::Warning,
-            Rule::FeatureTooNew,
+            Code::QuadletFeatureTooNew,
             pos,
             key_path("Unit", &e.key),
             msg,

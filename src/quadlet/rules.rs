@@ -8,7 +8,7 @@ use super::context::{Ctx, key_path};
 use super::name::UnitKind;
 use super::parse::Position;
 use super::words::{Escapes, split_words};
-use super::{Rule, Severity};
+use crate::diag::{Code, Severity};
 use semver::Version;
 
 pub(crate) fn check(ctx: &mut Ctx<'_>) {
@@ -45,7 +45,7 @@ fn missing(ctx: &mut Ctx<'_>, key: &str, what: &str) {
     let pos = ctx.section_pos();
     ctx.push(
         Severity::Error,
-        Rule::MissingKey,
+        Code::QuadletMissingKey,
         pos,
         key_path(section, key),
         msg,
@@ -76,7 +76,7 @@ fn container(ctx: &mut Ctx<'_>) {
             let msg = "`Image=` and `Rootfs=` are mutually exclusive; keep only one".to_string();
             ctx.push(
                 Severity::Error,
-                Rule::ConflictingKeys,
+                Code::QuadletConflictingKeys,
                 rootfs.key_pos,
                 key_path(s, "Rootfs"),
                 msg,
@@ -93,7 +93,7 @@ fn container(ctx: &mut Ctx<'_>) {
         let msg = "`Group=` without `User=` is rejected by Quadlet; add `User=`".to_string();
         ctx.push(
             Severity::Error,
-            Rule::MissingKey,
+            Code::QuadletMissingKey,
             group.key_pos,
             key_path(s, "Group"),
             msg,
@@ -109,7 +109,7 @@ fn container(ctx: &mut Ctx<'_>) {
         let msg = "`ReloadCmd=` and `ReloadSignal=` are mutually exclusive; keep one".to_string();
         ctx.push(
             Severity::Error,
-            Rule::ConflictingKeys,
+            Code::QuadletConflictingKeys,
             sig.key_pos,
             key_path(s, "ReloadSignal"),
             msg,
@@ -146,7 +146,7 @@ fn kube(ctx: &mut Ctx<'_>) {
         if let Some(msg) = msg {
             ctx.push(
                 Severity::Error,
-                Rule::InvalidValue,
+                Code::QuadletInvalidValue,
                 e.value_pos,
                 key_path(s, "SetWorkingDirectory"),
                 msg,
@@ -201,7 +201,7 @@ fn build(ctx: &mut Ctx<'_>) {
                     .to_string();
                 ctx.push(
                     Severity::Error,
-                    Rule::InvalidValue,
+                    Code::QuadletInvalidValue,
                     e.value_pos,
                     key_path(s, "SetWorkingDirectory"),
                     msg,
@@ -230,7 +230,7 @@ fn build(ctx: &mut Ctx<'_>) {
             );
             ctx.push(
                 Severity::Error,
-                Rule::MissingKey,
+                Code::QuadletMissingKey,
                 pos,
                 key_path(s, "File"),
                 msg,
@@ -257,7 +257,7 @@ fn volume(ctx: &mut Ctx<'_>) {
             "`Type=` can't be used without `Device=`; add `Device=` or remove `Type=`".to_string();
         ctx.push(
             Severity::Error,
-            Rule::MissingKey,
+            Code::QuadletMissingKey,
             t.key_pos,
             key_path(s, "Type"),
             msg,
@@ -279,7 +279,7 @@ fn network(ctx: &mut Ctx<'_>) {
             };
             ctx.push(
                 Severity::Error,
-                Rule::MissingKey,
+                Code::QuadletMissingKey,
                 pos,
                 key_path(s, key),
                 msg,
@@ -304,7 +304,7 @@ fn user_mappings(ctx: &mut Ctx<'_>) {
                 .to_string();
             ctx.push(
                 Severity::Error,
-                Rule::ConflictingKeys,
+                Code::QuadletConflictingKeys,
                 e.key_pos,
                 key_path(s, &e.key),
                 msg,
@@ -321,7 +321,7 @@ fn user_mappings(ctx: &mut Ctx<'_>) {
         );
         ctx.push(
             Severity::Error,
-            Rule::MissingKey,
+            Code::QuadletMissingKey,
             e.key_pos,
             key_path(s, &e.key),
             msg,

@@ -3,48 +3,43 @@
 //! in `rules`, references in `refs`, lints in `lints`. What they all use
 //! (the run's state, key paths, value positions) is in `context`.
 
-use super::context::{Ctx, SYSTEMD_SECTIONS};
+use super::context::{Ctx, SYSTEMD_SECTIONS, finding};
 use super::keys::catalog;
 use super::name::{QuadletFile, Template, UnitKind, classify};
 use super::parse::{Entry, Position, UnitFile, parse_lenient};
 use super::suggest::closest;
-use super::{Finding, Rule, Severity, ValidateOptions, lints, refs, rules};
+use super::{ValidateOptions, lints, refs, rules};
+use crate::diag::{Code, Diagnostic, Severity};
 use semver::Version;
 
 /// Parse and validate one file. `path` is used for the file name (and, for
 /// drop-ins, the parent directory name): `web.container`,
 /// `/etc/containers/systemd/web.container.d/10-env.conf`.
-pub fn validate_file(path: &str, source: &str, opts: &ValidateOptions<'_>) -> Vec<Finding> {
+pub fn validate_file(path: &str, source: &str, opts: &ValidateOptions<'_>) -> Vec<Diagnostic> {
     let (unit, errors) = parse_lenient(source);
-    let as_finding = |e: &super::parse::ParseError, severity, rule| Finding {
-        severity,
-        rule,
-        line: e.pos.line,
-        column: e.pos.column,
-        message: e.message.clone(),
-        key_path: String::new(),
+    let syntax = |e: &super::parse::ParseError, severity, code| {
+        finding(severity, code, e.pos, "", &e.message)
     };
-    let mut out: Vec<Finding> = errors
+    let mut out: Vec<Diagnostic> = errors
         .iter()
-        .map(|e| as_finding(e, Severity::Error, Rule::Syntax))
+        .map(|e| syntax(e, Severity::Error, Code::QuadletSyntax))
         .chain(
             unit.warnings
                 .iter()
-                .map(|e| as_finding(e, Severity::Warning, Rule::SyntaxWarning)),
+                .map(|e| syntax(e, Severity::Warning, Code::QuadletSuspiciousSyntax)),
         )
         .collect();
     match classify(path) {
         Ok(file) => out.extend(validate_parsed(&file, &unit, opts)),
-        Err(e) => out.push(Finding {
-            severity: Severity::Error,
-            rule: Rule::FileName,
-            line: 1,
-            column: 1,
-            message: e.message,
-            key_path: String::new(),
-        }),
+        Err(e) => out.push(finding(
+            Severity::Error,
+            Code::QuadletFileName,
+            Position::START,
+            "",
+            &e.message,
+        )),
     }
-    out.sort_by_key(|f| (f.line, f.column));
+    out.sort_by_key(|d| d.position);
     out
 }
 
@@ -53,7 +48,7 @@ pub fn validate_parsed(
     file: &QuadletFile,
     unit: &UnitFile,
     opts: &ValidateOptions<'_>,
-) -> Vec<Finding> {
+) -> Vec<Diagnostic> {
     let mut ctx = Ctx {
         file,
         unit,
@@ -72,7 +67,7 @@ pub fn validate_parsed(
     refs::check(&mut ctx);
     lints::check(&mut ctx);
     let mut out = ctx.out;
-    out.sort_by_key(|f| (f.line, f.column));
+    out.sort_by_key(|d| d.position);
     out
 }
 
@@ -88,7 +83,7 @@ fn file_level(ctx: &mut Ctx<'_>) {
         );
         ctx.push(
             Severity::Error,
-            Rule::UnitTypeTooNew,
+            Code::QuadletUnitTypeTooNew,
             Position::START,
             String::new(),
             msg,
@@ -108,7 +103,7 @@ fn file_level(ctx: &mut Ctx<'_>) {
             );
             ctx.push(
                 Severity::Error,
-                Rule::FeatureTooNew,
+                Code::QuadletFeatureTooNew,
                 Position::START,
                 String::new(),
                 msg,
@@ -123,7 +118,7 @@ fn file_level(ctx: &mut Ctx<'_>) {
             );
             ctx.push(
                 Severity::Warning,
-                Rule::FeatureTooNew,
+                Code::QuadletFeatureTooNew,
                 Position::START,
                 String::new(),
                 msg,
@@ -148,7 +143,7 @@ fn check_section(ctx: &mut Ctx<'_>, name: &str, header: Position) {
             );
             ctx.push(
                 Severity::Warning,
-                Rule::SectionIgnored,
+                Code::QuadletSectionIgnored,
                 header,
                 format!("[{name}]"),
                 msg,
@@ -177,7 +172,7 @@ fn check_section(ctx: &mut Ctx<'_>, name: &str, header: Position) {
     };
     ctx.push(
         Severity::Error,
-        Rule::UnknownSection,
+        Code::QuadletUnknownSection,
         header,
         format!("[{name}]"),
         msg,

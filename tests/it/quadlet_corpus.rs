@@ -8,9 +8,8 @@
 //! (a drop-in belongs to the directory of its `.d` folder).
 
 use crate::support::paths;
-use kindling::quadlet::{
-    DEFAULT_PODMAN_VERSION, Finding, Rule, Severity, ValidateOptions, validate_file,
-};
+use kindling::diag::{Code, Diagnostic, Severity};
+use kindling::quadlet::{DEFAULT_PODMAN_VERSION, ValidateOptions, validate_file};
 use semver::Version;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -68,7 +67,7 @@ fn units_by_group(files: &[CorpusFile]) -> BTreeMap<String, BTreeSet<String>> {
     groups
 }
 
-fn validate_all(version: Version) -> Vec<(String, Vec<Finding>)> {
+fn validate_all(version: Version) -> Vec<(String, Vec<Diagnostic>)> {
     let files = load_corpus();
     let groups = units_by_group(&files);
     files
@@ -80,7 +79,7 @@ fn validate_all(version: Version) -> Vec<(String, Vec<Finding>)> {
         .collect()
 }
 
-fn errors(findings: &[Finding]) -> Vec<&Finding> {
+fn errors(findings: &[Diagnostic]) -> Vec<&Diagnostic> {
     findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -89,55 +88,59 @@ fn errors(findings: &[Finding]) -> Vec<&Finding> {
 
 /// Files that are truly invalid for a Podman new enough to know every key,
 /// with every error they must produce: (rule, line, text in the message).
-fn expected_invalid() -> BTreeMap<&'static str, Vec<(Rule, usize, &'static str)>> {
+fn expected_invalid() -> BTreeMap<&'static str, Vec<(Code, usize, &'static str)>> {
     BTreeMap::from([
         // Upstream fixture meant to be run together with basic.network,
         // which the corpus does not include.
         (
             "containers__podman__test__e2e__quadlet__network.quadlet.kube",
-            vec![(Rule::MissingReference, 8, "`basic.network`")],
+            vec![(Code::QuadletMissingReference, 8, "`basic.network`")],
         ),
         // Requires=immich-redis.container: Podman >= 5.5 translates Quadlet
         // names in [Unit] dependencies and fails on an unknown one; the
         // repository has no immich-redis.container.
         (
             "linux-universe__immich-podman-quadlets__immich-server.container",
-            vec![(Rule::MissingReference, 3, "`immich-redis.container`")],
+            vec![(Code::QuadletMissingReference, 3, "`immich-redis.container`")],
         ),
         // The template pulls minecraft-server.image, which is not in the
         // repository snapshot.
         (
             "usrbinkat__quadlets__apps__minecraft__quadlet__minecraft@.container",
-            vec![(Rule::MissingReference, 10, "`minecraft-server.image`")],
+            vec![(
+                Code::QuadletMissingReference,
+                10,
+                "`minecraft-server.image`",
+            )],
         ),
         // Joins tsdproxy-net.network, defined in another app directory that
         // was not copied.
         (
             "wallacepnts__quadlet-homelab__apps__authentik__authentik.container",
-            vec![(Rule::MissingReference, 15, "`tsdproxy-net.network`")],
+            vec![(Code::QuadletMissingReference, 15, "`tsdproxy-net.network`")],
         ),
         // A Jinja template, not a Quadlet file, until rendered.
         (
             "wuxxin__infra-shared__container__acme.container",
             vec![
-                (Rule::Syntax, 12, "{% if not LOCAL_ACME_SERVER"),
-                (Rule::Syntax, 15, "{% endif%}"),
+                (Code::QuadletSyntax, 12, "{% if not LOCAL_ACME_SERVER"),
+                (Code::QuadletSyntax, 15, "{% endif%}"),
             ],
         ),
         // Volume=postgresql.volume, but the example ships no such file.
         (
             "wuxxin__infra-shared__examples__modules__postgresql__container__postgresql.container",
-            vec![(Rule::MissingReference, 36, "`postgresql.volume`")],
+            vec![(Code::QuadletMissingReference, 36, "`postgresql.volume`")],
         ),
     ])
 }
 
-fn assert_expected_errors(version: &Version, name: &str, found: &[&Finding]) {
+fn assert_expected_errors(version: &Version, name: &str, found: &[&Diagnostic]) {
     let expected = expected_invalid();
     let want = expected.get(name).cloned().unwrap_or_default();
-    let got: Vec<(Rule, usize, &str)> = found
+    let got: Vec<(Code, usize, &str)> = found
         .iter()
-        .map(|f| (f.rule, f.line, f.message.as_str()))
+        .map(|f| (f.code, line(f), f.message.as_str()))
         .collect();
     assert_eq!(
         got.len(),
@@ -246,8 +249,12 @@ fn corpus_agrees_with_podman_5_4_2_dry_run() {
     assert_eq!(agree + divergent.len(), results.len());
 }
 
+fn line(f: &Diagnostic) -> usize {
+    f.position.map_or(0, |p| p.line)
+}
+
 /// Does finding `f` report the problem behind Podman's error `message`?
-fn explains(f: &Finding, message: &str) -> bool {
+fn explains(f: &Diagnostic, message: &str) -> bool {
     let quoted = |open: &str, close: char| {
         message
             .split_once(open)
@@ -255,17 +262,19 @@ fn explains(f: &Finding, message: &str) -> bool {
             .map(str::to_string)
     };
     if let Some(key) = quoted("unsupported key '", '\'') {
-        return f.rule == Rule::KeyTooNew && f.key_path.ends_with(&format!(" {key}"));
+        // The message starts with the key it is about: `[Container] Memory …`.
+        return f.code == Code::QuadletKeyTooNew
+            && f.message.split(' ').nth(1) == Some(key.as_str());
     }
     if message.contains("was not found") {
         let unit = message
             .split_whitespace()
             .find(|w| w.contains('.') && !w.starts_with('"'))
             .unwrap_or_default();
-        return f.rule == Rule::MissingReference && f.message.contains(&format!("`{unit}`"));
+        return f.code == Code::QuadletMissingReference && f.message.contains(&format!("`{unit}`"));
     }
     if let Some(line) = quoted("file contains line ", ':') {
-        return f.rule == Rule::Syntax && line.parse() == Ok(f.line);
+        return f.code == Code::QuadletSyntax && line.parse() == Ok(self::line(f));
     }
     false
 }

@@ -1,11 +1,11 @@
-use super::super::validate::tests::{of_rule, run};
-use super::super::{Finding, Rule, Severity};
+use super::super::validate::tests::{at, of_code, run};
 use super::{is_variable_reference, publish_host_ip, secret_like};
+use crate::diag::{Code, Diagnostic, Severity};
 
-fn lines(f: &[Finding], rule: Rule) -> Vec<(usize, usize, Severity)> {
-    of_rule(f, rule)
+fn lines(f: &[Diagnostic], code: Code) -> Vec<(usize, usize, Severity)> {
+    of_code(f, code)
         .iter()
-        .map(|x| (x.line, x.column, x.severity))
+        .map(|x| (at(x).0, at(x).1, x.severity))
         .collect()
 }
 
@@ -16,13 +16,16 @@ fn auto_update_registry_needs_fully_qualified_image() {
         "[Container]\nUser=1\nImage=nginx:1.27\nAutoUpdate=registry\n",
         "5.8.0",
     );
-    assert_eq!(lines(&f, Rule::AutoUpdateImage), [(3, 7, Severity::Error)]);
+    assert_eq!(
+        lines(&f, Code::QuadletAutoUpdateImage),
+        [(3, 7, Severity::Error)]
+    );
     assert!(
-        of_rule(&f, Rule::ShortImageName).is_empty(),
+        of_code(&f, Code::QuadletShortImageName).is_empty(),
         "reported once"
     );
     assert!(
-        of_rule(&f, Rule::AutoUpdateImage)[0]
+        of_code(&f, Code::QuadletAutoUpdateImage)[0]
             .message
             .contains("docker.io/library/nginx:1.27")
     );
@@ -36,7 +39,7 @@ fn auto_update_registry_needs_fully_qualified_image() {
         let src = format!("[Container]\nUser=1\nImage={ok}\nAutoUpdate=registry\n");
         let f = run("w.container", &src, "5.8.0");
         assert!(
-            of_rule(&f, Rule::AutoUpdateImage).is_empty(),
+            of_code(&f, Code::QuadletAutoUpdateImage).is_empty(),
             "{ok}: {f:#?}"
         );
     }
@@ -46,14 +49,14 @@ fn auto_update_registry_needs_fully_qualified_image() {
         "[Container]\nUser=1\nImage=app:1\nAutoUpdate=local\n",
         "5.8.0",
     );
-    assert!(of_rule(&f, Rule::AutoUpdateImage).is_empty());
+    assert!(of_code(&f, Code::QuadletAutoUpdateImage).is_empty());
     let f = run(
         "w.container",
         "[Container]\nUser=1\nImage=${REG}/app:1\nAutoUpdate=registry\n",
         "5.8.0",
     );
     assert_eq!(
-        lines(&f, Rule::AutoUpdateImage),
+        lines(&f, Code::QuadletAutoUpdateImage),
         [(3, 7, Severity::Warning)]
     );
 }
@@ -61,15 +64,24 @@ fn auto_update_registry_needs_fully_qualified_image() {
 #[test]
 fn short_names_and_pinning() {
     let f = run("w.container", "[Container]\nUser=1\nImage=nginx\n", "5.8.0");
-    assert_eq!(lines(&f, Rule::ShortImageName), [(3, 7, Severity::Warning)]);
-    assert_eq!(lines(&f, Rule::ImageNotPinned), [(3, 7, Severity::Warning)]);
+    assert_eq!(
+        lines(&f, Code::QuadletShortImageName),
+        [(3, 7, Severity::Warning)]
+    );
+    assert_eq!(
+        lines(&f, Code::QuadletImageNotPinned),
+        [(3, 7, Severity::Warning)]
+    );
     let f = run(
         "w.container",
         "[Container]\nUser=1\nImage=quay.io/a/b:latest\n",
         "5.8.0",
     );
-    assert_eq!(lines(&f, Rule::ImageNotPinned), [(3, 7, Severity::Warning)]);
-    assert!(of_rule(&f, Rule::ShortImageName).is_empty());
+    assert_eq!(
+        lines(&f, Code::QuadletImageNotPinned),
+        [(3, 7, Severity::Warning)]
+    );
+    assert!(of_code(&f, Code::QuadletShortImageName).is_empty());
     for pinned in [
         "quay.io/a/b:1.0",
         "quay.io/a/b@sha256:ab",
@@ -78,11 +90,14 @@ fn short_names_and_pinning() {
     ] {
         let src = format!("[Container]\nUser=1\nImage={pinned}\n");
         let f = run("w.container", &src, "5.8.0");
-        assert!(of_rule(&f, Rule::ImageNotPinned).is_empty(), "{pinned}");
+        assert!(
+            of_code(&f, Code::QuadletImageNotPinned).is_empty(),
+            "{pinned}"
+        );
     }
     // .image and .volume Image= are linted too.
     let f = run("i.image", "[Image]\nImage=busybox\n", "5.8.0");
-    assert_eq!(of_rule(&f, Rule::ShortImageName).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletShortImageName).len(), 1);
 }
 
 #[test]
@@ -97,7 +112,7 @@ PublishPort=[::]:443:443\nPublishPort=127.0.0.1:9000:9000\nPublishPort=[::1]:1:1
 PublishPort=${IP}:80:80\nPublishPort=${PORTS}\nPublishPort={{ p }}:80\n";
     let f = run("w.container", src, "5.8.0");
     assert_eq!(
-        lines(&f, Rule::PublishAllInterfaces),
+        lines(&f, Code::QuadletPublishAllInterfaces),
         [
             (4, 13, Severity::Warning),
             (5, 13, Severity::Warning),
@@ -105,12 +120,12 @@ PublishPort=${IP}:80:80\nPublishPort=${PORTS}\nPublishPort={{ p }}:80\n";
         ]
     );
     assert!(
-        of_rule(&f, Rule::PublishAllInterfaces)[1]
+        of_code(&f, Code::QuadletPublishAllInterfaces)[1]
             .message
             .contains("127.0.0.1:53:53/udp")
     );
     let f = run("p.pod", "[Pod]\nPublishPort=2283:2283\n", "5.8.0");
-    assert_eq!(of_rule(&f, Rule::PublishAllInterfaces).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletPublishAllInterfaces).len(), 1);
 }
 
 #[test]
@@ -120,18 +135,21 @@ fn runs_as_root() {
         "[Unit]\nA=1\n[Container]\nImage=quay.io/a:1\n",
         "5.8.0",
     );
-    assert_eq!(lines(&f, Rule::RunsAsRoot), [(3, 1, Severity::Warning)]);
+    assert_eq!(
+        lines(&f, Code::QuadletRunsAsRoot),
+        [(3, 1, Severity::Warning)]
+    );
     for root in ["root", "0", "0:0", "root:wheel"] {
         let src = format!("[Container]\nImage=quay.io/a:1\nUser={root}\n");
         assert_eq!(
-            lines(&run("w.container", &src, "5.8.0"), Rule::RunsAsRoot),
+            lines(&run("w.container", &src, "5.8.0"), Code::QuadletRunsAsRoot),
             [(3, 6, Severity::Warning)]
         );
     }
     for user in ["User=1000", "User=nginx:nginx", "PodmanArgs=--user 1000"] {
         let src = format!("[Container]\nImage=quay.io/a:1\n{user}\n");
         assert!(
-            of_rule(&run("w.container", &src, "5.8.0"), Rule::RunsAsRoot).is_empty(),
+            of_code(&run("w.container", &src, "5.8.0"), Code::QuadletRunsAsRoot).is_empty(),
             "{user}"
         );
     }
@@ -171,14 +189,14 @@ Environment=\"API_TOKEN=a b\" REF=${DB_PASSWORD}\nEnvironment=DB_PASSWORD=${DB_P
 Environment=SECRET\n[Service]\nEnvironment=ADMIN_PASSWORD=x\n";
     let f = run("w.container", src, "5.8.0");
     assert_eq!(
-        lines(&f, Rule::InlineSecret),
+        lines(&f, Code::QuadletInlineSecret),
         [
             (4, 20, Severity::Warning),
             (5, 14, Severity::Warning),
             (9, 13, Severity::Warning)
         ]
     );
-    let msgs: Vec<&str> = of_rule(&f, Rule::InlineSecret)
+    let msgs: Vec<&str> = of_code(&f, Code::QuadletInlineSecret)
         .iter()
         .map(|x| x.message.as_str())
         .collect();
@@ -193,5 +211,5 @@ Environment=SECRET\n[Service]\nEnvironment=ADMIN_PASSWORD=x\n";
         "[Build]\nImageTag=localhost/x\nSetWorkingDirectory=unit\nBuildArg=NPM_TOKEN=abc\n",
         "5.8.0",
     );
-    assert_eq!(of_rule(&f, Rule::InlineSecret).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletInlineSecret).len(), 1);
 }

@@ -1,10 +1,15 @@
-use super::super::validate::tests::{of_rule, run, run_with};
-use super::super::{Finding, Rule, Severity};
+use super::super::validate::tests::{at, key_of, of_code, run, run_with};
+use crate::diag::{Code, Diagnostic, Severity};
 
-fn refs(f: &[Finding]) -> Vec<(usize, usize, &str)> {
+fn refs(f: &[Diagnostic]) -> Vec<(usize, usize, &str)> {
     f.iter()
-        .filter(|x| matches!(x.rule, Rule::MissingReference | Rule::InvalidReference))
-        .map(|x| (x.line, x.column, x.key_path.as_str()))
+        .filter(|x| {
+            matches!(
+                x.code,
+                Code::QuadletMissingReference | Code::QuadletInvalidReference
+            )
+        })
+        .map(|x| (at(x).0, at(x).1, key_of(x)))
         .collect()
 }
 
@@ -59,14 +64,14 @@ type=image,src=i.image,dst=/i\nMount=type=tmpfs,destination=/t\n"
         [(4, 26, "[Container] Mount"), (4, 65, "[Container] Mount")]
     );
     let f = run_with("w.container", &src, "5.2.0", &["v.volume", "i.image"]);
-    assert_eq!(of_rule(&f, Rule::FeatureTooNew).len(), 1, "{f:#?}");
+    assert_eq!(of_code(&f, Code::QuadletFeatureTooNew).len(), 1, "{f:#?}");
 }
 
 #[test]
 fn pod_must_be_a_quadlet_pod() {
     let src = format!("{C}Image=quay.io/a:1\nPod=mypod\n");
     let f = run("w.container", &src, "5.8.0");
-    let r = of_rule(&f, Rule::InvalidReference);
+    let r = of_code(&f, Code::QuadletInvalidReference);
     assert_eq!(r.len(), 1);
     assert!(r[0].message.contains("mypod.pod"));
 }
@@ -76,10 +81,10 @@ fn network_container_references() {
     let src = format!("{C}Image=quay.io/a:1\nNetwork=db.container\n");
     assert!(refs(&run_with("w.container", &src, "5.8.0", &["db.container"])).is_empty());
     let f = run_with("w.container", &src, "5.2.0", &["db.container"]);
-    assert_eq!(of_rule(&f, Rule::FeatureTooNew).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletFeatureTooNew).len(), 1);
     let src = format!("{C}Image=quay.io/a:1\nNetwork=db.container:ip=1.2.3.4\n");
     let f = run_with("w.container", &src, "5.8.0", &["db.container"]);
-    assert_eq!(of_rule(&f, Rule::InvalidReference).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletInvalidReference).len(), 1);
 }
 
 #[test]
@@ -114,7 +119,7 @@ fn unit_dependencies_translate_since_5_5() {
         "5.4.2",
         &["db.container", "redis.container"],
     );
-    let w = of_rule(&f, Rule::FeatureTooNew);
+    let w = of_code(&f, Code::QuadletFeatureTooNew);
     assert_eq!(w.len(), 2);
     assert!(w.iter().all(|x| x.severity == Severity::Warning));
     assert!(
@@ -122,5 +127,5 @@ fn unit_dependencies_translate_since_5_5() {
         "{}",
         w[0].message
     );
-    assert_eq!((w[1].line, w[1].column), (2, 26));
+    assert_eq!(at(w[1]), (2, 26));
 }

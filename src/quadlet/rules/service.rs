@@ -3,7 +3,7 @@
 
 use super::super::context::{Ctx, key_path};
 use super::super::name::{QuadletFile, Template, UnitKind};
-use super::super::{Rule, Severity};
+use crate::diag::{Code, Severity};
 use semver::Version;
 
 pub(super) fn service(ctx: &mut Ctx<'_>) {
@@ -24,7 +24,7 @@ pub(super) fn service(ctx: &mut Ctx<'_>) {
             );
             ctx.push(
                 Severity::Error,
-                Rule::ServiceSetting,
+                Code::QuadletServiceSetting,
                 *pos,
                 key_path(s, "Type"),
                 msg,
@@ -34,7 +34,7 @@ pub(super) fn service(ctx: &mut Ctx<'_>) {
                 "Quadlet forces `Type=forking` for .pod units; this setting is ignored".to_string();
             ctx.push(
                 Severity::Warning,
-                Rule::ServiceSetting,
+                Code::QuadletServiceSetting,
                 *pos,
                 key_path(s, "Type"),
                 msg,
@@ -51,7 +51,7 @@ pub(super) fn service(ctx: &mut Ctx<'_>) {
             );
             ctx.push(
                 Severity::Error,
-                Rule::ServiceSetting,
+                Code::QuadletServiceSetting,
                 e.value_pos,
                 key_path(s, "KillMode"),
                 msg,
@@ -82,7 +82,7 @@ pub(super) fn service(ctx: &mut Ctx<'_>) {
         );
         ctx.push(
             sev,
-            Rule::ServiceSetting,
+            Code::QuadletServiceSetting,
             e.key_pos,
             key_path(s, "ExecStart"),
             msg,
@@ -98,7 +98,7 @@ pub(super) fn service(ctx: &mut Ctx<'_>) {
             );
             ctx.push(
                 Severity::Warning,
-                Rule::ServiceSetting,
+                Code::QuadletServiceSetting,
                 e.key_pos,
                 key_path(s, key),
                 msg,
@@ -119,7 +119,7 @@ pub(super) fn install(ctx: &mut Ctx<'_>) {
         );
         ctx.push(
             Severity::Warning,
-            Rule::FeatureTooNew,
+            Code::QuadletFeatureTooNew,
             e.key_pos,
             key_path(s, "UpheldBy"),
             msg,
@@ -146,7 +146,7 @@ pub(super) fn install(ctx: &mut Ctx<'_>) {
         );
         ctx.push(
             Severity::Warning,
-            Rule::ServiceSetting,
+            Code::QuadletServiceSetting,
             e.key_pos,
             key_path(s, &e.key),
             msg,

@@ -1,10 +1,10 @@
-use super::super::validate::tests::{of_rule, run};
-use super::super::{Finding, Rule, Severity};
+use super::super::validate::tests::{at, key_of, of_code, run};
+use crate::diag::{Code, Diagnostic, Severity};
 
-fn rule_lines(f: &[Finding], rule: Rule) -> Vec<(usize, Severity)> {
-    of_rule(f, rule)
+fn code_lines(f: &[Diagnostic], code: Code) -> Vec<(usize, Severity)> {
+    of_code(f, code)
         .iter()
-        .map(|x| (x.line, x.severity))
+        .map(|x| (at(x).0, x.severity))
         .collect()
 }
 
@@ -15,12 +15,9 @@ fn container_needs_image_or_rootfs() {
         "[Unit]\nDescription=x\n[Container]\nUser=1\n",
         "5.8.0",
     );
-    let m = of_rule(&f, Rule::MissingKey);
+    let m = of_code(&f, Code::QuadletMissingKey);
     assert_eq!(m.len(), 1);
-    assert_eq!(
-        (m[0].line, m[0].key_path.as_str()),
-        (3, "[Container] Image")
-    );
+    assert_eq!((at(m[0]).0, key_of(m[0])), (3, "[Container] Image"));
     assert!(m[0].message.contains("Rootfs="));
     // Rootfs alone is fine; both conflict; an emptied Image= counts as missing.
     assert!(
@@ -37,7 +34,7 @@ fn container_needs_image_or_rootfs() {
         "5.8.0",
     );
     assert_eq!(
-        rule_lines(&f, Rule::ConflictingKeys),
+        code_lines(&f, Code::QuadletConflictingKeys),
         [(3, Severity::Error)]
     );
     let f = run(
@@ -45,11 +42,11 @@ fn container_needs_image_or_rootfs() {
         "[Container]\nImage=quay.io/a:1\nImage=\nUser=1\n",
         "5.8.0",
     );
-    assert_eq!(of_rule(&f, Rule::MissingKey).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletMissingKey).len(), 1);
     // No [Container] section at all: points at 1:1.
     let f = run("web.container", "", "5.8.0");
-    let m = of_rule(&f, Rule::MissingKey);
-    assert_eq!((m[0].line, m[0].column), (1, 1));
+    let m = of_code(&f, Code::QuadletMissingKey);
+    assert_eq!(at(m[0]), (1, 1));
 }
 
 #[test]
@@ -57,9 +54,12 @@ fn group_without_user_and_reload_conflict() {
     let src =
         "[Container]\nImage=quay.io/a:1\nGroup=100\nReloadCmd=/bin/true\nReloadSignal=SIGHUP\n";
     let f = run("web.container", src, "5.8.0");
-    assert_eq!(rule_lines(&f, Rule::MissingKey), [(3, Severity::Error)]);
     assert_eq!(
-        rule_lines(&f, Rule::ConflictingKeys),
+        code_lines(&f, Code::QuadletMissingKey),
+        [(3, Severity::Error)]
+    );
+    assert_eq!(
+        code_lines(&f, Code::QuadletConflictingKeys),
         [(5, Severity::Error)]
     );
 }
@@ -69,8 +69,8 @@ fn required_keys_of_other_kinds() {
     let missing = |path: &str, src: &str| -> Vec<String> {
         run(path, src, "6.0.0")
             .into_iter()
-            .filter(|f| f.rule == Rule::MissingKey)
-            .map(|f| f.key_path)
+            .filter(|f| f.code == Code::QuadletMissingKey)
+            .map(|f| key_of(&f).to_owned())
             .collect()
     };
     assert_eq!(missing("k.kube", "[Kube]\n"), ["[Kube] Yaml"]);
@@ -142,7 +142,7 @@ fn required_keys_of_other_kinds() {
 fn volume_type_needs_device_before_v6() {
     let src = "[Volume]\nType=tmpfs\n";
     assert_eq!(
-        rule_lines(&run("v.volume", src, "5.8.0"), Rule::MissingKey),
+        code_lines(&run("v.volume", src, "5.8.0"), Code::QuadletMissingKey),
         [(2, Severity::Error)]
     );
     assert!(run("v.volume", src, "6.0.0").is_empty());
@@ -159,10 +159,13 @@ fn volume_type_needs_device_before_v6() {
 #[test]
 fn network_gateways_need_subnets() {
     let f = run("n.network", "[Network]\nGateway=10.0.0.1\n", "5.8.0");
-    assert_eq!(rule_lines(&f, Rule::MissingKey), [(2, Severity::Error)]);
+    assert_eq!(
+        code_lines(&f, Code::QuadletMissingKey),
+        [(2, Severity::Error)]
+    );
     let src = "[Network]\nSubnet=10.0.0.0/24\nGateway=10.0.0.1\nGateway=10.0.1.1\n";
     assert_eq!(
-        rule_lines(&run("n.network", src, "5.8.0"), Rule::MissingKey),
+        code_lines(&run("n.network", src, "5.8.0"), Code::QuadletMissingKey),
         [(4, Severity::Error)]
     );
     let src = "[Network]\nSubnet=10.0.0.0/24\nGateway=10.0.0.1\nIPRange=10.0.0.128/25\n";
@@ -176,7 +179,10 @@ fn kube_working_directory() {
         "[Kube]\nYaml=a.yml\nYaml=b.yml\nSetWorkingDirectory=yaml\n",
         "5.8.0",
     );
-    assert_eq!(rule_lines(&f, Rule::InvalidValue), [(4, Severity::Error)]);
+    assert_eq!(
+        code_lines(&f, Code::QuadletInvalidValue),
+        [(4, Severity::Error)]
+    );
     let f = run(
         "k.kube",
         "[Kube]\nYaml=a.yml\nSetWorkingDirectory=yaml\n",
@@ -188,19 +194,25 @@ fn kube_working_directory() {
         "[Build]\nImageTag=localhost/x\nSetWorkingDirectory=yaml\n",
         "5.8.0",
     );
-    assert_eq!(rule_lines(&f, Rule::InvalidValue), [(3, Severity::Error)]);
+    assert_eq!(
+        code_lines(&f, Code::QuadletInvalidValue),
+        [(3, Severity::Error)]
+    );
 }
 
 #[test]
 fn remap_keys() {
     let src = "[Container]\nImage=quay.io/a:1\nUser=1\nUserNS=keep-id\nRemapUsers=auto\n";
     assert_eq!(
-        rule_lines(&run("c.container", src, "5.8.0"), Rule::ConflictingKeys),
+        code_lines(
+            &run("c.container", src, "5.8.0"),
+            Code::QuadletConflictingKeys
+        ),
         [(5, Severity::Error)]
     );
     let src = "[Container]\nImage=quay.io/a:1\nUser=1\nRemapUid=0:1000:1\n";
     assert_eq!(
-        rule_lines(&run("c.container", src, "5.8.0"), Rule::MissingKey),
+        code_lines(&run("c.container", src, "5.8.0"), Code::QuadletMissingKey),
         [(4, Severity::Error)]
     );
 }
@@ -214,7 +226,7 @@ fn service_type_killmode_and_execstart() {
         "5.8.0",
     );
     assert_eq!(
-        rule_lines(&f, Rule::ServiceSetting),
+        code_lines(&f, Code::QuadletServiceSetting),
         [(5, Severity::Error), (6, Severity::Error)]
     );
     assert!(
@@ -230,14 +242,17 @@ fn service_type_killmode_and_execstart() {
         &format!("{base}ExecStart=/bin/true\n"),
         "5.8.0",
     );
-    assert_eq!(rule_lines(&f, Rule::ServiceSetting), [(5, Severity::Error)]);
+    assert_eq!(
+        code_lines(&f, Code::QuadletServiceSetting),
+        [(5, Severity::Error)]
+    );
     let f = run(
         "c.container",
         &format!("{base}Type=oneshot\nExecStart=/bin/true\n"),
         "5.8.0",
     );
     assert_eq!(
-        rule_lines(&f, Rule::ServiceSetting),
+        code_lines(&f, Code::QuadletServiceSetting),
         [(6, Severity::Warning)]
     );
     let f = run(
@@ -246,12 +261,12 @@ fn service_type_killmode_and_execstart() {
         "5.8.0",
     );
     assert_eq!(
-        rule_lines(&f, Rule::ServiceSetting),
+        code_lines(&f, Code::QuadletServiceSetting),
         [(3, Severity::Warning)]
     );
     let f = run("p.pod", "[Pod]\n[Service]\nType=simple\n", "5.8.0");
     assert_eq!(
-        rule_lines(&f, Rule::ServiceSetting),
+        code_lines(&f, Code::QuadletServiceSetting),
         [(3, Severity::Warning)]
     );
     // Other kinds keep the user's Type.
@@ -266,7 +281,7 @@ fn service_user_is_warned() {
         "5.8.0",
     );
     assert_eq!(
-        rule_lines(&f, Rule::ServiceSetting),
+        code_lines(&f, Code::QuadletServiceSetting),
         [(3, Severity::Warning), (4, Severity::Warning)]
     );
 }
@@ -276,7 +291,7 @@ fn template_install_needs_default_instance() {
     let src = "[Container]\nImage=quay.io/a:1\nUser=1\n[Install]\nWantedBy=default.target\n";
     let f = run("web@.container", src, "5.8.0");
     assert_eq!(
-        rule_lines(&f, Rule::ServiceSetting),
+        code_lines(&f, Code::QuadletServiceSetting),
         [(5, Severity::Warning)]
     );
     assert!(
@@ -295,7 +310,7 @@ fn template_install_needs_default_instance() {
 fn upheld_by_needs_5_5() {
     let src = "[Volume]\n[Install]\nUpheldBy=x.target\n";
     assert_eq!(
-        rule_lines(&run("v.volume", src, "5.4.0"), Rule::FeatureTooNew),
+        code_lines(&run("v.volume", src, "5.4.0"), Code::QuadletFeatureTooNew),
         [(3, Severity::Warning)]
     );
     assert!(run("v.volume", src, "5.5.0").is_empty());

@@ -7,7 +7,7 @@ use super::super::name::UnitKind;
 use super::super::parse::{Entry, shorten};
 use super::super::suggest::did_you_mean_key;
 use super::super::systemd_keys::{self, SystemdKey};
-use super::super::{Rule, Severity};
+use crate::diag::{Code, Severity};
 
 pub(super) fn quadlet_key(ctx: &mut Ctx<'_>, spec: &SectionSpec, entry: &Entry) {
     let section = spec.name.as_str();
@@ -32,7 +32,7 @@ pub(super) fn quadlet_key(ctx: &mut Ctx<'_>, spec: &SectionSpec, entry: &Entry) 
         );
         ctx.push(
             Severity::Error,
-            Rule::UnknownKey,
+            Code::QuadletUnknownKey,
             entry.key_pos,
             path(),
             msg,
@@ -49,7 +49,7 @@ pub(super) fn quadlet_key(ctx: &mut Ctx<'_>, spec: &SectionSpec, entry: &Entry) 
             ctx.version()
         );
         let sev = ctx.opts.newer_key_severity;
-        ctx.push(sev, Rule::KeyTooNew, entry.key_pos, path(), msg);
+        ctx.push(sev, Code::QuadletKeyTooNew, entry.key_pos, path(), msg);
     }
     check_value(ctx, key, entry, section);
 }
@@ -93,7 +93,7 @@ fn check_value(ctx: &mut Ctx<'_>, key: &KeySpec, entry: &Entry, section: &str) {
                 );
                 ctx.push(
                     Severity::Warning,
-                    Rule::InvalidValue,
+                    Code::QuadletInvalidValue,
                     entry.value_pos,
                     path(),
                     msg,
@@ -111,7 +111,7 @@ fn check_value(ctx: &mut Ctx<'_>, key: &KeySpec, entry: &Entry, section: &str) {
     };
     ctx.push(
         Severity::Error,
-        Rule::InvalidValue,
+        Code::QuadletInvalidValue,
         entry.value_pos,
         path(),
         msg,
@@ -133,7 +133,7 @@ pub(super) fn systemd_key(ctx: &mut Ctx<'_>, section: &str, entry: &Entry) {
             );
             ctx.push(
                 Severity::Warning,
-                Rule::ObsoleteSystemdKey,
+                Code::QuadletObsoleteSystemdKey,
                 entry.key_pos,
                 path(),
                 msg,
@@ -154,7 +154,7 @@ pub(super) fn systemd_key(ctx: &mut Ctx<'_>, section: &str, entry: &Entry) {
             );
             ctx.push(
                 Severity::Warning,
-                Rule::UnknownSystemdKey,
+                Code::QuadletUnknownSystemdKey,
                 entry.key_pos,
                 path(),
                 msg,

@@ -1,20 +1,39 @@
-use super::super::{DEFAULT_PODMAN_VERSION, has_errors};
+use super::super::DEFAULT_PODMAN_VERSION;
 use super::*;
 use std::collections::BTreeSet;
 
-pub(crate) fn run(path: &str, src: &str, version: &str) -> Vec<Finding> {
+pub(crate) fn run(path: &str, src: &str, version: &str) -> Vec<Diagnostic> {
     let v = Version::parse(version).unwrap_or(DEFAULT_PODMAN_VERSION);
     validate_file(path, src, &ValidateOptions::new(v))
 }
 
-pub(crate) fn run_with(path: &str, src: &str, version: &str, units: &[&str]) -> Vec<Finding> {
+pub(crate) fn run_with(path: &str, src: &str, version: &str, units: &[&str]) -> Vec<Diagnostic> {
     let v = Version::parse(version).unwrap_or(DEFAULT_PODMAN_VERSION);
     let set: BTreeSet<String> = units.iter().map(|s| s.to_string()).collect();
     validate_file(path, src, &ValidateOptions::new(v).with_units(&set))
 }
 
-pub(crate) fn of_rule(f: &[Finding], rule: Rule) -> Vec<&Finding> {
-    f.iter().filter(|x| x.rule == rule).collect()
+pub(crate) fn of_code(f: &[Diagnostic], code: Code) -> Vec<&Diagnostic> {
+    f.iter().filter(|x| x.code == code).collect()
+}
+
+/// Line and column of a finding (every Quadlet finding has a position).
+pub(crate) fn at(d: &Diagnostic) -> (usize, usize) {
+    d.position.map_or((0, 0), |p| (p.line, p.column))
+}
+
+/// The `[Section] Key` the message of a finding about a key starts with.
+pub(crate) fn key_of(d: &Diagnostic) -> &str {
+    let end = d
+        .message
+        .match_indices(' ')
+        .nth(1)
+        .map_or(d.message.len(), |(i, _)| i);
+    d.message.get(..end).unwrap_or_default()
+}
+
+fn has_errors(f: &[Diagnostic]) -> bool {
+    f.iter().any(Diagnostic::is_error)
 }
 
 const GOOD: &str = "[Unit]\nDescription=Web\n\n[Container]\nImage=quay.io/acme/web:1.0\n\
@@ -34,25 +53,26 @@ fn syntax_errors_become_findings() {
         "[Container]\nImage=quay.io/a/b:1\nUser=1\nbogus line\n",
         "5.8.0",
     );
-    let syntax = of_rule(&f, Rule::Syntax);
+    let syntax = of_code(&f, Code::QuadletSyntax);
     assert_eq!(syntax.len(), 1);
-    assert_eq!((syntax[0].line, syntax[0].column), (4, 1));
+    assert_eq!(at(syntax[0]), (4, 1));
     assert_eq!(syntax[0].severity, Severity::Error);
 }
 
 #[test]
 fn bad_file_name() {
     let f = run("web.service", GOOD, "5.8.0");
-    assert_eq!(of_rule(&f, Rule::FileName).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletFileName).len(), 1);
 }
 
 #[test]
 fn unknown_section() {
     let src = "[Container]\nImage=quay.io/a/b:1\nUser=1\n[container]\nX=1\n[Volume]\nY=2\n[X-Mine]\nZ=3\n";
     let f = run("web.container", src, "5.8.0");
-    let s = of_rule(&f, Rule::UnknownSection);
+    let s = of_code(&f, Code::QuadletUnknownSection);
     assert_eq!(s.len(), 2, "{f:#?}");
-    assert_eq!((s[0].line, s[0].key_path.as_str()), (4, "[container]"));
+    assert_eq!(at(s[0]).0, 4);
+    assert!(s[0].message.starts_with("[container] "), "{}", s[0].message);
     assert!(
         s[0].message.contains("did you mean [Container]"),
         "{}",
@@ -69,13 +89,10 @@ fn unknown_section() {
 fn unknown_key_with_suggestion() {
     let src = "[Container]\nImage=quay.io/a/b:1\nUser=1\nimage=x\nPublishPorts=1:1\nNotAThing=1\nVolumeName=x\n";
     let f = run("web.container", src, "5.8.0");
-    let k = of_rule(&f, Rule::UnknownKey);
+    let k = of_code(&f, Code::QuadletUnknownKey);
     assert_eq!(k.len(), 4, "{f:#?}");
     assert!(k.iter().all(|x| x.severity == Severity::Error));
-    assert_eq!(
-        (k[0].line, k[0].column, k[0].key_path.as_str()),
-        (4, 1, "[Container] image")
-    );
+    assert_eq!((at(k[0]), key_of(k[0])), ((4, 1), "[Container] image"));
     assert!(
         k[0].message
             .contains("case-sensitive: did you mean `Image=`"),
@@ -99,9 +116,9 @@ fn unknown_key_with_suggestion() {
 fn key_too_new_names_both_versions() {
     let src = "[Container]\nImage=quay.io/a/b:1\nUser=1\nMemory=1g\n";
     let f = run("web.container", src, "5.4.2");
-    let k = of_rule(&f, Rule::KeyTooNew);
+    let k = of_code(&f, Code::QuadletKeyTooNew);
     assert_eq!(k.len(), 1);
-    assert_eq!((k[0].line, k[0].column), (4, 1));
+    assert_eq!(at(k[0]), (4, 1));
     assert!(k[0].message.contains("Memory=") && k[0].message.contains("5.5.0"));
     assert!(k[0].message.contains("5.4.2"));
     assert_eq!(k[0].severity, Severity::Error);
@@ -117,7 +134,7 @@ fn key_too_new_names_both_versions() {
     let vol = "[Volume]\nUID=1000\n";
     assert!(run("v.volume", vol, "6.0.0").is_empty());
     assert_eq!(
-        of_rule(&run("v.volume", vol, "5.8.3"), Rule::KeyTooNew).len(),
+        of_code(&run("v.volume", vol, "5.8.3"), Code::QuadletKeyTooNew).len(),
         1
     );
 }
@@ -129,7 +146,7 @@ fn unit_type_too_new() {
         "[Artifact]\nArtifact=quay.io/a/b:1\n",
         "5.4.0",
     );
-    let k = of_rule(&f, Rule::UnitTypeTooNew);
+    let k = of_code(&f, Code::QuadletUnitTypeTooNew);
     assert_eq!(k.len(), 1);
     assert!(k[0].message.contains("5.7.0"));
 }
@@ -139,10 +156,10 @@ fn quadlet_section_by_version() {
     let src = "[Quadlet]\nDefaultDependencies=false\n[Volume]\n";
     assert!(run("v.volume", src, "5.8.0").is_empty());
     let f = run("v.volume", src, "5.2.0");
-    assert_eq!(of_rule(&f, Rule::SectionIgnored).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletSectionIgnored).len(), 1);
     assert!(!has_errors(&f));
     let f = run("v.volume", "[Quadlet]\nDefaultDeps=false\n", "5.8.0");
-    assert_eq!(of_rule(&f, Rule::UnknownKey).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletUnknownKey).len(), 1);
 }
 
 #[test]
@@ -150,7 +167,7 @@ fn systemd_keys_are_checked_as_warnings() {
     let src = "[Unit]\nDescripton=x\nX-Custom=1\nConditionPathExists=/x\n[Service]\nRestart=always\n\
 MemoryLimit=1G\nWantedBy=x\n[Install]\nWantedBy=default.target\n[Volume]\n";
     let f = run("v.volume", src, "5.8.0");
-    let u = of_rule(&f, Rule::UnknownSystemdKey);
+    let u = of_code(&f, Code::QuadletUnknownSystemdKey);
     assert_eq!(u.len(), 2, "{f:#?}");
     assert!(
         u[0].message.contains("did you mean `Description=`"),
@@ -162,7 +179,7 @@ MemoryLimit=1G\nWantedBy=x\n[Install]\nWantedBy=default.target\n[Volume]\n";
         "{}",
         u[1].message
     );
-    assert_eq!(of_rule(&f, Rule::ObsoleteSystemdKey).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletObsoleteSystemdKey).len(), 1);
     assert!(!has_errors(&f));
 }
 
@@ -171,8 +188,8 @@ fn value_syntax() {
     let src = "[Container]\nImage=quay.io/a/b:1\nUser=1\nReadOnly=ture\nNoNewPrivileges=YES\n\
 Pull=sometimes\nNotify=healthy\nAutoUpdate=Registry\nRunInit=%i\nLogDriver=journald\n";
     let f = run("web.container", src, "5.8.0");
-    let v = of_rule(&f, Rule::InvalidValue);
-    let lines: Vec<(usize, Severity)> = v.iter().map(|x| (x.line, x.severity)).collect();
+    let v = of_code(&f, Code::QuadletInvalidValue);
+    let lines: Vec<(usize, Severity)> = v.iter().map(|x| (at(x).0, x.severity)).collect();
     assert_eq!(
         lines,
         [
@@ -182,7 +199,7 @@ Pull=sometimes\nNotify=healthy\nAutoUpdate=Registry\nRunInit=%i\nLogDriver=journ
         ],
         "{f:#?}"
     );
-    assert_eq!(v[0].column, 10);
+    assert_eq!(at(v[0]).1, 10);
     assert!(v[1].message.contains("always, missing, never, newer"));
     assert!(
         v[2].message.contains("`AutoUpdate=registry`"),
@@ -195,15 +212,15 @@ Pull=sometimes\nNotify=healthy\nAutoUpdate=Registry\nRunInit=%i\nLogDriver=journ
 fn dropins_are_checked_against_their_parent_kind() {
     let src = "[Container]\nMemory=7g\nImag=x\n[Service]\nCPUWeight=200\n";
     let f = run("minecraft@x.container.d/20-resources.conf", src, "5.4.2");
-    assert_eq!(of_rule(&f, Rule::KeyTooNew).len(), 1);
-    assert_eq!(of_rule(&f, Rule::UnknownKey).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletKeyTooNew).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletUnknownKey).len(), 1);
     // No required-key checks and no root lint in drop-ins.
-    assert!(of_rule(&f, Rule::MissingKey).is_empty());
-    assert!(of_rule(&f, Rule::RunsAsRoot).is_empty());
+    assert!(of_code(&f, Code::QuadletMissingKey).is_empty());
+    assert!(of_code(&f, Code::QuadletRunsAsRoot).is_empty());
     let f = run("container.d/10.conf", "[Volume]\nUser=1\n", "5.8.0");
-    assert_eq!(of_rule(&f, Rule::UnknownSection).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletUnknownSection).len(), 1);
     let f = run("web.container.d/10.conf", "[Container]\nUser=1\n", "4.9.0");
-    assert_eq!(of_rule(&f, Rule::FeatureTooNew).len(), 1);
+    assert_eq!(of_code(&f, Code::QuadletFeatureTooNew).len(), 1);
 }
 
 #[test]
@@ -213,14 +230,14 @@ fn findings_are_sorted_and_displayable() {
         "[Container]\nBad=1\n[Unit]\nBad=2\n",
         "5.8.0",
     );
-    let lines: Vec<usize> = f.iter().map(|x| x.line).collect();
+    let lines: Vec<usize> = f.iter().map(|x| at(x).0).collect();
     let mut sorted = lines.clone();
     sorted.sort();
     assert_eq!(lines, sorted);
-    assert!(
-        f.iter()
-            .any(|x| x.to_string().contains("error [Container] Bad"))
-    );
+    assert!(f.iter().any(|x| {
+        x.to_string()
+            .starts_with("line 2 col 1: error[quadlet-unknown-key]: [Container] Bad")
+    }));
 }
 
 #[test]
@@ -303,7 +320,7 @@ fn validation_never_panics_on_weird_input() {
                 ValidateOptions::new(Version::parse(version).unwrap_or(DEFAULT_PODMAN_VERSION))
                     .with_units(&units);
             for f in validate_file(name, &src, &opts) {
-                assert!(f.line >= 1 && f.column >= 1, "{f:?}");
+                assert!(at(&f).0 >= 1 && at(&f).1 >= 1, "{f:?}");
                 assert!(!f.message.is_empty());
             }
         }
