@@ -13,6 +13,7 @@ mod storage;
 
 use super::model as b;
 use super::translator::Translator;
+use super::version::Feature;
 use crate::diag::{Code, DocPath};
 use crate::encode;
 use crate::ignition::model as ign;
@@ -143,7 +144,7 @@ impl Translator<'_> {
         let Some(contents) = contents else {
             return out;
         };
-        if self.version.base() == 1 && file_content {
+        if file_content && !self.version.has(Feature::CompressedContents) {
             out.source = Some(encode::encode_plain_data_url(&contents));
         } else {
             let user = resource.compression.as_deref().filter(|c| !c.is_empty());

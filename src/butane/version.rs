@@ -202,6 +202,10 @@ const KEYS_SINCE: &[(&str, &str, u8)] = &[
 /// the sugar ask [`Version::has`] instead of comparing version numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Feature {
+    /// File contents (`inline`, `local`) may be compressed: they are
+    /// gzipped when that is smaller (schema level 2; level 1 writes a plain
+    /// data URL).
+    CompressedContents,
     /// `with_mount_unit` generates mount units (schema level 2).
     MountUnits,
     /// Mount units of remote filesystems wait for the network (level 3).
@@ -236,7 +240,7 @@ enum Since {
 
 const fn since(feature: Feature) -> Since {
     match feature {
-        Feature::MountUnits => Since::Base(2),
+        Feature::CompressedContents | Feature::MountUnits => Since::Base(2),
         Feature::RemoteMountUnits => Since::Base(3),
         Feature::SwapUnits => Since::Base(4),
         Feature::Quadlets => Since::Base(8),
@@ -302,5 +306,15 @@ mod tests {
         assert!(v.has_key("Resource", "inline", &file));
         assert!(!v.has_key("Resource", "inline", &merge));
         assert!(!v.has_key("Resource", "local", &file));
+    }
+
+    #[test]
+    fn contents_are_compressed_from_the_second_schema_level() {
+        let has = |variant, version| {
+            Version::find(variant, version).is_some_and(|v| v.has(Feature::CompressedContents))
+        };
+        assert!(!has("fcos", "1.0.0"));
+        assert!(has("fcos", "1.1.0"));
+        assert!(has("flatcar", "1.0.0"));
     }
 }
