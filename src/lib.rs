@@ -33,6 +33,7 @@ mod large_file_io;
 pub mod mask;
 #[cfg(test)]
 mod module_graph;
+pub mod provision;
 pub mod quadlet;
 pub mod secret;
 pub mod source;
