@@ -1,6 +1,8 @@
-//! Two jobs: the Ignition JSON schemas are embedded without their
-//! indentation, and their subset-checker tables are written out as Rust
-//! statics.
+//! Three jobs: the Ignition JSON schemas are embedded without their
+//! indentation, their subset-checker tables are written out as Rust
+//! statics, and the git commit the binary is built from is recorded for
+//! `kindling --version` (`KINDLING_GIT_COMMIT`; "unknown" when building
+//! from a tarball without `.git`, unless the packager sets that variable).
 //!
 //! The schemas under `src/ignition/schema/` are the official documents,
 //! pretty-printed (~16 KB each), half of it whitespace. The copies in
@@ -31,6 +33,55 @@ fn main() {
     println!("cargo:rerun-if-changed=src/validate/subset.rs");
     let schemas = minify_schemas();
     write_subset_tables(&schemas);
+    record_commit();
+}
+
+/// Sets `KINDLING_GIT_COMMIT` for the crate: the packager's value if given,
+/// else the source tree's `HEAD` (12 digits), else "unknown". Reruns when
+/// HEAD or the branch it names moves (only files that exist are watched: a
+/// missing one would rerun the script on every build).
+fn record_commit() {
+    println!("cargo:rerun-if-env-changed=KINDLING_GIT_COMMIT");
+    if let Some(commit) = std::env::var("KINDLING_GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+    {
+        println!("cargo:rustc-env=KINDLING_GIT_COMMIT={}", commit.trim());
+        return;
+    }
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    };
+    // A tarball unpacked inside some other repository is not that commit.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
+    let own_tree = git(&["rev-parse", "--show-toplevel"]).is_some_and(|top| {
+        let top = Path::new(&top).canonicalize().ok();
+        top.is_some() && top == manifest_dir.and_then(|dir| dir.canonicalize().ok())
+    });
+    let commit = own_tree
+        .then(|| git(&["rev-parse", "--verify", "--quiet", "--short=12", "HEAD"]))
+        .flatten();
+    if commit.is_some() {
+        let mut watched = vec![git(&["rev-parse", "--git-path", "HEAD"])];
+        if let Some(branch) = git(&["symbolic-ref", "--quiet", "HEAD"]) {
+            watched.push(git(&["rev-parse", "--git-path", &branch]));
+            watched.push(git(&["rev-parse", "--git-path", "packed-refs"]));
+        }
+        for path in watched.into_iter().flatten() {
+            if Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
+            }
+        }
+    }
+    let commit = commit.unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo:rustc-env=KINDLING_GIT_COMMIT={commit}");
 }
 
 fn out_dir() -> std::path::PathBuf {

@@ -14,15 +14,47 @@ use crate::ignition::spec::Spec;
 
 /// Compile CoreOS fleets and Butane configs into validated Ignition.
 #[derive(Debug, Parser)]
-#[command(name = "kindling", version, about, propagate_version = true)]
+#[command(
+    name = "kindling",
+    version = crate::build_info::long_version(),
+    about,
+    propagate_version = true
+)]
 pub struct Cli {
+    /// Color findings: auto (when stderr is a terminal and NO_COLOR is
+    /// unset or empty), always or never. `--color` alone is always.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        alias = "colour"
+    )]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// When to color findings (`--color`, as `butane` takes it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set.
+    #[default]
+    Auto,
+    #[value(alias = "yes")]
+    Always,
+    #[value(alias = "no")]
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Translate a Butane config to Ignition (drop-in for `butane`).
+    #[command(disable_version_flag = true)]
     Butane(ButaneArgs),
     /// Compile every host (or the named ones) into build/<host>.ign.
     Build(BuildArgs),
@@ -211,6 +243,13 @@ pub struct ManArgs {
 /// Flags follow `butane`'s, so `kindling butane` can replace it in scripts.
 #[derive(Debug, Args)]
 pub struct ButaneArgs {
+    /// Print the version of Butane this follows (and kindling's) and exit.
+    #[arg(short = 'V', long)]
+    pub version: bool,
+    /// Set when the binary runs as `butane`: `--raw-errors` then prints
+    /// Butane's exact lines.
+    #[arg(long, hide = true)]
+    pub as_butane: bool,
     /// Butane config to read (standard input if omitted or `-`).
     pub input: Option<PathBuf>,
     /// Write the Ignition config to FILE instead of standard output.

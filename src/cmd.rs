@@ -36,7 +36,10 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
         .and_then(|arg0| Path::new(arg0).file_name())
         .is_some_and(|name| name == "butane");
     if invoked_as_butane {
-        args.insert(1, OsString::from("butane"));
+        args.splice(
+            1..1,
+            [OsString::from("butane"), OsString::from("--as-butane")],
+        );
     }
     args
 }
@@ -44,6 +47,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
 /// Runs the command; an error is printed as `kindling: ...` and exits 1
 /// (2 for `diff`, whose 1 means "the configs differ").
 pub fn run(cli: Cli) -> ExitCode {
+    common::set_color(cli.color);
     let (result, failure) = match cli.command {
         Command::Butane(args) => (butane::run(&args), ExitCode::FAILURE),
         Command::Build(args) => (build::run(&args), ExitCode::FAILURE),

@@ -493,12 +493,46 @@ impl Diagnostic {
         line
     }
 
+    /// The line `butane --raw-errors` prints for the same finding (vcontext's
+    /// report entry): `error at $.path, line L col C: message`, without
+    /// kindling's code and help.
+    pub fn butane_raw(&self) -> String {
+        let path = self.path.as_ref().filter(|path| !path.is_empty());
+        let at = match (path, self.position) {
+            (Some(path), Some(position)) => {
+                format!(" at {path}, line {} col {}", position.line, position.column)
+            }
+            (None, Some(position)) => format!(" at line {} col {}", position.line, position.column),
+            (Some(path), None) => format!(" at {path}"),
+            (None, None) => String::new(),
+        };
+        format!("{}{at}: {}", self.severity, self.message)
+    }
+
     /// The annotated form with source context, in the style of Butane 0.29's
     /// default reports, the code after the header:
     /// `error[$.storage.files.0.path]: ignition-path-relative`. `source` is the text of `self.file`, if available.
     pub fn pretty(&self, source: Option<&str>) -> String {
+        self.pretty_styled(source, false)
+    }
+
+    /// [`Diagnostic::pretty`], with Butane's terminal colors when `color`:
+    /// the severity in bold red or yellow, the arrow, line numbers and
+    /// underline in bold blue.
+    pub fn pretty_styled(&self, source: Option<&str>, color: bool) -> String {
         let (Some(file), Some(position), Some(source)) = (&self.file, self.position, source) else {
             return self.raw();
+        };
+        let paint = |text: &str, style: &str| {
+            if color {
+                format!("{style}{text}{RESET}")
+            } else {
+                text.to_owned()
+            }
+        };
+        let severity_style = match self.severity {
+            Severity::Error => RED,
+            Severity::Warning => YELLOW,
         };
         let lines: Vec<&str> = source.lines().collect();
         if position.line == 0 || position.line > lines.len() {
@@ -507,7 +541,7 @@ impl Diagnostic {
         let mut out = String::new();
         // Butane's header (`error[$.path]:`) stays as Butane prints it; the
         // code follows it where Butane leaves the line empty.
-        out.push_str(&self.severity.to_string());
+        out.push_str(&paint(&self.severity.to_string(), severity_style));
         if let Some(path) = self.path.as_ref().filter(|path| !path.is_empty()) {
             out.push_str(&format!("[{path}]"));
         }
@@ -517,8 +551,10 @@ impl Diagnostic {
         let width = last.to_string().len();
         let blank = " ".repeat(width);
         out.push_str(&format!(
-            "{blank} --> {file}:{}:{}\n",
-            position.line, position.column
+            "{blank} {} {file}:{}:{}\n",
+            paint("-->", BLUE),
+            position.line,
+            position.column
         ));
         out.push_str(&format!("{blank} |\n"));
         // Lines wider than the snippet show the same window of columns,
@@ -537,7 +573,8 @@ impl Diagnostic {
         for number in first..=last {
             let text = snippet(lines.get(number - 1).copied().unwrap_or(""), skip);
             let text = text.as_str();
-            out.push_str(&format!("{number:>width$} | {text}\n"));
+            let number_text = paint(&format!("{number:>width$}"), BLUE);
+            out.push_str(&format!("{number_text} | {text}\n"));
             if number == position.line {
                 // The window's leading `…` stands for the skipped columns.
                 let shown_column = column - skip + usize::from(skip > 0);
@@ -554,7 +591,7 @@ impl Diagnostic {
                     .max(1);
                 out.push_str(&format!(
                     "{blank} | {before}{} {}\n",
-                    "^".repeat(underlined),
+                    paint(&"^".repeat(underlined), BLUE),
                     self.message
                 ));
             }
@@ -566,6 +603,12 @@ impl Diagnostic {
         out
     }
 }
+
+/// Butane's terminal colors (bold).
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const BLUE: &str = "\x1b[1;34m";
+const RESET: &str = "\x1b[0m";
 
 /// Widest part of a source line a snippet shows, in characters.
 const SNIPPET_WIDTH: usize = 120;

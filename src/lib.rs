@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod build_info;
 pub mod butane;
 pub mod cli;
 pub mod cmd;

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::common::{Texts, open_files_dir, print, report};
+use super::common::{Style, Texts, open_files_dir, print, report_styled};
+use crate::build_info;
 use crate::butane::{self, JsonStyle, files_dir::FilesDir, quadlets};
 use crate::cli::ButaneArgs;
 use crate::diag::Diagnostic;
@@ -14,6 +15,10 @@ use crate::source::{butane_text, read_input};
 use crate::write::{Visibility, write_atomic};
 
 pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
+    if args.version {
+        print(format!("{}\n", build_info::butane_version()).as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let files_dir = open_files_dir(args.files_dir.as_deref())?;
     let (bytes, name) = read_input(args.input.as_deref())?;
     let source = butane_text(&bytes, &name)?;
@@ -42,7 +47,11 @@ pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
     } else {
         Texts::One(source)
     };
-    report(&outcome.diagnostics, texts, args.raw_errors);
+    let report_style = match (args.raw_errors, args.as_butane) {
+        (true, true) => Style::ButaneRaw,
+        (raw, _) => Style::raw_if(raw),
+    };
+    report_styled(&outcome.diagnostics, texts, report_style);
     let Some(config) = outcome.config else {
         bail!("Error translating config: the config has errors (see above)");
     };

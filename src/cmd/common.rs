@@ -4,13 +4,14 @@
 //! fleet compiler's options.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
 
 use crate::butane::files_dir::FilesDir;
-use crate::cli::FleetArgs;
+use crate::cli::{ColorWhen, FleetArgs};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::fleet::{self, secrets::Identities};
 use crate::ignition::spec::Spec;
@@ -49,15 +50,58 @@ impl<'a> Texts<'a> {
     }
 }
 
+/// Whether annotated findings are colored, decided once from `--color`.
+static COLOR: OnceLock<bool> = OnceLock::new();
+
+/// Decides from `--color` whether findings are colored: `auto` colors when
+/// stderr is a terminal and `NO_COLOR` is unset or empty (no-color.org).
+pub fn set_color(when: ColorWhen) {
+    let color = match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        }
+    };
+    // Set once per process by `cmd::run`; a second call changes nothing.
+    let _ = COLOR.set(color);
+}
+
+/// How `report` prints each finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Annotated with the source lines, colored as `--color` says.
+    Pretty,
+    /// One line: file:line:col, code, path, message and help.
+    Raw,
+    /// One line exactly as `butane --raw-errors` prints it.
+    ButaneRaw,
+}
+
+impl Style {
+    /// `Raw` when `--raw-errors` was given, else `Pretty`.
+    pub fn raw_if(raw: bool) -> Self {
+        if raw { Style::Raw } else { Style::Pretty }
+    }
+}
+
 /// Prints findings to stderr: annotated with their source lines, or one
 /// per line when `raw`.
 pub fn report(diagnostics: &Diagnostics, texts: Texts<'_>, raw: bool) {
+    report_styled(diagnostics, texts, Style::raw_if(raw));
+}
+
+/// Prints findings to stderr in `style`.
+pub fn report_styled(diagnostics: &Diagnostics, texts: Texts<'_>, style: Style) {
+    let color = COLOR.get().copied().unwrap_or(false);
     let mut stderr = io::stderr().lock();
     for diagnostic in diagnostics {
-        let text = if raw {
-            diagnostic.raw()
-        } else {
-            diagnostic.pretty(texts.of(diagnostic))
+        let raw = style != Style::Pretty;
+        let text = match style {
+            Style::Raw => diagnostic.raw(),
+            Style::ButaneRaw => diagnostic.butane_raw(),
+            Style::Pretty => diagnostic.pretty_styled(texts.of(diagnostic), color),
         };
         // A closed stderr is no reason to fail the command.
         let _ = writeln!(stderr, "{}", text.trim_end());

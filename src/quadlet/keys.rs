@@ -96,6 +96,7 @@ pub struct Catalog {
     kinds: BTreeMap<UnitKind, SectionSpec>,
     quadlet: SectionSpec,
     source: String,
+    podman_tag: String,
 }
 
 impl Catalog {
@@ -116,6 +117,11 @@ impl Catalog {
     /// Where the data came from (`_generated_from` of `keys.json`).
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The Podman tag the key maps were generated from (`v6.0.0-rc1`).
+    pub fn podman_tag(&self) -> &str {
+        &self.podman_tag
     }
 }
 
@@ -142,6 +148,7 @@ struct RawFile {
 
 #[derive(Deserialize)]
 struct RawMeta {
+    generated_from_tag: String,
     #[serde(default)]
     known_after_snapshot: Vec<RawLateKey>,
 }
@@ -228,6 +235,7 @@ fn load(json: &str) -> Result<Catalog, String> {
         kinds,
         quadlet: section(raw.quadlet_section)?,
         source: raw.generated_from,
+        podman_tag: raw.meta.generated_from_tag,
     })
 }
 

@@ -10,6 +10,7 @@
 mod support;
 
 mod butane_corpus;
+mod butane_dropin;
 mod certs;
 mod cli_errors;
 mod confine;
