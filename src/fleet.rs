@@ -10,6 +10,7 @@
 
 pub mod assemble;
 pub mod certs;
+pub mod fleetwide;
 pub mod lint;
 pub mod listing;
 pub mod load;
@@ -123,7 +124,7 @@ impl HostResult {
 /// error, compiled it.
 struct HostDone {
     resolve_findings: Vec<Diagnostic>,
-    accounts: Vec<resolve::AccountUse>,
+    accounts: Vec<fleetwide::AccountUse>,
     result: Option<HostResult>,
 }
 
@@ -174,11 +175,11 @@ pub fn compile(options: &Options) -> Build {
     // as soon as its host is compiled (a plan holds a copy of every service
     // definition, ~160 KiB per 20-service host). A worker's memos live for
     // a run of hosts; results come back in host order, so findings come out
-    // as from `resolve::resolve`.
-    diagnostics.extend(resolve::unknown_hosts(&inventory, &options.hosts));
+    // as from `fleetwide::plan_hosts`.
+    diagnostics.extend(fleetwide::unknown_hosts(&inventory, &options.hosts));
     let build_time = options.now.unwrap_or_else(now);
     let selected: Vec<(&String, &load::HostSource)> =
-        resolve::selected_hosts(&inventory, &options.hosts).collect();
+        fleetwide::selected_hosts(&inventory, &options.hosts).collect();
     let done: Vec<HostDone> = selected
         .par_iter()
         .map_init(
@@ -203,7 +204,7 @@ pub fn compile(options: &Options) -> Build {
                     result: None,
                 };
                 if let Some(plan) = plan {
-                    host.accounts = resolve::account_uses(name, &plan);
+                    host.accounts = fleetwide::account_uses(name, &plan);
                     // A host whose plan has errors gets no output (it
                     // would lack what failed).
                     if !failed {
@@ -217,7 +218,7 @@ pub fn compile(options: &Options) -> Build {
             },
         )
         .collect();
-    let accounts: Vec<resolve::AccountUse> = done
+    let accounts: Vec<fleetwide::AccountUse> = done
         .iter()
         .flat_map(|host| host.accounts.iter().cloned())
         .collect();
@@ -231,9 +232,9 @@ pub fn compile(options: &Options) -> Build {
         }
         results.extend(host.result);
     }
-    let (clashes, clashing_hosts) = resolve::check_account_ids(&inventory, &accounts);
+    let (clashes, clashing_hosts) = fleetwide::check_account_ids(&inventory, &accounts);
     resolve_findings.extend(clashes);
-    diagnostics.extend(resolve::dedup(resolve_findings));
+    diagnostics.extend(fleetwide::dedup(resolve_findings));
     let mut outputs = Vec::new();
     let mut host_findings = Vec::new();
     for result in results {

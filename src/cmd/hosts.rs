@@ -12,7 +12,7 @@ use crate::fleet::secrets::Identities;
 pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
     let exclusions = fleet::exclusions(&args.fleet, None, None);
     let (inventory, mut diagnostics) = fleet::load::load(&args.fleet, exclusions);
-    let (plans, findings) = fleet::resolve::resolve(&inventory, &[]);
+    let (plans, findings) = fleet::fleetwide::plan_hosts(&inventory, &[]);
     diagnostics.extend(findings);
     for diagnostic in &diagnostics {
         eprintln!("{}", diagnostic.raw());
