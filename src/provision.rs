@@ -9,3 +9,4 @@
 //!   of the ISO patched only there.
 
 pub mod initrd;
+pub mod iso;

@@ -4,7 +4,8 @@
 # Runs as root on a Debian bookworm machine; idempotent and fast when already
 # done. What it provides:
 #   - Debian's `ignition` 2.14 (ignition-validate and the real Ignition binary),
-#     `qemu-system-x86` (+ qemu-img), `busybox-static`, `cpio` (system-wide);
+#     `qemu-system-x86` (+ qemu-img), `busybox-static`, `cpio`, `xorriso`,
+#     `isolinux` + `syslinux-common` (test live ISOs) (system-wide);
 #   - trixie's `podman` unpacked under $CACHE/podman (for its `quadlet` binary),
 #     fetched with a private apt configuration: the system's apt setup is not
 #     touched;
@@ -40,7 +41,9 @@ apt_update_once() {
 # --- 1. system packages ------------------------------------------------------
 # python3 runs the systemd D-Bus stand-in; passwd gives useradd & co.;
 # systemd gives systemctl (for the initramfs) and systemd-analyze.
-pkgs=(ignition qemu-system-x86 qemu-utils busybox-static cpio passwd systemd python3 util-linux)
+# xorriso, isolinux and syslinux-common master the test live ISOs.
+pkgs=(ignition qemu-system-x86 qemu-utils busybox-static cpio passwd systemd python3 util-linux
+      xorriso isolinux syslinux-common)
 missing_packages() {
     missing=()
     for p in "${pkgs[@]}"; do
@@ -65,7 +68,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     log "still not installed after two passes: ${missing[*]}"
     exit 1
 fi
-for tool in qemu-img qemu-system-x86_64 ignition-validate busybox cpio; do
+for tool in qemu-img qemu-system-x86_64 ignition-validate busybox cpio xorriso; do
     command -v "$tool" >/dev/null || { log "$tool is not on PATH after the install"; exit 1; }
 done
 test -x /usr/lib/dracut/modules.d/30ignition/ignition || {

@@ -24,6 +24,7 @@ mod fleet_example;
 mod fuzz_bodies;
 mod hostile_fleet;
 mod inspect;
+mod iso;
 mod manifest_keys;
 mod os_target;
 mod platform_rules;

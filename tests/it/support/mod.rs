@@ -15,6 +15,8 @@
 //! - [`ignition`]: apply a config to a scratch root with the real Ignition
 //!   (Debian's 2.14) in a private namespace, and inspect the result.
 //! - [`quadlet`]: trixie's Quadlet generator and `systemd-analyze verify`.
+//! - [`liveiso`]: test live ISOs mastered with xorriso in each CoreOS
+//!   live-ISO generation's layout, optionally bootable.
 //! - [`vmboot`]: the cached kernel + initramfs that runs Ignition in a VM,
 //!   and the parser for what it prints on the console.
 //!
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod example;
 pub mod fleet;
 pub mod ignition;
+pub mod liveiso;
 pub mod paths;
 pub mod quadlet;
 pub mod tools;

@@ -12,6 +12,11 @@ use super::paths;
 /// Where Debian's `ignition` package puts the real Ignition.
 pub const IGNITION_DEFAULT: &str = "/usr/lib/dracut/modules.d/30ignition/ignition";
 
+/// isolinux's boot files, from Debian's `isolinux` and `syslinux-common`.
+pub const ISOLINUX_BIN: &str = "/usr/lib/ISOLINUX/isolinux.bin";
+pub const LDLINUX_C32: &str = "/usr/lib/syslinux/modules/bios/ldlinux.c32";
+pub const ISOHYBRID_MBR: &str = "/usr/lib/ISOLINUX/isohdpfx.bin";
+
 const INSTALL_HINT: &str = "run tests/e2e/install-deps.sh as root";
 
 /// `KINDLING_E2E=1`: a missing tool is a failure, not a skip.
@@ -120,6 +125,11 @@ pub enum Tool {
     Cpio,
     /// The kernel unpacked by install-deps.sh.
     Kernel,
+    /// xorriso, which masters the test live ISOs.
+    Xorriso,
+    /// coreos-installer, the oracle of the ISO format
+    /// (`$KINDLING_COREOS_INSTALLER` overrides the path).
+    CoreosInstaller,
 }
 
 impl fmt::Display for Tool {
@@ -137,6 +147,8 @@ impl fmt::Display for Tool {
             Tool::Busybox => "static busybox",
             Tool::Cpio => "cpio",
             Tool::Kernel => "a Debian kernel",
+            Tool::Xorriso => "xorriso",
+            Tool::CoreosInstaller => "coreos-installer",
         };
         f.write_str(name)
     }
@@ -193,6 +205,12 @@ impl Tool {
                         format!("no kernel under {}", cache_dir().join("kernel").display())
                     })
             }
+            Tool::Xorriso => on_path("xorriso"),
+            Tool::CoreosInstaller => match std::env::var_os("KINDLING_COREOS_INSTALLER") {
+                Some(path) => at(PathBuf::from(path)),
+                None => at(cache_dir().join("coreos-installer/bin/coreos-installer"))
+                    .or_else(|_| on_path("coreos-installer")),
+            },
         }
     }
 }

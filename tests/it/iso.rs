@@ -1,0 +1,359 @@
+//! Live ISO embed areas (`kindling::provision::iso`) against ISOs mastered
+//! with xorriso in each live-ISO generation's layout, and against
+//! coreos-installer, the format's reference implementation, in both
+//! directions.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use kindling::provision::initrd::{CONFIG_PATH, Initrd};
+use kindling::provision::iso::{Customization, IgnitionFoundBy, IsoError, KargsFoundBy, LiveIso};
+use kindling::write::Visibility;
+
+use crate::support::liveiso::{self, DEFAULT_KARGS, Generation, IGNITION_SIZE, KARG_SIZE};
+use crate::support::tools::{self, Tool};
+
+const CONFIG: &str = r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/hello","contents":{"source":"data:,hi"}}]}}"#;
+
+fn customization(iso: &LiveIso, config: &str, extra: &[&str]) -> Customization {
+    let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+    Customization {
+        initrd: Initrd::with_config(config.as_bytes()).to_xz().expect("xz"),
+        kargs: iso.kargs().map(|k| k.default_plus(&extra)),
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+#[test]
+fn embed_areas_of_every_generation_are_found_where_xorriso_put_them() {
+    if !tools::require(&[Tool::Xorriso]) {
+        return;
+    }
+    let dir = tools::scratch("iso-areas-");
+    for generation in Generation::ALL {
+        let built = liveiso::build(dir.path(), &format!("{generation:?}"), generation, None);
+        let iso = LiveIso::open(&built.path).unwrap_or_else(|e| panic!("{generation:?}: {e}"));
+        let (area, found_by) = iso.ignition_area();
+        assert_eq!((area.offset, area.length), built.ignition, "{generation:?}");
+        assert_eq!(area.length, IGNITION_SIZE);
+        let expected = match generation {
+            Generation::Current => IgnitionFoundBy::IgnInfo,
+            Generation::HeaderOnly => IgnitionFoundBy::LegacyHeader,
+            _ => IgnitionFoundBy::DefaultFile,
+        };
+        assert_eq!(found_by, expected, "{generation:?}");
+        match iso.kargs() {
+            Some(kargs) => {
+                assert!(generation.has_kargs(), "{generation:?}");
+                let mut offsets: Vec<u64> = kargs.slots.iter().map(|s| s.offset).collect();
+                offsets.sort_unstable();
+                assert_eq!(offsets, built.karg_offsets, "{generation:?}");
+                assert_eq!(kargs.size, KARG_SIZE);
+                assert_eq!(kargs.default, DEFAULT_KARGS);
+                assert_eq!(kargs.current, DEFAULT_KARGS);
+                let by = if matches!(generation, Generation::Current | Generation::Kargs2021) {
+                    KargsFoundBy::KargsJson
+                } else {
+                    KargsFoundBy::LegacyHeader
+                };
+                assert_eq!(kargs.found_by, by, "{generation:?}");
+            }
+            None => assert!(!generation.has_kargs(), "{generation:?}"),
+        }
+        assert_eq!(
+            iso.features().installer_config,
+            generation == Generation::Current
+        );
+        iso.check_pristine().expect("pristine");
+        let embedded = iso.embedded().expect("embedded");
+        assert!(embedded.initrd.is_empty());
+        assert_eq!(embedded.used, 0);
+    }
+}
+
+#[test]
+fn a_customized_copy_differs_from_the_base_only_in_the_areas() {
+    if !tools::require(&[Tool::Xorriso]) {
+        return;
+    }
+    let dir = tools::scratch("iso-copy-");
+    for generation in Generation::ALL {
+        let built = liveiso::build(dir.path(), &format!("{generation:?}"), generation, None);
+        let base_bytes = fs::read(&built.path).expect("read");
+        let iso = LiveIso::open(&built.path).expect("open");
+        let custom = customization(&iso, CONFIG, &["console=ttyS0,115200n8"]);
+        let out = dir.path().join(format!("{generation:?}-out.iso"));
+        iso.customize(&custom, &out, Visibility::Secret)
+            .expect("customize");
+        assert_eq!(mode(&out), 0o600);
+        assert!(
+            fs::read(&built.path).expect("read") == base_bytes,
+            "base untouched"
+        );
+
+        let again = dir.path().join(format!("{generation:?}-again.iso"));
+        iso.customize(&custom, &again, Visibility::Public)
+            .expect("customize");
+        assert_eq!(mode(&again), 0o644);
+        let out_bytes = fs::read(&out).expect("read");
+        assert!(
+            out_bytes == fs::read(&again).expect("read"),
+            "deterministic"
+        );
+
+        // Outside the areas, byte for byte the base.
+        assert_eq!(out_bytes.len(), base_bytes.len());
+        let mut changed: Vec<(u64, u64)> = vec![built.ignition];
+        changed.extend(built.karg_offsets.iter().map(|&o| (o, KARG_SIZE as u64)));
+        for (i, (a, b)) in base_bytes.iter().zip(&out_bytes).enumerate() {
+            let i = i as u64;
+            if a != b {
+                assert!(
+                    changed.iter().any(|&(o, l)| i >= o && i < o + l),
+                    "{generation:?}: byte {i} changed outside the embed areas"
+                );
+            }
+        }
+
+        let back = LiveIso::open(&out).expect("reopen");
+        let embedded = back.embedded().expect("embedded");
+        assert_eq!(
+            embedded.initrd.get(CONFIG_PATH),
+            Some(CONFIG.as_bytes()),
+            "{generation:?}"
+        );
+        assert_eq!(embedded.used, custom.initrd.len() as u64);
+        if let Some(kargs) = back.kargs() {
+            assert_eq!(
+                kargs.current,
+                format!("{DEFAULT_KARGS} console=ttyS0,115200n8")
+            );
+            assert_eq!(kargs.default, DEFAULT_KARGS);
+        }
+        let err = back.check_pristine().expect_err("customized");
+        assert!(matches!(err, IsoError::AlreadyCustomized { .. }), "{err}");
+        let err = back
+            .customize(&custom, &dir.path().join("twice.iso"), Visibility::Public)
+            .expect_err("customized");
+        assert!(err.to_string().contains("already customized"), "{err}");
+    }
+}
+
+#[test]
+fn bases_that_cannot_take_the_config_are_refused_and_nothing_is_left_behind() {
+    if !tools::require(&[Tool::Xorriso]) {
+        return;
+    }
+    let dir = tools::scratch("iso-refuse-");
+    let out_dir = dir.path().join("out");
+    fs::create_dir(&out_dir).expect("mkdir");
+
+    let plain = liveiso::build_plain(dir.path());
+    let err = LiveIso::open(&plain).expect_err("plain ISO");
+    assert!(matches!(err, IsoError::NoEmbedArea { .. }), "{err}");
+    assert!(err.to_string().contains("not a CoreOS live ISO"), "{err}");
+
+    let built = liveiso::build(dir.path(), "current", Generation::Current, None);
+    let iso = LiveIso::open(&built.path).expect("open");
+    // Incompressible bytes larger than the area.
+    let mut noise = Vec::with_capacity(IGNITION_SIZE as usize + 4096);
+    let mut x: u32 = 0x1234_5678;
+    while noise.len() < IGNITION_SIZE as usize + 4096 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        noise.extend(x.to_le_bytes());
+    }
+    let mut initrd = Initrd::new();
+    initrd.add(CONFIG_PATH, noise, 0o600).expect("add");
+    let too_big = Customization {
+        initrd: initrd.to_xz().expect("xz"),
+        kargs: None,
+    };
+    let err = iso
+        .customize(&too_big, &out_dir.join("big.iso"), Visibility::Secret)
+        .expect_err("too big");
+    assert!(matches!(err, IsoError::TooLarge { .. }), "{err}");
+
+    let long = Customization {
+        initrd: Vec::new(),
+        kargs: Some("x".repeat(KARG_SIZE)),
+    };
+    let err = iso
+        .customize(&long, &out_dir.join("long.iso"), Visibility::Public)
+        .expect_err("kargs too long");
+    assert!(matches!(err, IsoError::KargsTooLong { .. }), "{err}");
+
+    let old = liveiso::build(dir.path(), "old", Generation::Headers2020, None);
+    let old_iso = LiveIso::open(&old.path).expect("open");
+    let with_kargs = Customization {
+        initrd: Vec::new(),
+        kargs: Some("console=ttyS0".to_owned()),
+    };
+    let err = old_iso
+        .customize(&with_kargs, &out_dir.join("old.iso"), Visibility::Public)
+        .expect_err("no karg areas");
+    assert!(matches!(err, IsoError::NoKargAreas { .. }), "{err}");
+
+    // A write that fails leaves no temporary file.
+    let err = iso
+        .customize(
+            &customization(&iso, CONFIG, &[]),
+            &out_dir.join("no/such/dir/x.iso"),
+            Visibility::Public,
+        )
+        .expect_err("no directory");
+    assert!(matches!(err, IsoError::Write { .. }), "{err}");
+    assert_eq!(fs::read_dir(&out_dir).expect("ls").count(), 0);
+}
+
+#[test]
+fn a_broken_description_is_an_error_naming_it() {
+    if !tools::require(&[Tool::Xorriso]) {
+        return;
+    }
+    let dir = tools::scratch("iso-broken-");
+    let built = liveiso::build(dir.path(), "current", Generation::Current, None);
+    let iso = LiveIso::open(&built.path).expect("open");
+    // Make the two kernel argument areas disagree.
+    let mut bytes = fs::read(&built.path).expect("read");
+    let second = built.karg_offsets[1] as usize;
+    bytes[second..second + 5].copy_from_slice(b"quiet");
+    let broken = dir.path().join("broken.iso");
+    fs::write(&broken, &bytes).expect("write");
+    let err = LiveIso::open(&broken).expect_err("disagree");
+    assert!(err.to_string().contains("disagree"), "{err}");
+    drop(iso);
+}
+
+fn coreos_installer(args: &[&str], iso: &Path) -> String {
+    let bin = Tool::CoreosInstaller.locate().expect("coreos-installer");
+    let out = Command::new(bin)
+        .args(args)
+        .arg(iso)
+        .output()
+        .expect("coreos-installer");
+    assert!(
+        out.status.success(),
+        "coreos-installer {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn coreos_installer_reads_what_kindling_embeds() {
+    if !tools::require(&[Tool::Xorriso, Tool::CoreosInstaller]) {
+        return;
+    }
+    let dir = tools::scratch("iso-oracle-");
+    for generation in [
+        Generation::Current,
+        Generation::Kargs2021,
+        Generation::Headers2021,
+        Generation::Headers2020,
+    ] {
+        let built = liveiso::build(dir.path(), &format!("{generation:?}"), generation, None);
+        let iso = LiveIso::open(&built.path).expect("open");
+        let out = dir.path().join(format!("{generation:?}-out.iso"));
+        iso.customize(
+            &customization(&iso, CONFIG, &["console=ttyS0,115200n8"]),
+            &out,
+            Visibility::Public,
+        )
+        .expect("customize");
+        assert_eq!(
+            coreos_installer(&["iso", "ignition", "show"], &out),
+            CONFIG,
+            "{generation:?}"
+        );
+        if generation.has_kargs() {
+            assert_eq!(
+                coreos_installer(&["iso", "kargs", "show"], &out).trim_end(),
+                format!("{DEFAULT_KARGS} console=ttyS0,115200n8"),
+                "{generation:?}"
+            );
+            assert_eq!(
+                coreos_installer(&["iso", "kargs", "show", "--default"], &out).trim_end(),
+                DEFAULT_KARGS
+            );
+        }
+    }
+}
+
+#[test]
+fn kindling_reads_what_coreos_installer_embeds() {
+    if !tools::require(&[Tool::Xorriso, Tool::CoreosInstaller]) {
+        return;
+    }
+    let dir = tools::scratch("iso-reverse-");
+    let config_path = dir.path().join("config.ign");
+    fs::write(&config_path, CONFIG).expect("write");
+    let bin = Tool::CoreosInstaller.locate().expect("coreos-installer");
+    for generation in [
+        Generation::Current,
+        Generation::Kargs2021,
+        Generation::Headers2020,
+    ] {
+        let built = liveiso::build(dir.path(), &format!("{generation:?}"), generation, None);
+        let out = dir.path().join(format!("{generation:?}-ci.iso"));
+        let mut cmd = Command::new(&bin);
+        cmd.args(["iso", "customize", "--live-ignition"])
+            .arg(&config_path)
+            .arg("-o")
+            .arg(&out);
+        if generation.has_kargs() {
+            cmd.args(["--live-karg-append", "console=ttyS0,115200n8"]);
+        }
+        let st = cmd.arg(&built.path).output().expect("coreos-installer");
+        assert!(
+            st.status.success(),
+            "{generation:?}: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let iso = LiveIso::open(&out).expect("open");
+        let embedded = iso.embedded().expect("embedded");
+        let live = embedded.initrd.get(CONFIG_PATH).expect("config.ign");
+        let live: serde_json::Value = serde_json::from_slice(live).expect("json");
+        let want: serde_json::Value = serde_json::from_str(CONFIG).expect("json");
+        // coreos-installer merges --live-ignition into a config of its own.
+        assert_eq!(
+            live["storage"]["files"][0]["path"], want["storage"]["files"][0]["path"],
+            "{generation:?}: {live}"
+        );
+        if generation.has_kargs() {
+            assert_eq!(
+                iso.kargs().expect("kargs").current,
+                format!("{DEFAULT_KARGS} console=ttyS0,115200n8")
+            );
+        }
+        let err = iso.check_pristine().expect_err("customized");
+        assert!(matches!(err, IsoError::AlreadyCustomized { .. }), "{err}");
+
+        // `iso ignition embed` writes the config verbatim.
+        let embedded_path = dir.path().join(format!("{generation:?}-embed.iso"));
+        let st = Command::new(&bin)
+            .args(["iso", "ignition", "embed", "-i"])
+            .arg(&config_path)
+            .arg("-o")
+            .arg(&embedded_path)
+            .arg(&built.path)
+            .output()
+            .expect("coreos-installer");
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let iso = LiveIso::open(&embedded_path).expect("open");
+        assert_eq!(
+            iso.embedded().expect("embedded").initrd.get(CONFIG_PATH),
+            Some(CONFIG.as_bytes())
+        );
+    }
+}
