@@ -256,6 +256,10 @@ codes! {
     OsVariantMismatch = "os-variant-mismatch": "a `variant:` that does not match the host's `os:`",
     OsAfterRebaseWithoutRebase = "os-after-rebase-without-rebase": "`after_rebase:` on a host whose `os:` does not rebase",
     OsAfterRebaseNotAUnit = "os-after-rebase-not-a-unit": "an `after_rebase:` entry that is not a systemd unit name",
+    OsNewTopLevel = "os-new-top-level": "a node path under a top-level directory the composefs root of Fedora CoreOS does not have",
+    OsComposefsOff = "os-composefs-off": "a new top-level directory that exists only because the kernel arguments turn composefs off",
+    OsReadOnlyUsr = "os-read-only-usr": "a node path under the read-only `/usr` (or `/bin`, `/sbin`, `/lib`, `/lib64`)",
+    OsHiddenByMount = "os-hidden-by-mount": "a node path Ignition writes under a mount point that a unit mounts later, hiding it",
     // Reading inputs (`crate::confine`) and values no node can use
     // (`crate::validate::unsafe_values`).
     InputOutside = "input-outside": "an input path, or a symlink on it, leads outside the fleet or files directory",

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod load;
 pub mod manifest;
 pub mod os;
+pub mod platform;
 pub mod publish;
 pub mod render;
 pub mod resolve;
@@ -340,8 +341,20 @@ impl Worker<'_> {
                     };
                     let certs =
                         certs::check(&certs::placed_files(&config, located), &self.cert_policy());
-                    let failed = certs.diagnostics.iter().any(Diagnostic::is_error);
+                    let mut failed = certs.diagnostics.iter().any(Diagnostic::is_error);
                     diagnostics.extend(certs.diagnostics);
+                    let variant = source
+                        .as_ref()
+                        .and_then(|node| node.get("variant")?.as_scalar().map(|v| v.text.clone()));
+                    if let Some(root) = variant.as_deref().and_then(platform::Root::of_variant) {
+                        let locate = |place: platform::Place<'_>| {
+                            let (position, doc) = place.in_yaml(source.as_ref()?)?;
+                            Some((file_name.clone(), position, doc))
+                        };
+                        let rules = platform::check(name, &config, root, &locate, &file_name);
+                        failed |= rules.iter().any(Diagnostic::is_error);
+                        diagnostics.extend(rules);
+                    }
                     cert_expiry = certs.earliest;
                     let output = host_output(name, config, inputs, secrets, BTreeMap::new());
                     (!failed).then_some(output)
@@ -486,6 +499,21 @@ impl Worker<'_> {
         };
         let certs = certs::check(&certs::placed_files(&config, located), &self.cert_policy());
         diagnostics.extend(certs.diagnostics);
+        let locate = |place: platform::Place<'_>| {
+            let doc = place.in_butane(&assembled.config)?;
+            let (file, position) = assembled.provenance.locate(&doc)?;
+            let file = extra
+                .name(file)
+                .map_or_else(|| self.inventory.sources.name(file), str::to_owned);
+            Some((file, position, doc))
+        };
+        diagnostics.extend(platform::check(
+            name,
+            &config,
+            platform::Root::of_os(&plan.os.0),
+            &locate,
+            &self.inventory.sources.name(plan.file),
+        ));
         if diagnostics.iter().any(Diagnostic::is_error) {
             return HostResult {
                 output: None,

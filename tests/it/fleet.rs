@@ -444,16 +444,16 @@ fn host_paths_override_fleet_paths_one_by_one() {
         )
         .with(
             "hosts/h1.yaml",
-            "services: [web]\npaths:\n  data_dir: /bulk0/{{ host }}/{{ service }}\n",
+            "services: [web]\npaths:\n  data_dir: /var/mnt/bulk0/{{ host }}/{{ service }}\n",
         )
         .with("hosts/h2.yaml", "services: [web]\n");
     let build = fleet.compile_clean();
     let h1 = host(&build, "h1");
     assert_eq!(
         values(&file_text(h1, WEB_UNIT), "Volume"),
-        ["/bulk0/h1/web:/data"]
+        ["/var/mnt/bulk0/h1/web:/data"]
     );
-    assert!(directory(h1, "/bulk0/h1/web").is_some());
+    assert!(directory(h1, "/var/mnt/bulk0/h1/web").is_some());
     assert!(
         node_file(h1, "/srv/acme/web.env").is_some(),
         "env_file still from fleet.yaml"

@@ -253,14 +253,14 @@ fn beam00_runs_the_hecate_services_as_the_seed_does() {
             "Requires=macula-station.service".to_owned(),
             "AutoUpdate=registry".to_owned(),
             format!("Volume=/etc/hecate/secrets/{service}:/etc/hecate/secrets:ro,Z"),
-            format!("Volume=/bulk0/hecate/{service}:/var/lib/{service}:rw,Z"),
+            format!("Volume=/var/mnt/bulk0/hecate/{service}:/var/lib/{service}:rw,Z"),
             "Volume=/run/macula:/run/macula:z".to_owned(),
             "Volume=/etc/hecate/trust:/etc/hecate/trust:ro,z".to_owned(),
         ] {
             assert!(unit.lines().any(|l| l == line), "{service}: {line}\n{unit}");
         }
         assert!(text.contains(&format!("/etc/hecate/secrets/{service} 0500 2470:2470\n")));
-        assert!(text.contains(&format!("/bulk0/hecate/{service} 0750 2470:2470\n")));
+        assert!(text.contains(&format!("/var/mnt/bulk0/hecate/{service} 0750 2470:2470\n")));
     }
     let rag = unit("hecate-rag");
     let ports: Vec<&str> = rag

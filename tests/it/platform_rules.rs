@@ -1,6 +1,8 @@
-//! The platform's small rules for fleet hosts (issue 17 §3): an image
-//! pinned twice, `auto_update` enabling `podman-auto-update.timer`, and
-//! `hostname:` writing `/etc/hostname`. (Port clashes are in `fleet`.)
+//! The platform's rules for fleet hosts (issue 17 §3): an image pinned
+//! twice, `auto_update` enabling `podman-auto-update.timer`, `hostname:`
+//! writing `/etc/hostname`, the composefs root (no new top-level
+//! directories, nothing under `/usr`) and data hidden under a mount a unit
+//! makes. (Port clashes are in `fleet`.)
 
 use kindling::diag::Severity;
 
@@ -120,4 +122,97 @@ fn hostname_writes_etc_hostname() {
         node_file(host(&build, "h1"), "/etc/hostname").as_deref(),
         Some("other")
     );
+}
+
+/// A host with `directories:` at `path` and an optional `butane:` fragment.
+fn host_with_directory(path: &str, butane: &str) -> Fleet {
+    Fleet::base().with(
+        "hosts/h1.yaml",
+        &format!("services: [web]\ndirectories:\n  - {{ path: {path}, mode: 0750 }}\n{butane}"),
+    )
+}
+
+#[test]
+fn a_new_top_level_directory_fails_on_the_composefs_root() {
+    let build = host_with_directory("/data/web", "").compile();
+    assert!(build.outputs.is_empty(), "{}", raw(&build));
+    insta::assert_snapshot!(raw(&build));
+    // Also a data directory, a file placed by a fragment and a mount point.
+    let placed = Fleet::base()
+        .with("fleet.yaml", &format!("{BASE_FLEET}paths:\n  data_dir: /srv2/{{{{ service }}}}\n"))
+        .with("containers/web.yaml", "version: 1.0.0\nvolumes: ['{{ data_dir }}:/data']\n")
+        .with(
+            "hosts/h1.yaml",
+            "services: [web]\nbutane:\n  storage:\n    files:\n      - path: /opt2/tool\n        contents: { inline: x }\n    filesystems:\n      - device: /dev/disk/by-id/virtio-bulk\n        path: /bulk0\n        format: xfs\n        with_mount_unit: true\n",
+        )
+        .compile();
+    insta::assert_snapshot!(raw(&placed));
+    // Under /var it works, also on a filesystem Ignition mounts there.
+    let var = host_with_directory(
+        "/var/mnt/bulk0/web",
+        "butane:\n  storage:\n    filesystems:\n      - device: /dev/disk/by-id/virtio-bulk\n        path: /var/mnt/bulk0\n        format: xfs\n        with_mount_unit: true\n",
+    );
+    var.compile_clean();
+}
+
+#[test]
+fn the_composefs_kernel_argument_turns_the_error_into_a_warning() {
+    let build = host_with_directory(
+        "/data/web",
+        "butane:\n  kernel_arguments:\n    should_exist: [ostree.prepare-root.composefs=0]\n",
+    )
+    .compile();
+    assert!(!build.failed(), "{}", raw(&build));
+    insta::assert_snapshot!(raw(&build));
+}
+
+#[test]
+fn nothing_is_written_under_usr() {
+    let build = Fleet::base()
+        .with(
+            "hosts/h1.yaml",
+            "services: [web]\nbutane:\n  storage:\n    files:\n      - path: /usr/lib/systemd/system/x.service\n        contents: { inline: x }\n      - path: /usr/local/bin/tool\n        contents: { inline: x }\n    links:\n      - path: /bin/tool\n        target: /usr/local/bin/tool\n",
+        )
+        .compile();
+    assert!(build.outputs.is_empty(), "{}", raw(&build));
+    insta::assert_snapshot!(raw(&build));
+}
+
+#[test]
+fn butane_hosts_follow_their_variant() {
+    let bu = |variant: &str, version: &str| {
+        format!(
+            "variant: {variant}\nversion: {version}\nstorage:\n  directories:\n    - path: /data\n  files:\n    - path: /usr/share/x\n      contents: {{ inline: x }}\n"
+        )
+    };
+    let fcos = Fleet::base()
+        .with("hosts/b1.bu", &bu("fcos", "1.5.0"))
+        .compile();
+    insta::assert_snapshot!(raw(&fcos));
+    // Flatcar's root is writable; its /usr is not.
+    let flatcar = Fleet::base()
+        .with("hosts/b1.bu", &bu("flatcar", "1.1.0"))
+        .compile();
+    let errors: Vec<_> = findings(&flatcar, Severity::Error)
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    assert_eq!(errors, ["os-read-only-usr"], "{}", raw(&flatcar));
+}
+
+#[test]
+fn data_under_a_mount_a_unit_makes_warns() {
+    let mount = "  systemd:\n    units:\n      - name: var-tank.mount\n        enabled: true\n        contents: |\n          [Mount]\n          What=/dev/disk/by-label/tank\n          Where=/var/tank\n          [Install]\n          WantedBy=local-fs.target\n";
+    let build = host_with_directory("/var/tank/web", &format!("butane:\n{mount}")).compile();
+    assert!(!build.failed(), "{}", raw(&build));
+    insta::assert_snapshot!(raw(&build));
+    // Mounted by Ignition (a filesystem with that path) it lands on the
+    // filesystem: no warning.
+    let ignition = host_with_directory(
+        "/var/tank/web",
+        &format!(
+            "butane:\n  storage:\n    filesystems:\n      - device: /dev/disk/by-label/tank\n        path: /var/tank\n        format: xfs\n{mount}"
+        ),
+    );
+    ignition.compile_clean();
 }
