@@ -14,6 +14,7 @@ mod butane_dropin;
 mod certs;
 mod cli_errors;
 mod confine;
+mod e2e_bulk_drive;
 mod e2e_configs_apply;
 mod e2e_ignition_harness;
 mod e2e_quadlet_judge;

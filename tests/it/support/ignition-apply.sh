@@ -12,7 +12,8 @@
 #
 # SCRATCH holds: config.ign, root/ (the target root), state/, bin/setfiles,
 # tmp/, and systemd-dbus-standin.py. Exit status: 0 ok, 10 fetch-offline
-# failed, 11 files failed, 2 setup failed. Everything goes to stdout.
+# failed, 11 files failed, 12 a mount point could not be made, 2 setup
+# failed. Everything goes to stdout.
 set -uo pipefail
 scratch="$1"
 ignition="$2"
@@ -53,6 +54,28 @@ if [ -n "$python" ]; then
     done
     [ -e /run/standin.ready ] || die "the D-Bus stand-in did not start: $(cat "$scratch/standin.log")"
 fi
+
+root="$scratch/root"
+# KINDLING_COMPOSEFS_ROOT=1: the target root is read-only except /etc and
+# /var, as Fedora CoreOS's composefs root is when Ignition runs.
+if [ "${KINDLING_COMPOSEFS_ROOT:-}" = 1 ]; then
+    mkdir -p "$root/etc" "$root/var" || die "cannot create /etc and /var"
+    mount --bind "$root" "$root" || die "cannot bind the root"
+    mount --bind "$root/etc" "$root/etc" || die "cannot bind /etc"
+    mount --bind "$root/var" "$root/var" || die "cannot bind /var"
+    mount -o remount,bind,ro "$root" || die "cannot make the root read-only"
+fi
+# KINDLING_FILESYSTEMS: mount points (one a line) where Ignition's mount
+# stage would mount a disk; SCRATCH/disks/N stands in for the Nth disk.
+# Creating the mount point can fail as on the node (exit status 12).
+n=0
+while IFS= read -r point; do
+    [ -n "$point" ] || continue
+    mkdir -p "$scratch/disks/$n" || die "cannot create disk $n"
+    mkdir -p "$root$point" || { echo "ignition-apply: cannot create mount point $point"; exit 12; }
+    mount --bind "$scratch/disks/$n" "$root$point" || die "cannot mount disk $n at $point"
+    n=$((n + 1))
+done <<< "${KINDLING_FILESYSTEMS:-}"
 
 state="$scratch/state"
 echo "=== ignition stage fetch-offline ==="

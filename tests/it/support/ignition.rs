@@ -86,6 +86,13 @@ pub struct ApplyOptions {
     /// ships system users such as `dnsmasq` in its image), as
     /// `(passwd line, group line)`; added to the root before Ignition runs.
     pub image_accounts: Vec<(String, String)>,
+    /// Make the root read-only except `/etc` and `/var`, as the composefs
+    /// root of Fedora CoreOS is while Ignition runs.
+    pub composefs_root: bool,
+    /// Mount points of the config's `storage.filesystems`: a scratch
+    /// directory ([`AppliedTree::disk`]) is mounted at each before the
+    /// files stage, standing in for the disk Ignition's mount stage mounts.
+    pub filesystems: Vec<String>,
 }
 
 impl Default for ApplyOptions {
@@ -94,6 +101,8 @@ impl Default for ApplyOptions {
             dbus_standin: true,
             timeout: Duration::from_secs(120),
             image_accounts: Vec::new(),
+            composefs_root: false,
+            filesystems: Vec::new(),
         }
     }
 }
@@ -102,6 +111,9 @@ impl Default for ApplyOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     FetchOffline,
+    /// Creating a mount point of `storage.filesystems` (see
+    /// [`ApplyOptions::filesystems`]).
+    Mount,
     Files,
 }
 
@@ -109,6 +121,7 @@ impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Stage::FetchOffline => "fetch-offline",
+            Stage::Mount => "mount",
             Stage::Files => "files",
         })
     }
@@ -235,6 +248,10 @@ pub fn apply_with(config: &Path, opts: &ApplyOptions) -> Result<AppliedTree, App
     if let Some(python) = &python {
         cmd.arg(python);
     }
+    if opts.composefs_root {
+        cmd.env("KINDLING_COMPOSEFS_ROOT", "1");
+    }
+    cmd.env("KINDLING_FILESYSTEMS", opts.filesystems.join("\n"));
     cmd.stdin(Stdio::null()).stdout(log_file).stderr(log_err);
     let mut child = cmd.spawn().map_err(setup("starting unshare"))?;
     let start = Instant::now();
@@ -278,6 +295,10 @@ pub fn apply_with(config: &Path, opts: &ApplyOptions) -> Result<AppliedTree, App
         },
         Some(11) => ApplyError::Rejected {
             stage: Stage::Files,
+            log,
+        },
+        Some(12) => ApplyError::Rejected {
+            stage: Stage::Mount,
             log,
         },
         _ if status.is_none() => ApplyError::TimedOut { log },
@@ -475,6 +496,12 @@ impl AppliedTree {
     /// The scratch root on the host.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The scratch directory standing in for the `n`th disk of
+    /// [`ApplyOptions::filesystems`]: what Ignition wrote onto it.
+    pub fn disk(&self, n: usize) -> PathBuf {
+        self.root.with_file_name("disks").join(n.to_string())
     }
 
     /// Ignition's log (both stages).
