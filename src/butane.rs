@@ -2,7 +2,7 @@
 //!
 //! [`compile`] runs the stages in order — load (YAML with positions), decode
 //! for the declared variant/version, Butane's source checks, translate (with
-//! sugar), output checks (flatcar filters, fcos partition checks), Ignition's
+//! sugar), output checks (variant filters, fcos partition checks), Ignition's
 //! semantic rules and the official JSON schema of the target spec — and
 //! returns the config plus every finding located at its source line and
 //! column. Nothing here prints or writes files.
@@ -169,7 +169,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             .map(|v| v.version_string())
             .collect();
         let help = if known.is_empty() {
-            "supported variants are fcos and flatcar".to_owned()
+            "supported variants are fcos, flatcar, r4e and fiot".to_owned()
         } else {
             format!("supported {variant} versions: {}", known.join(", "))
         };
@@ -288,7 +288,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
     let mut config = translation.config;
     let map = translation.map;
     let secrets = translation.secrets;
-    let mut output_findings = check::flatcar_filters(&config, version);
+    let mut output_findings = check::variant_filters(&config, version);
     output_findings.extend(check::output(&config, version));
     output_findings.extend(crate::validate::unsafe_values(&config));
     let spec = match options.target {

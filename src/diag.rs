@@ -87,6 +87,7 @@ codes! {
     ButaneBootMirror = "butane-boot-mirror": "`boot_device.mirror` has fewer than two devices",
     ButaneBootLuks = "butane-boot-luks": "`boot_device.luks` settings that do not fit together",
     ButaneLuksUnsupported = "butane-luks-unsupported": "a LUKS feature the variant or spec version does not support",
+    ButaneVariantUnsupported = "butane-variant-unsupported": "a section the variant refuses (r4e and fiot: kernel arguments, disks, filesystems, LUKS, RAID)",
     ButanePartitionReuse = "butane-partition-reuse": "a partition reused by label without a number",
     ButaneReservedPartition = "butane-reserved-partition": "a reserved partition label with another number than its own",
     ButaneRootPartition = "butane-root-partition": "a root partition that cannot grow or is too small",

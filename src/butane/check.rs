@@ -412,12 +412,19 @@ pub fn output(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
     found
 }
 
-/// Flatcar's forbidden output fields.
-pub fn flatcar_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
-    if version.variant != Variant::Flatcar {
-        return found;
+/// The output fields a variant refuses (Butane's per-variant field
+/// filters), at their output paths.
+pub fn variant_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
+    match version.variant {
+        Variant::Fcos => Vec::new(),
+        Variant::Flatcar => flatcar_filters(config, version),
+        Variant::R4e | Variant::Fiot => edge_filters(config),
     }
+}
+
+/// Flatcar's forbidden output fields.
+fn flatcar_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
     for (index, luks) in config.storage.luks.iter().enumerate() {
         let path = DocPath::root().key("storage").key("luks").index(index);
         if version.experimental {
@@ -441,4 +448,41 @@ pub fn flatcar_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic
         }
     }
     found
+}
+
+/// r4e and fiot: no kernel arguments and no storage beyond files,
+/// directories, links and trees (the image's own layout is fixed).
+fn edge_filters(config: &ign::Config) -> Vec<Diagnostic> {
+    let storage = DocPath::root().key("storage");
+    let refused = [
+        (
+            config.kernel_arguments != ign::KernelArguments::default(),
+            DocPath::root().key("kernelArguments"),
+            "kernel argument customization",
+        ),
+        (
+            !config.storage.disks.is_empty(),
+            storage.key("disks"),
+            "disk customization",
+        ),
+        (
+            !config.storage.filesystems.is_empty(),
+            storage.key("filesystems"),
+            "filesystem customization",
+        ),
+        (!config.storage.luks.is_empty(), storage.key("luks"), "luks"),
+        (!config.storage.raid.is_empty(), storage.key("raid"), "raid"),
+    ];
+    refused
+        .into_iter()
+        .filter(|(present, _, _)| *present)
+        .map(|(_, path, what)| {
+            Diagnostic::error(
+                Code::ButaneVariantUnsupported,
+                format!("{what} is not supported in this spec version"),
+            )
+            .at(path)
+            .with_help("r4e and fiot images have a fixed storage layout and kernel command line; remove this section or use the fcos variant")
+        })
+        .collect()
 }

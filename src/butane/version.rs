@@ -16,6 +16,11 @@ use crate::yaml::de::FieldGate;
 pub enum Variant {
     Fcos,
     Flatcar,
+    /// RHEL for Edge: the shared schema, without kernel arguments or
+    /// storage beyond files, directories, links and trees.
+    R4e,
+    /// Fedora IoT: the same rules as r4e.
+    Fiot,
 }
 
 impl Variant {
@@ -23,6 +28,8 @@ impl Variant {
         match self {
             Variant::Fcos => "fcos",
             Variant::Flatcar => "flatcar",
+            Variant::R4e => "r4e",
+            Variant::Fiot => "fiot",
         }
     }
 }
@@ -36,8 +43,9 @@ pub struct Version {
     pub experimental: bool,
 }
 
-/// Every supported pair, oldest first per variant.
-pub const SUPPORTED: [Version; 12] = [
+/// Every supported pair, oldest first per variant (Butane 0.29's
+/// `config/config.go` registry).
+pub const SUPPORTED: [Version; 17] = [
     Version::stable(Variant::Fcos, 0),
     Version::stable(Variant::Fcos, 1),
     Version::stable(Variant::Fcos, 2),
@@ -50,6 +58,11 @@ pub const SUPPORTED: [Version; 12] = [
     Version::stable(Variant::Flatcar, 0),
     Version::stable(Variant::Flatcar, 1),
     Version::experimental(Variant::Flatcar, 2),
+    Version::stable(Variant::R4e, 0),
+    Version::stable(Variant::R4e, 1),
+    Version::experimental(Variant::R4e, 2),
+    Version::stable(Variant::Fiot, 0),
+    Version::experimental(Variant::Fiot, 1),
 ];
 
 impl Version {
@@ -92,9 +105,9 @@ impl Version {
             (Variant::Fcos, 1) => 2,
             (Variant::Fcos, 2 | 3) => 3,
             (Variant::Fcos, minor) => minor,
-            (Variant::Flatcar, 0) => 4,
-            (Variant::Flatcar, 1) => 5,
-            (Variant::Flatcar, _) => 8,
+            (Variant::Flatcar | Variant::R4e, 0) => 4,
+            (Variant::Flatcar | Variant::R4e, 1) | (Variant::Fiot, 0) => 5,
+            (Variant::Flatcar | Variant::R4e | Variant::Fiot, _) => 8,
         }
     }
 
@@ -282,6 +295,18 @@ mod tests {
         assert_eq!(spec("flatcar", "1.0.0"), Some(Spec::V3_3));
         assert_eq!(spec("flatcar", "1.1.0"), Some(Spec::V3_4));
         assert_eq!(spec("fcos", "1.5"), None);
+        assert_eq!(spec("r4e", "1.0.0"), Some(Spec::V3_3));
+        assert_eq!(spec("r4e", "1.1.0"), Some(Spec::V3_4));
+        assert_eq!(
+            spec("r4e", "1.2.0-experimental"),
+            Some(Spec::V3_7Experimental)
+        );
+        assert_eq!(spec("fiot", "1.0.0"), Some(Spec::V3_4));
+        assert_eq!(
+            spec("fiot", "1.1.0-experimental"),
+            Some(Spec::V3_7Experimental)
+        );
+        assert_eq!(spec("fiot", "1.1.0"), None);
     }
 
     #[test]

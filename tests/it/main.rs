@@ -11,6 +11,7 @@ mod support;
 
 mod butane_corpus;
 mod butane_dropin;
+mod butane_variants;
 mod certs;
 mod cli_errors;
 mod confine;
