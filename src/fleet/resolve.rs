@@ -154,6 +154,20 @@ pub fn butane_version(variant: &str, spec: Spec) -> Option<Version> {
     Version::find(variant, version)
 }
 
+/// Item `index` of the list at `key` in `node`, if there is one.
+fn list_item<'n>(node: Option<&'n Node>, key: &str, index: usize) -> Option<&'n Node> {
+    match &node?.get(key)?.value {
+        crate::yaml::Value::Sequence(items) => items.get(index),
+        _ => None,
+    }
+}
+
+/// Where entry `index` of the host's list `key` is (`host_start` if it
+/// cannot be found).
+fn host_item_origin(node: &Node, host_start: Origin, key: &str, index: usize) -> Origin {
+    list_item(Some(node), key, index).map_or(host_start, Origin::of)
+}
+
 /// Whether `name` is a systemd unit name kindling can write a drop-in for.
 fn is_unit_name(name: &str) -> bool {
     const TYPES: [&str; 8] = [
@@ -363,6 +377,10 @@ impl<'i> Resolver<'i> {
         (plan, failed)
     }
 
+    /// The plan of a manifest host, in steps: what it runs (`os:`,
+    /// `after_rebase:`), which Butane version it compiles as, the fleet's
+    /// Podman and image policy, its services, then its users, snippets and
+    /// directories. `None` when the host cannot be planned at all.
     fn manifest_plan(
         &mut self,
         name: &str,
@@ -377,6 +395,59 @@ impl<'i> Resolver<'i> {
         let os = self.os_target(file, node, host, explicit_variant.as_deref());
         let variant = explicit_variant.unwrap_or_else(|| os::variant(&os.0).to_owned());
         let after_rebase = self.after_rebase(file, node, host, &os.0);
+        let version = self.compile_version(node, host, &variant)?;
+        let podman_version = self.podman_version()?;
+        let pinned_images = self.pinned_images();
+        let context = HostContext {
+            org: &org,
+            host: &hostname,
+            paths: &host.paths,
+            node,
+        };
+        let services = self.host_services(file, host, &context);
+        let host_start = Origin {
+            file,
+            position: node.position,
+        };
+        let users = self.fleet_then_host("users", &fleet.users, &host.users, node, host_start);
+        let includes =
+            self.fleet_then_host("include", &fleet.include, &host.include, node, host_start);
+        Some(ManifestPlan {
+            hostname_origin: host
+                .hostname
+                .as_ref()
+                .and_then(|_| node.get("hostname"))
+                .map(Origin::of),
+            hostname,
+            version,
+            file,
+            org,
+            podman_version,
+            pinned_images,
+            services,
+            directories: host
+                .directories
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    (
+                        d.clone(),
+                        host_item_origin(node, host_start, "directories", i),
+                    )
+                })
+                .collect(),
+            users,
+            includes,
+            fragment: node.get("butane").cloned(),
+            os,
+            after_rebase,
+        })
+    }
+
+    /// The Butane version the host compiles as: its Ignition spec (the
+    /// host's, else `fleet.yaml`'s, else the default) for its variant.
+    fn compile_version(&mut self, node: &Node, host: &Host, variant: &str) -> Option<Version> {
+        let fleet = &self.inventory.fleet;
         let spec_text = host
             .ignition_version
             .clone()
@@ -397,7 +468,7 @@ impl<'i> Resolver<'i> {
             );
             return None;
         };
-        let Some(version) = butane_version(&variant, spec) else {
+        let Some(version) = butane_version(variant, spec) else {
             self.error_at(
                 Code::FleetVariantCannotEmit,
                 version_origin,
@@ -406,23 +477,31 @@ impl<'i> Resolver<'i> {
             );
             return None;
         };
-        let podman_version = match fleet.podman_version.as_deref() {
-            Some(text) => match semver::Version::parse(text) {
-                Ok(version) => version,
-                Err(_) => {
-                    let origin = self.fleet_origin(&["podman_version"]);
-                    self.error_at(
-                        Code::FleetInvalidPodmanVersion,
-                        origin,
-                        format!("podman_version {text} is not a version like 5.4.2"),
-                        None,
-                    );
-                    return None;
-                }
-            },
-            None => crate::quadlet::DEFAULT_PODMAN_VERSION,
+        Some(version)
+    }
+
+    /// The fleet's `podman_version` (the default when unset).
+    fn podman_version(&mut self) -> Option<semver::Version> {
+        let Some(text) = self.inventory.fleet.podman_version.as_deref() else {
+            return Some(crate::quadlet::DEFAULT_PODMAN_VERSION);
         };
-        let pinned_images = match fleet.image_policy.as_deref() {
+        if let Ok(version) = semver::Version::parse(text) {
+            return Some(version);
+        }
+        let origin = self.fleet_origin(&["podman_version"]);
+        self.error_at(
+            Code::FleetInvalidPodmanVersion,
+            origin,
+            format!("podman_version {text} is not a version like 5.4.2"),
+            None,
+        );
+        None
+    }
+
+    /// Whether the fleet's `image_policy` asks for pinned images (the
+    /// default, and what an unknown policy is planned with).
+    fn pinned_images(&mut self) -> bool {
+        match self.inventory.fleet.image_policy.as_deref() {
             None | Some("pinned") => true,
             Some("open") => false,
             Some(other) => {
@@ -435,14 +514,21 @@ impl<'i> Resolver<'i> {
                 );
                 true
             }
-        };
-        let services_node = node.get("services");
+        }
+    }
+
+    /// The plans of the services `host` lists (those that can be planned),
+    /// with the host's overrides of each.
+    fn host_services(
+        &mut self,
+        file: FileId,
+        host: &Host,
+        context: &HostContext<'_>,
+    ) -> Vec<ServicePlan> {
+        let node = context.node;
         let mut services = Vec::new();
         for (index, service_ref) in host.services.iter().enumerate() {
-            let entry = services_node.and_then(|list| match &list.value {
-                crate::yaml::Value::Sequence(items) => items.get(index),
-                _ => None,
-            });
+            let entry = list_item(Some(node), "services", index);
             let origin = entry.map_or(
                 Origin {
                     file,
@@ -458,101 +544,44 @@ impl<'i> Resolver<'i> {
                     .key(service_ref.name.clone());
                 (overlay.clone(), at)
             });
-            if let Some(plan) = self.service_plan(
-                &service_ref.name,
-                origin,
-                overrides,
-                &HostContext {
-                    org: &org,
-                    host: &hostname,
-                    paths: &host.paths,
-                    node,
-                },
-            ) {
+            if let Some(plan) = self.service_plan(&service_ref.name, origin, overrides, context) {
                 services.push(plan);
             }
         }
-        let origin_of = |key: &str, index: usize| -> Origin {
-            node.get(key)
-                .and_then(|list| match &list.value {
-                    crate::yaml::Value::Sequence(items) => items.get(index),
-                    _ => None,
-                })
-                .map_or(
-                    Origin {
-                        file,
-                        position: node.position,
-                    },
-                    Origin::of,
-                )
-        };
-        let fleet_file = self.inventory.fleet_file.unwrap_or_default();
-        let fleet_root = &self.fleet_root;
-        let fleet_origin_of = |key: &str, index: usize| -> Origin {
-            fleet_root
-                .as_ref()
-                .and_then(|root| root.get(key))
-                .and_then(|list| match &list.value {
-                    crate::yaml::Value::Sequence(items) => items.get(index),
-                    _ => None,
-                })
-                .map_or(
-                    Origin {
-                        file: fleet_file,
-                        position: Position::new(1, 1),
-                    },
-                    Origin::of,
-                )
-        };
-        let mut users: Vec<(b::PasswdUser, Origin)> = fleet
-            .users
+        services
+    }
+
+    /// The items of `fleet.yaml`'s list `key` then those of the host's
+    /// (`node`, starting at `host_start`), each with where it is.
+    fn fleet_then_host<T: Clone>(
+        &self,
+        key: &str,
+        from_fleet: &[T],
+        from_host: &[T],
+        node: &Node,
+        host_start: Origin,
+    ) -> Vec<(T, Origin)> {
+        let fleet_items = from_fleet
             .iter()
             .enumerate()
-            .map(|(i, u)| (u.clone(), fleet_origin_of("users", i)))
-            .collect();
-        users.extend(
-            host.users
-                .iter()
-                .enumerate()
-                .map(|(i, u)| (u.clone(), origin_of("users", i))),
-        );
-        let mut includes: Vec<(String, Origin)> = fleet
-            .include
+            .map(|(i, item)| (item.clone(), self.fleet_item_origin(key, i)));
+        let host_items = from_host
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.clone(), fleet_origin_of("include", i)))
-            .collect();
-        includes.extend(
-            host.include
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.clone(), origin_of("include", i))),
-        );
-        Some(ManifestPlan {
-            hostname_origin: host
-                .hostname
-                .as_ref()
-                .and_then(|_| node.get("hostname"))
-                .map(Origin::of),
-            hostname,
-            version,
-            file,
-            org,
-            podman_version,
-            pinned_images,
-            services,
-            directories: host
-                .directories
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.clone(), origin_of("directories", i)))
-                .collect(),
-            users,
-            includes,
-            fragment: node.get("butane").cloned(),
-            os,
-            after_rebase,
-        })
+            .map(|(i, item)| (item.clone(), host_item_origin(node, host_start, key, i)));
+        fleet_items.chain(host_items).collect()
+    }
+
+    /// Where entry `index` of `fleet.yaml`'s list `key` is (the file's
+    /// start if it cannot be found).
+    fn fleet_item_origin(&self, key: &str, index: usize) -> Origin {
+        list_item(self.fleet_root.as_ref(), key, index).map_or(
+            Origin {
+                file: self.inventory.fleet_file.unwrap_or_default(),
+                position: Position::new(1, 1),
+            },
+            Origin::of,
+        )
     }
 
     /// The host's `os:` (else `fleet.yaml`'s, else Fedora CoreOS), checked
@@ -630,18 +659,15 @@ impl<'i> Resolver<'i> {
     ) -> Vec<(String, Origin)> {
         let list = node.get("after_rebase");
         let at = |index: usize| {
-            list.and_then(|list| match &list.value {
-                crate::yaml::Value::Sequence(items) => items.get(index),
-                _ => None,
-            })
-            .or(list)
-            .map_or(
-                Origin {
-                    file,
-                    position: node.position,
-                },
-                Origin::of,
-            )
+            list_item(Some(node), "after_rebase", index)
+                .or(list)
+                .map_or(
+                    Origin {
+                        file,
+                        position: node.position,
+                    },
+                    Origin::of,
+                )
         };
         if !host.after_rebase.is_empty() && target.rebase().is_none() {
             self.error_at(
