@@ -589,9 +589,23 @@ impl Renderer<'_, '_> {
                 );
                 continue;
             };
+            let section_node = resolved
+                .node
+                .get("quadlet")
+                .and_then(|all| all.get(section));
             for (key, values) in keys {
-                for value in &values.0 {
-                    list.push((key.clone(), value.clone()));
+                let key_node = section_node.and_then(|keys| keys.get(key));
+                for (index, value) in values.0.iter().enumerate() {
+                    // Templated like every other value, located at the
+                    // value itself (a list's item, or the one scalar).
+                    let at = key_node.map_or(origin, |node| match &node.value {
+                        crate::yaml::Value::Sequence(items) => {
+                            items.get(index).map_or(Origin::of(node), Origin::of)
+                        }
+                        _ => Origin::of(node),
+                    });
+                    let expanded = self.expand(value, &vars, at);
+                    list.push((key.clone(), expanded));
                 }
             }
         }

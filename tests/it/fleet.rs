@@ -1512,3 +1512,36 @@ fn removed_hosts_outputs_are_removed_on_a_full_build() {
         ["h1.ign", "manifest.json", "notes.txt"]
     );
 }
+
+/// Values under `quadlet:` are templated like every other value: the
+/// service's paths and names expand, in a scalar and in a list.
+#[test]
+fn quadlet_values_are_templated() {
+    let fleet = Fleet::base().with(
+        "containers/web.yaml",
+        "version: 1.0.0\nquadlet:\n  Container:\n    Environment: CERTS={{ secrets_dir }}\n    Label:\n      - host={{ host }}\n      - plain=1\n",
+    );
+    let build = fleet.compile_clean();
+    let text = file_text(host(&build, "h1"), "/etc/containers/systemd/web.container");
+    assert_eq!(
+        values(&text, "Environment"),
+        ["CERTS=/etc/acme/secrets/web"]
+    );
+    assert_eq!(values(&text, "Label"), ["host=h1", "plain=1"]);
+}
+
+/// A name that does not exist is an error at the value's own line, not
+/// passed through literally.
+#[test]
+fn quadlet_value_with_an_unknown_name_is_an_error_at_its_line() {
+    let fleet = Fleet::base().with(
+        "containers/web.yaml",
+        "version: 1.0.0\nquadlet:\n  Container:\n    Label:\n      - ok=1\n      - dir={{ secrets_dri }}\n",
+    );
+    let build = fleet.compile();
+    let error = the_one_error(&build, "containers/web.yaml", 6);
+    assert_eq!(error.code, kindling::diag::Code::FleetPathPattern);
+    let run = fleet.run("check", &[]);
+    assert_eq!(run.code, Some(1));
+    snapshot!("quadlet_value_unknown_name", fleet, run.report());
+}
