@@ -261,6 +261,14 @@ codes! {
     OsComposefsOff = "os-composefs-off": "a new top-level directory that exists only because the kernel arguments turn composefs off",
     OsReadOnlyUsr = "os-read-only-usr": "a node path under the read-only `/usr` (or `/bin`, `/sbin`, `/lib`, `/lib64`)",
     OsHiddenByMount = "os-hidden-by-mount": "a node path Ignition writes under a mount point that a unit mounts later, hiding it",
+    // A host's `install:` (`crate::fleet::install`).
+    InstallDeviceInvalid = "install-device-invalid": "an `install.device` that is not a path under /dev/, or has a character a kernel argument cannot carry",
+    InstallDeviceUnstable = "install-device-unstable": "an `install.device` given by its kernel name (`/dev/sda`), which may name another disk on the next boot",
+    InstallMacInvalid = "install-mac-invalid": "an `install.macs` entry that is not a unicast MAC address, or is listed twice",
+    InstallUuidInvalid = "install-uuid-invalid": "an `install.uuid` that is not a DMI product UUID",
+    InstallConsoleInvalid = "install-console-invalid": "an `install.console` entry coreos-installer does not support",
+    InstallKargInvalid = "install-karg-invalid": "an `install.kargs` entry that is not one kernel argument",
+    InstallButaneHostUnknown = "install-butane-host-unknown": "a `butane_hosts:` entry that names no plain Butane host",
     // Reading inputs (`crate::confine`) and values no node can use
     // (`crate::validate::unsafe_values`).
     InputOutside = "input-outside": "an input path, or a symlink on it, leads outside the fleet or files directory",

@@ -11,6 +11,7 @@
 pub mod assemble;
 pub mod certs;
 pub mod fleetwide;
+pub mod install;
 pub mod lint;
 pub mod listing;
 pub mod load;
@@ -178,6 +179,9 @@ pub fn compile(options: &Options) -> Build {
     // a run of hosts; results come back in host order, so findings come out
     // as from `fleetwide::plan_hosts`.
     diagnostics.extend(fleetwide::unknown_hosts(&inventory, &options.hosts));
+    let mut fleet_checks = resolve::Resolver::new(&inventory);
+    fleet_checks.check_butane_hosts();
+    diagnostics.extend(fleet_checks.diagnostics.into_vec());
     let build_time = options.now.unwrap_or_else(now);
     let selected: Vec<(&String, &load::HostSource)> =
         fleetwide::selected_hosts(&inventory, &options.hosts).collect();
@@ -311,7 +315,7 @@ impl Worker<'_> {
             json: None,
         };
         match plan {
-            HostPlan::Butane { file } => {
+            HostPlan::Butane { file, .. } => {
                 let (file_name, text) = self
                     .inventory
                     .sources

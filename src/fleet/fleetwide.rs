@@ -22,6 +22,7 @@ pub fn plan_hosts(
 ) -> (BTreeMap<String, HostPlan>, Diagnostics) {
     let mut resolver = Resolver::new(inventory);
     resolver.diagnostics.extend(unknown_hosts(inventory, only));
+    resolver.check_butane_hosts();
     let mut plans = BTreeMap::new();
     for (name, source) in selected_hosts(inventory, only) {
         if let Some(plan) = resolver.plan(name, source) {

@@ -198,12 +198,20 @@ pub fn hosts(
                 ),
                 _ => (None, None, Vec::new()),
             };
+            let install = plans
+                .get(name)
+                .and_then(HostPlan::install)
+                .map(|plan| InstallSummary {
+                    device: plan.device.clone(),
+                    macs: plan.macs.clone(),
+                });
             HostSummary {
                 name: name.clone(),
                 kind: kind.to_owned(),
                 file: inventory.sources.name(file),
                 ignition,
                 os,
+                install,
                 services,
                 cert_expiry: None,
             }
@@ -220,8 +228,17 @@ pub struct HostSummary {
     /// What a manifest host runs (`fcos`, `ucore:stable`, ...); a plain
     /// Butane host says nothing about it.
     pub os: Option<String>,
+    /// Where the host installs, if anything says so.
+    pub install: Option<InstallSummary>,
     pub services: Vec<String>,
     /// The host's certificate that expires first (set by `kindling hosts`
     /// from a compile; `None` when the host has none or did not compile).
     pub cert_expiry: Option<super::certs::Expiry>,
+}
+
+/// What `kindling hosts` shows of a host's `install:`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InstallSummary {
+    pub device: Option<String>,
+    pub macs: Vec<String>,
 }

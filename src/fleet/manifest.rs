@@ -50,6 +50,58 @@ pub struct Fleet {
     /// A certificate a host gets that expires within this many days of the
     /// build time is a warning (default 30).
     pub cert_expiry_warning_days: Option<u32>,
+    /// Install defaults of every host (`device`, `console`, `kargs`); a
+    /// host's `install:` overrides them key by key.
+    pub install: InstallDefaults,
+    /// Settings of plain Butane hosts (`hosts/<name>.bu`) that a Butane
+    /// file has no place for, by host name.
+    pub butane_hosts: BTreeMap<String, ButaneHost>,
+}
+
+/// `fleet.yaml`'s `install:`: what every host's installation has in common.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[serde(default)]
+pub struct InstallDefaults {
+    /// The disk the OS goes to, e.g. a `/dev/disk/by-path/` name shared by
+    /// identical machines.
+    pub device: Option<String>,
+    /// Kernel console(s) of the installer and the installed system, e.g.
+    /// `ttyS0,115200n8` (coreos-installer's `--console` syntax).
+    pub console: Option<StringOrList>,
+    /// Extra kernel arguments of the installed system.
+    pub kargs: Option<StringOrList>,
+}
+
+/// A host's `install:`: where and onto which machine it is installed.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[serde(default)]
+pub struct HostInstall {
+    /// The disk the OS goes to: a stable name such as
+    /// `/dev/disk/by-id/nvme-...` (a `/dev/sda`-style name warns).
+    pub device: Option<String>,
+    /// The machine's NIC MAC addresses: installer media refuse to install
+    /// on a machine that has none of them.
+    pub macs: Vec<String>,
+    /// Kernel console(s), overriding `fleet.yaml`'s, e.g. `ttyS0,115200n8`.
+    pub console: Option<StringOrList>,
+    /// Extra kernel arguments of the installed system, overriding
+    /// `fleet.yaml`'s (`[]` for none).
+    pub kargs: Option<StringOrList>,
+    /// The machine's DMI product UUID (`/sys/class/dmi/id/product_uuid`),
+    /// checked with the MACs before installing.
+    pub uuid: Option<String>,
+}
+
+/// `fleet.yaml`'s entry for a plain Butane host.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[serde(default)]
+pub struct ButaneHost {
+    /// Where and onto which machine the host is installed, as a manifest
+    /// host's `install:`.
+    pub install: Option<HostInstall>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
@@ -179,6 +231,9 @@ pub struct Host {
     /// Units (e.g. `zfs-import-tank.service`, a container's `.service`) that
     /// need the rebased OS: they start only once the signed rebase is done.
     pub after_rebase: Vec<String>,
+    /// Where and onto which machine the host is installed (`device`,
+    /// `macs`, `console`, `kargs`, `uuid`), over `fleet.yaml`'s `install:`.
+    pub install: Option<HostInstall>,
     pub ignition_version: Option<String>,
     /// Services by name, optionally with overrides (deep-merged onto the
     /// service definition; lists replace).

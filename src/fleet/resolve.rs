@@ -23,8 +23,9 @@ use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, context};
 
+use super::install::{self, InstallPlan};
 use super::load::{HostSource, Inventory, QuadletSource, ServiceSource};
-use super::manifest::{DirectorySpec, Host, Paths, Service};
+use super::manifest::{DirectorySpec, Host, HostInstall, Paths, Service};
 use super::os::{self, OsTarget};
 use crate::butane::model as b;
 use crate::butane::version::Version;
@@ -127,12 +128,43 @@ pub struct ManifestPlan {
     pub os: (OsTarget, Origin),
     /// Units held back until the rebase is done, where each is listed.
     pub after_rebase: Vec<(String, Origin)>,
+    /// Where the host installs (`install:` over `fleet.yaml`'s), if anything
+    /// says so.
+    pub install: Option<InstallPlan>,
 }
 
 #[derive(Clone, Debug)]
 pub enum HostPlan {
-    Butane { file: FileId },
+    /// A plain Butane host; `install` from `fleet.yaml`'s `butane_hosts:`.
+    Butane {
+        file: FileId,
+        install: Option<InstallPlan>,
+    },
     Manifest(Box<ManifestPlan>),
+}
+
+impl HostPlan {
+    /// Where the host installs, if anything says so.
+    pub fn install(&self) -> Option<&InstallPlan> {
+        match self {
+            HostPlan::Butane { install, .. } => install.as_ref(),
+            HostPlan::Manifest(plan) => plan.install.as_ref(),
+        }
+    }
+}
+
+/// Where an `install:` value is: the item `index` of the list at `key` in
+/// `node`, else the value at `key`, else `node`, else `fallback`.
+fn locate(node: Option<&Node>, key: &str, index: Option<usize>, fallback: Origin) -> Origin {
+    let Some(field) = node.and_then(|node| node.get(key)) else {
+        return node.map_or(fallback, Origin::of);
+    };
+    match (index, &field.value) {
+        (Some(index), crate::yaml::Value::Sequence(items)) => {
+            items.get(index).map_or(Origin::of(field), Origin::of)
+        }
+        _ => Origin::of(field),
+    }
 }
 
 /// The Butane version a fleet host compiles as, from its variant and spec.
@@ -357,11 +389,197 @@ impl<'i> Resolver<'i> {
 
     pub(crate) fn plan(&mut self, name: &str, source: &HostSource) -> Option<HostPlan> {
         match source {
-            HostSource::Butane { file } => Some(HostPlan::Butane { file: *file }),
+            HostSource::Butane { file } => {
+                let own = self
+                    .inventory
+                    .fleet
+                    .butane_hosts
+                    .get(name)
+                    .and_then(|entry| entry.install.clone());
+                let own_node = self
+                    .fleet_root
+                    .as_ref()
+                    .and_then(|root| root.get("butane_hosts"))
+                    .and_then(|hosts| hosts.get(name))
+                    .and_then(|entry| entry.get("install"))
+                    .cloned();
+                let fallback = Origin {
+                    file: *file,
+                    position: Position::new(1, 1),
+                };
+                let install = self.install_plan(own.as_ref(), own_node.as_ref(), fallback);
+                Some(HostPlan::Butane {
+                    file: *file,
+                    install,
+                })
+            }
             HostSource::Manifest { file, node, host } => self
                 .manifest_plan(name, *file, node, host)
                 .map(|plan| HostPlan::Manifest(Box::new(plan))),
         }
+    }
+
+    /// `fleet.yaml`'s `butane_hosts:` names only plain Butane hosts: a
+    /// manifest host says where it installs in its own file.
+    pub(crate) fn check_butane_hosts(&mut self) {
+        let entries: Vec<String> = self.inventory.fleet.butane_hosts.keys().cloned().collect();
+        for name in entries {
+            let origin = self
+                .fleet_root
+                .as_ref()
+                .and_then(|root| root.get("butane_hosts"))
+                .and_then(|hosts| hosts.entry(&name))
+                .map_or_else(
+                    || self.fleet_origin(&["butane_hosts"]),
+                    |entry| Origin::of(&entry.key),
+                );
+            match self.inventory.hosts.get(&name) {
+                Some(HostSource::Butane { .. }) => {}
+                Some(HostSource::Manifest { file, .. }) => {
+                    let file = self.name(*file);
+                    self.error_at(
+                        Code::InstallButaneHostUnknown,
+                        origin,
+                        format!("butane_hosts: {name} is a manifest host ({file})"),
+                        Some(format!("give its install: in {file}")),
+                    );
+                }
+                None => {
+                    let known: Vec<String> = self
+                        .inventory
+                        .hosts
+                        .iter()
+                        .filter(|(_, source)| matches!(source, HostSource::Butane { .. }))
+                        .map(|(name, _)| name.clone())
+                        .collect();
+                    self.error_at(
+                        Code::InstallButaneHostUnknown,
+                        origin,
+                        format!("butane_hosts: no plain Butane host hosts/{name}.bu"),
+                        Some(if known.is_empty() {
+                            "this fleet has no plain Butane hosts".to_owned()
+                        } else {
+                            format!("plain Butane hosts: {}", known.join(", "))
+                        }),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A host's install plan: `own` (its `install:`, found at `own_node`)
+    /// key by key over `fleet.yaml`'s `install:`; `None` when neither says
+    /// anything. Refused values are reported and left out.
+    fn install_plan(
+        &mut self,
+        own: Option<&HostInstall>,
+        own_node: Option<&Node>,
+        fallback: Origin,
+    ) -> Option<InstallPlan> {
+        let defaults = self.inventory.fleet.install.clone();
+        if own.is_none() && defaults == super::manifest::InstallDefaults::default() {
+            return None;
+        }
+        let fleet_node = self
+            .fleet_root
+            .as_ref()
+            .and_then(|root| root.get("install"))
+            .cloned();
+        // Each key: the host's value and node if it sets it, else the fleet's.
+        let pick =
+            |own_value: Option<&Vec<String>>, fleet_value: Option<&Vec<String>>| match own_value {
+                Some(value) => (value.clone(), true),
+                None => (fleet_value.cloned().unwrap_or_default(), false),
+            };
+        let mut plan = InstallPlan::default();
+        let (device, device_own) = match own.and_then(|own| own.device.clone()) {
+            Some(device) => (Some(device), true),
+            None => (defaults.device.clone(), false),
+        };
+        if let Some(device) = device {
+            let node = if device_own {
+                own_node
+            } else {
+                fleet_node.as_ref()
+            };
+            let origin = locate(node, "device", None, fallback);
+            match install::check_device(&device) {
+                Ok(()) => {
+                    if let Some(message) = install::unstable_device(&device) {
+                        let diagnostic = Diagnostic::warning(Code::InstallDeviceUnstable, message)
+                            .in_file(self.name(origin.file))
+                            .at_position(origin.position)
+                            .with_help(install::UNSTABLE_DEVICE_HELP);
+                        self.diagnostics.push(diagnostic);
+                    }
+                    plan.device = Some(device);
+                }
+                Err(error) => self.install_error(&error, origin),
+            }
+        }
+        for (index, mac) in own
+            .map(|own| own.macs.clone())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let origin = locate(own_node, "macs", Some(index), fallback);
+            match install::normalize_mac(mac) {
+                Ok(mac) if plan.macs.contains(&mac) => {
+                    self.install_error(&install::InstallError::MacTwice(mac), origin);
+                }
+                Ok(mac) => plan.macs.push(mac),
+                Err(error) => self.install_error(&error, origin),
+            }
+        }
+        if let Some(uuid) = own.and_then(|own| own.uuid.clone()) {
+            match install::normalize_uuid(&uuid) {
+                Ok(uuid) => plan.uuid = Some(uuid),
+                Err(error) => {
+                    let origin = locate(own_node, "uuid", None, fallback);
+                    self.install_error(&error, origin);
+                }
+            }
+        }
+        let (consoles, consoles_own) = pick(
+            own.and_then(|own| own.console.as_ref()).map(|list| &list.0),
+            defaults.console.as_ref().map(|list| &list.0),
+        );
+        for (index, console) in consoles.into_iter().enumerate() {
+            match install::check_console(&console) {
+                Ok(()) => plan.console.push(console),
+                Err(error) => {
+                    let node = if consoles_own {
+                        own_node
+                    } else {
+                        fleet_node.as_ref()
+                    };
+                    self.install_error(&error, locate(node, "console", Some(index), fallback));
+                }
+            }
+        }
+        let (kargs, kargs_own) = pick(
+            own.and_then(|own| own.kargs.as_ref()).map(|list| &list.0),
+            defaults.kargs.as_ref().map(|list| &list.0),
+        );
+        for (index, karg) in kargs.into_iter().enumerate() {
+            match install::check_karg(&karg) {
+                Ok(()) => plan.kargs.push(karg),
+                Err(error) => {
+                    let node = if kargs_own {
+                        own_node
+                    } else {
+                        fleet_node.as_ref()
+                    };
+                    self.install_error(&error, locate(node, "kargs", Some(index), fallback));
+                }
+            }
+        }
+        Some(plan)
+    }
+
+    fn install_error(&mut self, error: &install::InstallError, origin: Origin) {
+        self.error_at(error.code(), origin, error.to_string(), Some(error.help()));
     }
 
     /// [`Resolver::plan`], also telling whether planning this host found an
@@ -395,6 +613,14 @@ impl<'i> Resolver<'i> {
         let os = self.os_target(file, node, host, explicit_variant.as_deref());
         let variant = explicit_variant.unwrap_or_else(|| os::variant(&os.0).to_owned());
         let after_rebase = self.after_rebase(file, node, host, &os.0);
+        let install = self.install_plan(
+            host.install.as_ref(),
+            node.get("install"),
+            Origin {
+                file,
+                position: node.position,
+            },
+        );
         let version = self.compile_version(node, host, &variant)?;
         let podman_version = self.podman_version()?;
         let pinned_images = self.pinned_images();
@@ -441,6 +667,7 @@ impl<'i> Resolver<'i> {
             fragment: node.get("butane").cloned(),
             os,
             after_rebase,
+            install,
         })
     }
 

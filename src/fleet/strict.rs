@@ -121,6 +121,15 @@ fn belongs(struct_name: &'static str, key: &str) -> Option<String> {
                 })
             })
         }
+        "InstallDefaults" => Some(if matches!(key, "macs" | "uuid") {
+            format!(
+                "`{key}` names one machine: set it in the host's `install:` (hosts/<host>.yaml), \
+                 or for a plain Butane host under `butane_hosts: {{ <host>: {{ install: ... }} }}`"
+            )
+        } else {
+            "fleet.yaml's `install:` has device, console and kargs".to_owned()
+        }),
+        "HostInstall" => Some("`install:` has device, macs, console, kargs and uuid".to_owned()),
         _ => None,
     }
 }
@@ -160,6 +169,7 @@ mod tests {
         assert!(help("Service", "Container").starts_with("`Container` is a unit file section"));
         assert!(help("Service", "hostname").starts_with("`hostname` is a host key"));
         assert!(help("Service", "image_policy").starts_with("`image_policy` is a fleet setting"));
+        assert!(help("InstallDefaults", "macs").starts_with("`macs` names one machine"));
         assert_eq!(belongs("Host", "servics"), None);
         assert_eq!(belongs("Health", "image"), None);
     }

@@ -26,6 +26,7 @@ mod fleet_example;
 mod fuzz_bodies;
 mod hostile_fleet;
 mod inspect;
+mod install_block;
 mod iso;
 mod manifest_keys;
 mod os_target;
