@@ -81,6 +81,13 @@ pub enum Command {
     /// Compile a host and boot it in qemu with its config (fw_cfg), on a
     /// throwaway overlay of a CoreOS/uCore disk image or from a kernel+initrd.
     Vm(VmArgs),
+    /// Start a new fleet in DIR: fleet.yaml, one host, one service, editor
+    /// schemas, .gitignore, justfile and mise.toml, and an age identity for
+    /// its secrets (outside the fleet) whose recipient fleet.yaml lists.
+    Init(InitArgs),
+    /// Encrypt, edit and re-encrypt the fleet's age secrets (secrets/**/*.age)
+    /// to the recipients fleet.yaml lists.
+    Secret(SecretArgs),
 }
 
 /// Where the fleet is and how to read its secrets.
@@ -89,7 +96,8 @@ pub struct FleetArgs {
     /// The fleet's root directory (holding fleet.yaml).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub fleet: PathBuf,
-    /// age identity file to decrypt secrets/**/*.age (or set KINDLING_AGE_IDENTITY).
+    /// age identity file to decrypt secrets/**/*.age: an age identity or an
+    /// ssh-ed25519/ssh-rsa private key (or set KINDLING_AGE_IDENTITY).
     #[arg(long, value_name = "FILE")]
     pub identity: Option<PathBuf>,
     /// Print findings as one line each instead of annotated source.
@@ -348,6 +356,106 @@ pub struct VmArgs {
     /// Kill the VM after this many seconds (default: run until it powers off).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The identity is written to $XDG_CONFIG_HOME/kindling/NAME.age-identity
+(~/.config/kindling/... without XDG_CONFIG_HOME), mode 0600, unless
+--identity names another path. Nothing is overwritten: if any file init
+would write exists, nothing is written.
+
+Example:
+  kindling init lab && cd lab && kindling check --strict && kindling build")]
+pub struct InitArgs {
+    /// Where to create the fleet (created if missing; may hold other files).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The age identity for the fleet's secrets: an existing identity file
+    /// (age, ssh-ed25519 or ssh-rsa) to use, or where to write a new one.
+    #[arg(long, value_name = "PATH")]
+    pub identity: Option<PathBuf>,
+    /// The fleet's name and `org:` (default: DIR's name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Arguments of `secret`.
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    #[command(subcommand)]
+    pub command: SecretCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Encrypt FILE to the fleet's recipients into
+    /// secrets/[SERVICE/[HOST/]]NAME.age (never overwrites).
+    Encrypt(SecretEncryptArgs),
+    /// Decrypt a secret into a private temporary file, run $VISUAL or
+    /// $EDITOR on it, and encrypt the result to the fleet's recipients; the
+    /// temporary file is zeroed and removed whatever happens. A PATH that
+    /// does not exist yet is created.
+    Edit(SecretEditArgs),
+    /// List the recipients (age or SSH public keys) secrets are encrypted to.
+    Recipients(SecretFleetArgs),
+    /// Re-encrypt every secrets/**/*.age to fleet.yaml's current recipients,
+    /// after someone joins or leaves. Nothing is written unless every file
+    /// decrypts; each file is replaced atomically.
+    Rekey(SecretRekeyArgs),
+}
+
+/// Where the fleet is.
+#[derive(Debug, Args)]
+pub struct SecretFleetArgs {
+    /// The fleet's root directory (holding fleet.yaml).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub fleet: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kindling secret encrypt db-password.txt --service web --host node01
+      writes secrets/web/node01/db-password.txt.age
+  printf %s \"$TOKEN\" | kindling secret encrypt - --name token --service web")]
+pub struct SecretEncryptArgs {
+    #[command(flatten)]
+    pub fleet: SecretFleetArgs,
+    /// The plain file to encrypt (`-` for standard input, with --name).
+    pub file: PathBuf,
+    /// Put it under secrets/SERVICE/.
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Put it under secrets/SERVICE/HOST/ (the layout `from:
+    /// "SERVICE/{{ host }}/NAME.age"` reads).
+    #[arg(long, value_name = "HOST", requires = "service")]
+    pub host: Option<String>,
+    /// The secret's file name (default: FILE's name); `.age` is appended.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretEditArgs {
+    #[command(flatten)]
+    pub fleet: SecretFleetArgs,
+    /// age identity file (age or ssh-ed25519/ssh-rsa key) to decrypt with
+    /// (or set KINDLING_AGE_IDENTITY).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// The secret: secrets/…/NAME.age (relative to the fleet, or to secrets/).
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretRekeyArgs {
+    #[command(flatten)]
+    pub fleet: SecretFleetArgs,
+    /// age identity file (age or ssh-ed25519/ssh-rsa key) to decrypt with
+    /// (or set KINDLING_AGE_IDENTITY).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
 }
 
 /// `--ignition-version`: one of the specs kindling emits.

@@ -21,10 +21,12 @@ mod common;
 mod completions;
 mod diff;
 mod hosts;
+mod init;
 mod inspect;
 mod man;
 mod render;
 mod schema;
+mod secret;
 mod vm;
 
 /// When the binary is installed (or linked) as `butane`, behave as
@@ -61,6 +63,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Completions(args) => (completions::run(&args), ExitCode::FAILURE),
         Command::Man(args) => (man::run(&args), ExitCode::FAILURE),
         Command::Vm(args) => (vm::run(&args), ExitCode::FAILURE),
+        Command::Init(args) => (init::run(&args), ExitCode::FAILURE),
+        Command::Secret(args) => (secret::run(&args), ExitCode::FAILURE),
     };
     result.unwrap_or_else(|error| {
         eprintln!("kindling: {error:#}");

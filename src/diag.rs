@@ -242,6 +242,8 @@ codes! {
     FleetIdentityWritable = "fleet-identity-writable": "the age identity file is writable by other users",
     FleetIdentityReadable = "fleet-identity-readable": "the age identity file is readable by other users",
     FleetEncryptedTrust = "fleet-encrypted-trust": "a `trust:` anchor names an age-encrypted file",
+    FleetSecretPlaintextKey = "fleet-secret-plaintext-key": "a private key under secrets/ is stored unencrypted (no .age)",
+    FleetRecipientInvalid = "fleet-recipient-invalid": "a `recipients:` entry in fleet.yaml is not an age or SSH public key",
     FleetCertUnparsable = "fleet-cert-unparsable": "a PEM certificate a host gets cannot be parsed as X.509",
     FleetCertExpired = "fleet-cert-expired": "a certificate a host gets has expired at the build time",
     FleetCertNotYetValid = "fleet-cert-not-yet-valid": "a certificate a host gets is not valid yet at the build time",

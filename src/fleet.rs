@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod os;
 pub mod platform;
 pub mod publish;
+pub mod recipients;
 pub mod render;
 pub mod resolve;
 pub mod secrets;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::manifest::{Fleet, Host};
+use super::recipients::Recipient;
 use crate::confine::{ConfineError, EntryKind, Exclusions, FleetRoot, SOURCE_LIMIT};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::yaml::{self, FileId, Node};
@@ -204,6 +205,29 @@ fn parse_text(text: &str, file: FileId, name: &str) -> Result<Node, Box<Diagnost
     }
 }
 
+/// Each of `fleet.yaml`'s `recipients:` is one age can encrypt to: a typo
+/// found by `check`, not by the next `kindling secret encrypt`.
+fn check_recipients(node: &Node, fleet: &Fleet, diagnostics: &mut Diagnostics) {
+    let items = match node.get("recipients").map(|n| &n.value) {
+        Some(yaml::Value::Sequence(items)) => items.as_slice(),
+        _ => &[],
+    };
+    for (index, text) in fleet.recipients.iter().enumerate() {
+        if let Err(error) = Recipient::parse(text) {
+            let position = items.get(index).map_or(node.position, |item| item.position);
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::FleetRecipientInvalid,
+                    format!("recipients[{index}] is {error}"),
+                )
+                .in_file("fleet.yaml")
+                .at_position(position)
+                .with_help(error.help()),
+            );
+        }
+    }
+}
+
 /// Decodes a parsed file: the value, if it decodes, and the findings.
 fn decode_node<T: serde::de::DeserializeOwned>(
     node: &Node,
@@ -284,6 +308,7 @@ pub fn load(root: &Path, exclusions: Exclusions) -> (Inventory, Diagnostics) {
             fleet_file = Some(file);
             if let Some(node) = loader.parse(file) {
                 fleet = loader.decode(&node, file).unwrap_or_default();
+                check_recipients(&node, &fleet, &mut loader.diagnostics);
             }
         }
         Err(error) if error.is_not_found() => loader.diagnostics.push(

@@ -56,6 +56,10 @@ pub struct Fleet {
     /// Settings of plain Butane hosts (`hosts/<name>.bu`) that a Butane
     /// file has no place for, by host name.
     pub butane_hosts: BTreeMap<String, ButaneHost>,
+    /// Who can read the fleet's secrets: the age public keys (`age1...`) or
+    /// SSH public keys (`ssh-ed25519 ...`, `ssh-rsa ...`) that `kindling
+    /// secret encrypt`, `edit` and `rekey` encrypt `secrets/**/*.age` to.
+    pub recipients: Vec<String>,
 }
 
 /// `fleet.yaml`'s `install:`: what every host's installation has in common.

@@ -22,7 +22,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
 use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan};
-use super::secrets::{SecretReader, is_encrypted};
+use super::secrets::{SecretReader, holds_private_key, is_encrypted};
 use crate::butane::model as b;
 use crate::diag::{Code, Diagnostic, Position};
 use crate::yaml::FileId;
@@ -849,6 +849,19 @@ impl Renderer<'_, '_> {
             });
         match read {
             Ok(bytes) => {
+                if !is_encrypted(from) && holds_private_key(&bytes) {
+                    self.out.diagnostics.push(
+                        Diagnostic::warning(
+                            Code::FleetSecretPlaintextKey,
+                            format!("secrets/{from} holds a private key in plain text"),
+                        )
+                        .in_file(self.file_name(origin.file))
+                        .at_position(origin.position)
+                        .with_help(format!(
+                            "encrypt it (kindling secret encrypt secrets/{from} ...), delete the plain file and place the .age file; a key that was ever committed unencrypted should be replaced"
+                        )),
+                    );
+                }
                 self.out.inputs.push(format!("secrets/{from}"));
                 Some(bytes)
             }

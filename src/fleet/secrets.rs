@@ -26,6 +26,9 @@ pub struct Identities {
     warnings: Vec<String>,
     /// The identity file, never read as a fleet input.
     file: Option<PathBuf>,
+    /// The public keys of the identities (without comments), to tell
+    /// whether the operator stays a recipient of what is encrypted.
+    recipients: Vec<String>,
 }
 
 /// Where an identity was given, for messages.
@@ -60,6 +63,10 @@ pub enum SecretError {
     IdentityAsArgument,
     #[error("the age identity file {path} is writable by every user (mode {mode:04o})")]
     IdentityWritable { path: String, mode: u32 },
+    #[error(
+        "the SSH key from {source_name} is protected by a passphrase, which kindling does not ask for"
+    )]
+    SshPassphrase { source_name: String },
 }
 
 impl SecretError {
@@ -75,7 +82,9 @@ impl SecretError {
             SecretError::Decrypt { .. } => Code::FleetSecretDecrypt,
             SecretError::IdentityAsArgument => Code::FleetIdentityAsArgument,
             SecretError::IdentityWritable { .. } => Code::FleetIdentityWritable,
-            SecretError::Identity { .. } => Code::FleetIdentityUnreadable,
+            SecretError::Identity { .. } | SecretError::SshPassphrase { .. } => {
+                Code::FleetIdentityUnreadable
+            }
         }
     }
 
@@ -95,10 +104,13 @@ impl SecretError {
                 "this file is damaged (truncated, altered or not an age file): restore it, or encrypt the secret again with age -r RECIPIENT".to_owned()
             }
             SecretError::Decrypt { .. } => {
-                "kindling decrypts files encrypted to X25519 recipients (age -r age1...)".to_owned()
+                "kindling decrypts files encrypted to X25519 recipients (age1...) and to ssh-ed25519 and ssh-rsa keys".to_owned()
             }
             SecretError::Identity { .. } => {
-                "give an age identity file (AGE-SECRET-KEY-1... lines) as written by age-keygen; KINDLING_AGE_IDENTITY may also hold the identity itself".to_owned()
+                "give an age identity file (AGE-SECRET-KEY-1... lines, as `kindling init` or age-keygen writes) or an unencrypted ssh-ed25519 or ssh-rsa private key; KINDLING_AGE_IDENTITY may also hold the identity itself".to_owned()
+            }
+            SecretError::SshPassphrase { .. } => {
+                "use an age identity (kindling init makes one), or a copy of the key without a passphrase kept 0600 (ssh-keygen -p -N '' -f COPY)".to_owned()
             }
             SecretError::IdentityAsArgument => {
                 "write the identity to a file only you can read (chmod 600) and pass its path: a key on the command line is visible to every user in the process list; KINDLING_AGE_IDENTITY may hold the identity itself".to_owned()
@@ -115,7 +127,74 @@ impl SecretError {
 /// line): such a value is parsed as an identity, never printed.
 fn holds_key(text: &str) -> bool {
     let upper = text.to_ascii_uppercase();
-    upper.contains("AGE-SECRET-KEY-") || upper.contains("AGE-PLUGIN-") || text.contains('\n')
+    upper.contains("AGE-SECRET-KEY-")
+        || upper.contains("AGE-PLUGIN-")
+        || upper.contains("PRIVATE KEY-----")
+        || text.contains('\n')
+}
+
+/// Whether an identity's text is an SSH private key (OpenSSH or PEM RSA)
+/// rather than an age identity file.
+fn is_ssh_key(text: &str) -> bool {
+    text.contains("-----BEGIN OPENSSH PRIVATE KEY-----")
+        || text.contains("-----BEGIN RSA PRIVATE KEY-----")
+}
+
+/// Age identities with their recipients' texts.
+type Keys = (Vec<Box<dyn age::Identity + Send + Sync>>, Vec<String>);
+
+/// An unencrypted ssh-ed25519 or ssh-rsa private key as age reads it.
+fn ssh_identity(text: &str, source: &str) -> Result<Keys, SecretError> {
+    let identity_error = |reason: String| SecretError::Identity {
+        source_name: source.to_owned(),
+        reason,
+    };
+    let identity = age::ssh::Identity::from_buffer(text.as_bytes(), None)
+        .map_err(|_| identity_error("it is not an SSH private key age can read".to_owned()))?;
+    match identity {
+        age::ssh::Identity::Unencrypted(_) => {
+            let recipient = age::ssh::Recipient::try_from(identity.clone())
+                .map(|r| r.to_string())
+                .map_err(|_| identity_error("its public key cannot be derived".to_owned()))?;
+            Ok((vec![Box::new(identity)], vec![recipient]))
+        }
+        age::ssh::Identity::Encrypted(_)
+        | age::ssh::Identity::Unsupported(age::ssh::UnsupportedKey::EncryptedSsh(_))
+        | age::ssh::Identity::Unsupported(age::ssh::UnsupportedKey::EncryptedPem) => {
+            Err(SecretError::SshPassphrase {
+                source_name: source.to_owned(),
+            })
+        }
+        age::ssh::Identity::Unsupported(age::ssh::UnsupportedKey::Hardware(kind)) => {
+            Err(identity_error(format!(
+                "it is a {kind} key on a hardware token, which needs an age plugin"
+            )))
+        }
+        age::ssh::Identity::Unsupported(age::ssh::UnsupportedKey::Type(kind)) => {
+            Err(identity_error(format!(
+                "it is a {kind} key; age reads ssh-ed25519 and ssh-rsa keys"
+            )))
+        }
+    }
+}
+
+/// The identities of an age identity file (`AGE-SECRET-KEY-1…` lines).
+fn age_identities(text: &str, source: &str) -> Result<Keys, SecretError> {
+    let identity_error = |reason: String| SecretError::Identity {
+        source_name: source.to_owned(),
+        reason,
+    };
+    // age's parse errors name a line number, never the line.
+    let keys = age::IdentityFile::from_buffer(text.as_bytes())
+        .map_err(|e| identity_error(e.to_string()))?
+        .into_identities()
+        .map_err(|e| identity_error(e.to_string()))?;
+    let recipients = text
+        .lines()
+        .filter_map(|line| line.trim().parse::<age::x25519::Identity>().ok())
+        .map(|identity| identity.to_public().to_string())
+        .collect();
+    Ok((keys, recipients))
 }
 
 /// Reads the identity file at `path` (named `name` in messages): an error
@@ -164,6 +243,7 @@ impl Identities {
             source: None,
             warnings: Vec::new(),
             file: None,
+            recipients: Vec::new(),
         }
     }
 
@@ -188,24 +268,34 @@ impl Identities {
             }
             (None, None) => return Ok(Identities::none()),
         };
-        let identity_error = |reason: String| SecretError::Identity {
-            source_name: source.clone(),
-            reason,
+        let (keys, recipients) = if is_ssh_key(&text) {
+            ssh_identity(&text, &source)?
+        } else {
+            age_identities(&text, &source)?
         };
-        // age's parse errors name a line number, never the line.
-        let keys = age::IdentityFile::from_buffer(text.as_bytes())
-            .map_err(|e| identity_error(e.to_string()))?
-            .into_identities()
-            .map_err(|e| identity_error(e.to_string()))?;
         if keys.is_empty() {
-            return Err(identity_error("no identity in it".to_owned()));
+            return Err(SecretError::Identity {
+                source_name: source,
+                reason: "no identity in it".to_owned(),
+            });
         }
         Ok(Identities {
             keys,
             source: Some(source),
             warnings,
             file,
+            recipients,
         })
+    }
+
+    /// Whether any identity was given.
+    pub fn given(&self) -> bool {
+        self.source.is_some()
+    }
+
+    /// The public keys of the identities (`age1…`, `ssh-ed25519 AAAA…`).
+    pub fn recipients(&self) -> &[String] {
+        &self.recipients
     }
 
     /// The identity file they were read from, if any.
@@ -223,6 +313,13 @@ impl Identities {
 /// is a secret wherever it goes.
 pub fn is_encrypted(relative: &str) -> bool {
     relative.ends_with(".age")
+}
+
+/// Whether `bytes` hold a PEM private key that is not itself encrypted
+/// (`-----BEGIN ... PRIVATE KEY-----`, but not `ENCRYPTED PRIVATE KEY`).
+pub fn holds_private_key(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"PRIVATE KEY-----")
+        .any(|at| !bytes[..at].ends_with(b"ENCRYPTED "))
 }
 
 /// Reads secrets for one compile worker, each file once: a trust anchor
