@@ -142,27 +142,48 @@ pub fn compile(options: &Options) -> Build {
         options.out.as_deref(),
         options.identities.file(),
     );
-    let (inventory, mut diagnostics) = load::load(&options.root, exclusions);
-    let mut texts: BTreeMap<String, String> = BTreeMap::new();
-    let add_sources = |texts: &mut BTreeMap<String, String>, inventory: &Inventory| {
-        let mut id = 0u32;
-        while let Some(file) = inventory.sources.get(crate::yaml::FileId(id)) {
-            texts.insert(file.name.clone(), file.text.clone());
-            id += 1;
-        }
+    let (inventory, diagnostics) = load::load(&options.root, exclusions);
+    let mut build = Build {
+        outputs: Vec::new(),
+        diagnostics,
+        texts: source_texts(&inventory),
+        cert_expiry: BTreeMap::new(),
     };
-    add_sources(&mut texts, &inventory);
-    if diagnostics.has_errors() {
-        return Build {
-            outputs: Vec::new(),
-            diagnostics,
-            texts,
-            cert_expiry: BTreeMap::new(),
-        };
+    if build.diagnostics.has_errors() {
+        return build;
     }
     let templates = Templates::new(&inventory);
-    diagnostics.extend(templates.check());
-    for (name, text) in [
+    build.diagnostics.extend(templates.check());
+    build.texts.extend(builtin_template_texts());
+    build
+        .diagnostics
+        .extend(fleetwide::unknown_hosts(&inventory, &options.hosts));
+    let mut fleet_checks = resolve::Resolver::new(&inventory);
+    fleet_checks.check_butane_hosts();
+    build
+        .diagnostics
+        .extend(fleet_checks.diagnostics.into_vec());
+    let selected: Vec<(&String, &load::HostSource)> =
+        fleetwide::selected_hosts(&inventory, &options.hosts).collect();
+    let done = compile_hosts(&inventory, &templates, options, &selected);
+    gather(&mut build, &inventory, done, &selected);
+    build
+}
+
+/// The text of every fleet file read, by name.
+fn source_texts(inventory: &Inventory) -> BTreeMap<String, String> {
+    let mut texts = BTreeMap::new();
+    let mut id = 0u32;
+    while let Some(file) = inventory.sources.get(crate::yaml::FileId(id)) {
+        texts.insert(file.name.clone(), file.text.clone());
+        id += 1;
+    }
+    texts
+}
+
+/// The built-in templates' texts, by the label findings name them with.
+fn builtin_template_texts() -> [(String, String); 2] {
+    [
         (
             render::BUILTIN_CONTAINER,
             include_str!("fleet/templates/quadlet.container.j2"),
@@ -171,36 +192,37 @@ pub fn compile(options: &Options) -> Build {
             render::BUILTIN_ENV,
             include_str!("fleet/templates/service.env.j2"),
         ),
-    ] {
-        texts.insert(render::builtin_label(name), text.to_owned());
-    }
-    // Hosts are planned and compiled on rayon's threads, each plan dropped
-    // as soon as its host is compiled (a plan holds a copy of every service
-    // definition, ~160 KiB per 20-service host). A worker's memos live for
-    // a run of hosts; results come back in host order, so findings come out
-    // as from `fleetwide::plan_hosts`.
-    diagnostics.extend(fleetwide::unknown_hosts(&inventory, &options.hosts));
-    let mut fleet_checks = resolve::Resolver::new(&inventory);
-    fleet_checks.check_butane_hosts();
-    diagnostics.extend(fleet_checks.diagnostics.into_vec());
+    ]
+    .map(|(name, text)| (render::builtin_label(name), text.to_owned()))
+}
+
+/// Plans and compiles the `selected` hosts on rayon's threads, each plan
+/// dropped as soon as its host is compiled (a plan holds a copy of every
+/// service definition, ~160 KiB per 20-service host). A worker's memos
+/// live for a run of hosts; results come back in host order, so findings
+/// come out as from `fleetwide::plan_hosts`.
+fn compile_hosts(
+    inventory: &Inventory,
+    templates: &Templates,
+    options: &Options,
+    selected: &[(&String, &load::HostSource)],
+) -> Vec<HostDone> {
     let build_time = options.now.unwrap_or_else(now);
-    let selected: Vec<(&String, &load::HostSource)> =
-        fleetwide::selected_hosts(&inventory, &options.hosts).collect();
-    let done: Vec<HostDone> = selected
+    selected
         .par_iter()
         .map_init(
             || {
                 crate::encode::memoize_on_this_thread();
                 let worker = Worker {
-                    inventory: &inventory,
-                    templates: &templates,
+                    inventory,
+                    templates,
                     options,
-                    expansions: render::Expansions::new(&templates),
+                    expansions: render::Expansions::new(templates),
                     quadlets: lint::QuadletMemo::default(),
                     secrets: secrets::SecretReader::new(&inventory.dir, &options.identities),
                     now: build_time,
                 };
-                (resolve::Resolver::new(&inventory), worker)
+                (resolve::Resolver::new(inventory), worker)
             },
             |(resolver, worker), (name, source)| {
                 let (plan, failed) = resolver.plan_checked(name, source);
@@ -223,30 +245,39 @@ pub fn compile(options: &Options) -> Build {
                 host
             },
         )
-        .collect();
+        .collect()
+}
+
+/// Adds what the workers did for the `selected` hosts to `build`, with
+/// the fleet-wide checks over it: hosts whose service users clash get no
+/// output, and findings many hosts repeat are reported once.
+fn gather(
+    build: &mut Build,
+    inventory: &Inventory,
+    done: Vec<HostDone>,
+    selected: &[(&String, &load::HostSource)],
+) {
     let accounts: Vec<fleetwide::AccountUse> = done
         .iter()
         .flat_map(|host| host.accounts.iter().cloned())
         .collect();
     let mut results = Vec::new();
     let mut resolve_findings = Vec::new();
-    let mut cert_expiry = BTreeMap::new();
-    for (host, (name, _)) in done.into_iter().zip(&selected) {
+    for (host, (name, _)) in done.into_iter().zip(selected) {
         resolve_findings.extend(host.resolve_findings);
         if let Some(expiry) = host.result.as_ref().and_then(|r| r.cert_expiry.clone()) {
-            cert_expiry.insert((*name).clone(), expiry);
+            build.cert_expiry.insert((*name).clone(), expiry);
         }
         results.extend(host.result);
     }
-    let (clashes, clashing_hosts) = fleetwide::check_account_ids(&inventory, &accounts);
+    let (clashes, clashing_hosts) = fleetwide::check_account_ids(inventory, &accounts);
     resolve_findings.extend(clashes);
-    diagnostics.extend(fleetwide::dedup(resolve_findings));
-    let mut outputs = Vec::new();
+    build.diagnostics.extend(fleetwide::dedup(resolve_findings));
     let mut host_findings = Vec::new();
     for result in results {
-        texts.extend(result.texts);
+        build.texts.extend(result.texts);
         host_findings.extend(result.diagnostics);
-        outputs.extend(
+        build.outputs.extend(
             result
                 .output
                 .filter(|output| !clashing_hosts.contains(&output.name)),
@@ -255,16 +286,10 @@ pub fn compile(options: &Options) -> Build {
     // Findings shared by many hosts (a service used everywhere, a broken
     // template already reported) are reported once.
     let mut seen: std::collections::BTreeSet<String> =
-        diagnostics.iter().map(Diagnostic::raw).collect();
+        build.diagnostics.iter().map(Diagnostic::raw).collect();
     host_findings.retain(|d| seen.insert(d.raw()));
     host_findings.sort_by_key(sort_key);
-    diagnostics.extend(host_findings);
-    Build {
-        outputs,
-        diagnostics,
-        texts,
-        cert_expiry,
-    }
+    build.diagnostics.extend(host_findings);
 }
 
 /// A manifest host compiled for a newer spec than its manifest names (with
