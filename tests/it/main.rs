@@ -38,4 +38,5 @@ mod quadlet_routes;
 mod schemas;
 mod secret_cmd;
 mod secrets;
+mod tutorial;
 mod vm_inputs;
