@@ -215,6 +215,11 @@ pub struct InspectArgs {
     /// Directory that `local` paths of a Butane input are read from.
     #[arg(short = 'd', long, value_name = "DIR")]
     pub files_dir: Option<PathBuf>,
+    /// Show the contents of secret files too: those a fleet host places
+    /// from secrets/, and those build/manifest.json lists for a built
+    /// build/<host>.ign. They are masked by default.
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 #[derive(Debug, Args)]

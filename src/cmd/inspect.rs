@@ -1,6 +1,9 @@
 //! `kindling inspect`: what a config does, as a listing (text or JSON), as
-//! an extracted file tree, or decompiled to Butane. Secrets are masked.
+//! an extracted file tree, or decompiled to Butane. Secret files are masked
+//! (those of a fleet host, and those `build/manifest.json` lists for a
+//! built output) unless `--show-secrets` is given.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -8,12 +11,19 @@ use anyhow::Context;
 use super::common::{load_config, load_options, print};
 use crate::cli::{Format, InspectArgs};
 use crate::inspect::{self, TextOptions};
-use crate::mask;
+use crate::{fleet, mask};
 
 pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let options = load_options(args.files_dir.as_deref())?;
     let mut loaded = load_config(args.input.as_deref(), &options)?;
-    loaded.config = mask::hide(loaded.config, &loaded.secrets);
+    if !args.show_secrets {
+        // A built output's secret files are listed in its manifest.json.
+        let mut secrets = loaded.secrets.clone();
+        if let Some(path) = args.input.as_deref().filter(|p| *p != Path::new("-")) {
+            secrets.extend(fleet::publish::published_secrets(path));
+        }
+        loaded.config = mask::hide(loaded.config, &secrets);
+    }
     if args.to_butane {
         let yaml = inspect::decompile(&loaded.config, loaded.spec)?;
         print(yaml.as_bytes())?;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::HostOutput;
 use crate::confine::{DATA_LIMIT, Exclusions, FleetRoot};
 use crate::digest::sha256_hex;
+use crate::secret::Secrets;
 use crate::write::generations::{BuildDir, Content, Entry};
 use crate::write::{Visibility, WriteError};
 
@@ -34,6 +35,10 @@ struct HostEntry {
     sha256: String,
     ignition_version: String,
     secret: bool,
+    /// Node paths of the files whose contents are secret: what `kindling
+    /// inspect` of the output masks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    secret_files: Vec<String>,
     inputs: BTreeMap<String, String>,
 }
 
@@ -146,11 +151,38 @@ fn host_entries(root: &Path, outputs: &[HostOutput]) -> BTreeMap<String, HostEnt
                     sha256: sha256_hex(&output.json),
                     ignition_version: output.config.ignition.version.clone(),
                     secret: output.secrets.any(),
+                    secret_files: output.secrets.files().map(str::to_owned).collect(),
                     inputs,
                 },
             )
         })
         .collect()
+}
+
+/// The secret files of the published output at `path` (`build/<host>.ign`),
+/// as its directory's `manifest.json` lists them; empty when `path` is not
+/// a published output.
+pub fn published_secrets(path: &Path) -> Secrets {
+    let mut secrets = Secrets::default();
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return secrets;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(manifest) = read_manifest(&dir.join(MANIFEST)) else {
+        return secrets;
+    };
+    for entry in manifest.hosts.values() {
+        if std::ffi::OsStr::new(&entry.output) == name {
+            for file in &entry.secret_files {
+                secrets.mark_file(file.clone());
+            }
+        }
+    }
+    secrets
 }
 
 /// The published manifest, which a build of named hosts updates.

@@ -403,3 +403,73 @@ fn a_recipient_that_is_not_a_public_key_is_an_error_at_its_line() {
         listed.stderr
     );
 }
+
+#[test]
+fn inspect_of_a_built_output_masks_its_secret_files_unless_asked() {
+    let scratch = Scratch::new();
+    let (fleet, key) = ssh_fleet(&scratch);
+    let key = key.to_str().expect("utf-8").to_owned();
+    fs::write(scratch.path().join("token"), PLAIN).expect("plain");
+    let token = scratch.path().join("token");
+    let encrypt = run_in(
+        &scratch,
+        &fleet,
+        &[
+            "secret",
+            "encrypt",
+            token.to_str().expect("utf-8"),
+            "--service",
+            "hello",
+        ],
+    );
+    assert_eq!(encrypt.code, Some(0), "{}", encrypt.stderr);
+    let service = fleet.join("containers/hello.yaml");
+    let mut text = fs::read_to_string(&service).expect("service");
+    text.push_str("secrets:\n  - file: token\n    from: hello/token.age\n");
+    fs::write(&service, text).expect("service");
+    let build = run_in(&scratch, &fleet, &["build", "--identity", &key]);
+    assert_eq!(build.code, Some(0), "{}", build.stderr);
+    let manifest = fs::read_to_string(fleet.join("build/manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("\"secret_files\": [\n        \"/etc/lab/secrets/hello/token\"\n      ]"),
+        "{manifest}"
+    );
+
+    let masked = run_in(&scratch, &fleet, &["inspect", "build/node01.ign"]);
+    assert_eq!(masked.code, Some(0), "{}", masked.stderr);
+    no_secret_in(&masked);
+    assert!(
+        masked.stdout.contains("<secret: not shown>"),
+        "{}",
+        masked.stdout
+    );
+    let json = run_in(
+        &scratch,
+        &fleet,
+        &["inspect", "--format", "json", "build/node01.ign"],
+    );
+    no_secret_in(&json);
+    let butane = run_in(
+        &scratch,
+        &fleet,
+        &["inspect", "--to-butane", "build/node01.ign"],
+    );
+    no_secret_in(&butane);
+
+    let shown = run_in(
+        &scratch,
+        &fleet,
+        &["inspect", "--show-secrets", "build/node01.ign"],
+    );
+    assert_eq!(shown.code, Some(0), "{}", shown.stderr);
+    assert!(shown.stdout.contains(PLAIN), "{}", shown.stdout);
+    let host = Run::of(
+        scratch
+            .kindling()
+            .current_dir(&fleet)
+            .env("KINDLING_AGE_IDENTITY", &key)
+            .args(["inspect", "--show-secrets", "hosts/node01.yaml"]),
+    );
+    assert_eq!(host.code, Some(0), "{}", host.stderr);
+    assert!(host.stdout.contains(PLAIN), "{}", host.stdout);
+}
