@@ -207,3 +207,27 @@ fn init_takes_an_existing_ssh_key_as_the_identity() {
         "{justfile}"
     );
 }
+
+#[test]
+fn init_and_secret_are_in_the_man_page_and_the_completions() {
+    let man = Run::of(kindling_with(Identity::None).arg("man"));
+    assert_eq!(man.code, Some(0));
+    for command in ["kindling\\-init(1)", "kindling\\-secret(1)"] {
+        assert!(man.stdout.contains(command), "{command} in kindling man");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let script = Run::of(kindling_with(Identity::None).args(["completions", shell]));
+        assert_eq!(script.code, Some(0));
+        for word in [
+            "init",
+            "secret",
+            "encrypt",
+            "edit",
+            "recipients",
+            "rekey",
+            "show-secrets",
+        ] {
+            assert!(script.stdout.contains(word), "{shell} completes {word}");
+        }
+    }
+}
