@@ -99,25 +99,148 @@ fn volume(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
     }
 }
 
-fn mount(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
-    for spec in split_words(&e.value, Escapes::Unescape) {
-        let mut mount_type = "volume";
-        let mut source = None;
-        for token in spec.split(',') {
-            let (k, v) = token.split_once('=').unwrap_or((token, ""));
-            match k.trim() {
-                "type" => mount_type = v.trim(),
-                "source" | "src" => source = Some(v.trim()),
-                _ => {}
+/// One `Mount=` argument as Podman's generator reads it: CSV fields, the
+/// type from the first `type=X` field (`volume` without one), the rest
+/// kept in order. `None` when it is not valid CSV.
+fn mount_fields(spec: &str) -> Option<(String, Vec<String>)> {
+    let fields = csv_fields(spec)?;
+    let mut mount_type = None;
+    let mut tokens = Vec::new();
+    for field in fields {
+        match field.split('=').collect::<Vec<_>>().as_slice() {
+            ["type", value] if mount_type.is_none() => mount_type = Some((*value).to_owned()),
+            _ => tokens.push(field),
+        }
+    }
+    Some((mount_type.unwrap_or_else(|| "volume".to_owned()), tokens))
+}
+
+/// The fields of one CSV record (Go's `encoding/csv` rules: a field that
+/// starts with `"` is quoted, `""` inside it is a quote; a quote anywhere
+/// else is an error).
+fn csv_fields(record: &str) -> Option<Vec<String>> {
+    let mut fields = Vec::new();
+    let mut chars = record.chars().peekable();
+    loop {
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    '"' => break,
+                    c => field.push(c),
+                }
+            }
+            match chars.next() {
+                None => {
+                    fields.push(field);
+                    return Some(fields);
+                }
+                Some(',') => {}
+                Some(_) => return None,
+            }
+        } else {
+            loop {
+                match chars.next() {
+                    None => {
+                        fields.push(field);
+                        return Some(fields);
+                    }
+                    Some(',') => break,
+                    Some('"') => return None,
+                    Some(c) => field.push(c),
+                }
             }
         }
-        let Some(source) = source else { continue };
+        fields.push(field);
+    }
+}
+
+/// The mount types whose source the generator resolves at `version` (and
+/// so requires).
+fn resolves_source(mount_type: &str, version: &Version) -> bool {
+    match mount_type {
+        "volume" | "bind" => true,
+        "glob" | "image" => *version >= Version::new(5, 3, 0),
+        "artifact" => *version >= Version::new(5, 7, 0),
+        _ => false,
+    }
+}
+
+fn mount(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
+    for spec in split_words(&e.value, Escapes::Unescape) {
+        let Some((mount_type, tokens)) = mount_fields(&spec) else {
+            continue;
+        };
         if !matches!(
-            mount_type,
+            mount_type.as_str(),
             "volume" | "bind" | "glob" | "image" | "artifact"
         ) {
             continue;
         }
+        let resolving = resolves_source(&mount_type, ctx.version());
+        let spec_offset = e.value.find(spec.as_str()).unwrap_or(0);
+        let at = |token: &str| {
+            e.value[spec_offset..]
+                .find(token)
+                .map_or(spec_offset, |i| spec_offset + i)
+        };
+        // Podman stops at the first bare `source`/`src`, wherever it is.
+        if let Some(bare) = tokens
+            .iter()
+            .find(|t| *t == "source" || *t == "src")
+            .filter(|_| resolving)
+        {
+            let msg = format!(
+                "`{bare}` has no value; Podman's generator rejects the unit (\"source parameter \
+                 does not include a value\") — write `{bare}=PATH` (or a `.volume`/`.image` unit)"
+            );
+            let pos = value_pos_at(e, at(bare));
+            ctx.push(
+                Severity::Error,
+                Code::QuadletInvalidValue,
+                pos,
+                key_path(section, "Mount"),
+                msg,
+            );
+            continue;
+        }
+        // The last `source=`/`src=` wins, as in the generator.
+        let source = tokens
+            .iter()
+            .filter_map(|t| t.split_once('='))
+            .filter(|(k, _)| *k == "source" || *k == "src")
+            .map(|(_, v)| v)
+            .next_back()
+            .filter(|v| !v.is_empty());
+        let Some(source) = source else {
+            // Since 6.0.0-rc1 a volume without a source is an anonymous one.
+            let anonymous_volumes = Version::parse("6.0.0-rc1").is_ok_and(|v| ctx.at_least(&v));
+            if resolving && !(mount_type == "volume" && anonymous_volumes) {
+                let podman_says = if anonymous_volumes {
+                    format!("source parameter is required for mount type {mount_type}")
+                } else {
+                    "source cannot be empty".to_owned()
+                };
+                let msg = format!(
+                    "`type={mount_type}` needs a non-empty `source=` (or `src=`); Podman {}'s \
+                     generator rejects the unit (\"{podman_says}\")",
+                    ctx.version()
+                );
+                ctx.push(
+                    Severity::Error,
+                    Code::QuadletInvalidValue,
+                    value_pos_at(e, spec_offset),
+                    key_path(section, "Mount"),
+                    msg,
+                );
+            }
+            continue;
+        };
         let needs = if source.ends_with(".volume") {
             None
         } else if source.ends_with(".image") {
@@ -127,7 +250,7 @@ fn mount(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
         } else {
             continue;
         };
-        let offset = e.value.find(source).unwrap_or(0);
+        let offset = at(source);
         if let Some(since) = needs.filter(|v| !ctx.at_least(v)) {
             let msg = format!(
                 "`source={source}` (a Quadlet reference in `Mount=`) is resolved since \

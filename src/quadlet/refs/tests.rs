@@ -129,3 +129,88 @@ fn unit_dependencies_translate_since_5_5() {
     );
     assert_eq!(at(w[1]), (2, 26));
 }
+
+/// `Mount=` as Podman's generator reads it: bind, glob, image and artifact
+/// need a non-empty source wherever it is written; a bare `source` is its
+/// own error; a volume without a source is anonymous only since 6.0.0-rc1;
+/// types whose source is not resolved (tmpfs) need none.
+#[test]
+fn mount_sources_are_required_where_the_generator_resolves_them() {
+    let messages = |src: &str, version: &str| -> Vec<String> {
+        of_code(&run("w.container", src, version), Code::QuadletInvalidValue)
+            .iter()
+            .map(|d| format!("{}:{} {}", at(d).0, at(d).1, d.message))
+            .collect()
+    };
+    let src = format!(
+        "{C}Image=quay.io/a:1\n\
+Mount=destination=/d,type=bind\n\
+Mount=type=bind,src=,dst=/e\n\
+Mount=type=glob,dst=/g,source\n\
+Mount=type=image,dst=/i,source=quay.io/b:1\n\
+Mount=dst=/v,type=bind,source=/srv\n\
+Mount=type=volume,dst=/anon\n\
+Mount=type=tmpfs,destination=/t\n\
+Mount=type=artifact,dst=/a\n"
+    );
+    let found = messages(&src, "5.8.0");
+    insta::assert_snapshot!(found.join("\n"));
+    let rc = messages(&src, "6.0.0-rc1");
+    assert_eq!(rc.len(), found.len() - 1, "{rc:#?}");
+    assert!(rc.iter().all(|m| !m.starts_with("9:")), "{rc:#?}");
+    // Before 5.3 glob and image sources were passed through unresolved.
+    let old = messages(&src, "5.2.0");
+    assert!(old.iter().all(|m| !m.starts_with("6:")), "{old:#?}");
+    assert_eq!(old.len(), 3, "{old:#?}");
+}
+
+/// Go's `encoding/csv` reading of one `Mount=` argument.
+#[test]
+fn mount_fields_follow_go_csv() {
+    use super::csv_fields;
+    assert_eq!(
+        csv_fields(r#"type=bind,"source=/a,b",dst=/x"#),
+        Some(vec![
+            "type=bind".to_owned(),
+            "source=/a,b".to_owned(),
+            "dst=/x".to_owned()
+        ])
+    );
+    assert_eq!(
+        csv_fields(r#""say ""hi""",x"#),
+        Some(vec![r#"say "hi""#.to_owned(), "x".to_owned()])
+    );
+    assert_eq!(csv_fields(r#"type=bind,src=/a"b"#), None);
+    assert_eq!(csv_fields(r#""open"#), None);
+    assert_eq!(csv_fields(""), Some(vec![String::new()]));
+}
+
+/// Podman's own generator tests (test/e2e/quadlet/mount.container, which
+/// converts, and mount-source-missing.container, which fails with "source
+/// parameter is required for mount type image"), checked against 6.0.0-rc1.
+#[test]
+fn podmans_mount_tests_agree() {
+    let converts = "[Container]\nImage=localhost/imagename\n\
+Mount=type=bind,source=/path/on/host,destination=/path/in/container\n\
+Mount=\"type=bind,src=/path/on/host with spaces,dst=/path\"\n\
+Mount=type=bind,src=/path/on/host,dst=/path/in/container,relabel=shared,U=true\n\
+Mount=type=volume,source=vol1,destination=/path/in/container,ro=true\n\
+Mount=type=tmpfs,tmpfs-size=512M,destination=/path/in/container\n\
+Mount=type=image,source=fedora,destination=/fedora-image,rw=true\n\
+Mount=type=devpts,destination=/dev/pts\n\
+Mount=type=bind,source=./path/on/host,destination=/path/in/container\n\
+Mount=type=volume,source=vol1,destination=/path/in/container,ro\n";
+    let f = run("mount.container", converts, "6.0.0-rc1");
+    assert!(of_code(&f, Code::QuadletInvalidValue).is_empty(), "{f:#?}");
+    let fails = "[Container]\nImage=localhost/imagename\nMount=type=image,destination=/path/in/container,ro\n";
+    let f = run("mount-source-missing.container", fails, "6.0.0-rc1");
+    let errors = of_code(&f, Code::QuadletInvalidValue);
+    assert_eq!(errors.len(), 1, "{f:#?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("source parameter is required for mount type image"),
+        "{}",
+        errors[0].message
+    );
+}
