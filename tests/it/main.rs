@@ -32,6 +32,7 @@ mod iso;
 mod manifest_keys;
 mod os_target;
 mod platform_rules;
+mod provision_install;
 mod publication;
 mod quadlet_corpus;
 mod quadlet_routes;
