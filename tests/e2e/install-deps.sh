@@ -10,7 +10,9 @@
 #     fetched with a private apt configuration: the system's apt setup is not
 #     touched;
 #   - a Debian kernel (vmlinuz + qemu_fw_cfg.ko + modules.*) unpacked under
-#     $CACHE/kernel, for the initramfs VM boot test.
+#     $CACHE/kernel, for the initramfs VM boot test;
+#   - coreos-installer built from crates.io under $CACHE/coreos-installer (the
+#     oracle of the ISO and PXE formats; built once, minutes).
 #
 # CACHE is $KINDLING_E2E_CACHE, default <repo root>/target/e2e-cache.
 set -euo pipefail
@@ -145,4 +147,24 @@ if [ ! -f "$kernel_root/kver" ]; then
     mv "$kernel_root.tmp" "$kernel_root"
 fi
 
-log "ok: ignition $(ignition-validate -version 2>&1 | head -n1 | awk '{print $NF}'), quadlet in $podman_root, kernel $(cat "$kernel_root/kver") in $kernel_root"
+# --- 4. coreos-installer, the oracle of the ISO and PXE formats ---------------
+# Built from crates.io once (it takes minutes) into $CACHE/coreos-installer,
+# where the tests look for it (tests/it/support/tools.rs). libssl-dev and
+# pkg-config are its build dependencies; cargo must be on PATH.
+installer_root="$cache/coreos-installer"
+if [ ! -x "$installer_root/bin/coreos-installer" ]; then
+    for p in libssl-dev pkg-config; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            apt_update_once
+            apt-get install -y -qq --no-install-recommends "$p" >/dev/null
+        fi
+    done
+    command -v cargo >/dev/null || { log "cargo is needed to build coreos-installer"; exit 1; }
+    log "building coreos-installer from crates.io into $installer_root (minutes)"
+    rm -rf "$installer_root.tmp"
+    cargo install --locked --quiet coreos-installer --root "$installer_root.tmp"
+    rm -rf "$installer_root"
+    mv "$installer_root.tmp" "$installer_root"
+fi
+
+log "ok: ignition $(ignition-validate -version 2>&1 | head -n1 | awk '{print $NF}'), quadlet in $podman_root, kernel $(cat "$kernel_root/kver") in $kernel_root, $("$installer_root/bin/coreos-installer" --version)"
