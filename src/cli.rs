@@ -88,6 +88,13 @@ pub enum Command {
     /// Encrypt, edit and re-encrypt the fleet's age secrets (secrets/**/*.age)
     /// to the recipients fleet.yaml lists.
     Secret(SecretArgs),
+    /// Write a bootable live ISO per host that installs the host to its
+    /// `install.device` (or, with --live, runs it live), from a pristine
+    /// CoreOS live ISO; `iso show` shows what an ISO embeds.
+    ///
+    /// The ISO is patched in place (coreos-installer's embed areas), never
+    /// re-mastered, so it boots on BIOS and UEFI as the base does.
+    Iso(IsoArgs),
 }
 
 /// Where the fleet is and how to read its secrets.
@@ -324,8 +331,22 @@ pub struct VmArgs {
     pub host: String,
     /// CoreOS-family disk image (qcow2 or raw); booted through a throwaway
     /// copy-on-write overlay, never modified.
-    #[arg(long, value_name = "DISK", conflicts_with_all = ["kernel", "initrd", "append"])]
+    #[arg(long, value_name = "DISK", conflicts_with_all = ["kernel", "initrd", "append", "iso"])]
     pub image: Option<PathBuf>,
+    /// A live ISO (`kindling iso`) to boot once from a virtual CD drive,
+    /// with a blank target disk attached; its config is the one it embeds
+    /// (HOST is not compiled).
+    #[arg(long, value_name = "FILE.iso", conflicts_with_all = ["kernel", "initrd", "append"])]
+    pub iso: Option<PathBuf>,
+    /// With --iso: use this disk (qcow2 or raw, written in place) as the
+    /// target instead of a throwaway blank one, e.g. to boot the installed
+    /// system later with --image.
+    #[arg(long, value_name = "DISK", requires = "iso")]
+    pub target_disk: Option<PathBuf>,
+    /// With --iso: the NIC's MAC address (an installer ISO checks it
+    /// against the host's `install.macs`).
+    #[arg(long, value_name = "MAC", requires = "iso")]
+    pub mac: Option<String>,
     /// Kernel to boot directly (live PXE-style), with --initrd.
     #[arg(long, value_name = "FILE", requires = "initrd")]
     pub kernel: Option<PathBuf>,
@@ -461,6 +482,55 @@ pub struct SecretRekeyArgs {
     /// (or set KINDLING_AGE_IDENTITY).
     #[arg(long, value_name = "FILE")]
     pub identity: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct IsoArgs {
+    #[command(subcommand)]
+    pub command: Option<IsoCommand>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Hosts to write `<host>.iso` for (fleet host names).
+    #[arg(value_name = "HOST", required = true)]
+    pub hosts: Vec<String>,
+    /// The pristine CoreOS live ISO to start from; it is never modified
+    /// (`coreos-installer download -f iso` fetches one).
+    #[arg(long, value_name = "LIVE.iso", required = true)]
+    pub base: Option<PathBuf>,
+    /// Output directory (relative to --fleet).
+    #[arg(long, value_name = "DIR", default_value = "build")]
+    pub out: PathBuf,
+    /// Embed the host's config as the live system's own config (it runs
+    /// from the medium, nothing is installed) instead of an installer.
+    #[arg(long)]
+    pub live: bool,
+    /// Emit this Ignition spec for the host configs (e.g. 3.3.0).
+    #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
+    pub ignition_version: Option<Spec>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IsoCommand {
+    /// Show what a live ISO embeds: the live config, the destination config
+    /// and target device of an installer ISO, the kernel arguments. Prints
+    /// configs as they are, secrets included: anyone holding the medium
+    /// can read them.
+    Show(IsoShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IsoShowArgs {
+    /// The live ISO to read.
+    #[arg(value_name = "FILE.iso")]
+    pub iso: PathBuf,
+    /// Print only the live config (`config.ign`), byte for byte.
+    #[arg(long, conflicts_with = "dest_config")]
+    pub live_config: bool,
+    /// Print only the destination config an installer ISO installs, byte
+    /// for byte.
+    #[arg(long)]
+    pub dest_config: bool,
 }
 
 /// `--ignition-version`: one of the specs kindling emits.

@@ -23,6 +23,7 @@ mod diff;
 mod hosts;
 mod init;
 mod inspect;
+mod iso;
 mod man;
 mod render;
 mod schema;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Vm(args) => (vm::run(&args), ExitCode::FAILURE),
         Command::Init(args) => (init::run(&args), ExitCode::FAILURE),
         Command::Secret(args) => (secret::run(&args), ExitCode::FAILURE),
+        Command::Iso(args) => (iso::run(&args), ExitCode::FAILURE),
     };
     result.unwrap_or_else(|error| {
         eprintln!("kindling: {error:#}");

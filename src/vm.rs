@@ -8,6 +8,10 @@
 //!   with `qemu-img` in a temporary directory that is removed afterwards.
 //! - [`Boot::Kernel`]: a kernel and an initrd, e.g. the tiny initramfs of the
 //!   end-to-end tests that runs the real Ignition and prints what it wrote.
+//! - [`Boot::Iso`]: a live ISO from a virtual CD drive (its config is
+//!   embedded, so no fw_cfg), once, with a target disk attached: a blank
+//!   throwaway one, or the caller's. Later reboots (an installer's) boot the
+//!   target disk.
 //!
 //! Acceleration: KVM only when a time-bounded probe ([`kvm_usable`], in
 //! `vm/kvm_probe.rs` with its assembly source) shows that KVM really runs a
@@ -55,7 +59,24 @@ pub enum Boot {
         initrd: PathBuf,
         append: String,
     },
+    /// A live ISO booted once from a CD drive, with a target disk.
+    Iso {
+        iso: PathBuf,
+        /// The target disk (qcow2 or raw, written in place); `None`: a
+        /// blank [`BLANK_DISK_SIZE`] qcow2 that is removed afterwards.
+        target: Option<PathBuf>,
+        /// The NIC's MAC address (qemu picks one when `None`).
+        mac: Option<String>,
+    },
 }
+
+/// Size of the blank target disk of an ISO boot (sparse: it takes only
+/// what the guest writes). Fedora CoreOS needs 8 GiB at least.
+pub const BLANK_DISK_SIZE: &str = "20G";
+
+/// The serial number of an ISO boot's target disk, so the guest sees it as
+/// `/dev/disk/by-id/virtio-kindling-target`.
+pub const TARGET_SERIAL: &str = "kindling-target";
 
 /// Where the guest's serial console goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +117,9 @@ impl Accel {
 /// One VM to boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmSpec {
-    /// The Ignition config, passed through fw_cfg.
-    pub config: PathBuf,
+    /// The Ignition config, passed through fw_cfg (`None` for a live ISO,
+    /// which embeds its own).
+    pub config: Option<PathBuf>,
     pub boot: Boot,
     pub memory_mib: u32,
     pub cpus: u32,
@@ -116,7 +138,7 @@ impl VmSpec {
     /// no network, accelerator detected, no timeout.
     pub fn new(config: impl Into<PathBuf>, boot: Boot) -> Self {
         VmSpec {
-            config: config.into(),
+            config: Some(config.into()),
             boot,
             memory_mib: 2048,
             cpus: 2,
@@ -136,6 +158,8 @@ pub struct Launch {
     pub overlay: Option<PathBuf>,
     /// The host port on 127.0.0.1 forwarded to the guest's port 22.
     pub ssh_port: Option<u16>,
+    /// The target disk of a [`Boot::Iso`] (required for ISO boots).
+    pub target: Option<PathBuf>,
 }
 
 /// How a VM run ended.
@@ -238,17 +262,55 @@ pub fn qemu_args(spec: &VmSpec, accel: Accel, launch: &Launch) -> Vec<String> {
             push(&["-initrd", &initrd.display().to_string()]);
             push(&["-append", append]);
         }
+        Boot::Iso { iso, target, .. } => {
+            push(&[
+                "-drive",
+                &format!(
+                    "if=ide,media=cdrom,readonly=on,format=raw,file={}",
+                    qemu_opt_escape(iso)
+                ),
+            ]);
+            if let Some(disk) = launch.target.as_deref().or(target.as_deref()) {
+                let format = image_format(disk).unwrap_or("raw");
+                push(&[
+                    "-drive",
+                    &format!(
+                        "if=none,id=target,file={},format={format}",
+                        qemu_opt_escape(disk)
+                    ),
+                ]);
+                push(&[
+                    "-device",
+                    &format!("virtio-blk-pci,drive=target,serial={TARGET_SERIAL}"),
+                ]);
+            }
+            push(&["-boot", "once=d"]);
+            push(&["-object", "rng-random,filename=/dev/urandom,id=rng0"]);
+            push(&["-device", "virtio-rng-pci,rng=rng0"]);
+        }
     }
-    push(&[
-        "-fw_cfg",
-        &format!("name={FW_CFG_KEY},file={}", qemu_opt_escape(&spec.config)),
-    ]);
+    if let Some(config) = &spec.config {
+        push(&[
+            "-fw_cfg",
+            &format!("name={FW_CFG_KEY},file={}", qemu_opt_escape(config)),
+        ]);
+    }
+    let mac = match &spec.boot {
+        Boot::Iso { mac: Some(mac), .. } => format!(",mac={mac}"),
+        _ => String::new(),
+    };
     match (spec.ssh_forward, launch.ssh_port) {
         (true, Some(port)) => push(&[
             "-nic",
-            &format!("user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{port}-:22"),
+            &format!("user,model=virtio-net-pci{mac},hostfwd=tcp:127.0.0.1:{port}-:22"),
         ]),
-        (true, None) => push(&["-nic", "user,model=virtio-net-pci"]),
+        (true, None) => push(&["-nic", &format!("user,model=virtio-net-pci{mac}")]),
+        // A NIC with a given MAC (an installer checks it), cut off from
+        // the host's network.
+        (false, _) if !mac.is_empty() => push(&[
+            "-nic",
+            &format!("user,model=virtio-net-pci{mac},restrict=on"),
+        ]),
         (false, _) => push(&["-nic", "none"]),
     }
     a
@@ -310,6 +372,34 @@ pub fn create_overlay(image: &Path, dir: &Path) -> Result<PathBuf, VmError> {
     Ok(overlay)
 }
 
+/// Creates `dir/target.qcow2`, a blank sparse disk of [`BLANK_DISK_SIZE`].
+pub fn create_blank_disk(dir: &Path) -> Result<PathBuf, VmError> {
+    let disk = dir.join("target.qcow2");
+    let out = Command::new(QEMU_IMG)
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&disk)
+        .arg(BLANK_DISK_SIZE)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => VmError::ToolMissing {
+                tool: QEMU_IMG,
+                package: "qemu-utils",
+            },
+            _ => VmError::Io {
+                what: format!("running {QEMU_IMG}"),
+                source: e,
+            },
+        })?;
+    if !out.status.success() {
+        return Err(VmError::Io {
+            what: format!("creating a blank disk {}", disk.display()),
+            source: io::Error::other(String::from_utf8_lossy(&out.stderr).trim().to_string()),
+        });
+    }
+    Ok(disk)
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_local_port() -> io::Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
@@ -348,8 +438,10 @@ pub fn run(spec: &VmSpec) -> Result<VmOutcome, VmError> {
 
 /// Checks `spec`'s inputs and tools, without starting anything.
 pub fn preflight(spec: &VmSpec) -> Result<(), VmError> {
-    if !spec.config.is_file() {
-        return Err(VmError::ConfigMissing(spec.config.clone()));
+    if let Some(config) = &spec.config
+        && !config.is_file()
+    {
+        return Err(VmError::ConfigMissing(config.clone()));
     }
     match &spec.boot {
         Boot::Disk { image } if !image.is_file() => {
@@ -363,6 +455,22 @@ pub fn preflight(spec: &VmSpec) -> Result<(), VmError> {
                         path: path.clone(),
                     });
                 }
+            }
+        }
+        Boot::Iso { iso, target, .. } => {
+            if !iso.is_file() {
+                return Err(VmError::BootFileMissing {
+                    what: "live ISO",
+                    path: iso.clone(),
+                });
+            }
+            if let Some(target) = target
+                && !target.is_file()
+            {
+                return Err(VmError::BootFileMissing {
+                    what: "target disk",
+                    path: target.clone(),
+                });
             }
         }
         Boot::Disk { .. } => {}
@@ -399,6 +507,11 @@ impl RunningVm {
     /// The host port on 127.0.0.1 forwarded to the guest's port 22.
     pub fn ssh_port(&self) -> Option<u16> {
         self.launch.ssh_port
+    }
+
+    /// The blank target disk an ISO boot created.
+    pub fn target(&self) -> Option<&Path> {
+        self.launch.target.as_deref()
     }
 
     /// The throwaway overlay a disk boot runs on.
@@ -476,8 +589,12 @@ pub fn start(spec: &VmSpec) -> Result<RunningVm, VmError> {
         .tempdir()
         .map_err(io_err("creating a temporary directory"))?;
     let mut launch = Launch::default();
-    if let Boot::Disk { image } = &spec.boot {
-        launch.overlay = Some(create_overlay(image, workdir.path())?);
+    match &spec.boot {
+        Boot::Disk { image } => launch.overlay = Some(create_overlay(image, workdir.path())?),
+        Boot::Iso { target: None, .. } => {
+            launch.target = Some(create_blank_disk(workdir.path())?);
+        }
+        _ => {}
     }
     if spec.ssh_forward {
         launch.ssh_port = Some(free_local_port().map_err(io_err("finding a free local port"))?);
@@ -533,7 +650,7 @@ mod tests {
     #[test]
     fn kernel_boot_command_line() {
         let spec = VmSpec {
-            config: PathBuf::from("/w/node.ign"),
+            config: Some(PathBuf::from("/w/node.ign")),
             boot: Boot::Kernel {
                 kernel: PathBuf::from("/k/vmlinuz"),
                 initrd: PathBuf::from("/k/initrd.cpio"),
@@ -594,6 +711,7 @@ mod tests {
         let launch = Launch {
             overlay: Some(PathBuf::from("/tmp/x/overlay.qcow2")),
             ssh_port: Some(2222),
+            target: None,
         };
         let args = qemu_args(&spec, Accel::Kvm, &launch);
         assert_eq!(
@@ -627,6 +745,59 @@ mod tests {
         );
         // Never the image itself while an overlay exists.
         assert!(!args.iter().any(|a| a.contains("fcos.qcow2")));
+    }
+
+    #[test]
+    fn iso_boot_command_line() {
+        let spec = VmSpec {
+            config: None,
+            boot: Boot::Iso {
+                iso: PathBuf::from("/b/beam00.iso"),
+                target: None,
+                mac: Some("52:54:00:be:a0:00".to_owned()),
+            },
+            memory_mib: 2048,
+            cpus: 2,
+            console: Console::Stdio,
+            ssh_forward: false,
+            accel: None,
+            timeout: None,
+        };
+        let launch = Launch {
+            target: Some(PathBuf::from("/tmp/x/target.qcow2")),
+            ..Launch::default()
+        };
+        let args = qemu_args(&spec, Accel::Tcg, &launch).join(" ");
+        assert!(
+            args.contains(
+                "-drive if=ide,media=cdrom,readonly=on,format=raw,file=/b/beam00.iso \
+                 -drive if=none,id=target,file=/tmp/x/target.qcow2,format=raw \
+                 -device virtio-blk-pci,drive=target,serial=kindling-target -boot once=d"
+            ),
+            "{args}"
+        );
+        assert!(
+            args.ends_with("-nic user,model=virtio-net-pci,mac=52:54:00:be:a0:00,restrict=on"),
+            "{args}"
+        );
+        // The config is embedded in the ISO: no fw_cfg.
+        assert!(!args.contains("-fw_cfg"), "{args}");
+        // ssh forwarding keeps the MAC.
+        let spec = VmSpec {
+            ssh_forward: true,
+            ..spec
+        };
+        let launch = Launch {
+            ssh_port: Some(2200),
+            ..launch
+        };
+        let args = qemu_args(&spec, Accel::Tcg, &launch).join(" ");
+        assert!(
+            args.ends_with(
+                "-nic user,model=virtio-net-pci,mac=52:54:00:be:a0:00,hostfwd=tcp:127.0.0.1:2200-:22"
+            ),
+            "{args}"
+        );
     }
 
     #[test]

@@ -173,29 +173,22 @@ fn boot(args: &VmArgs) -> anyhow::Result<Boot> {
             append: args.append.clone(),
         },
         _ => bail!(
-            "nothing to boot: pass --image DISK.qcow2, or --kernel FILE --initrd FILE; {}",
+            "nothing to boot: pass --image DISK.qcow2, --kernel FILE --initrd FILE, or --iso FILE.iso; {}",
             vm::IMAGE_HINT
         ),
     })
 }
 
-pub fn run(args: &VmArgs) -> anyhow::Result<ExitCode> {
-    let boot = boot(args)?;
-    let config = vm_config(args)?;
-    eprintln!(
-        "kindling vm: {} → {} (Ignition {}{})",
-        args.host,
-        config.path.display(),
-        config.version,
-        if config.secret {
-            ", mode 0600: it holds secrets"
-        } else {
-            ""
-        }
-    );
+/// `--iso`: the ISO carries its config; nothing is compiled.
+fn run_iso(args: &VmArgs, iso: &Path) -> anyhow::Result<ExitCode> {
+    let boot = Boot::Iso {
+        iso: iso.to_path_buf(),
+        target: args.target_disk.clone(),
+        mac: args.mac.clone(),
+    };
     let spec = VmSpec {
-        config: config.path.clone(),
-        boot: boot.clone(),
+        config: None,
+        boot,
         memory_mib: args.memory,
         cpus: args.cpus,
         console: args
@@ -203,34 +196,54 @@ pub fn run(args: &VmArgs) -> anyhow::Result<ExitCode> {
             .as_ref()
             .map_or(Console::Stdio, |p| Console::File(p.clone())),
         ssh_forward: true,
-        accel: match args.accel {
-            AccelArg::Auto => None,
-            AccelArg::Kvm => Some(Accel::Kvm),
-            AccelArg::Tcg => Some(Accel::Tcg),
-        },
+        accel: accel(args),
         timeout: args.timeout.map(Duration::from_secs),
     };
     let running = vm::start(&spec)?;
-    let accel = match (running.accel(), args.accel) {
+    let target = match (&args.target_disk, running.target()) {
+        (Some(disk), _) => format!("target disk {}", disk.display()),
+        (None, Some(blank)) => format!(
+            "a blank {} target disk ({}, removed afterwards)",
+            vm::BLANK_DISK_SIZE,
+            blank.display()
+        ),
+        (None, None) => "no target disk".to_owned(),
+    };
+    eprintln!(
+        "kindling vm: {}: booting {} from a CD drive, {target} (/dev/disk/by-id/virtio-{}), {}, {} MiB, {} CPU(s){}",
+        args.host,
+        iso.display(),
+        vm::TARGET_SERIAL,
+        accel_text(running.accel(), args.accel),
+        args.memory,
+        args.cpus,
+        args.mac
+            .as_ref()
+            .map(|m| format!(", NIC {m}"))
+            .unwrap_or_default()
+    );
+    finish(args, running)
+}
+
+fn accel(args: &VmArgs) -> Option<Accel> {
+    match args.accel {
+        AccelArg::Auto => None,
+        AccelArg::Kvm => Some(Accel::Kvm),
+        AccelArg::Tcg => Some(Accel::Tcg),
+    }
+}
+
+fn accel_text(accel: Accel, asked: AccelArg) -> &'static str {
+    match (accel, asked) {
         (Accel::Tcg, AccelArg::Auto) => "TCG (KVM is not usable here)",
         (Accel::Tcg, _) => "TCG",
         (Accel::Kvm, _) => "KVM",
-    };
-    match &boot {
-        Boot::Disk { image } => eprintln!(
-            "kindling vm: booting {} on a throwaway overlay (the image is not modified), {accel}, {} MiB, {} CPU(s)",
-            image.display(),
-            args.memory,
-            args.cpus
-        ),
-        Boot::Kernel { kernel, initrd, .. } => eprintln!(
-            "kindling vm: booting kernel {} with initrd {}, {accel}, {} MiB, {} CPU(s)",
-            kernel.display(),
-            initrd.display(),
-            args.memory,
-            args.cpus
-        ),
     }
+}
+
+/// Prints where the console and ssh are, waits for qemu, and turns its
+/// exit into ours.
+fn finish(args: &VmArgs, running: vm::RunningVm) -> anyhow::Result<ExitCode> {
     if let Some(port) = running.ssh_port() {
         eprintln!("kindling vm: ssh: ssh -p {port} core@127.0.0.1");
     }
@@ -249,4 +262,56 @@ pub fn run(args: &VmArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+pub fn run(args: &VmArgs) -> anyhow::Result<ExitCode> {
+    if let Some(iso) = &args.iso {
+        return run_iso(args, iso);
+    }
+    let boot = boot(args)?;
+    let config = vm_config(args)?;
+    eprintln!(
+        "kindling vm: {} → {} (Ignition {}{})",
+        args.host,
+        config.path.display(),
+        config.version,
+        if config.secret {
+            ", mode 0600: it holds secrets"
+        } else {
+            ""
+        }
+    );
+    let spec = VmSpec {
+        config: Some(config.path.clone()),
+        boot: boot.clone(),
+        memory_mib: args.memory,
+        cpus: args.cpus,
+        console: args
+            .console
+            .as_ref()
+            .map_or(Console::Stdio, |p| Console::File(p.clone())),
+        ssh_forward: true,
+        accel: accel(args),
+        timeout: args.timeout.map(Duration::from_secs),
+    };
+    let running = vm::start(&spec)?;
+    let accel = accel_text(running.accel(), args.accel);
+    match &boot {
+        Boot::Disk { image } => eprintln!(
+            "kindling vm: booting {} on a throwaway overlay (the image is not modified), {accel}, {} MiB, {} CPU(s)",
+            image.display(),
+            args.memory,
+            args.cpus
+        ),
+        Boot::Kernel { kernel, initrd, .. } => eprintln!(
+            "kindling vm: booting kernel {} with initrd {}, {accel}, {} MiB, {} CPU(s)",
+            kernel.display(),
+            initrd.display(),
+            args.memory,
+            args.cpus
+        ),
+        // `run_iso` boots ISOs.
+        Boot::Iso { .. } => {}
+    }
+    finish(args, running)
 }

@@ -779,9 +779,10 @@ impl LiveIso {
             _ => Path::new("."),
         };
         // tempfile creates the file 0600: a secret never sits in a
-        // world-readable file, even half-written.
+        // world-readable file, even half-written. Not `.kindling-*`: a
+        // build removes such leftovers from its output directory.
         let temp = tempfile::Builder::new()
-            .prefix(".kindling-iso-")
+            .prefix(".iso-partial-")
             .tempfile_in(dir)
             .map_err(write_err)?;
         copy_image(&self.file, temp.as_file(), self.len).map_err(write_err)?;

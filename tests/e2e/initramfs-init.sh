@@ -3,7 +3,11 @@
 #
 # Applies the Ignition config that qemu passes as fw_cfg opt/com.coreos/config
 # to a tmpfs scratch root with the real Ignition (stages fetch-offline, files),
-# prints the result on the console between markers, and powers off:
+# prints the result on the console between markers, and powers off. Booted
+# from a live ISO, the config is the one the kernel unpacked from the ISO's
+# Ignition embed area into /config.ign: it is handed to Ignition as CoreOS's
+# live initrd does (as /usr/lib/ignition/user.ign), and the platform is the
+# one on the kernel command line (ignition.platform.id=, default qemu).
 #
 #   KINDLING-E2E-BEGIN
 #   KINDLING-E2E-RESULT fetch-offline=RC files=RC
@@ -35,13 +39,23 @@ chown 1000:1000 /sysroot/var/home/core
 chmod 0700 /sysroot/var/home/core /sysroot/root
 mkdir -p /run/ignition /run/systemd
 
-ignition -platform qemu -stage fetch-offline -log-to-stdout \
+platform=qemu
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in ignition.platform.id=*) platform="${arg#ignition.platform.id=}" ;; esac
+done
+if [ -f /config.ign ]; then
+    echo "KINDLING-E2E-INIT embedded config /config.ign ($(wc -c < /config.ign) bytes)"
+    mkdir -p /usr/lib/ignition
+    cp /config.ign /usr/lib/ignition/user.ign
+fi
+
+ignition -platform "$platform" -stage fetch-offline -log-to-stdout \
     -config-cache /run/ignition.json -state-file /run/ignition/state \
     -neednet /run/ignition/neednet
 rc_fetch=$?
 rc_files=skipped
 if [ "$rc_fetch" -eq 0 ]; then
-    ignition -platform qemu -stage files -root /sysroot -log-to-stdout \
+    ignition -platform "$platform" -stage files -root /sysroot -log-to-stdout \
         -config-cache /run/ignition.json -state-file /run/ignition/state
     rc_files=$?
 fi

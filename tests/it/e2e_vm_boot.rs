@@ -75,7 +75,7 @@ fn the_real_ignition_applies_a_config_in_a_vm() {
     let console_path = dir.path().join("console.log");
 
     let spec = VmSpec {
-        config: config_path,
+        config: Some(config_path),
         boot: Boot::Kernel {
             kernel: boot.kernel.clone(),
             initrd: boot.initrd.clone(),
@@ -221,7 +221,7 @@ fn a_compiled_example_host_boots_in_a_vm() {
     write_atomic(&config_path, &host.json, Visibility::Secret).expect("write config");
     let console_path = dir.path().join("console.log");
     let spec = VmSpec {
-        config: config_path,
+        config: Some(config_path),
         boot: Boot::Kernel {
             kernel: boot.kernel.clone(),
             initrd: boot.initrd.clone(),

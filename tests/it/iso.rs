@@ -11,6 +11,8 @@ use kindling::provision::initrd::{CONFIG_PATH, Initrd};
 use kindling::provision::iso::{Customization, IgnitionFoundBy, IsoError, KargsFoundBy, LiveIso};
 use kindling::write::Visibility;
 
+use crate::support::cli::{Run, kindling};
+use crate::support::example;
 use crate::support::liveiso::{self, DEFAULT_KARGS, Generation, IGNITION_SIZE, KARG_SIZE};
 use crate::support::tools::{self, Tool};
 
@@ -356,4 +358,146 @@ fn kindling_reads_what_coreos_installer_embeds() {
             Some(CONFIG.as_bytes())
         );
     }
+}
+
+#[test]
+fn kindling_iso_live_writes_each_host_and_iso_show_reads_it_back() {
+    if !tools::require(&[Tool::Xorriso]) {
+        return;
+    }
+    let dir = tools::scratch("iso-cli-");
+    let base = liveiso::build(dir.path(), "base", Generation::Current, None);
+    let base_bytes = fs::read(&base.path).expect("read");
+    let (_example, root) = example::copy();
+    let out = dir.path().join("out");
+    let run = Run::of(
+        kindling()
+            .args(["iso", "beam00", "relay01", "--live", "--fleet"])
+            .arg(&root)
+            .arg("--base")
+            .arg(&base.path)
+            .arg("--out")
+            .arg(&out),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        fs::read(&base.path).expect("read") == base_bytes,
+        "base untouched"
+    );
+    let hosts = example::compile(&["beam00", "relay01"], None);
+    for host in &hosts {
+        let iso = out.join(format!("{}.iso", host.name));
+        let secret = host.secrets.any();
+        assert_eq!(
+            mode(&iso),
+            if secret { 0o600 } else { 0o644 },
+            "{}",
+            host.name
+        );
+        let warned = run.stderr.contains(&format!(
+            "warning: {} embeds secrets; it is mode 0600",
+            iso.display()
+        ));
+        assert_eq!(warned, secret, "{}", run.stderr);
+        // The live config is the published config, byte for byte.
+        let shown = Run::of(kindling().args(["iso", "show", "--live-config"]).arg(&iso));
+        assert_eq!(shown.code, Some(0), "{}", shown.stderr);
+        assert!(shown.stdout.as_bytes() == host.json, "{}", host.name);
+        let shown = Run::of(kindling().args(["iso", "show"]).arg(&iso));
+        assert_eq!(shown.code, Some(0), "{}", shown.stderr);
+        assert!(
+            shown
+                .stdout
+                .contains("live ISO: the config applies to the live system"),
+            "{}",
+            shown.stdout
+        );
+        assert!(
+            shown.stdout.contains("found by coreos/igninfo.json"),
+            "{}",
+            shown.stdout
+        );
+        let dest = Run::of(kindling().args(["iso", "show", "--dest-config"]).arg(&iso));
+        assert_eq!(dest.code, Some(1));
+        assert!(
+            dest.stderr.contains("not an installer ISO"),
+            "{}",
+            dest.stderr
+        );
+    }
+    // The same inputs give the same bytes.
+    let again = dir.path().join("again");
+    let run = Run::of(
+        kindling()
+            .args(["iso", "relay01", "--live", "--fleet"])
+            .arg(&root)
+            .arg("--base")
+            .arg(&base.path)
+            .arg("--out")
+            .arg(&again),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        fs::read(out.join("relay01.iso")).expect("read")
+            == fs::read(again.join("relay01.iso")).expect("read")
+    );
+
+    // A customized ISO is no base; nothing is compiled or written.
+    let refused = dir.path().join("refused");
+    let run = Run::of(
+        kindling()
+            .args(["iso", "relay01", "--live", "--fleet"])
+            .arg(&root)
+            .arg("--base")
+            .arg(out.join("relay01.iso"))
+            .arg("--out")
+            .arg(&refused),
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.contains("is already customized"),
+        "{}",
+        run.stderr
+    );
+    assert!(!refused.exists());
+    // An unknown host: nothing written.
+    let run = Run::of(
+        kindling()
+            .args(["iso", "nosuchhost", "--live", "--fleet"])
+            .arg(&root)
+            .arg("--base")
+            .arg(&base.path)
+            .arg("--out")
+            .arg(&refused),
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(!refused.exists());
+}
+
+#[test]
+fn iso_commands_have_help_man_pages_and_completions() {
+    let help = Run::of(kindling().args(["iso", "--help"]));
+    assert_eq!(help.code, Some(0));
+    for word in ["--base", "--live", "--out", "show", "never re-mastered"] {
+        assert!(help.stdout.contains(word), "{word}: {}", help.stdout);
+    }
+    let help = Run::of(kindling().args(["iso", "show", "--help"]));
+    for word in ["--live-config", "--dest-config", "secrets included"] {
+        assert!(help.stdout.contains(word), "{word}: {}", help.stdout);
+    }
+    let help = Run::of(kindling().args(["vm", "--help"]));
+    for word in ["--iso", "--target-disk", "--mac"] {
+        assert!(help.stdout.contains(word), "{word}: {}", help.stdout);
+    }
+    let pages = tempfile::tempdir().expect("tempdir");
+    let run = Run::of(kindling().arg("man").arg("--out-dir").arg(pages.path()));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(pages.path().join("kindling-iso.1").is_file());
+    assert!(pages.path().join("kindling-iso-show.1").is_file());
+    let bash = Run::of(kindling().args(["completions", "bash"]));
+    assert!(bash.stdout.contains("--live-config"));
+    // Without --base there is nothing to start from.
+    let run = Run::of(kindling().args(["iso", "h1"]));
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("--base"), "{}", run.stderr);
 }

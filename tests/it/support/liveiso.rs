@@ -75,6 +75,8 @@ pub const DEFAULT_KARGS: &str = "mitigations=auto,nosmt coreos.liveiso=kindling-
 pub struct BootFiles<'a> {
     pub kernel: &'a Path,
     pub initrd: &'a Path,
+    /// Appended to [`DEFAULT_KARGS`] in the image's default arguments.
+    pub append: &'a str,
 }
 
 /// A mastered test ISO and where xorriso put its embed areas.
@@ -101,6 +103,10 @@ fn with_area(text: &mut String, args: &str, end: char, pad: char) -> usize {
 
 /// Masters `dir/<name>.iso` in `generation`'s layout.
 pub fn build(dir: &Path, name: &str, generation: Generation, boot: Option<&BootFiles>) -> Built {
+    let defaults = match boot {
+        Some(boot) => format!("{DEFAULT_KARGS} {}", boot.append),
+        None => DEFAULT_KARGS.to_owned(),
+    };
     let root = dir.join(format!("{name}-root"));
     for sub in ["coreos", "images", "isolinux", "EFI/fedora"] {
         fs::create_dir_all(root.join(sub)).expect("mkdir");
@@ -112,7 +118,7 @@ pub fn build(dir: &Path, name: &str, generation: Generation, boot: Option<&BootF
     if generation == Generation::HeaderOnly {
         isolinux = isolinux.replace("/images/ignition.img", "/images/embed.img");
     }
-    let isolinux_area = with_area(&mut isolinux, DEFAULT_KARGS, '\n', '#');
+    let isolinux_area = with_area(&mut isolinux, &defaults, '\n', '#');
     isolinux.push('\n');
     // The second area sits on the `linux` line: the Current generation's
     // description gives it blanks as end and padding.
@@ -122,7 +128,7 @@ pub fn build(dir: &Path, name: &str, generation: Generation, boot: Option<&BootF
         ('\n', '#')
     };
     let mut grub = String::from("set timeout=1\nmenuentry 'live' {\n  linux /images/vmlinuz ");
-    let grub_area = with_area(&mut grub, DEFAULT_KARGS, grub_end, grub_pad);
+    let grub_area = with_area(&mut grub, &defaults, grub_end, grub_pad);
     grub.push_str("\n  initrd /images/initrd.img /images/ignition.img\n}\n");
     fs::write(root.join("isolinux/isolinux.cfg"), &isolinux).expect("write");
     fs::write(root.join("EFI/fedora/grub.cfg"), &grub).expect("write");
@@ -132,7 +138,7 @@ pub fn build(dir: &Path, name: &str, generation: Generation, boot: Option<&BootF
     )
     .expect("write");
     let mut cmdline = String::new();
-    with_area(&mut cmdline, DEFAULT_KARGS, '\n', '#');
+    with_area(&mut cmdline, &defaults, '\n', '#');
     fs::write(root.join("cmdline"), &cmdline).expect("write");
     if generation.igninfo() {
         fs::write(
@@ -155,7 +161,7 @@ pub fn build(dir: &Path, name: &str, generation: Generation, boot: Option<&BootF
         fs::write(
             root.join("coreos/kargs.json"),
             format!(
-                r#"{{"default": "{DEFAULT_KARGS}", "files": [{{"path": "isolinux/isolinux.cfg", "offset": {isolinux_area}}}, {{"path": "EFI/fedora/grub.cfg", "offset": {grub_area}{grub_extra}}}], "size": {KARG_SIZE}}}"#
+                r#"{{"default": "{defaults}", "files": [{{"path": "isolinux/isolinux.cfg", "offset": {isolinux_area}}}, {{"path": "EFI/fedora/grub.cfg", "offset": {grub_area}{grub_extra}}}], "size": {KARG_SIZE}}}"#
             ),
         )
         .expect("write");

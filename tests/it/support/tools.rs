@@ -127,6 +127,8 @@ pub enum Tool {
     Kernel,
     /// xorriso, which masters the test live ISOs.
     Xorriso,
+    /// isolinux's boot files (Debian's `isolinux` and `syslinux-common`).
+    Isolinux,
     /// coreos-installer, the oracle of the ISO format
     /// (`$KINDLING_COREOS_INSTALLER` overrides the path).
     CoreosInstaller,
@@ -148,6 +150,7 @@ impl fmt::Display for Tool {
             Tool::Cpio => "cpio",
             Tool::Kernel => "a Debian kernel",
             Tool::Xorriso => "xorriso",
+            Tool::Isolinux => "isolinux",
             Tool::CoreosInstaller => "coreos-installer",
         };
         f.write_str(name)
@@ -206,6 +209,13 @@ impl Tool {
                     })
             }
             Tool::Xorriso => on_path("xorriso"),
+            Tool::Isolinux => {
+                let files = [ISOLINUX_BIN, LDLINUX_C32, ISOHYBRID_MBR];
+                match files.iter().find(|f| !Path::new(f).is_file()) {
+                    Some(missing) => Err(format!("{missing} not found")),
+                    None => Ok(PathBuf::from(ISOLINUX_BIN)),
+                }
+            }
             Tool::CoreosInstaller => match std::env::var_os("KINDLING_COREOS_INSTALLER") {
                 Some(path) => at(PathBuf::from(path)),
                 None => at(cache_dir().join("coreos-installer/bin/coreos-installer"))
