@@ -281,209 +281,11 @@ const MANIFESTS_PER_TASK: usize = 32;
 /// `exclusions` name what is never an input (the output directory, the
 /// age identity).
 pub fn load(root: &Path, exclusions: Exclusions) -> (Inventory, Diagnostics) {
-    let mut diagnostics = Diagnostics::new();
-    let dir = match FleetRoot::open(root, exclusions) {
-        Ok(dir) => dir,
-        Err(error) => {
-            // A missing root is reported as a missing fleet.yaml below.
-            if error.kind() != std::io::ErrorKind::NotFound {
-                diagnostics.push(Diagnostic::error(
-                    Code::FleetRootUnreadable,
-                    format!("cannot open the fleet root {}: {error}", root.display()),
-                ));
-            }
-            FleetRoot::unopened(root)
-        }
-    };
-    let mut loader = Loader {
-        dir,
-        sources: SourceMap::default(),
-        diagnostics,
-    };
-    let mut fleet = Fleet::default();
-    let mut fleet_file = None;
-    match loader.dir.read_text("fleet.yaml", SOURCE_LIMIT) {
-        Ok(text) => {
-            let file = loader.sources.add("fleet.yaml".to_owned(), text, true);
-            fleet_file = Some(file);
-            if let Some(node) = loader.parse(file) {
-                fleet = loader.decode(&node, file).unwrap_or_default();
-                check_recipients(&node, &fleet, &mut loader.diagnostics);
-            }
-        }
-        Err(error) if error.is_not_found() => loader.diagnostics.push(
-            Diagnostic::error(
-                Code::FleetMissingFleetYaml,
-                format!("no fleet.yaml in {}", root.display()),
-            )
-            .with_help("run kindling in the fleet's root directory, or pass --fleet DIR"),
-        ),
-        Err(error) => loader.diagnostics.push(refusal(&error, "fleet.yaml")),
-    }
-
-    // Host files are read in order (file ids follow the listing), then the
-    // manifests are parsed and decoded together, then entered in order.
-    enum Listed {
-        Manifest {
-            stem: String,
-            relative: String,
-            file: FileId,
-        },
-        Butane {
-            stem: String,
-            relative: String,
-            file: FileId,
-        },
-    }
-    let mut listed = Vec::new();
-    for name in loader.list("hosts") {
-        let relative = format!("hosts/{name}");
-        if let Some(stem) = name
-            .strip_suffix(".yaml")
-            .or_else(|| name.strip_suffix(".yml"))
-        {
-            if let Some(file) = loader.read(&relative) {
-                let stem = stem.to_owned();
-                listed.push(Listed::Manifest {
-                    stem,
-                    relative,
-                    file,
-                });
-            }
-        } else if let Some(stem) = name.strip_suffix(".bu")
-            && let Some(file) = loader.read(&relative)
-        {
-            let stem = stem.to_owned();
-            listed.push(Listed::Butane {
-                stem,
-                relative,
-                file,
-            });
-        }
-    }
-    let manifest_files: Vec<(&str, FileId, &str)> = listed
-        .iter()
-        .filter_map(|entry| match entry {
-            Listed::Manifest { relative, file, .. } => {
-                let text = loader.sources.get(*file).map_or("", |f| f.text.as_str());
-                Some((text, *file, relative.as_str()))
-            }
-            Listed::Butane { .. } => None,
-        })
-        .collect();
-    let mut manifests = load_manifests(&manifest_files).into_iter();
-    let mut hosts = BTreeMap::new();
-    for entry in listed {
-        match entry {
-            Listed::Manifest {
-                stem,
-                relative,
-                file,
-            } => {
-                let Some((loaded, findings)) = manifests.next() else {
-                    continue;
-                };
-                loader.diagnostics.extend(findings);
-                let Some((node, host)) = loaded else {
-                    continue;
-                };
-                insert_host(
-                    &mut hosts,
-                    &mut loader.diagnostics,
-                    &stem,
-                    HostSource::Manifest {
-                        file,
-                        node,
-                        host: Box::new(host),
-                    },
-                    &relative,
-                );
-            }
-            Listed::Butane {
-                stem,
-                relative,
-                file,
-            } => insert_host(
-                &mut hosts,
-                &mut loader.diagnostics,
-                &stem,
-                HostSource::Butane { file },
-                &relative,
-            ),
-        }
-    }
-
-    let mut services: BTreeMap<String, ServiceSource> = BTreeMap::new();
-    for name in loader.list("containers") {
-        let relative = format!("containers/{name}");
-        if let Some(stem) = name
-            .strip_suffix(".yaml")
-            .or_else(|| name.strip_suffix(".yml"))
-        {
-            let Some(file) = loader.read(&relative) else {
-                continue;
-            };
-            let Some(node) = loader.parse(file) else {
-                continue;
-            };
-            if services.contains_key(stem) {
-                loader.diagnostics.push(
-                    Diagnostic::error(
-                        Code::FleetDuplicateService,
-                        format!("service {stem} is defined twice (a definition and Quadlet files)"),
-                    )
-                    .in_file(relative),
-                );
-                continue;
-            }
-            services.insert(stem.to_owned(), ServiceSource::Definition { file, node });
-            continue;
-        }
-        let (unit_name, templated) = match name.strip_suffix(".j2") {
-            Some(unit) => (unit.to_owned(), true),
-            None => (name.clone(), false),
-        };
-        let Some((stem, kind)) = unit_name.rsplit_once('.') else {
-            continue;
-        };
-        if !QUADLET_KINDS.contains(&kind) {
-            continue;
-        }
-        let Some(file) = loader.read(&relative) else {
-            continue;
-        };
-        let dropins = load_dropins(&mut loader, &unit_name);
-        let source = QuadletSource {
-            name: unit_name.clone(),
-            file,
-            templated,
-            dropins,
-        };
-        match services.entry(stem.to_owned()) {
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(ServiceSource::Quadlets(vec![source]));
-            }
-            std::collections::btree_map::Entry::Occupied(mut slot) => match slot.get_mut() {
-                ServiceSource::Quadlets(files) => files.push(source),
-                ServiceSource::Definition { .. } => loader.diagnostics.push(
-                    Diagnostic::error(
-                        Code::FleetDuplicateService,
-                        format!("service {stem} is defined twice (a definition and Quadlet files)"),
-                    )
-                    .in_file(relative),
-                ),
-            },
-        }
-    }
-
-    let mut templates = BTreeMap::new();
-    for name in loader.list("templates") {
-        if name.ends_with(".j2")
-            && let Some(file) = loader.read(&format!("templates/{name}"))
-        {
-            templates.insert(name, file);
-        }
-    }
+    let mut loader = Loader::open(root, exclusions);
+    let (fleet, fleet_file) = loader.fleet(root);
+    let hosts = loader.hosts();
+    let services = loader.services();
+    let templates = loader.templates();
     let inventory = Inventory {
         root: root.to_path_buf(),
         dir: loader.dir,
@@ -495,6 +297,227 @@ pub fn load(root: &Path, exclusions: Exclusions) -> (Inventory, Diagnostics) {
         templates,
     };
     (inventory, loader.diagnostics)
+}
+
+/// A host file found in `hosts/`, read but not parsed yet.
+struct ListedHost {
+    stem: String,
+    relative: String,
+    file: FileId,
+    /// A manifest (`.yaml`/`.yml`), else a plain Butane file (`.bu`).
+    manifest: bool,
+}
+
+impl Loader {
+    /// A loader of the fleet at `root`. A root that cannot be opened is
+    /// reported (a missing one later, as a missing fleet.yaml) and read as
+    /// empty.
+    fn open(root: &Path, exclusions: Exclusions) -> Self {
+        let mut diagnostics = Diagnostics::new();
+        let dir = match FleetRoot::open(root, exclusions) {
+            Ok(dir) => dir,
+            Err(error) => {
+                if error.kind() != std::io::ErrorKind::NotFound {
+                    diagnostics.push(Diagnostic::error(
+                        Code::FleetRootUnreadable,
+                        format!("cannot open the fleet root {}: {error}", root.display()),
+                    ));
+                }
+                FleetRoot::unopened(root)
+            }
+        };
+        Loader {
+            dir,
+            sources: SourceMap::default(),
+            diagnostics,
+        }
+    }
+
+    /// `fleet.yaml` decoded (the defaults when it is missing or broken),
+    /// and its file.
+    fn fleet(&mut self, root: &Path) -> (Fleet, Option<FileId>) {
+        match self.dir.read_text("fleet.yaml", SOURCE_LIMIT) {
+            Ok(text) => {
+                let file = self.sources.add("fleet.yaml".to_owned(), text, true);
+                let mut fleet = Fleet::default();
+                if let Some(node) = self.parse(file) {
+                    fleet = self.decode(&node, file).unwrap_or_default();
+                    check_recipients(&node, &fleet, &mut self.diagnostics);
+                }
+                return (fleet, Some(file));
+            }
+            Err(error) if error.is_not_found() => self.diagnostics.push(
+                Diagnostic::error(
+                    Code::FleetMissingFleetYaml,
+                    format!("no fleet.yaml in {}", root.display()),
+                )
+                .with_help("run kindling in the fleet's root directory, or pass --fleet DIR"),
+            ),
+            Err(error) => self.diagnostics.push(refusal(&error, "fleet.yaml")),
+        }
+        (Fleet::default(), None)
+    }
+
+    /// The hosts in `hosts/`. Host files are read in order (file ids follow
+    /// the listing), then the manifests are parsed and decoded together,
+    /// then entered in order.
+    fn hosts(&mut self) -> BTreeMap<String, HostSource> {
+        let mut listed = Vec::new();
+        for name in self.list("hosts") {
+            let relative = format!("hosts/{name}");
+            let (stem, manifest) = if let Some(stem) = name
+                .strip_suffix(".yaml")
+                .or_else(|| name.strip_suffix(".yml"))
+            {
+                (stem, true)
+            } else if let Some(stem) = name.strip_suffix(".bu") {
+                (stem, false)
+            } else {
+                continue;
+            };
+            if let Some(file) = self.read(&relative) {
+                listed.push(ListedHost {
+                    stem: stem.to_owned(),
+                    relative,
+                    file,
+                    manifest,
+                });
+            }
+        }
+        let manifest_files: Vec<(&str, FileId, &str)> = listed
+            .iter()
+            .filter(|host| host.manifest)
+            .map(|host| {
+                let text = self.sources.get(host.file).map_or("", |f| f.text.as_str());
+                (text, host.file, host.relative.as_str())
+            })
+            .collect();
+        let mut manifests = load_manifests(&manifest_files).into_iter();
+        let mut hosts = BTreeMap::new();
+        for ListedHost {
+            stem,
+            relative,
+            file,
+            manifest,
+        } in listed
+        {
+            let source = if manifest {
+                let Some((loaded, findings)) = manifests.next() else {
+                    continue;
+                };
+                self.diagnostics.extend(findings);
+                let Some((node, host)) = loaded else {
+                    continue;
+                };
+                HostSource::Manifest {
+                    file,
+                    node,
+                    host: Box::new(host),
+                }
+            } else {
+                HostSource::Butane { file }
+            };
+            insert_host(&mut hosts, &mut self.diagnostics, &stem, source, &relative);
+        }
+        hosts
+    }
+
+    /// The services in `containers/`: definitions (`.yaml`/`.yml`) and
+    /// literal or templated Quadlet files with their drop-ins. A service
+    /// defined both ways is an error.
+    fn services(&mut self) -> BTreeMap<String, ServiceSource> {
+        let mut services: BTreeMap<String, ServiceSource> = BTreeMap::new();
+        for name in self.list("containers") {
+            let relative = format!("containers/{name}");
+            if let Some(stem) = name
+                .strip_suffix(".yaml")
+                .or_else(|| name.strip_suffix(".yml"))
+            {
+                let Some(file) = self.read(&relative) else {
+                    continue;
+                };
+                let Some(node) = self.parse(file) else {
+                    continue;
+                };
+                if services.contains_key(stem) {
+                    self.diagnostics.push(defined_twice(stem, relative));
+                    continue;
+                }
+                services.insert(stem.to_owned(), ServiceSource::Definition { file, node });
+                continue;
+            }
+            let (unit_name, templated) = match name.strip_suffix(".j2") {
+                Some(unit) => (unit.to_owned(), true),
+                None => (name.clone(), false),
+            };
+            let Some((stem, kind)) = unit_name.rsplit_once('.') else {
+                continue;
+            };
+            if !QUADLET_KINDS.contains(&kind) {
+                continue;
+            }
+            let Some(file) = self.read(&relative) else {
+                continue;
+            };
+            let dropins = self.dropins(&unit_name);
+            let source = QuadletSource {
+                name: unit_name.clone(),
+                file,
+                templated,
+                dropins,
+            };
+            match services.entry(stem.to_owned()) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(ServiceSource::Quadlets(vec![source]));
+                }
+                std::collections::btree_map::Entry::Occupied(mut slot) => match slot.get_mut() {
+                    ServiceSource::Quadlets(files) => files.push(source),
+                    ServiceSource::Definition { .. } => {
+                        self.diagnostics.push(defined_twice(stem, relative));
+                    }
+                },
+            }
+        }
+        services
+    }
+
+    /// The `.j2` templates in `templates/`, by name.
+    fn templates(&mut self) -> BTreeMap<String, FileId> {
+        let mut templates = BTreeMap::new();
+        for name in self.list("templates") {
+            if name.ends_with(".j2")
+                && let Some(file) = self.read(&format!("templates/{name}"))
+            {
+                templates.insert(name, file);
+            }
+        }
+        templates
+    }
+
+    /// The `.conf` drop-ins of Quadlet file `unit_name`, in
+    /// `containers/<unit_name>.d/`.
+    fn dropins(&mut self, unit_name: &str) -> Vec<(String, FileId)> {
+        let dir = format!("containers/{unit_name}.d");
+        let mut dropins = Vec::new();
+        for name in self.list(&dir) {
+            if name.ends_with(".conf")
+                && let Some(file) = self.read(&format!("{dir}/{name}"))
+            {
+                dropins.push((name, file));
+            }
+        }
+        dropins
+    }
+}
+
+/// Service `stem` has a definition and Quadlet files (`relative` is the
+/// second one found).
+fn defined_twice(stem: &str, relative: String) -> Diagnostic {
+    Diagnostic::error(
+        Code::FleetDuplicateService,
+        format!("service {stem} is defined twice (a definition and Quadlet files)"),
+    )
+    .in_file(relative)
 }
 
 fn insert_host(
@@ -516,19 +539,6 @@ fn insert_host(
     } else {
         hosts.insert(stem.to_owned(), source);
     }
-}
-
-fn load_dropins(loader: &mut Loader, unit_name: &str) -> Vec<(String, FileId)> {
-    let dir = format!("containers/{unit_name}.d");
-    let mut dropins = Vec::new();
-    for name in loader.list(&dir) {
-        if name.ends_with(".conf")
-            && let Some(file) = loader.read(&format!("{dir}/{name}"))
-        {
-            dropins.push((name, file));
-        }
-    }
-    dropins
 }
 
 #[cfg(test)]
