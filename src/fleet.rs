@@ -5,8 +5,10 @@
 //! `lint` (Quadlet validation and policies) → `assemble` (one Butane-level
 //! config) → the Butane compiler's translate/encode/validate
 //! (`crate::butane::compile_config`) → `write` (all outputs or none). Hosts
-//! compile in parallel. Plain `hosts/<host>.bu` files go straight to the
-//! Butane compiler with `contents.local` resolved against the fleet root.
+//! compile in parallel; `fleetwide` then checks across them (uid clashes,
+//! findings many hosts repeat). Plain `hosts/<host>.bu` files go straight
+//! to the Butane compiler with `contents.local` resolved against the fleet
+//! root.
 
 pub mod assemble;
 pub mod certs;
