@@ -4,6 +4,10 @@
 //! to a temporary file in the destination directory, flushed to disk, given
 //! its final mode, and renamed over the destination, so a failed or
 //! interrupted write never leaves a partial or truncated file behind. A
+//! destination that is a symlink keeps being one (the file it points to is
+//! replaced), and one that is no file at all (`/dev/null`, `/dev/stdout`, a
+//! FIFO) is written to as it is: renaming over it would replace a device
+//! node (as root) or a link with a regular file. A
 //! fleet build's directory is published as a whole, one generation per
 //! build ([`generations`]). Outputs that embed secrets get mode 0600 from
 //! the start.
@@ -86,7 +90,79 @@ pub fn is_current(path: &Path, bytes: &[u8], visibility: Visibility) -> bool {
 
 /// Writes `bytes` to `path` atomically with the given visibility.
 pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> Result<(), WriteError> {
-    prepare_atomic(path, bytes, visibility)?.commit()
+    let error = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    match Destination::of(path).map_err(error)? {
+        Destination::File(file) => prepare_atomic(&file, bytes, visibility)?.commit(),
+        Destination::Stream => {
+            let mut stream = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(error)?;
+            stream.write_all(bytes).map_err(error)
+        }
+    }
+}
+
+/// Where [`write_atomic`] puts its bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Destination {
+    /// A regular file (or none yet) at this path, symlinks resolved.
+    File(PathBuf),
+    /// Something that is not a file (device, FIFO, socket), written in place.
+    Stream,
+}
+
+/// Symlinks followed at most this often, as the kernel's `ELOOP` limit.
+const MAX_SYMLINKS: usize = 40;
+
+impl Destination {
+    fn of(path: &Path) -> io::Result<Self> {
+        let mut candidate = path.to_path_buf();
+        for _ in 0..MAX_SYMLINKS {
+            let link = match fs::symlink_metadata(&candidate) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Ok(Destination::File(candidate));
+                }
+                Err(e) => return Err(e),
+                Ok(metadata) if !metadata.file_type().is_symlink() => {
+                    return Ok(Self::kind(&metadata, candidate));
+                }
+                Ok(_) => candidate,
+            };
+            // The kernel follows links the way `metadata` does, including
+            // /proc's (`/dev/stdout` -> `/proc/self/fd/1` -> `pipe:[…]`), so
+            // a live link is resolved by it; only a dangling one is walked
+            // by hand, to create the file it names as `butane -o` would.
+            match fs::metadata(&link) {
+                Ok(metadata) if metadata.is_file() => {
+                    return Ok(Destination::File(fs::canonicalize(&link)?));
+                }
+                Ok(metadata) => return Ok(Self::kind(&metadata, link)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let target = fs::read_link(&link)?;
+                    candidate = match link.parent() {
+                        Some(parent) => parent.join(target),
+                        None => target,
+                    };
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::other("too many levels of symbolic links"))
+    }
+
+    /// A directory stays a file destination: the rename then fails with the
+    /// OS's own "is a directory".
+    fn kind(metadata: &fs::Metadata, path: PathBuf) -> Self {
+        if metadata.is_file() || metadata.is_dir() {
+            Destination::File(path)
+        } else {
+            Destination::Stream
+        }
+    }
 }
 
 /// A file written and flushed to disk under a temporary name next to its
@@ -216,5 +292,91 @@ mod tests {
         let path = dir.path().join("no/such/dir/out.ign");
         let error = write_atomic(&path, b"x", Visibility::Public).expect_err("fails");
         assert!(error.to_string().contains("out.ign"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_to_a_device_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let link = dir.path().join("out.ign");
+        std::os::unix::fs::symlink("/dev/null", &link).expect("symlink");
+        write_atomic(&link, b"{}\n", Visibility::Public).expect("write");
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("lstat")
+                .file_type()
+                .is_symlink()
+        );
+        use std::os::unix::fs::FileTypeExt;
+        let null = fs::metadata("/dev/null").expect("stat /dev/null");
+        assert!(null.file_type().is_char_device());
+        assert_eq!(fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_written_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("run mkfifo");
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).expect("read fifo"))
+        };
+        write_atomic(&fifo, b"{}\n", Visibility::Secret).expect("write");
+        // Checked before joining: had the FIFO been renamed over, the reader
+        // would wait forever on the old one.
+        use std::os::unix::fs::FileTypeExt;
+        let kind = fs::symlink_metadata(&fifo).expect("lstat").file_type();
+        assert!(kind.is_fifo());
+        assert_eq!(reader.join().expect("reader"), b"{}\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_to_a_file_replaces_the_file_and_keeps_the_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("real.ign");
+        fs::write(&target, b"old").expect("write target");
+        let link = dir.path().join("out.ign");
+        std::os::unix::fs::symlink("real.ign", &link).expect("symlink");
+        write_atomic(&link, b"new", Visibility::Public).expect("write");
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("lstat")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&target).expect("read"), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_symlink_creates_the_file_it_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let link = dir.path().join("out.ign");
+        std::os::unix::fs::symlink("made.ign", &link).expect("symlink");
+        write_atomic(&link, b"{}", Visibility::Public).expect("write");
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("lstat")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(dir.path().join("made.ign")).expect("read"), b"{}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_loop_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let link = dir.path().join("out.ign");
+        std::os::unix::fs::symlink("out.ign", &link).expect("symlink");
+        let error = write_atomic(&link, b"{}", Visibility::Public).expect_err("loop");
+        assert!(error.to_string().contains("out.ign"), "{error}");
     }
 }

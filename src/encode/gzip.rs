@@ -69,7 +69,14 @@ pub(super) fn compress_in_order<S>(data: &[u8], sink: &mut S) -> usize
 where
     S: FnMut(&[u8]) + Send,
 {
-    compress_with_tasks(data, rayon::current_num_threads(), sink)
+    // Asking rayon for its thread count starts its pool: two thread spawns
+    // that a one-piece input (every typical `kindling butane` run) never uses.
+    let tasks = if data.len() > CHUNK_SIZE {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    compress_with_tasks(data, tasks, sink)
 }
 
 fn level(l: i32) -> CompressionLvl {
@@ -166,12 +173,17 @@ where
     // Tasks take pieces from a shared counter, in input order, rather than
     // splitting the list between them: the first members are then done
     // first and the sink can start on them while the rest compress.
-    rayon::scope(|scope| {
-        for _ in 1..tasks.clamp(1, chunks.len()) {
-            scope.spawn(|_| compress_task(&chunks, &next_chunk, &state));
-        }
+    let helpers = tasks.clamp(1, chunks.len()) - 1;
+    if helpers == 0 {
         compress_task(&chunks, &next_chunk, &state);
-    });
+    } else {
+        rayon::scope(|scope| {
+            for _ in 0..helpers {
+                scope.spawn(|_| compress_task(&chunks, &next_chunk, &state));
+            }
+            compress_task(&chunks, &next_chunk, &state);
+        });
+    }
     // Every piece was handed out once and delivered; the last task to
     // deliver fed the sink up to the end.
     drop(state);

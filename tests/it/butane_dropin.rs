@@ -195,3 +195,31 @@ fn raw_errors_as_butane_are_butanes_lines() {
     assert!(compared >= 8, "only {compared} reports compared");
     assert_eq!(differing, KNOWN_POSITION_DIFFERENCES);
 }
+
+/// `butane -o` into something that is not a regular file writes through it:
+/// the old atomic rename replaced the link (and, as root, `/dev/null` or
+/// `/dev/stdout` themselves) with a regular file.
+#[cfg(unix)]
+#[test]
+fn output_to_a_link_to_a_device_keeps_the_link_and_the_device() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.bu");
+    std::fs::write(&config, "variant: fcos\nversion: 1.5.0\n").expect("write config");
+    let link = dir.path().join("out.ign");
+    std::os::unix::fs::symlink("/dev/null", &link).expect("symlink");
+    let output = kindling()
+        .arg("butane")
+        .arg(&config)
+        .arg("-o")
+        .arg(&link)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let kind = std::fs::symlink_metadata(&link).expect("lstat").file_type();
+    assert!(kind.is_symlink(), "the link was replaced");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "temporary files left: {names:?}");
+}
