@@ -44,7 +44,7 @@ use render::{Renderer, Templates};
 use resolve::{HostPlan, ManifestPlan};
 use secrets::Identities;
 
-pub use publish::{manifest_json, write};
+pub use publish::{Others, manifest_json, write};
 
 /// What to build.
 pub struct Options {
@@ -96,12 +96,27 @@ pub struct Build {
     /// Host → its certificate that expires first (hosts whose config was
     /// compiled and that get certificates).
     pub cert_expiry: BTreeMap<String, certs::Expiry>,
+    /// Selected hosts that got no output → their first error, as a raw
+    /// line (`file:line:col: error[code] ...`).
+    pub failed_hosts: BTreeMap<String, String>,
+    /// An error not confined to some hosts (loading the fleet, an unknown
+    /// host named on the command line, `butane_hosts:`): nothing is
+    /// published.
+    pub fleet_failed: bool,
 }
 
 impl Build {
     pub fn failed(&self) -> bool {
         self.diagnostics.has_errors()
     }
+}
+
+/// The first error of a host's findings, as a raw line.
+fn first_error<'d>(findings: impl IntoIterator<Item = &'d Diagnostic>) -> Option<String> {
+    findings
+        .into_iter()
+        .find(|d| d.is_error())
+        .map(Diagnostic::raw)
 }
 
 struct HostResult {
@@ -150,8 +165,11 @@ pub fn compile(options: &Options) -> Build {
         diagnostics,
         texts: source_texts(&inventory),
         cert_expiry: BTreeMap::new(),
+        failed_hosts: BTreeMap::new(),
+        fleet_failed: false,
     };
     if build.diagnostics.has_errors() {
+        build.fleet_failed = true;
         return build;
     }
     let templates = Templates::new(&inventory);
@@ -165,6 +183,7 @@ pub fn compile(options: &Options) -> Build {
     build
         .diagnostics
         .extend(fleet_checks.diagnostics.into_vec());
+    build.fleet_failed = build.diagnostics.has_errors();
     let selected: Vec<(&String, &load::HostSource)> =
         fleetwide::selected_hosts(&inventory, &options.hosts).collect();
     let done = compile_hosts(&inventory, &templates, options, &selected);
@@ -266,6 +285,17 @@ fn gather(
     let mut results = Vec::new();
     let mut resolve_findings = Vec::new();
     for (host, (name, _)) in done.into_iter().zip(selected) {
+        if host
+            .result
+            .as_ref()
+            .and_then(|r| r.output.as_ref())
+            .is_none()
+        {
+            let own = host.result.iter().flat_map(|r| &r.diagnostics);
+            let reason = first_error(host.resolve_findings.iter().chain(own))
+                .unwrap_or_else(|| "no output".to_owned());
+            build.failed_hosts.insert((*name).clone(), reason);
+        }
         resolve_findings.extend(host.resolve_findings);
         if let Some(expiry) = host.result.as_ref().and_then(|r| r.cert_expiry.clone()) {
             build.cert_expiry.insert((*name).clone(), expiry);
@@ -273,6 +303,11 @@ fn gather(
         results.extend(host.result);
     }
     let (clashes, clashing_hosts) = fleetwide::check_account_ids(inventory, &accounts);
+    for host in &clashing_hosts {
+        if let Some(reason) = first_error(&clashes) {
+            build.failed_hosts.entry(host.clone()).or_insert(reason);
+        }
+    }
     resolve_findings.extend(clashes);
     build.diagnostics.extend(fleetwide::dedup(resolve_findings));
     let mut host_findings = Vec::new();

@@ -1,6 +1,9 @@
-//! `kindling build`: compile the fleet's hosts and write `build/<host>.ign`
-//! all or nothing; `--diff` first prints what changes per host.
+//! `kindling build`: compile the fleet's hosts and publish `build/<host>.ign`
+//! for every host that compiled, each all or nothing (a failed host keeps
+//! its previous output; the exit status says it failed); `--diff` first
+//! prints what changes per host.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -26,7 +29,10 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
         Texts::ByFile(&build.texts),
         args.fleet.raw_errors,
     );
-    if build.failed() {
+    // Errors confined to some hosts fail those hosts only: the others are
+    // published. Anything else (the fleet did not load, --strict) writes
+    // nothing.
+    if build.failed() && (build.fleet_failed || build.outputs.is_empty()) {
         bail!("build failed, nothing written: {}", summary(&build));
     }
     if args.strict && build.diagnostics.has_warnings() {
@@ -35,14 +41,34 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     if args.diff {
         print(build_diff(&out, &build.outputs).as_bytes())?;
     }
-    fleet::write(
-        &args.fleet.fleet,
-        &out,
-        &build.outputs,
-        args.hosts.is_empty(),
-    )?;
+    let failed: BTreeSet<String> = build.failed_hosts.keys().cloned().collect();
+    let others = if args.hosts.is_empty() {
+        fleet::Others::KeepOnly(&failed)
+    } else {
+        fleet::Others::KeepAll
+    };
+    fleet::write(&args.fleet.fleet, &out, &build.outputs, others)?;
+    if build.failed() {
+        bail!(
+            "build failed for {} host(s), the other {} published to {} (a failed host keeps its previous output, if it had one):\n{}",
+            failed.len(),
+            build.outputs.len(),
+            out.display(),
+            failed_hosts(&build)
+        );
+    }
     eprintln!("{} → {}", summary(&build), out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per failed host: its name and first error.
+pub fn failed_hosts(build: &fleet::Build) -> String {
+    build
+        .failed_hosts
+        .iter()
+        .map(|(host, reason)| format!("  {host}: {reason}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What `build --diff` prints: per host, the change against the config

@@ -13,6 +13,8 @@ use crate::fleet;
 struct Report<'a> {
     ok: bool,
     hosts: Vec<&'a str>,
+    /// Hosts that failed → their first error.
+    failed_hosts: &'a std::collections::BTreeMap<String, String>,
     diagnostics: &'a Diagnostics,
 }
 
@@ -28,11 +30,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 args.fleet.raw_errors,
             );
             eprintln!("{}", summary(&build));
+            if !build.failed_hosts.is_empty() {
+                eprintln!("failed host(s):\n{}", super::build::failed_hosts(&build));
+            }
         }
         ReportFormat::Json => {
             let report = Report {
                 ok: !failed,
                 hosts: build.outputs.iter().map(|o| o.name.as_str()).collect(),
+                failed_hosts: &build.failed_hosts,
                 diagnostics: &build.diagnostics,
             };
             let mut json = serde_json::to_string_pretty(&report)?;
