@@ -95,6 +95,9 @@ pub enum Command {
     /// The ISO is patched in place (coreos-installer's embed areas), never
     /// re-mastered, so it boots on BIOS and UEFI as the base does.
     Iso(IsoArgs),
+    /// Serve the build over the network for PXE and ISO installs: iPXE
+    /// scripts, configs, boot files; safe by default for secrets.
+    Serve(ServeArgs),
 }
 
 /// Where the fleet is and how to read its secrets.
@@ -531,6 +534,93 @@ pub struct IsoShowArgs {
     /// for byte.
     #[arg(long)]
     pub dest_config: bool,
+}
+
+/// `kindling serve`.
+#[derive(Debug, Args)]
+#[command(after_help = "Routes:
+  /boot.ipxe          chain script: asks /ipxe again with the machine's MACs, UUID, hostname, arch
+  /ipxe?mac=M[&mac=]  the host's iPXE script (or \"boot from local disk\" once installed)
+  /ignition?mac=M     the host's build/<host>.ign, exactly (ETag, Cache-Control: no-store)
+  /ignition?host=H    the same for pointer configs, with the host's bearer token
+  /assets/PATH        files under --assets (range requests)
+  /healthz, /         health and a status page
+
+Examples:
+  kindling serve --listen 127.0.0.1:8080 --assets /srv/fcos
+  kindling serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --allow 10.0.0.0/24 --once
+  kindling serve --rearm beam00
+  kindling serve --token-key fleet.key --pointer beam00 --url https://pxe.lan:8443
+  kindling serve --dnsmasq-example --url http://192.168.1.10:8080")]
+pub struct ServeArgs {
+    /// The fleet's root directory: the hosts' MACs, OS and install device
+    /// come from its manifests.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub fleet: PathBuf,
+    /// The build directory to serve (what `kindling build --out` wrote).
+    #[arg(long, value_name = "DIR", default_value = "build")]
+    pub build: PathBuf,
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Directory of boot files (kernel, initramfs, rootfs) served under /assets/.
+    #[arg(long, value_name = "DIR")]
+    pub assets: Option<PathBuf>,
+    /// TLS certificate chain (PEM); with --tls-key, the server speaks HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Only these networks may connect (repeatable), e.g. 10.0.0.0/24.
+    #[arg(long, value_name = "CIDR")]
+    pub allow: Vec<ipnet::IpNet>,
+    /// Serve each secret-bearing config once per arming; later fetches get
+    /// 410 Gone and a loud log line.
+    #[arg(long)]
+    pub once: bool,
+    /// Serve secret-bearing configs over plain HTTP on a non-loopback
+    /// address anyway.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// The URL machines reach this server at (default: the Host they asked).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Fleet key (32+ random bytes) per-host bearer tokens are derived from.
+    #[arg(long, value_name = "FILE")]
+    pub token_key: Option<PathBuf>,
+    /// Every config fetch needs its host's token (ISO-booted fleets).
+    #[arg(long, requires = "token_key")]
+    pub require_token: bool,
+    /// Log format: one line per request.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormatArg,
+    /// Most connections at once.
+    #[arg(long, value_name = "N", default_value_t = 2048)]
+    pub max_connections: usize,
+    /// Seconds a request's headers may take to arrive.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a connection may make no progress before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub idle_timeout: u64,
+    /// Re-arm HOST (its next boot installs again) and exit.
+    #[arg(long, value_name = "HOST", conflicts_with_all = ["pointer", "dnsmasq_example"])]
+    pub rearm: Option<String>,
+    /// Print HOST's pointer config (for an ISO: fetches the real config
+    /// from --url with HOST's token) and exit.
+    #[arg(long, value_name = "HOST", requires_all = ["token_key", "url"], conflicts_with = "dnsmasq_example")]
+    pub pointer: Option<String>,
+    /// Print an example dnsmasq configuration (proxy DHCP, TFTP, iPXE) and exit.
+    #[arg(long)]
+    pub dnsmasq_example: bool,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
 }
 
 /// `--ignition-version`: one of the specs kindling emits.

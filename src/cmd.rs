@@ -28,6 +28,7 @@ mod man;
 mod render;
 mod schema;
 mod secret;
+mod serve;
 mod vm;
 
 /// When the binary is installed (or linked) as `butane`, behave as
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => (init::run(&args), ExitCode::FAILURE),
         Command::Secret(args) => (secret::run(&args), ExitCode::FAILURE),
         Command::Iso(args) => (iso::run(&args), ExitCode::FAILURE),
+        Command::Serve(args) => (serve::run(&args), ExitCode::FAILURE),
     };
     result.unwrap_or_else(|error| {
         eprintln!("kindling: {error:#}");

@@ -37,6 +37,7 @@ mod module_graph;
 pub mod provision;
 pub mod quadlet;
 pub mod secret;
+pub mod serve;
 pub mod source;
 pub mod suggest;
 pub mod validate;

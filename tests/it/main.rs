@@ -40,5 +40,6 @@ mod quadlet_routes;
 mod schemas;
 mod secret_cmd;
 mod secrets;
+mod serve;
 mod tutorial;
 mod vm_inputs;

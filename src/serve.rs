@@ -1,0 +1,515 @@
+//! `kindling serve`: network provisioning from a build directory, after
+//! `write` (it reads what a build published and nothing of the fleet's
+//! sources but the hosts' provisioning facts).
+//!
+//! Routes (see README "Serving over the network"): `/boot.ipxe`, `/ipxe`,
+//! `/ignition`, `/assets/...`, `/healthz` and a status page at `/`.
+//! Every request is answered from one [`generation::Generation`] (an `Arc`
+//! taken once per request), so a build published meanwhile is seen whole
+//! or not at all. A watcher swaps in the new generation when
+//! `build/.current` changes, applies re-arm requests and flushes the
+//! install state ([`state`]).
+//!
+//! HTTP/1.1 by hyper on tokio, TLS by rustls. What a client can cost is
+//! bounded: header size (`max_buf_size`), header-read timeout, an idle
+//! timeout on every connection ([`io::Guarded`]), a connection limit, no
+//! request bodies.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+pub mod assets;
+pub mod generation;
+mod http;
+mod io;
+pub mod ipxe;
+pub mod log;
+pub mod mac;
+pub mod state;
+pub mod token;
+
+use generation::Generation;
+use log::{Level, LogFormat};
+use mac::Mac;
+use state::InstallState;
+use token::FleetKey;
+
+/// Which family of boot files and kernel arguments a host takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OsFamily {
+    /// Fedora CoreOS and what is reached from it (uCore, images).
+    CoreOs,
+    Flatcar,
+}
+
+/// What the fleet says about provisioning one host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostInfo {
+    pub name: String,
+    pub macs: Vec<Mac>,
+    pub os: OsFamily,
+    /// Where the installer writes the OS; none: the host runs live.
+    pub install_device: Option<String>,
+    /// Kernel consoles (`ttyS0,115200n8`).
+    pub console: Vec<String>,
+}
+
+impl HostInfo {
+    /// A Fedora CoreOS host with no NIC known and nothing to install to.
+    pub fn named(name: &str) -> HostInfo {
+        HostInfo {
+            name: name.to_owned(),
+            macs: Vec::new(),
+            os: OsFamily::CoreOs,
+            install_device: None,
+            console: Vec::new(),
+        }
+    }
+}
+
+/// Where the hosts' provisioning facts come from; asked again for every
+/// new build.
+pub type HostSource = Arc<dyn Fn() -> Result<Vec<HostInfo>, String> + Send + Sync>;
+
+/// What a client may cost.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    /// A request's line and headers, in bytes (at least 8 KiB).
+    pub max_header_bytes: usize,
+    /// A request's headers must arrive whole within this.
+    pub header_timeout: Duration,
+    /// A connection that neither reads nor writes for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 2048,
+            max_header_bytes: 16 * 1024,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// TLS certificate chain and key (PEM files).
+#[derive(Clone, Debug)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Everything the server is told.
+pub struct Config {
+    pub build: PathBuf,
+    pub listen: SocketAddr,
+    pub assets: Option<PathBuf>,
+    pub tls: Option<Tls>,
+    /// Who may connect at all (empty: anyone).
+    pub allow: Vec<IpNet>,
+    /// Serve each secret-bearing config once per arming.
+    pub once: bool,
+    /// Serve secret-bearing configs over plain HTTP on a non-loopback
+    /// address anyway.
+    pub insecure_http: bool,
+    /// The URL machines reach this server at (default: from each
+    /// request's `Host`).
+    pub url: Option<String>,
+    pub fleet_key: Option<FleetKey>,
+    /// Every config fetch needs its host's token.
+    pub require_token: bool,
+    pub log_format: LogFormat,
+    pub limits: Limits,
+    pub hosts: HostSource,
+    /// How often `build/.current` and the re-arm directory are checked.
+    pub poll: Duration,
+}
+
+#[derive(Debug, Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Generation(#[from] generation::GenerationError),
+    #[error(transparent)]
+    State(#[from] crate::write::WriteError),
+    #[error("hosts: {0}")]
+    Hosts(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("--assets {}: {source}", path.display())]
+    Assets {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error(
+        "{hosts} embed decrypted secrets and {listen} is not a loopback address: \
+         serving them over plain HTTP gives them to anyone on the path. \
+         Give --tls-cert and --tls-key, listen on 127.0.0.1, or pass --insecure-http"
+    )]
+    PlainSecrets { hosts: String, listen: SocketAddr },
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Whether secret-bearing configs must be withheld: plain HTTP on an
+/// address other hosts can reach, without `--insecure-http`.
+fn plain_exposed(config: &Config) -> bool {
+    config.tls.is_none() && !config.listen.ip().is_loopback() && !config.insecure_http
+}
+
+/// The state every request shares.
+pub(crate) struct Shared {
+    config: Config,
+    generation: RwLock<Arc<Generation>>,
+    state: InstallState,
+    assets: Option<assets::Assets>,
+    boot_files: RwLock<Arc<ipxe::BootFiles>>,
+    withhold_secrets: bool,
+    scheme: &'static str,
+}
+
+impl Shared {
+    fn generation(&self) -> Arc<Generation> {
+        self.generation
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn boot_files(&self) -> Arc<ipxe::BootFiles> {
+        self.boot_files
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn event(&self, level: Level, message: &str) {
+        log::event(self.config.log_format, level, message);
+    }
+}
+
+/// A running server; dropping it stops it.
+pub struct Server {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Where it listens (the port chosen when `--listen` gave 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Runs until the process is interrupted (SIGINT or SIGTERM).
+    pub fn wait(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn load_generation(config: &Config) -> Result<Generation, ServeError> {
+    let hosts = (config.hosts)().map_err(ServeError::Hosts)?;
+    Ok(generation::load(&config.build, &hosts)?)
+}
+
+fn secret_hosts(generation: &Generation) -> Vec<&str> {
+    generation
+        .hosts
+        .values()
+        .filter(|h| h.config.as_ref().is_some_and(|c| c.secret))
+        .map(|h| h.info.name.as_str())
+        .collect()
+}
+
+/// Checks the configuration, loads the current build and starts serving
+/// on a thread of its own.
+pub fn start(config: Config) -> Result<Server, ServeError> {
+    let generation = load_generation(&config)?;
+    let withhold_secrets = plain_exposed(&config);
+    if withhold_secrets && generation.any_secret() {
+        return Err(ServeError::PlainSecrets {
+            hosts: secret_hosts(&generation).join(", "),
+            listen: config.listen,
+        });
+    }
+    let tls = config.tls.as_ref().map(http::tls_acceptor).transpose()?;
+    let assets = match &config.assets {
+        Some(path) => Some(
+            assets::Assets::open(path).map_err(|source| ServeError::Assets {
+                path: path.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
+    let state = InstallState::open(&config.build)?;
+    state.apply_rearms()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("kindling-serve")
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let std_listener =
+        std::net::TcpListener::bind(config.listen).map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = std_listener
+        .local_addr()
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let boot_files = ipxe::BootFiles::scan(config.assets.as_deref());
+    let shared = Arc::new(Shared {
+        scheme: if tls.is_some() { "https" } else { "http" },
+        generation: RwLock::new(Arc::new(generation)),
+        state,
+        assets,
+        boot_files: RwLock::new(Arc::new(boot_files)),
+        withhold_secrets,
+        config,
+    });
+    let (stop, stopped) = watch::channel(false);
+    let thread = std::thread::Builder::new()
+        .name("kindling-serve".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match TcpListener::from_std(std_listener) {
+                    Ok(listener) => listener,
+                    Err(e) => {
+                        shared.event(Level::Warn, &format!("cannot listen: {e}"));
+                        return;
+                    }
+                };
+                shared.event(
+                    Level::Info,
+                    &format!(
+                        "listening on {}://{addr} (build {}, generation {:?}, {} hosts)",
+                        shared.scheme,
+                        shared.config.build.display(),
+                        shared.generation().name,
+                        shared.generation().hosts.len()
+                    ),
+                );
+                tokio::spawn(watch_build(shared.clone(), stopped.clone()));
+                accept(shared, listener, tls, stopped).await;
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(ServeError::Runtime)?;
+    Ok(Server {
+        addr,
+        stop,
+        thread: Some(thread),
+    })
+}
+
+/// Whether `ip` may connect.
+fn allowed(allow: &[IpNet], ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    };
+    allow.is_empty() || allow.iter().any(|net| net.contains(&ip))
+}
+
+async fn accept(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(shared.config.limits.max_connections));
+    loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            _ = stopped.changed() => return,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, not spin.
+                    shared.event(Level::Warn, &format!("accept: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            http::connection(shared, stream, peer, tls).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Picks up new builds, re-arm requests and changed assets; flushes the
+/// install state.
+async fn watch_build(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    let mut seen = generation::current(&shared.config.build);
+    let mut failed_on: Option<Option<PathBuf>> = None;
+    let mut ticker = tokio::time::interval(shared.config.poll);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stopped.changed() => {
+                let _ = shared.state.flush();
+                return;
+            }
+        }
+        let watched = shared.clone();
+        let current = generation::current(&watched.config.build);
+        let reload = current != seen && failed_on.as_ref() != Some(&current);
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut messages = Vec::new();
+            if reload {
+                match load_generation(&watched.config) {
+                    Ok(generation) => {
+                        let withheld = if watched.withhold_secrets {
+                            secret_hosts(&generation).join(", ")
+                        } else {
+                            String::new()
+                        };
+                        messages.push((
+                            Level::Info,
+                            format!("new build: generation {:?}, {} hosts", generation.name, generation.hosts.len()),
+                        ));
+                        if !withheld.is_empty() {
+                            messages.push((
+                                Level::Warn,
+                                format!("secret-bearing configs of {withheld} are withheld: plain HTTP on a non-loopback address"),
+                            ));
+                        }
+                        *watched
+                            .generation
+                            .write()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(generation);
+                        *watched
+                            .boot_files
+                            .write()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Arc::new(ipxe::BootFiles::scan(watched.config.assets.as_deref()));
+                    }
+                    Err(e) => messages.push((Level::Warn, format!("new build not served, keeping the previous one: {e}"))),
+                }
+            }
+            match watched.state.apply_rearms() {
+                Ok(hosts) => messages.extend(hosts.into_iter().map(|h| (Level::Info, format!("re-armed {h}: its next boot installs again")))),
+                Err(e) => messages.push((Level::Warn, format!("re-arm: {e}"))),
+            }
+            if let Err(e) = watched.state.flush() {
+                messages.push((Level::Warn, format!("install state: {e}")));
+            }
+            messages
+        })
+        .await;
+        if let Ok(messages) = outcome {
+            let ok = !messages
+                .iter()
+                .any(|(_, m)| m.starts_with("new build not served"));
+            for (level, message) in messages {
+                shared.event(level, &message);
+            }
+            if reload {
+                if ok {
+                    seen = current;
+                    failed_on = None;
+                } else {
+                    failed_on = Some(current);
+                }
+            }
+        }
+    }
+}
+
+/// Re-arms `host` through the state directory of `build` (the running
+/// server, or the next one started, applies it).
+pub fn rearm(build: &Path, host: &str) -> Result<PathBuf, ServeError> {
+    let plain = !host.is_empty() && !host.starts_with('.') && !host.contains(['/', '\0']);
+    if !plain {
+        return Err(ServeError::Hosts(format!("{host:?} is not a host name")));
+    }
+    Ok(state::request_rearm(build, host)?)
+}
+
+/// An example dnsmasq configuration: proxy DHCP next to the network's own
+/// DHCP server, TFTP handing out iPXE, and iPXE sent on to `/boot.ipxe`.
+pub fn dnsmasq_example(url: &str) -> String {
+    format!(
+        "# dnsmasq: PXE next to an existing DHCP server (proxy mode), iPXE over TFTP,\n\
+         # then iPXE chains to kindling serve. Adjust the subnet and the TFTP root.\n\
+         port=0                          # no DNS\n\
+         dhcp-range=192.168.1.0,proxy    # your LAN; proxy: the router keeps handing out addresses\n\
+         enable-tftp\n\
+         tftp-root=/var/lib/tftpboot     # holds undionly.kpxe and ipxe.efi (Debian: ipxe package)\n\
+         # Machines that already run iPXE get the script; the rest get iPXE first.\n\
+         dhcp-userclass=set:ipxe,iPXE\n\
+         dhcp-match=set:efi64,option:client-arch,7\n\
+         dhcp-match=set:efi64,option:client-arch,9\n\
+         pxe-service=tag:!ipxe,tag:!efi64,x86PC,\"iPXE\",undionly.kpxe\n\
+         pxe-service=tag:!ipxe,tag:efi64,X86-64_EFI,\"iPXE\",ipxe.efi\n\
+         dhcp-boot=tag:ipxe,{url}/boot.ipxe\n\
+         pxe-service=tag:ipxe,x86PC,\"kindling\",{url}/boot.ipxe\n\
+         pxe-service=tag:ipxe,X86-64_EFI,\"kindling\",{url}/boot.ipxe\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_lists() {
+        let nets: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        assert!(allowed(&[], "192.0.2.1".parse().expect("ip")));
+        assert!(allowed(&nets, "10.1.2.3".parse().expect("ip")));
+        assert!(allowed(&nets, "::ffff:10.1.2.3".parse().expect("ip")));
+        assert!(!allowed(&nets, "192.0.2.1".parse().expect("ip")));
+    }
+
+    #[test]
+    fn rearm_names_a_host() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(rearm(dir.path(), "../x").is_err());
+        assert!(rearm(dir.path(), ".x").is_err());
+        assert!(rearm(dir.path(), "beam00").is_ok());
+    }
+}

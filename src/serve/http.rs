@@ -1,0 +1,523 @@
+//! One connection and its requests: TLS handshake, hyper's HTTP/1.1 with
+//! the configured limits, and the routes.
+
+use std::convert::Infallible;
+use std::io::{Seek, SeekFrom};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::assets::{self, Range};
+use super::io::{Body, Guarded};
+use super::log::{self, Level, Line};
+use super::mac::Mac;
+use super::state::Fetch;
+use super::{ServeError, Shared, Tls, allowed, ipxe};
+
+/// Reads the certificate chain and key for `--tls-cert`/`--tls-key`.
+pub fn tls_acceptor(tls: &Tls) -> Result<TlsAcceptor, ServeError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", tls.cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServeError::Tls(format!(
+            "{}: no PEM certificate in it",
+            tls.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", tls.key.display())))?;
+    // ring, which kindling already builds (certificate checks), rather
+    // than aws-lc-rs and its C build; rustls deprecates ring's provider
+    // only for lacking post-quantum key exchange.
+    #[allow(deprecated)]
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            ServeError::Tls(format!(
+                "{} and {}: {e}",
+                tls.cert.display(),
+                tls.key.display()
+            ))
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves one connection until it closes, times out or breaks a limit.
+pub async fn connection(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+) {
+    let limits = shared.config.limits;
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .keep_alive(true);
+    let service = {
+        let shared = shared.clone();
+        service_fn(move |request| {
+            let shared = shared.clone();
+            async move { Ok::<_, Infallible>(respond(&shared, &request, peer)) }
+        })
+    };
+    let stream = Guarded::new(stream, limits.idle_timeout);
+    match tls {
+        None => {
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+        Some(acceptor) => {
+            let handshake =
+                tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await;
+            if let Ok(Ok(stream)) = handshake {
+                let _ = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            }
+        }
+    }
+}
+
+/// A response and what its log line says beyond the status.
+struct Answer {
+    response: Response<Body>,
+    level: Level,
+    note: Option<String>,
+    host: Option<String>,
+    mac: Option<Mac>,
+    bytes: u64,
+}
+
+impl Answer {
+    fn new(
+        status: StatusCode,
+        content_type: &'static str,
+        body: impl Into<bytes::Bytes>,
+    ) -> Answer {
+        let body = body.into();
+        let bytes = body.len() as u64;
+        let mut response = Response::new(Body::bytes(body));
+        *response.status_mut() = status;
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Answer {
+            response,
+            level: Level::Info,
+            note: None,
+            host: None,
+            mac: None,
+            bytes,
+        }
+    }
+
+    fn text(status: StatusCode, text: impl Into<String>) -> Answer {
+        let mut text = text.into();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Answer::new(status, "text/plain; charset=utf-8", text)
+    }
+
+    /// An answer that needs the operator's attention.
+    fn warn(mut self, note: impl Into<String>) -> Answer {
+        self.level = Level::Warn;
+        self.note = Some(note.into());
+        self
+    }
+
+    fn note(mut self, note: impl Into<String>) -> Answer {
+        self.note = Some(note.into());
+        self
+    }
+
+    fn about(mut self, host: Option<&str>, mac: Option<Mac>) -> Answer {
+        self.host = host.map(str::to_owned);
+        self.mac = mac;
+        self
+    }
+}
+
+fn not_found() -> Answer {
+    Answer::text(StatusCode::NOT_FOUND, "not found")
+}
+
+/// The query's values of `key`, decoded.
+fn query_values<'a>(query: &'a str, key: &'a str) -> impl Iterator<Item = String> + 'a {
+    query.split('&').filter_map(move |pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == key).then(|| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+fn respond(
+    shared: &Shared,
+    request: &Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    let started = Instant::now();
+    let path = request.uri().path();
+    let method = request.method().as_str();
+    let answer = route(shared, request, peer);
+    let mut line = Line::new(peer, method, path);
+    line.level = answer.level;
+    line.host = answer.host.as_deref();
+    line.mac = answer.mac.map(|m| m.to_string());
+    line.status = answer.response.status().as_u16();
+    line.bytes = answer.bytes;
+    line.note = answer.note.as_deref();
+    line.took(started.elapsed());
+    log::emit(shared.config.log_format, &line);
+    let mut response = answer.response;
+    if request.method() == Method::HEAD {
+        *response.body_mut() = Body::empty();
+    }
+    response
+}
+
+fn route(shared: &Shared, request: &Request<hyper::body::Incoming>, peer: SocketAddr) -> Answer {
+    if !allowed(&shared.config.allow, peer.ip()) {
+        return Answer::text(StatusCode::FORBIDDEN, "forbidden").warn("peer not in --allow");
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut answer = Answer::text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
+        answer
+            .response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return answer;
+    }
+    let path = request.uri().path();
+    let query = request.uri().query().unwrap_or("");
+    match path {
+        "/" => status_page(shared),
+        "/healthz" => Answer::text(StatusCode::OK, format!("ok {}", shared.generation().name)),
+        "/boot.ipxe" => Answer::new(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            ipxe::BOOT_SCRIPT,
+        ),
+        "/ipxe" => ipxe_route(shared, request, query),
+        "/ignition" => ignition_route(shared, request, query, peer),
+        _ => match path.strip_prefix("/assets/") {
+            Some(rest) => asset_route(shared, request, rest),
+            None => not_found(),
+        },
+    }
+}
+
+/// The MACs a request names; unparsable ones are ignored (iPXE sends an
+/// empty `mac=` for a NIC that is not there).
+fn macs(query: &str) -> Vec<Mac> {
+    query_values(query, "mac")
+        .filter_map(|m| m.parse().ok())
+        .collect()
+}
+
+/// The scheme and authority machines reach this server at.
+fn base_url(shared: &Shared, request: &Request<hyper::body::Incoming>) -> String {
+    if let Some(url) = &shared.config.url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .map_or_else(|| shared_addr(shared), str::to_owned);
+    format!("{}://{host}", shared.scheme)
+}
+
+fn shared_addr(shared: &Shared) -> String {
+    shared.config.listen.to_string()
+}
+
+fn ipxe_route(shared: &Shared, request: &Request<hyper::body::Incoming>, query: &str) -> Answer {
+    let generation = shared.generation();
+    let asked = macs(query);
+    let Some((mac, host)) = asked
+        .iter()
+        .find_map(|mac| generation.by_mac(*mac).map(|host| (*mac, host)))
+    else {
+        let macs: Vec<String> = asked.iter().map(Mac::to_string).collect();
+        return not_found().warn(format!(
+            "unknown MAC(s): {}",
+            if macs.is_empty() {
+                "none given".to_owned()
+            } else {
+                macs.join(" ")
+            }
+        ));
+    };
+    let name = host.info.name.as_str();
+    shared.state.note_ipxe(name);
+    let ipxe_text = |text: String| Answer::new(StatusCode::OK, "text/plain; charset=utf-8", text);
+    if host.info.install_device.is_some() && shared.state.installed(name) {
+        return ipxe_text(ipxe::local_script(name))
+            .note("installed: boot from local disk")
+            .about(Some(name), Some(mac));
+    }
+    let base = base_url(shared, request);
+    let mut ignition_url = format!("{base}/ignition?mac={}", mac.to_string().replace(':', "-"));
+    if shared.config.require_token
+        && let Some(key) = &shared.config.fleet_key
+    {
+        ignition_url.push_str(&format!("&token={}", key.token(name)));
+    }
+    let arch = ipxe::arch(query_values(query, "arch").next().as_deref());
+    match ipxe::host_script(&host.info, &shared.boot_files(), arch, &base, &ignition_url) {
+        Ok(script) => ipxe_text(script).about(Some(name), Some(mac)),
+        Err(why) => Answer::text(StatusCode::SERVICE_UNAVAILABLE, why.clone())
+            .warn(why)
+            .about(Some(name), Some(mac)),
+    }
+}
+
+/// The bearer token a request carries (header, or `token=` in the query
+/// for fetchers that cannot send headers).
+fn bearer(request: &Request<hyper::body::Incoming>, query: &str) -> Option<String> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .or_else(|| query_values(query, "token").next())
+}
+
+fn ignition_route(
+    shared: &Shared,
+    request: &Request<hyper::body::Incoming>,
+    query: &str,
+    peer: SocketAddr,
+) -> Answer {
+    let generation = shared.generation();
+    let token = bearer(request, query);
+    let by_name = query_values(query, "host").next();
+    let asked = macs(query);
+    let (host, mac) = match &by_name {
+        Some(name) => match generation.hosts.get(name) {
+            Some(host) => (host, None),
+            None => return not_found().warn(format!("unknown host {name:?}")),
+        },
+        None => match asked
+            .iter()
+            .find_map(|mac| generation.by_mac(*mac).map(|h| (h, *mac)))
+        {
+            Some((host, mac)) => (host, Some(mac)),
+            None => {
+                let macs: Vec<String> = asked.iter().map(Mac::to_string).collect();
+                return not_found().warn(format!(
+                    "unknown MAC(s): {}",
+                    if macs.is_empty() {
+                        "none given".to_owned()
+                    } else {
+                        macs.join(" ")
+                    }
+                ));
+            }
+        },
+    };
+    let name = host.info.name.as_str();
+    // A host named in the request (a pointer config) always proves it is
+    // that host; one found by MAC only when --require-token says so.
+    let needs_token = by_name.is_some() || shared.config.require_token;
+    if needs_token {
+        let valid = match (&shared.config.fleet_key, &token) {
+            (Some(key), Some(token)) => key.verify(name, token),
+            _ => false,
+        };
+        if !valid {
+            let mut answer =
+                Answer::text(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
+                    .warn(if token.is_some() {
+                        "wrong token"
+                    } else {
+                        "no token"
+                    })
+                    .about(Some(name), mac);
+            answer
+                .response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return answer;
+        }
+    }
+    let Some(config) = &host.config else {
+        return Answer::text(
+            StatusCode::NOT_FOUND,
+            format!("{name} has no built config; run `kindling build`"),
+        )
+        .warn("host not built")
+        .about(Some(name), mac);
+    };
+    if config.secret && shared.withhold_secrets {
+        return Answer::text(
+            StatusCode::FORBIDDEN,
+            "this config embeds secrets and this server speaks plain HTTP on a non-loopback address",
+        )
+        .warn("secret config withheld over plain HTTP")
+        .about(Some(name), mac);
+    }
+    let not_modified = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|tag| tag.as_bytes() == config.etag.as_bytes());
+    if not_modified {
+        let mut answer =
+            Answer::new(StatusCode::NOT_MODIFIED, "application/json", "").about(Some(name), mac);
+        if let Ok(etag) = HeaderValue::from_str(&config.etag) {
+            answer.response.headers_mut().insert(header::ETAG, etag);
+        }
+        return answer;
+    }
+    let once = shared.config.once && config.secret;
+    if request.method() == Method::GET {
+        match shared.state.fetch(name, &peer.ip().to_string(), once) {
+            Ok(Fetch::Serve) => {}
+            Ok(Fetch::Gone) => {
+                return Answer::text(StatusCode::GONE, "this config was already served since the host was armed")
+                    .warn(format!(
+                        "SECOND FETCH of {name}'s secret-bearing config under --once refused: if the machine did not ask twice, someone else has it; re-arm with `kindling serve --rearm {name}`"
+                    ))
+                    .about(Some(name), mac);
+            }
+            Err(e) => {
+                return Answer::text(StatusCode::INTERNAL_SERVER_ERROR, "install state not saved")
+                    .warn(e.to_string())
+                    .about(Some(name), mac);
+            }
+        }
+    }
+    let mut answer = Answer::new(StatusCode::OK, "application/json", config.bytes.clone())
+        .about(Some(name), mac);
+    if let Ok(etag) = HeaderValue::from_str(&config.etag) {
+        answer.response.headers_mut().insert(header::ETAG, etag);
+    }
+    if once {
+        answer.note = Some("served once; the next fetch gets 410 until re-armed".to_owned());
+    }
+    answer
+}
+
+fn asset_route(shared: &Shared, request: &Request<hyper::body::Incoming>, rest: &str) -> Answer {
+    let Some(assets) = &shared.assets else {
+        return not_found();
+    };
+    let Some(relative) = assets::relative_path(rest) else {
+        return not_found().warn("asset path refused");
+    };
+    let Ok((mut file, len)) = assets.open_file(&relative) else {
+        return not_found();
+    };
+    let range_header = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|h| h.to_str().ok());
+    let (status, start, end) = match assets::range(range_header, len) {
+        Range::Full => (StatusCode::OK, 0, len),
+        Range::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end),
+        Range::Unsatisfiable => {
+            let mut answer =
+                Answer::text(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable");
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                answer
+                    .response
+                    .headers_mut()
+                    .insert(header::CONTENT_RANGE, value);
+            }
+            return answer;
+        }
+    };
+    if start > 0 && file.seek(SeekFrom::Start(start)).is_err() {
+        return Answer::text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the asset");
+    }
+    let count = end - start;
+    let mut response = Response::new(Body::file(file, count));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1))
+    {
+        headers.insert(header::CONTENT_RANGE, value);
+    }
+    Answer {
+        response,
+        level: Level::Info,
+        note: None,
+        host: None,
+        mac: None,
+        bytes: count,
+    }
+}
+
+fn status_page(shared: &Shared) -> Answer {
+    let generation = shared.generation();
+    let states = shared.state.snapshot();
+    let mut text = format!(
+        "kindling serve: build {} (generation {})\n\nhost\tbuilt\tsecret\tinstalled\tfetches\tlast fetch\n",
+        shared.config.build.display(),
+        if generation.name.is_empty() {
+            "none"
+        } else {
+            &generation.name
+        }
+    );
+    for (name, host) in &generation.hosts {
+        let state = states.get(name).cloned().unwrap_or_default();
+        text.push_str(&format!(
+            "{name}\t{}\t{}\t{}\t{}\t{}\n",
+            if host.config.is_some() { "yes" } else { "no" },
+            if host.config.as_ref().is_some_and(|c| c.secret) {
+                "yes"
+            } else {
+                "no"
+            },
+            if state.installed { "yes" } else { "no" },
+            state.fetches,
+            state.last_fetch.map_or_else(
+                || "never".to_owned(),
+                |t| format!("{t} from {}", state.last_peer.unwrap_or_default())
+            ),
+        ));
+    }
+    Answer::text(StatusCode::OK, text)
+}

@@ -1,0 +1,574 @@
+//! `kindling serve` against real sockets: the security properties (plain
+//! HTTP refusal, `--once`, tokens, path traversal, slow clients, oversized
+//! headers, `--allow`), install state and re-arming, and atomic reloads.
+//! The server runs in-process ([`kindling::serve::start`]) on a loopback
+//! port the kernel picks; requests are raw HTTP/1.1 over `TcpStream`, so
+//! nothing between the test and the server normalizes paths.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kindling::digest::sha256_hex;
+use kindling::serve::log::LogFormat;
+use kindling::serve::token::FleetKey;
+use kindling::serve::{self, Config, HostInfo, Limits, ServeError};
+
+const BEAM_MAC: &str = "52:54:00:be:a0:00";
+
+/// Publishes a generation the way `kindling build` does: `.gen-<n>` with
+/// the configs and `manifest.json`, then `.current` renamed over.
+fn publish(build: &Path, n: u32, hosts: &[(&str, &[u8], bool)]) {
+    let generation = build.join(format!(".gen-{n}"));
+    fs::create_dir_all(&generation).expect("generation dir");
+    let mut entries = serde_json::Map::new();
+    for (name, bytes, secret) in hosts {
+        fs::write(generation.join(format!("{name}.ign")), bytes).expect("config");
+        entries.insert(
+            (*name).to_owned(),
+            serde_json::json!({
+                "output": format!("{name}.ign"),
+                "sha256": sha256_hex(bytes),
+                "ignition_version": "3.4.0",
+                "secret": secret,
+                "inputs": {},
+            }),
+        );
+    }
+    let manifest = serde_json::json!({"generator": "test", "hosts": entries});
+    fs::write(generation.join("manifest.json"), manifest.to_string()).expect("manifest");
+    let temp = build.join(".current.tmp");
+    let _ = fs::remove_file(&temp);
+    symlink(format!(".gen-{n}"), &temp).expect("link");
+    fs::rename(&temp, build.join(".current")).expect("publish");
+}
+
+fn hosts() -> Vec<HostInfo> {
+    let mut beam = HostInfo::named("beam00");
+    beam.macs = vec![BEAM_MAC.parse().expect("mac")];
+    beam.install_device = Some("/dev/disk/by-id/virtio-beam00".to_owned());
+    let mut mouse = HostInfo::named("mouse");
+    mouse.macs = vec![
+        "52:54:00:00:00:0a".parse().expect("mac"),
+        "52:54:00:00:00:0b".parse().expect("mac"),
+    ];
+    vec![beam, mouse]
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let build = dir.path().join("build");
+        fs::create_dir(&build).expect("build");
+        publish(
+            &build,
+            1,
+            &[
+                (
+                    "beam00",
+                    b"{\"ignition\":{\"version\":\"3.4.0\"},\"secret\":1}\n",
+                    true,
+                ),
+                ("mouse", b"{\"ignition\":{\"version\":\"3.4.0\"}}\n", false),
+            ],
+        );
+        let assets = dir.path().join("assets");
+        fs::create_dir(&assets).expect("assets");
+        fs::write(assets.join("fedora-coreos-1-live-kernel-x86_64"), b"KERNEL").expect("kernel");
+        fs::write(
+            assets.join("fedora-coreos-1-live-initramfs.x86_64.img"),
+            b"0123456789",
+        )
+        .expect("initrd");
+        Fixture { dir }
+    }
+
+    fn build(&self) -> std::path::PathBuf {
+        self.dir.path().join("build")
+    }
+
+    fn config(&self) -> Config {
+        Config {
+            build: self.build(),
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            assets: Some(self.dir.path().join("assets")),
+            tls: None,
+            allow: Vec::new(),
+            once: false,
+            insecure_http: false,
+            url: None,
+            fleet_key: None,
+            require_token: false,
+            log_format: LogFormat::Json,
+            limits: Limits::default(),
+            hosts: Arc::new(|| Ok(hosts())),
+            poll: Duration::from_millis(50),
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+    }
+}
+
+fn request(addr: SocketAddr, raw: &str) -> Reply {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream.write_all(raw.as_bytes()).expect("send");
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&bytes)));
+    let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    Reply {
+        status,
+        head,
+        body: bytes[split + 4..].to_vec(),
+    }
+}
+
+fn get(addr: SocketAddr, target: &str, headers: &str) -> Reply {
+    request(
+        addr,
+        &format!("GET {target} HTTP/1.1\r\nHost: pxe.test\r\n{headers}Connection: close\r\n\r\n"),
+    )
+}
+
+#[test]
+fn secret_configs_over_plain_http_on_a_reachable_address_are_refused_at_start() {
+    let fixture = Fixture::new();
+    let mut config = fixture.config();
+    config.listen = "0.0.0.0:0".parse().expect("addr");
+    let Err(error) = serve::start(config) else {
+        panic!("started");
+    };
+    assert!(matches!(error, ServeError::PlainSecrets { .. }), "{error}");
+    assert!(
+        error.to_string().contains("beam00 embed decrypted secrets"),
+        "{error}"
+    );
+    let mut config = fixture.config();
+    config.listen = "0.0.0.0:0".parse().expect("addr");
+    config.insecure_http = true;
+    assert!(serve::start(config).is_ok());
+    assert!(serve::start(fixture.config()).is_ok(), "loopback is fine");
+}
+
+#[test]
+fn a_config_is_served_exactly_with_its_etag_and_unknown_macs_get_404() {
+    let fixture = Fixture::new();
+    let server = serve::start(fixture.config()).expect("start");
+    let bytes = b"{\"ignition\":{\"version\":\"3.4.0\"}}\n";
+    let reply = get(server.addr(), "/ignition?mac=52-54-00-00-00-0B", "");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, bytes);
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(reply.header("cache-control").as_deref(), Some("no-store"));
+    let etag = format!("\"sha256-{}\"", sha256_hex(bytes));
+    assert_eq!(reply.header("etag"), Some(etag.clone()));
+    let again = get(
+        server.addr(),
+        "/ignition?mac=52:54:00:00:00:0a",
+        &format!("If-None-Match: {etag}\r\n"),
+    );
+    assert_eq!(again.status, 304);
+    assert_eq!(
+        get(server.addr(), "/ignition?mac=52:54:00:00:00:99", "").status,
+        404
+    );
+    assert_eq!(
+        get(server.addr(), "/ipxe?mac=52:54:00:00:00:99&mac=", "").status,
+        404
+    );
+    assert_eq!(get(server.addr(), "/ignition", "").status, 404);
+}
+
+#[test]
+fn once_serves_a_secret_config_once_per_arming() {
+    let fixture = Fixture::new();
+    let mut config = fixture.config();
+    config.once = true;
+    let server = serve::start(config).expect("start");
+    let target = format!("/ignition?mac={BEAM_MAC}");
+    assert_eq!(get(server.addr(), &target, "").status, 200);
+    assert_eq!(get(server.addr(), &target, "").status, 410);
+    // Public configs are not limited.
+    assert_eq!(
+        get(server.addr(), "/ignition?mac=52:54:00:00:00:0a", "").status,
+        200
+    );
+    assert_eq!(
+        get(server.addr(), "/ignition?mac=52:54:00:00:00:0a", "").status,
+        200
+    );
+    serve::rearm(&fixture.build(), "beam00").expect("rearm");
+    wait_for(|| get(server.addr(), &target, "").status == 200);
+    assert_eq!(get(server.addr(), &target, "").status, 410);
+}
+
+fn wait_for(mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < until, "timed out");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_installed_host_boots_local_until_rearmed_across_restarts() {
+    let fixture = Fixture::new();
+    let server = serve::start(fixture.config()).expect("start");
+    let ipxe = format!("/ipxe?mac=&mac={}&arch=x86_64", BEAM_MAC.replace(':', "-"));
+    let script = String::from_utf8(get(server.addr(), &ipxe, "").body).expect("utf-8");
+    assert!(script.starts_with("#!ipxe\n"), "{script}");
+    assert!(script.contains("kernel http://pxe.test/assets/fedora-coreos-1-live-kernel-x86_64 initrd=main coreos.inst.install_dev=/dev/disk/by-id/virtio-beam00 coreos.inst.ignition_url=http://pxe.test/ignition?mac=52-54-00-be-a0-00\n"), "{script}");
+    assert!(
+        script.contains(
+            "initrd --name main http://pxe.test/assets/fedora-coreos-1-live-initramfs.x86_64.img\n"
+        ),
+        "{script}"
+    );
+    assert_eq!(
+        get(server.addr(), &format!("/ignition?mac={BEAM_MAC}"), "").status,
+        200
+    );
+    let local = String::from_utf8(get(server.addr(), &ipxe, "").body).expect("utf-8");
+    assert!(
+        local.contains("sanboot --no-describe --drive 0x80"),
+        "{local}"
+    );
+    drop(server);
+    let state = fs::read_to_string(fixture.build().join(".serve/state.json")).expect("state");
+    assert!(state.contains("\"installed\": true"), "{state}");
+    let server = serve::start(fixture.config()).expect("restart");
+    let local = String::from_utf8(get(server.addr(), &ipxe, "").body).expect("utf-8");
+    assert!(
+        local.contains("sanboot"),
+        "state survives a restart: {local}"
+    );
+    serve::rearm(&fixture.build(), "beam00").expect("rearm");
+    wait_for(|| {
+        String::from_utf8_lossy(&get(server.addr(), &ipxe, "").body)
+            .contains("coreos.inst.install_dev")
+    });
+    let status = String::from_utf8(get(server.addr(), "/", "").body).expect("utf-8");
+    assert!(status.contains("beam00\tyes\tyes\tno\t0\t"), "{status}");
+}
+
+#[test]
+fn pointer_configs_need_the_hosts_token() {
+    let fixture = Fixture::new();
+    let key = || FleetKey::new(vec![42; 32]).expect("key");
+    let mut config = fixture.config();
+    config.fleet_key = Some(key());
+    let server = serve::start(config).expect("start");
+    let token = key().token("beam00");
+    let target = "/ignition?host=beam00";
+    assert_eq!(
+        get(
+            server.addr(),
+            target,
+            &format!("Authorization: Bearer {token}\r\n")
+        )
+        .status,
+        200
+    );
+    assert_eq!(get(server.addr(), target, "").status, 401);
+    assert_eq!(
+        get(
+            server.addr(),
+            target,
+            &format!("Authorization: Bearer {}\r\n", key().token("mouse"))
+        )
+        .status,
+        401
+    );
+    assert_eq!(get(server.addr(), "/ignition?host=nobody", "").status, 404);
+    // Without --require-token a MAC still fetches; with it, only the token.
+    assert_eq!(
+        get(server.addr(), &format!("/ignition?mac={BEAM_MAC}"), "").status,
+        200
+    );
+    drop(server);
+    let mut config = fixture.config();
+    config.fleet_key = Some(key());
+    config.require_token = true;
+    let server = serve::start(config).expect("start");
+    assert_eq!(
+        get(server.addr(), &format!("/ignition?mac={BEAM_MAC}"), "").status,
+        401
+    );
+    assert_eq!(
+        get(
+            server.addr(),
+            &format!("/ignition?mac={BEAM_MAC}&token={token}"),
+            ""
+        )
+        .status,
+        200
+    );
+}
+
+#[test]
+fn pointer_config_cli_prints_hash_and_token() {
+    let fixture = Fixture::new();
+    let key = fixture.dir.path().join("fleet.key");
+    fs::write(&key, [42u8; 32]).expect("key");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args(["serve", "--build"])
+        .arg(fixture.build())
+        .arg("--token-key")
+        .arg(&key)
+        .args(["--pointer", "beam00", "--url", "https://pxe.lan:8443/"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pointer: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let replace = &pointer["ignition"]["config"]["replace"];
+    assert_eq!(pointer["ignition"]["version"], "3.1.0");
+    assert_eq!(
+        replace["source"],
+        "https://pxe.lan:8443/ignition?host=beam00"
+    );
+    assert!(
+        replace["verification"]["hash"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("sha512-") && h.len() == 7 + 128)
+    );
+    let token = FleetKey::new(vec![42; 32]).expect("key").token("beam00");
+    assert_eq!(
+        replace["httpHeaders"][0]["value"],
+        format!("Bearer {token}")
+    );
+}
+
+#[test]
+fn assets_never_lead_out_of_the_assets_directory() {
+    let fixture = Fixture::new();
+    let assets = fixture.dir.path().join("assets");
+    symlink(fixture.build().join("beam00.ign"), assets.join("escape")).expect("symlink");
+    symlink(fixture.build(), assets.join("builddir")).expect("symlink");
+    symlink("fedora-coreos-1-live-kernel-x86_64", assets.join("kernel")).expect("symlink");
+    fs::create_dir(assets.join("sub")).expect("sub");
+    fs::write(assets.join("sub/file"), b"inside").expect("file");
+    let server = serve::start(fixture.config()).expect("start");
+    for target in [
+        "/assets/../build/beam00.ign",
+        "/assets/%2e%2e/build/beam00.ign",
+        "/assets/%2E%2E%2Fbuild%2Fbeam00.ign",
+        "/assets/sub/..%2f..%2fbuild/beam00.ign",
+        "/assets/sub%2f..%2f..%2fbuild%2fbeam00.ign",
+        "/assets/..%5cbuild%5cbeam00.ign",
+        "/assets/escape",
+        "/assets/builddir/beam00.ign",
+        "/assets//etc/passwd",
+        "/assets/%2fetc%2fpasswd",
+        "/assets/sub",
+        "/assets/",
+    ] {
+        assert_eq!(get(server.addr(), target, "").status, 404, "{target}");
+    }
+    assert_eq!(get(server.addr(), "/assets/kernel", "").body, b"KERNEL");
+    assert_eq!(get(server.addr(), "/assets/sub/file", "").body, b"inside");
+    let part = get(
+        server.addr(),
+        "/assets/fedora-coreos-1-live-initramfs.x86_64.img",
+        "Range: bytes=2-5\r\n",
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, b"2345");
+    assert_eq!(
+        part.header("content-range").as_deref(),
+        Some("bytes 2-5/10")
+    );
+    let tail = get(
+        server.addr(),
+        "/assets/fedora-coreos-1-live-initramfs.x86_64.img",
+        "Range: bytes=7-\r\n",
+    );
+    assert_eq!(tail.body, b"789");
+    let past = get(
+        server.addr(),
+        "/assets/fedora-coreos-1-live-initramfs.x86_64.img",
+        "Range: bytes=10-\r\n",
+    );
+    assert_eq!(past.status, 416);
+    assert_eq!(past.header("content-range").as_deref(), Some("bytes */10"));
+}
+
+#[test]
+fn a_slow_loris_client_is_cut_off_and_oversized_headers_refused() {
+    let fixture = Fixture::new();
+    let mut config = fixture.config();
+    config.limits.header_timeout = Duration::from_secs(1);
+    config.limits.idle_timeout = Duration::from_secs(2);
+    let server = serve::start(config).expect("start");
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(server.addr()).expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .expect("send");
+    let mut closed = false;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(250));
+        if stream.write_all(b"X-Slow: y\r\n").is_err() {
+            closed = true;
+            break;
+        }
+        stream
+            .set_read_timeout(Some(Duration::from_millis(1)))
+            .expect("timeout");
+        let mut byte = [0u8; 512];
+        if stream.read(&mut byte).is_ok() {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "a client trickling headers must be cut off");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // A connection that sends nothing at all is closed after the idle timeout.
+    let started = Instant::now();
+    let mut idle = TcpStream::connect(server.addr()).expect("connect");
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut buf = [0u8; 16];
+    let _ = idle.read(&mut buf);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let big = format!("X-Big: {}\r\n", "a".repeat(64 * 1024));
+    let reply = get(server.addr(), "/healthz", &big);
+    assert_eq!(reply.status, 431);
+    assert_eq!(get(server.addr(), "/healthz", "").status, 200);
+}
+
+#[test]
+fn allow_and_methods() {
+    let fixture = Fixture::new();
+    let mut config = fixture.config();
+    config.allow = vec!["10.0.0.0/8".parse().expect("net")];
+    let server = serve::start(config).expect("start");
+    assert_eq!(
+        get(server.addr(), "/ignition?mac=52:54:00:00:00:0a", "").status,
+        403
+    );
+    drop(server);
+    let server = serve::start(fixture.config()).expect("start");
+    let reply = request(
+        server.addr(),
+        "POST /ignition HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.status, 405);
+}
+
+#[test]
+fn a_new_build_is_picked_up_whole() {
+    let fixture = Fixture::new();
+    let server = serve::start(fixture.config()).expect("start");
+    let target = "/ignition?mac=52:54:00:00:00:0a";
+    assert_eq!(
+        get(server.addr(), target, "").body,
+        b"{\"ignition\":{\"version\":\"3.4.0\"}}\n"
+    );
+    publish(
+        &fixture.build(),
+        2,
+        &[(
+            "mouse",
+            b"{\"ignition\":{\"version\":\"3.4.0\"},\"v\":2}\n",
+            false,
+        )],
+    );
+    wait_for(|| {
+        get(server.addr(), target, "").body == b"{\"ignition\":{\"version\":\"3.4.0\"},\"v\":2}\n"
+    });
+    assert!(
+        get(server.addr(), "/healthz", "")
+            .body
+            .starts_with(b"ok .gen-2")
+    );
+    // A build whose bytes do not match its manifest is not served; the
+    // previous one stays.
+    publish(&fixture.build(), 3, &[("mouse", b"{}", false)]);
+    fs::write(
+        fixture.build().join(".gen-3/mouse.ign"),
+        b"{\"tampered\":1}",
+    )
+    .expect("tamper");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        get(server.addr(), target, "").body,
+        b"{\"ignition\":{\"version\":\"3.4.0\"},\"v\":2}\n"
+    );
+}
+
+#[test]
+fn dnsmasq_example_and_rearm_cli() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args([
+            "serve",
+            "--dnsmasq-example",
+            "--url",
+            "http://192.168.1.10:8080",
+        ])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(text.contains("dhcp-range=192.168.1.0,proxy"), "{text}");
+    assert!(
+        text.contains("dhcp-boot=tag:ipxe,http://192.168.1.10:8080/boot.ipxe"),
+        "{text}"
+    );
+    let fixture = Fixture::new();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args(["serve", "--build"])
+        .arg(fixture.build())
+        .args(["--rearm", "beam00"])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    assert!(fixture.build().join(".serve/rearm/beam00").exists());
+}
