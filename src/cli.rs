@@ -187,19 +187,14 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct HostsArgs {
-    /// The fleet's root directory (holding fleet.yaml).
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub fleet: PathBuf,
+    /// The fleet, the identity its encrypted secrets need (a host's
+    /// certificate expiry comes from a compile) and the time expiry is
+    /// checked against, as for `check`.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: ReportFormat,
-    /// age identity file for hosts whose secrets are encrypted (their
-    /// certificate expiry needs a compile); or set KINDLING_AGE_IDENTITY.
-    #[arg(long, value_name = "FILE")]
-    pub identity: Option<PathBuf>,
-    /// The time certificate expiry is shown against (as `check --now`).
-    #[arg(long, value_name = "RFC3339", value_parser = rfc3339)]
-    pub now: Option<i64>,
 }
 
 /// Arguments of `inspect`.

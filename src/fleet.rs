@@ -159,11 +159,15 @@ pub fn compile(options: &Options) -> Build {
         options.out.as_deref(),
         options.identities.file(),
     );
-    let (inventory, diagnostics) = load::load(&options.root, exclusions);
+    let (inventory, load_findings) = load::load(&options.root, exclusions);
+    // How the identity is kept is reported and counted with the build's
+    // findings, first.
+    let mut diagnostics = options.identities.diagnostics().clone();
+    diagnostics.extend(load_findings);
     let mut build = Build {
         outputs: Vec::new(),
         diagnostics,
-        texts: source_texts(&inventory),
+        texts: inventory.texts(),
         cert_expiry: BTreeMap::new(),
         failed_hosts: BTreeMap::new(),
         fleet_failed: false,
@@ -189,17 +193,6 @@ pub fn compile(options: &Options) -> Build {
     let done = compile_hosts(&inventory, &templates, options, &selected);
     gather(&mut build, &inventory, done, &selected);
     build
-}
-
-/// The text of every fleet file read, by name.
-fn source_texts(inventory: &Inventory) -> BTreeMap<String, String> {
-    let mut texts = BTreeMap::new();
-    let mut id = 0u32;
-    while let Some(file) = inventory.sources.get(crate::yaml::FileId(id)) {
-        texts.insert(file.name.clone(), file.text.clone());
-        id += 1;
-    }
-    texts
 }
 
 /// The built-in templates' texts, by the label findings name them with.

@@ -199,12 +199,7 @@ impl ConfigSource {
             name: self.name.clone(),
             report: format!("{e} ({})", e.help()),
         })?;
-        let warnings: Vec<diag::Diagnostic> = identities
-            .warnings()
-            .iter()
-            .map(|w| diag::Diagnostic::warning(diag::Code::FleetIdentityReadable, w.clone()))
-            .collect();
-        let mut build = crate::fleet::compile(&crate::fleet::Options {
+        let build = crate::fleet::compile(&crate::fleet::Options {
             root: root.to_path_buf(),
             hosts: vec![host.clone()],
             target: options.target,
@@ -212,7 +207,6 @@ impl ConfigSource {
             now: None,
             out: None,
         });
-        build.diagnostics.extend(warnings);
         let output = build
             .outputs
             .into_iter()

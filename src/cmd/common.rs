@@ -142,7 +142,8 @@ pub fn build_time(now: Option<i64>) -> anyhow::Result<Option<i64>> {
 }
 
 /// The fleet compiler's options; the age identity comes from `--identity`
-/// or `KINDLING_AGE_IDENTITY`.
+/// or `KINDLING_AGE_IDENTITY` (findings about how it is kept come out of
+/// [`fleet::compile`] with the build's).
 pub fn fleet_options(
     args: &FleetArgs,
     hosts: Vec<String>,
@@ -150,9 +151,6 @@ pub fn fleet_options(
 ) -> anyhow::Result<fleet::Options> {
     let identities = Identities::load(args.identity.as_deref(), identity_env().as_deref())
         .map_err(|e| anyhow::anyhow!("{e} ({})", e.help()))?;
-    for warning in identities.warnings() {
-        eprintln!("kindling: warning: {warning}");
-    }
     Ok(fleet::Options {
         root: args.fleet.clone(),
         hosts,

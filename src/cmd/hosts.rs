@@ -4,31 +4,26 @@
 
 use std::process::ExitCode;
 
-use super::common::{build_time, identity_env, print};
+use super::common::{Texts, fleet_options, print, report};
 use crate::cli::{HostsArgs, ReportFormat};
 use crate::fleet;
-use crate::fleet::secrets::Identities;
 
 pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
-    let exclusions = fleet::exclusions(&args.fleet, None, None);
-    let (inventory, mut diagnostics) = fleet::load::load(&args.fleet, exclusions);
+    let options = fleet_options(&args.fleet, Vec::new(), None)?;
+    let exclusions = fleet::exclusions(&options.root, None, options.identities.file());
+    let (inventory, load_findings) = fleet::load::load(&options.root, exclusions);
     let (plans, findings) = fleet::fleetwide::plan_hosts(&inventory, &[]);
+    let mut diagnostics = options.identities.diagnostics().clone();
+    diagnostics.extend(load_findings);
     diagnostics.extend(findings);
-    for diagnostic in &diagnostics {
-        eprintln!("{}", diagnostic.raw());
-    }
+    report(
+        &diagnostics,
+        Texts::ByFile(&inventory.texts()),
+        args.fleet.raw_errors,
+    );
     let mut hosts = fleet::listing::hosts(&inventory, &plans);
     if !diagnostics.has_errors() {
-        let identities = Identities::load(args.identity.as_deref(), identity_env().as_deref())
-            .map_err(|e| anyhow::anyhow!("{e} ({})", e.help()))?;
-        let build = fleet::compile(&fleet::Options {
-            root: args.fleet.clone(),
-            hosts: Vec::new(),
-            target: None,
-            identities,
-            now: build_time(args.now)?,
-            out: None,
-        });
+        let build = fleet::compile(&options);
         for host in &mut hosts {
             host.cert_expiry = build.cert_expiry.get(&host.name).cloned();
         }

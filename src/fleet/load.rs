@@ -120,6 +120,19 @@ pub struct Inventory {
     pub templates: BTreeMap<String, FileId>,
 }
 
+impl Inventory {
+    /// The text of every file read, by name, for annotated reports.
+    pub fn texts(&self) -> BTreeMap<String, String> {
+        let mut texts = BTreeMap::new();
+        let mut id = 0u32;
+        while let Some(file) = self.sources.get(FileId(id)) {
+            texts.insert(file.name.clone(), file.text.clone());
+            id += 1;
+        }
+        texts
+    }
+}
+
 struct Loader {
     dir: FleetRoot,
     sources: SourceMap,

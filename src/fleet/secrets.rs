@@ -15,15 +15,16 @@ use thiserror::Error;
 use crate::confine::{
     ConfineError, DATA_LIMIT, FleetRoot, IDENTITY_LIMIT, leaves, open_named_file,
 };
-use crate::diag::Code;
+use crate::diag::{Code, Diagnostic, Diagnostics};
 
 /// Loaded age identities (possibly none).
 pub struct Identities {
     keys: Vec<Box<dyn age::Identity + Send + Sync>>,
     /// Where they came from, for messages (never the key itself).
     source: Option<String>,
-    /// Things to tell the operator about the identity (its file's mode).
-    warnings: Vec<String>,
+    /// Warnings about how the identity is kept (its file's mode), coded
+    /// like every finding; a build reports and counts them with its own.
+    diagnostics: Diagnostics,
     /// The identity file, never read as a fleet input.
     file: Option<PathBuf>,
     /// The public keys of the identities (without comments), to tell
@@ -202,7 +203,7 @@ fn age_identities(text: &str, source: &str) -> Result<Keys, SecretError> {
 fn read_identity_file(
     path: &Path,
     name: &str,
-    warnings: &mut Vec<String>,
+    diagnostics: &mut Diagnostics,
 ) -> Result<String, SecretError> {
     // A FIFO or a device is refused without blocking, and the mode is
     // that of the file actually opened; the size is capped.
@@ -224,9 +225,15 @@ fn read_identity_file(
             });
         }
         if mode & 0o064 != 0 {
-            warnings.push(format!(
-                "the age identity file {name} can be read or written by other users (mode {mode:04o}); chmod 600 it"
-            ));
+            diagnostics.push(
+                Diagnostic::warning(
+                    Code::FleetIdentityReadable,
+                    format!(
+                        "the age identity file {name} can be read or written by other users (mode {mode:04o})"
+                    ),
+                )
+                .with_help("chmod 600 it"),
+            );
         }
     }
     let bytes = opened.read_all().map_err(refused)?;
@@ -241,7 +248,7 @@ impl Identities {
         Identities {
             keys: Vec::new(),
             source: None,
-            warnings: Vec::new(),
+            diagnostics: Diagnostics::new(),
             file: None,
             recipients: Vec::new(),
         }
@@ -250,20 +257,20 @@ impl Identities {
     /// Loads identities from `file`, else from `KINDLING_AGE_IDENTITY`
     /// (a path, or the identity itself). No message ever quotes a key.
     pub fn load(file: Option<&Path>, env: Option<&str>) -> Result<Self, SecretError> {
-        let mut warnings = Vec::new();
+        let mut diagnostics = Diagnostics::new();
         let (text, source, file) = match (file, env) {
             (Some(path), _) if holds_key(&path.to_string_lossy()) => {
                 return Err(SecretError::IdentityAsArgument);
             }
             (Some(path), _) => {
                 let name = path.display().to_string();
-                let text = read_identity_file(path, &name, &mut warnings)?;
+                let text = read_identity_file(path, &name, &mut diagnostics)?;
                 (text, name, Some(path.to_path_buf()))
             }
             (None, Some(value)) if holds_key(value) => (value.to_owned(), ENV.to_owned(), None),
             (None, Some(path)) => {
                 let name = format!("{path} ({ENV})");
-                let text = read_identity_file(Path::new(path), &name, &mut warnings)?;
+                let text = read_identity_file(Path::new(path), &name, &mut diagnostics)?;
                 (text, name, Some(PathBuf::from(path)))
             }
             (None, None) => return Ok(Identities::none()),
@@ -282,7 +289,7 @@ impl Identities {
         Ok(Identities {
             keys,
             source: Some(source),
-            warnings,
+            diagnostics,
             file,
             recipients,
         })
@@ -303,9 +310,10 @@ impl Identities {
         self.file.as_deref()
     }
 
-    /// Warnings about how the identity is kept, for the operator.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
+    /// Findings about how the identity is kept (warnings), which
+    /// [`crate::fleet::compile`] reports first among a build's.
+    pub fn diagnostics(&self) -> &Diagnostics {
+        &self.diagnostics
     }
 }
 

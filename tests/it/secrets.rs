@@ -195,11 +195,27 @@ fn identity_file_modes_are_checked() {
         run.report(),
         &[(keep.path(), "[IDENTITY_DIR]")]
     );
+    // Every fleet command reports it the same way, as a coded finding.
+    for command in ["hosts", "render"] {
+        let args: &[&str] = if command == "render" { &["h1"] } else { &[] };
+        let run = fleet.run_with(command, args, Identity::Env(path.as_os_str()));
+        assert_eq!(run.code, Some(0), "{command}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("warning[fleet-identity-readable]: the age identity file"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
 
     let (_keep, path) = identity_file(&text, 0o600);
     let run = fleet.run_with("check", &[], Identity::Env(path.as_os_str()));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(!run.stderr.contains("kindling: warning"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("fleet-identity-readable"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Item 5: a truncated `.age` file is damaged, not encrypted to someone
