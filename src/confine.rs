@@ -420,9 +420,15 @@ impl FleetRoot {
     pub fn list(&self, relative: &str) -> Result<Vec<Entry>, ConfineError> {
         let shown = self.shown(relative);
         check_text(relative, &shown)?;
-        let mut entries = self
+        let mut entries: Vec<Entry> = self
             .dir(relative)?
-            .list(relative, &shown, &self.shown_of())?;
+            .list(relative, &shown, &self.shown_of())?
+            .into_iter()
+            .map(|(name, kind)| Entry {
+                name,
+                kind: kind.entry(),
+            })
+            .collect();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entries)
     }
@@ -539,30 +545,74 @@ fn check_text(relative: &str, shown: &str) -> Result<(), ConfineError> {
     Ok(())
 }
 
+/// What a file is, whichever back-end looked: the one mapping to the
+/// names messages use and to [`EntryKind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    File,
+    Directory,
+    Symlink,
+    Fifo,
+    CharDevice,
+    BlockDevice,
+    Socket,
+    Unknown,
+}
+
+impl Kind {
+    fn of(kind: &fs::FileType) -> Kind {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            if kind.is_fifo() {
+                return Kind::Fifo;
+            }
+            if kind.is_char_device() {
+                return Kind::CharDevice;
+            }
+            if kind.is_block_device() {
+                return Kind::BlockDevice;
+            }
+            if kind.is_socket() {
+                return Kind::Socket;
+            }
+        }
+        if kind.is_file() {
+            Kind::File
+        } else if kind.is_dir() {
+            Kind::Directory
+        } else if kind.is_symlink() {
+            Kind::Symlink
+        } else {
+            Kind::Unknown
+        }
+    }
+
+    const fn name(self) -> &'static str {
+        match self {
+            Kind::File => "regular file",
+            Kind::Directory => "directory",
+            Kind::Symlink => "symlink",
+            Kind::Fifo => "FIFO (named pipe)",
+            Kind::CharDevice => "character device",
+            Kind::BlockDevice => "block device",
+            Kind::Socket => "socket",
+            Kind::Unknown => "special file",
+        }
+    }
+
+    const fn entry(self) -> EntryKind {
+        match self {
+            Kind::File => EntryKind::File,
+            Kind::Directory => EntryKind::Directory,
+            Kind::Symlink => EntryKind::Symlink,
+            _ => EntryKind::Other,
+        }
+    }
+}
+
 fn kind_name(kind: &fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if kind.is_fifo() {
-            return "FIFO (named pipe)";
-        }
-        if kind.is_char_device() {
-            return "character device";
-        }
-        if kind.is_block_device() {
-            return "block device";
-        }
-        if kind.is_socket() {
-            return "socket";
-        }
-    }
-    if kind.is_dir() {
-        "directory"
-    } else if kind.is_symlink() {
-        "symlink"
-    } else {
-        "special file"
-    }
+    Kind::of(kind).name()
 }
 
 fn is_executable(metadata: &fs::Metadata) -> bool {
@@ -672,7 +722,7 @@ mod imp {
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
     use rustix::io::Errno;
 
-    use super::{ConfineError, Entry, EntryKind, MAX_SYMLINKS, Walk, components};
+    use super::{ConfineError, Kind, MAX_SYMLINKS, Walk, components};
 
     #[derive(Debug)]
     pub struct Dir(OwnedFd);
@@ -723,6 +773,17 @@ mod imp {
         }
     }
 
+    /// The metadata of the directory `fd` (shown as `shown`).
+    fn metadata_of(fd: &OwnedFd, shown: &str) -> Result<std::fs::Metadata, ConfineError> {
+        let io_error = |source| ConfineError::Io {
+            path: shown.to_owned(),
+            source,
+        };
+        File::from(fd.try_clone().map_err(io_error)?)
+            .metadata()
+            .map_err(io_error)
+    }
+
     fn io_error(shown: &str) -> impl Fn(Errno) -> ConfineError + '_ {
         move |errno| ConfineError::Io {
             path: shown.to_owned(),
@@ -767,17 +828,7 @@ mod imp {
                         },
                         _ => io_error(shown)(errno),
                     })?;
-                    let metadata =
-                        File::from(fd.try_clone().map_err(|source| ConfineError::Io {
-                            path: shown.to_owned(),
-                            source,
-                        })?)
-                        .metadata()
-                        .map_err(|source| ConfineError::Io {
-                            path: shown.to_owned(),
-                            source,
-                        })?;
-                    walk.check_dir(&metadata, shown)?;
+                    walk.check_dir(&metadata_of(&fd, shown)?, shown)?;
                     walked.stack.push((fd, last));
                 }
                 if name == ".." {
@@ -846,7 +897,7 @@ mod imp {
             if kind != FileType::RegularFile {
                 return Err(ConfineError::NotRegular {
                     path: shown.to_owned(),
-                    kind: type_name(kind),
+                    kind: kind_of(kind).name(),
                 });
             }
             let fd = rustix::fs::openat(dir, name.as_os_str(), REGULAR, Mode::empty())
@@ -875,16 +926,7 @@ mod imp {
                 None => rustix::fs::openat(walked.dir(self), ".", DIRECTORY, Mode::empty())
                     .map_err(io_error(shown))?,
             };
-            let metadata = File::from(fd.try_clone().map_err(|source| ConfineError::Io {
-                path: shown.to_owned(),
-                source,
-            })?)
-            .metadata()
-            .map_err(|source| ConfineError::Io {
-                path: shown.to_owned(),
-                source,
-            })?;
-            walk.check_dir(&metadata, shown)?;
+            walk.check_dir(&metadata_of(&fd, shown)?, shown)?;
             Ok(fd)
         }
 
@@ -897,12 +939,14 @@ mod imp {
             self.open_dir(relative, shown, walk).map(Dir)
         }
 
+        /// The directory's entries (`.` and `..` left out) and what each is,
+        /// not followed.
         pub fn list(
             &self,
             relative: &str,
             shown: &str,
             walk: &Walk<'_>,
-        ) -> Result<Vec<Entry>, ConfineError> {
+        ) -> Result<Vec<(String, Kind)>, ConfineError> {
             let fd = self.open_dir(relative, shown, walk)?;
             let mut entries = Vec::new();
             for entry in rustix::fs::Dir::read_from(&fd).map_err(io_error(shown))? {
@@ -917,15 +961,7 @@ mod imp {
                         .map(|stat| FileType::from_raw_mode(stat.st_mode))
                         .map_err(io_error(shown))?;
                 }
-                entries.push(Entry {
-                    name: String::from_utf8_lossy(name).into_owned(),
-                    kind: match kind {
-                        FileType::RegularFile => EntryKind::File,
-                        FileType::Directory => EntryKind::Directory,
-                        FileType::Symlink => EntryKind::Symlink,
-                        _ => EntryKind::Other,
-                    },
-                });
+                entries.push((String::from_utf8_lossy(name).into_owned(), kind_of(kind)));
             }
             Ok(entries)
         }
@@ -951,15 +987,17 @@ mod imp {
         }
     }
 
-    fn type_name(kind: FileType) -> &'static str {
+    /// rustix's file type as [`Kind`].
+    fn kind_of(kind: FileType) -> Kind {
         match kind {
-            FileType::Fifo => "FIFO (named pipe)",
-            FileType::CharacterDevice => "character device",
-            FileType::BlockDevice => "block device",
-            FileType::Socket => "socket",
-            FileType::Directory => "directory",
-            FileType::Symlink => "symlink",
-            _ => "special file",
+            FileType::RegularFile => Kind::File,
+            FileType::Directory => Kind::Directory,
+            FileType::Symlink => Kind::Symlink,
+            FileType::Fifo => Kind::Fifo,
+            FileType::CharacterDevice => Kind::CharDevice,
+            FileType::BlockDevice => Kind::BlockDevice,
+            FileType::Socket => Kind::Socket,
+            FileType::Unknown => Kind::Unknown,
         }
     }
 }
@@ -974,7 +1012,7 @@ mod imp {
     use std::io;
     use std::path::{Path, PathBuf};
 
-    use super::{ConfineError, Entry, EntryKind, Walk, components};
+    use super::{ConfineError, Kind, Walk, components};
 
     #[derive(Debug)]
     pub struct Dir(PathBuf);
@@ -1069,12 +1107,13 @@ mod imp {
             Ok(Dir(real))
         }
 
+        /// The directory's entries and what each is, not followed.
         pub fn list(
             &self,
             relative: &str,
             shown: &str,
             walk: &Walk<'_>,
-        ) -> Result<Vec<Entry>, ConfineError> {
+        ) -> Result<Vec<(String, Kind)>, ConfineError> {
             let dir = self.sub(relative, shown, walk)?;
             let io_error = |source| ConfineError::Io {
                 path: shown.to_owned(),
@@ -1084,18 +1123,10 @@ mod imp {
             for entry in fs::read_dir(&dir.0).map_err(io_error)? {
                 let entry = entry.map_err(io_error)?;
                 let kind = entry.file_type().map_err(io_error)?;
-                entries.push(Entry {
-                    name: entry.file_name().to_string_lossy().into_owned(),
-                    kind: if kind.is_file() {
-                        EntryKind::File
-                    } else if kind.is_dir() {
-                        EntryKind::Directory
-                    } else if kind.is_symlink() {
-                        EntryKind::Symlink
-                    } else {
-                        EntryKind::Other
-                    },
-                });
+                entries.push((
+                    entry.file_name().to_string_lossy().into_owned(),
+                    Kind::of(&kind),
+                ));
             }
             Ok(entries)
         }
