@@ -462,11 +462,17 @@ fn chains(
     false
 }
 
+/// The certificates the tests make, shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/it/support/certs.rs"]
+mod made;
+
 #[cfg(test)]
 mod tests {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    use rcgen::{BasicConstraints, IsCa, Issuer, KeyPair};
     use time::macros::datetime;
 
+    use super::made::{Ca, ca, leaf, params};
     use super::*;
 
     /// 2027-01-01T00:00:00Z.
@@ -477,42 +483,6 @@ mod tests {
             now: NOW,
             warning_days: DEFAULT_WARNING_DAYS,
         }
-    }
-
-    fn params(cn: &str, from: time::OffsetDateTime, to: time::OffsetDateTime) -> CertificateParams {
-        let mut params = CertificateParams::new(vec![format!("{cn}.example")]).expect("params");
-        params.distinguished_name.push(DnType::CommonName, cn);
-        params.not_before = from;
-        params.not_after = to;
-        params
-    }
-
-    struct Ca {
-        params: CertificateParams,
-        key: KeyPair,
-        pem: String,
-    }
-
-    fn ca(cn: &str) -> Ca {
-        let key = KeyPair::generate().expect("key");
-        let mut params = params(
-            cn,
-            datetime!(2026-01-01 0:00 UTC),
-            datetime!(2036-01-01 0:00 UTC),
-        );
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let pem = params.self_signed(&key).expect("sign").pem();
-        Ca { params, key, pem }
-    }
-
-    /// A leaf issued by `ca`, with its key in PEM.
-    fn leaf(ca: &Ca, from: time::OffsetDateTime, to: time::OffsetDateTime) -> (String, String) {
-        let key = KeyPair::generate().expect("key");
-        let issuer = Issuer::from_params(&ca.params, &ca.key);
-        let cert = params("svc", from, to)
-            .signed_by(&key, &issuer)
-            .expect("sign");
-        (cert.pem(), key.serialize_pem())
     }
 
     fn placed(path: &str, contents: &str, role: Role, line: usize) -> Placed {
@@ -532,6 +502,7 @@ mod tests {
     fn good_service(ca: &Ca) -> Vec<Placed> {
         let (cert, key) = leaf(
             ca,
+            "svc",
             datetime!(2026-06-01 0:00 UTC),
             datetime!(2027-06-01 0:00 UTC),
         );
@@ -558,6 +529,7 @@ mod tests {
         let ca = ca("realm root");
         let (cert, _) = leaf(
             &ca,
+            "svc",
             datetime!(2025-01-01 0:00 UTC),
             datetime!(2026-12-31 0:00 UTC),
         );
@@ -575,6 +547,7 @@ mod tests {
         let ca = ca("realm root");
         let (cert, _) = leaf(
             &ca,
+            "svc",
             datetime!(2027-02-01 0:00 UTC),
             datetime!(2028-02-01 0:00 UTC),
         );
@@ -592,6 +565,7 @@ mod tests {
         let ca = ca("realm root");
         let (cert, _) = leaf(
             &ca,
+            "svc",
             datetime!(2026-01-01 0:00 UTC),
             datetime!(2027-01-21 6:30 UTC),
         );
@@ -664,6 +638,7 @@ mod tests {
         let ca = ca("realm root");
         let (cert, key) = leaf(
             &ca,
+            "svc",
             datetime!(2026-06-01 0:00 UTC),
             datetime!(2027-06-01 0:00 UTC),
         );
@@ -716,6 +691,7 @@ mod tests {
         };
         let (cert, key) = leaf(
             &middle_ca,
+            "svc",
             datetime!(2026-06-01 0:00 UTC),
             datetime!(2027-06-01 0:00 UTC),
         );
@@ -762,6 +738,7 @@ mod tests {
     fn ca_pem_only(cn: &str) -> (String, String) {
         leaf(
             &ca(cn),
+            "svc",
             datetime!(2026-06-01 0:00 UTC),
             datetime!(2027-06-01 0:00 UTC),
         )

@@ -1,48 +1,14 @@
 //! Certificates a host gets (issue 17 §5): each rule with the bad input,
 //! its exact finding located at the manifest line that placed the
-//! certificate, and the good input passing. Certificates are made here
-//! with fixed dates around `support::BUILD_TIME` (2027-01-01).
+//! certificate, and the good input passing. Certificates are made by
+//! `support::certs` with fixed dates around `support::BUILD_TIME`
+//! (2027-01-01).
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use time::OffsetDateTime;
+use rcgen::KeyPair;
 use time::macros::datetime;
 
+use crate::support::certs::{Ca, ca, leaf};
 use crate::support::fleet::{Fleet, raw, snapshot};
-
-struct Ca {
-    params: CertificateParams,
-    key: KeyPair,
-    pem: String,
-}
-
-fn params(cn: &str, from: OffsetDateTime, to: OffsetDateTime) -> CertificateParams {
-    let mut params = CertificateParams::new(vec![format!("{cn}.example")]).expect("params");
-    params.distinguished_name.push(DnType::CommonName, cn);
-    params.not_before = from;
-    params.not_after = to;
-    params
-}
-
-fn ca(cn: &str) -> Ca {
-    let key = KeyPair::generate().expect("key");
-    let mut params = params(
-        cn,
-        datetime!(2026-01-01 0:00 UTC),
-        datetime!(2036-01-01 0:00 UTC),
-    );
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let pem = params.self_signed(&key).expect("sign").pem();
-    Ca { params, key, pem }
-}
-
-/// A certificate for `web` issued by `ca`, and its key, in PEM.
-fn leaf(ca: &Ca, from: OffsetDateTime, to: OffsetDateTime) -> (String, String) {
-    let key = KeyPair::generate().expect("key");
-    let cert = params("web", from, to)
-        .signed_by(&key, &Issuer::from_params(&ca.params, &ca.key))
-        .expect("sign");
-    (cert.pem(), key.serialize_pem())
-}
 
 const WEB: &str = "version: 1.0.0
 secrets:
@@ -68,6 +34,7 @@ fn good() -> (Ca, Fleet) {
     let realm = ca("realm root");
     let (cert, key) = leaf(
         &realm,
+        "web",
         datetime!(2026-06-01 0:00 UTC),
         datetime!(2027-06-01 0:00 UTC),
     );
@@ -89,6 +56,7 @@ fn an_expired_certificate_fails_the_host_at_its_secrets_entry() {
     let realm = ca("realm root");
     let (cert, key) = leaf(
         &realm,
+        "web",
         datetime!(2025-01-01 0:00 UTC),
         datetime!(2026-12-01 0:00 UTC),
     );
@@ -102,6 +70,7 @@ fn a_certificate_not_yet_valid_fails_the_host() {
     let realm = ca("realm root");
     let (cert, key) = leaf(
         &realm,
+        "web",
         datetime!(2027-03-01 0:00 UTC),
         datetime!(2028-03-01 0:00 UTC),
     );
@@ -115,6 +84,7 @@ fn a_certificate_expiring_within_the_fleet_window_warns() {
     let realm = ca("realm root");
     let (cert, key) = leaf(
         &realm,
+        "web",
         datetime!(2026-06-01 0:00 UTC),
         datetime!(2027-01-20 12:00 UTC),
     );
@@ -137,6 +107,7 @@ fn a_certificate_beside_a_key_that_is_not_its_own_fails_the_host() {
     let realm = ca("realm root");
     let (cert, _) = leaf(
         &realm,
+        "web",
         datetime!(2026-06-01 0:00 UTC),
         datetime!(2027-06-01 0:00 UTC),
     );
@@ -160,6 +131,7 @@ fn a_certificate_in_a_butane_fragment_is_located_at_its_entry() {
     let realm = ca("realm root");
     let (cert, _) = leaf(
         &realm,
+        "web",
         datetime!(2025-01-01 0:00 UTC),
         datetime!(2026-12-01 0:00 UTC),
     );

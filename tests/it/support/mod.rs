@@ -6,6 +6,8 @@
 //!   at what they compile to.
 //! - [`build_dir`]: what a build's output directory shows, and whether it
 //!   holds one whole build.
+//! - [`certs`]: a CA and the certificates it issues, with fixed dates (also
+//!   included by the unit tests of `kindling::fleet::certs`).
 //! - [`example`]: the example fleet at the repository root, compiled or
 //!   copied.
 //! - [`tools`]: where the end-to-end tools are, and the `KINDLING_E2E` gate
@@ -23,6 +25,7 @@
 //! The end-to-end tools are installed by `tests/e2e/install-deps.sh`.
 
 pub mod build_dir;
+pub mod certs;
 pub mod checker;
 pub mod cli;
 pub mod example;
