@@ -369,7 +369,7 @@ fn check_inline_children(config: &model::Config, spec: Spec) -> Vec<Diagnostic> 
             continue;
         };
         let at = path.key("inline");
-        let child: IgnitionConfig = match serde_json::from_str(inline) {
+        let child: IgnitionConfig = match serde_json::from_slice(inline) {
             Ok(child) => child,
             Err(error) => {
                 found.push(

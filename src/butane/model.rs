@@ -50,7 +50,12 @@ pub struct Resource {
     pub compression: Option<String>,
     pub http_headers: Vec<HttpHeader>,
     pub source: Option<String>,
-    pub inline: Option<String>,
+    // Bytes, not text: go-yaml decodes `!!binary` into Butane's string as
+    // whatever bytes it holds, and Butane embeds them as they are. (A plain
+    // comment: the published schemas say nothing of it.)
+    #[serde(with = "serde_bytes")]
+    #[schemars(with = "Option<String>")]
+    pub inline: Option<Vec<u8>>,
     pub local: Option<String>,
     pub verification: Verification,
 }

@@ -137,7 +137,7 @@ impl Translator<'_> {
             return out;
         }
         let (contents, from) = match (&resource.inline, &resource.local) {
-            (Some(inline), _) => (Some(inline.as_bytes().to_vec()), "inline"),
+            (Some(inline), _) => (Some(inline.clone()), "inline"),
             (None, Some(local)) => (self.read_local(local, &yaml.key("local")), "local"),
             (None, None) => (None, ""),
         };

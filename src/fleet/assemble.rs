@@ -800,7 +800,7 @@ pub fn assemble(
                 path: "/etc/hostname".to_owned(),
                 mode: Some(0o644),
                 contents: b::Resource {
-                    inline: Some(plan.hostname.clone()),
+                    inline: Some(plan.hostname.clone().into_bytes()),
                     ..b::Resource::default()
                 },
                 ..b::File::default()
