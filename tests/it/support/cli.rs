@@ -25,10 +25,22 @@ pub fn kindling() -> Command {
     kindling_with(Identity::Example)
 }
 
+/// Names another binary to run instead of the one cargo built, such as an
+/// older commit's build, to see which tests fail on it (tests/README.md).
+pub const BINARY_ENV: &str = "KINDLING_TEST_BINARY";
+
+/// The binary under test: [`BINARY_ENV`] if set, else cargo's build.
+pub fn binary() -> std::path::PathBuf {
+    std::env::var_os(BINARY_ENV).map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_BIN_EXE_kindling")),
+        std::path::PathBuf::from,
+    )
+}
+
 /// `kindling` with `identity` (through `KINDLING_AGE_IDENTITY`, so it holds
 /// for every subcommand; `--identity` on the command line still wins).
 pub fn kindling_with(identity: Identity<'_>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kindling"));
+    let mut command = Command::new(binary());
     match identity {
         Identity::Example => command.env(IDENTITY_ENV, paths::identity_file()),
         Identity::None => command.env_remove(IDENTITY_ENV),
