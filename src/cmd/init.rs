@@ -15,6 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
+use super::common::{Texts, report};
 use crate::cli::InitArgs;
 use crate::fleet::manifest::{Kind, json_schema};
 use crate::fleet::secrets::Identities;
@@ -85,9 +86,8 @@ fn key(args: &InitArgs, name: &str) -> anyhow::Result<Key> {
     {
         let identities =
             Identities::load(Some(path), None).map_err(|e| anyhow!("{e} ({})", e.help()))?;
-        for warning in identities.warnings() {
-            eprintln!("kindling: warning: {warning}");
-        }
+        // Findings about how the identity is kept name no file: one line each.
+        report(identities.diagnostics(), Texts::One(""), true);
         let recipient = identities.recipients().first().cloned().ok_or_else(|| {
             anyhow!(
                 "{} holds no identity whose public key kindling can derive (an age X25519 identity or an ssh-ed25519/ssh-rsa key)",

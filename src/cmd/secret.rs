@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, anyhow, bail};
 
-use super::common::{identity_env, print};
+use super::common::{Texts, identity_env, print, report};
 use crate::cli::{
     SecretArgs, SecretCommand, SecretEditArgs, SecretEncryptArgs, SecretFleetArgs, SecretRekeyArgs,
 };
@@ -60,9 +60,8 @@ fn open_fleet(dir: &Path) -> anyhow::Result<Fleet> {
 fn identities(identity: Option<&Path>) -> anyhow::Result<Identities> {
     let identities = Identities::load(identity, identity_env().as_deref())
         .map_err(|e| anyhow!("{e} ({})", e.help()))?;
-    for warning in identities.warnings() {
-        eprintln!("kindling: warning: {warning}");
-    }
+    // Findings about how the identity is kept name no file: one line each.
+    report(identities.diagnostics(), Texts::One(""), true);
     Ok(identities)
 }
 
