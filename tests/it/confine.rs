@@ -215,6 +215,9 @@ fn dropin_dir_symlinked_outside_is_refused() {
 #[test]
 fn containers_dir_symlinked_outside_is_refused() {
     let outside = outside();
+    // Only the Quadlet file: with web.yaml beside it the old code failed
+    // on the service defined twice instead of building the outside file.
+    fs::remove_file(outside.path().join("web.yaml")).expect("remove");
     let fleet = quadlet_fleet();
     symlink(outside.path(), &fleet.root().join("containers"));
     refused!(
@@ -266,6 +269,13 @@ fn absolute_symlink_is_refused_even_into_the_fleet() {
     );
     let run = run_fleet(&fleet, "check", &[]);
     assert_eq!(run.code, Some(1));
+    // Said as what it is (it used to be "unknown service api").
+    assert!(
+        run.stderr
+            .contains("containers/api.yaml is a symlink that points outside"),
+        "{}",
+        run.stderr
+    );
     snapshot!("absolute_symlink_into_the_fleet", fleet, run.report());
 }
 

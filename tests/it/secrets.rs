@@ -113,7 +113,10 @@ fn trust_refuses_an_encrypted_source() {
         "secrets/realm/root-key.pem.age",
         &encrypt(b"-----BEGIN PRIVATE KEY-----\n", &key),
     );
-    let run = fleet.run_with("build", &[], Identity::Env(OsStr::new(&text)));
+    // The identity as a file, which every kindling reads (the key itself
+    // in the variable would fail the old code for another reason).
+    let (_keep, path) = identity_file(&text, 0o600);
+    let run = fleet.run_with("build", &[], Identity::Env(path.as_os_str()));
     assert_eq!(run.code, Some(1));
     assert!(!fleet.root().join("build").exists(), "nothing is written");
     snapshot!("trust_encrypted_source", fleet, run.report());
@@ -228,11 +231,13 @@ fn a_damaged_age_file_is_called_damaged() {
     let fleet = secret_fleet(truncated);
     let run = fleet.run_with("check", &[], Identity::Env(OsStr::new(&text)));
     assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("is damaged"), "{}", run.stderr);
     snapshot!("age_file_truncated", fleet, run.report());
 
     fleet.write("secrets/web/key.pem.age", b"not an age file\n");
     let run = fleet.run_with("check", &[], Identity::Env(OsStr::new(&text)));
     assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("is damaged"), "{}", run.stderr);
     snapshot!("age_file_not_age", fleet, run.report());
 
     let (other, _, _) = new_identity();
