@@ -289,7 +289,11 @@ fn a_compiled_example_host_boots_in_a_vm() {
     lines.sort_unstable();
     assert_eq!(
         lines,
-        ["disable zincati.service", "enable podman-auto-update.timer"]
+        [
+            "disable zincati.service",
+            "enable podman-auto-update.timer",
+            "enable var-mnt-bulk0.mount"
+        ]
     );
 }
 
