@@ -71,7 +71,8 @@ pub enum Command {
     ///
     /// Exit status: 0 if they are equivalent, 1 if they differ, 2 on errors.
     Diff(DiffArgs),
-    /// Print the JSON Schema of a manifest kind, for editors.
+    /// Print the JSON Schema of a manifest kind, for editors, or (--markdown)
+    /// the manifest reference.
     Schema(SchemaArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -253,9 +254,13 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Write kindling.1 and one page per subcommand into DIR instead.
+    /// Write kindling.1, one page per subcommand and kindling-manifest.5
+    /// into DIR instead.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Print kindling-manifest(5), the manifest reference, instead.
+    #[arg(long, conflicts_with = "out_dir")]
+    pub manifest: bool,
 }
 
 /// Flags follow `butane`'s, so `kindling butane` can replace it in scripts.
@@ -650,8 +655,12 @@ pub enum SchemaKind {
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Which manifest.
-    #[arg(value_enum)]
-    pub kind: SchemaKind,
+    #[arg(value_enum, required_unless_present = "markdown")]
+    pub kind: Option<SchemaKind>,
+    /// Print the manifest reference (docs/manifest.md) instead: every key of
+    /// every manifest with its type, default, description and an example.
+    #[arg(long, conflicts_with = "kind")]
+    pub markdown: bool,
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod os;
 pub mod platform;
 pub mod publish;
 pub mod recipients;
+pub mod reference;
 pub mod render;
 pub mod resolve;
 pub mod secrets;

@@ -1,7 +1,9 @@
 //! The JSON Schemas editors use (`templates/schemas/*.schema.json`, named by
 //! the example manifests' `yaml-language-server` comments) are exactly what
-//! `kindling schema` prints, and the example manifests validate against them.
+//! `kindling schema` prints, and the example manifests validate against them;
+//! `docs/manifest.md` is what `kindling schema --markdown` prints.
 
+use crate::support::cli::kindling;
 use crate::support::paths;
 
 use kindling::fleet::manifest::{Kind, json_schema};
@@ -81,4 +83,64 @@ fn example_manifests_validate_against_their_schemas() {
         checked += 1;
     }
     assert!(checked >= 7, "only {checked} manifests checked");
+}
+
+#[test]
+fn manifest_reference_is_current() {
+    let path = paths::repo_root().join("docs/manifest.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == kindling::fleet::reference::markdown(),
+        "{} is stale: run `cargo run -- schema --markdown > docs/manifest.md`",
+        path.display()
+    );
+}
+
+#[test]
+fn schema_markdown_prints_the_reference() {
+    let out = kindling()
+        .args(["schema", "--markdown"])
+        .output()
+        .expect("run kindling");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(text, kindling::fleet::reference::markdown());
+    insta::assert_snapshot!(
+        "schema_markdown_service_health",
+        text.split("\n### ")
+            .filter(|s| s.starts_with("`health"))
+            .collect::<Vec<_>>()
+            .join("\n### ")
+    );
+}
+
+/// `kindling man` carries the manifest reference as kindling-manifest(5),
+/// built from the same entries as docs/manifest.md.
+#[test]
+fn man_covers_the_manifests() {
+    let out = kindling()
+        .args(["man", "--manifest"])
+        .output()
+        .expect("run kindling");
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).expect("utf-8");
+    for (_, kind) in kindling::fleet::reference::MANIFESTS {
+        for entry in kindling::fleet::reference::entries(kind) {
+            let key = entry.dotted().replace('-', "\\-");
+            assert!(page.contains(&format!("\\fB{key}\\fR")), "{key} missing");
+        }
+    }
+    insta::assert_snapshot!(
+        "man_manifest_head",
+        page.lines().take(12).collect::<Vec<_>>().join("\n")
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = kindling()
+        .args(["man", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run kindling");
+    assert!(out.status.success());
+    let written = std::fs::read_to_string(dir.path().join("kindling-manifest.5")).expect("page");
+    assert_eq!(written, page);
 }
