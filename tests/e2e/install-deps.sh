@@ -149,11 +149,14 @@ fi
 
 # --- 4. coreos-installer, the oracle of the ISO and PXE formats ---------------
 # Built from crates.io once (it takes minutes) into $CACHE/coreos-installer,
-# where the tests look for it (tests/it/support/tools.rs). libssl-dev and
-# pkg-config are its build dependencies; cargo must be on PATH.
+# where the tests look for it (tests/it/support/tools.rs). libssl-dev,
+# libzstd-dev, liblzma-dev and pkg-config are its build dependencies (its
+# zstd-sys and xz crates link the system libraries); cargo must be on PATH.
+# Built without LTO at opt-level 1: it only reads and writes a few images in
+# the tests, and this halves its build time on CI's 2 cores.
 installer_root="$cache/coreos-installer"
 if [ ! -x "$installer_root/bin/coreos-installer" ]; then
-    for p in libssl-dev pkg-config; do
+    for p in libssl-dev libzstd-dev liblzma-dev pkg-config; do
         if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
             apt_update_once
             apt-get install -y -qq --no-install-recommends "$p" >/dev/null
@@ -162,7 +165,9 @@ if [ ! -x "$installer_root/bin/coreos-installer" ]; then
     command -v cargo >/dev/null || { log "cargo is needed to build coreos-installer"; exit 1; }
     log "building coreos-installer from crates.io into $installer_root (minutes)"
     rm -rf "$installer_root.tmp"
-    cargo install --locked --quiet coreos-installer --root "$installer_root.tmp"
+    CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+        cargo install --locked --quiet coreos-installer --root "$installer_root.tmp"
     rm -rf "$installer_root"
     mv "$installer_root.tmp" "$installer_root"
 fi
