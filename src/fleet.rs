@@ -45,7 +45,7 @@ use render::{Renderer, Templates};
 use resolve::{HostPlan, ManifestPlan};
 use secrets::Identities;
 
-pub use publish::{Others, manifest_json, write};
+pub use publish::{manifest_json, write};
 
 /// What to build.
 pub struct Options {
@@ -100,10 +100,6 @@ pub struct Build {
     /// Selected hosts that got no output → their first error, as a raw
     /// line (`file:line:col: error[code] ...`).
     pub failed_hosts: BTreeMap<String, String>,
-    /// An error not confined to some hosts (loading the fleet, an unknown
-    /// host named on the command line, `butane_hosts:`): nothing is
-    /// published.
-    pub fleet_failed: bool,
 }
 
 impl Build {
@@ -171,10 +167,8 @@ pub fn compile(options: &Options) -> Build {
         texts: inventory.texts(),
         cert_expiry: BTreeMap::new(),
         failed_hosts: BTreeMap::new(),
-        fleet_failed: false,
     };
     if build.diagnostics.has_errors() {
-        build.fleet_failed = true;
         return build;
     }
     let templates = Templates::new(&inventory);
@@ -188,7 +182,6 @@ pub fn compile(options: &Options) -> Build {
     build
         .diagnostics
         .extend(fleet_checks.diagnostics.into_vec());
-    build.fleet_failed = build.diagnostics.has_errors();
     let selected: Vec<(&String, &load::HostSource)> =
         fleetwide::selected_hosts(&inventory, &options.hosts).collect();
     let done = compile_hosts(&inventory, &templates, options, &selected);

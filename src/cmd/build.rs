@@ -1,9 +1,7 @@
-//! `kindling build`: compile the fleet's hosts and publish `build/<host>.ign`
-//! for every host that compiled, each all or nothing (a failed host keeps
-//! its previous output; the exit status says it failed); `--diff` first
-//! prints what changes per host.
+//! `kindling build`: compile the fleet's hosts and write `build/<host>.ign`
+//! all or nothing (a failing host is named with its first error, and
+//! nothing is written); `--diff` first prints what changes per host.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -29,11 +27,15 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
         Texts::ByFile(&build.texts),
         args.fleet.raw_errors,
     );
-    // Errors confined to some hosts fail those hosts only: the others are
-    // published. Anything else (the fleet did not load, --strict) writes
-    // nothing.
-    if build.failed() && (build.fleet_failed || build.outputs.is_empty()) {
-        bail!("build failed, nothing written: {}", summary(&build));
+    // All or nothing (issue 17 §3): a host that fails keeps the whole build
+    // from being published; the report names each failing host, so one
+    // broken service shows as the hosts that use it.
+    if build.failed() {
+        let mut message = format!("build failed, nothing written: {}", summary(&build));
+        if !build.failed_hosts.is_empty() {
+            message.push_str(&format!("\nfailed host(s):\n{}", failed_hosts(&build)));
+        }
+        bail!(message);
     }
     if args.strict && build.diagnostics.has_warnings() {
         bail!("build produced warnings and --strict was specified; nothing written");
@@ -41,22 +43,12 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     if args.diff {
         print(build_diff(&out, &build.outputs).as_bytes())?;
     }
-    let failed: BTreeSet<String> = build.failed_hosts.keys().cloned().collect();
-    let others = if args.hosts.is_empty() {
-        fleet::Others::KeepOnly(&failed)
-    } else {
-        fleet::Others::KeepAll
-    };
-    fleet::write(&args.fleet.fleet, &out, &build.outputs, others)?;
-    if build.failed() {
-        bail!(
-            "build failed for {} host(s), the other {} published to {} (a failed host keeps its previous output, if it had one):\n{}",
-            failed.len(),
-            build.outputs.len(),
-            out.display(),
-            failed_hosts(&build)
-        );
-    }
+    fleet::write(
+        &args.fleet.fleet,
+        &out,
+        &build.outputs,
+        args.hosts.is_empty(),
+    )?;
     eprintln!("{} → {}", summary(&build), out.display());
     Ok(ExitCode::SUCCESS)
 }

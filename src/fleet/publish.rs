@@ -5,9 +5,7 @@
 //!
 //! A full build publishes exactly its hosts (outputs of hosts that no
 //! longer exist go); a build of named hosts keeps the other hosts' outputs
-//! and manifest entries as they were and updates the named ones. A host
-//! that failed to compile keeps its previous output and manifest entry, if
-//! it had one, while the hosts that compiled are published.
+//! and manifest entries as they were and updates the named ones.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -54,23 +52,14 @@ pub fn manifest_json(root: &Path, outputs: &[HostOutput]) -> Vec<u8> {
     })
 }
 
-/// Which of the published build's hosts without a new output stay.
-#[derive(Clone, Copy, Debug)]
-pub enum Others<'a> {
-    /// A full build: only these (hosts that failed) keep their output;
-    /// hosts that no longer exist go.
-    KeepOnly(&'a std::collections::BTreeSet<String>),
-    /// A build of named hosts: every other host keeps its output.
-    KeepAll,
-}
-
-/// Publishes `outputs` and the manifest into `out`: every output of a host
-/// that compiled. `others` says which previously published hosts stay.
+/// Publishes `outputs` and the manifest into `out`. Call only for a build
+/// without errors. With `all_hosts`, the outputs are the whole build;
+/// otherwise the published build's other hosts are kept.
 pub fn write(
     root: &Path,
     out: &Path,
     outputs: &[HostOutput],
-    others: Others<'_>,
+    all_hosts: bool,
 ) -> Result<(), WriteError> {
     let mut dir = BuildDir::open(out)?;
     if dir.is_unpublished() {
@@ -78,22 +67,9 @@ pub fn write(
     }
     let mut hosts = host_entries(root, outputs);
     let mut kept = Vec::new();
-    // A full build where every host compiled does not read the previous
-    // manifest: nothing of it stays.
-    let keeps = match others {
-        Others::KeepAll => true,
-        Others::KeepOnly(failed) => !failed.is_empty(),
-    };
-    if keeps && let Some(path) = dir.current_file(MANIFEST) {
+    if !all_hosts && let Some(path) = dir.current_file(MANIFEST) {
         let previous = read_manifest(&path)?;
         for (name, entry) in previous.hosts {
-            let stays = match others {
-                Others::KeepAll => true,
-                Others::KeepOnly(failed) => failed.contains(&name),
-            };
-            if !stays {
-                continue;
-            }
             if let std::collections::btree_map::Entry::Vacant(slot) = hosts.entry(name) {
                 kept.push(entry.output.clone());
                 slot.insert(entry);

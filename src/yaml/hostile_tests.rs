@@ -2,8 +2,6 @@
 //! huge mappings, stray byte-order marks, tags that do not fit their text.
 //! Each refusal is snapshot-tested as the user sees it.
 
-use std::time::{Duration, Instant};
-
 use super::MAX_DEPTH;
 use crate::butane::{Options, compile};
 
@@ -159,21 +157,15 @@ fn deep_nesting_fits_a_worker_stack() {
     );
 }
 
-/// Runs `f`, returning its result and how long it took.
-fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let start = Instant::now();
-    let value = f();
-    (value, start.elapsed())
-}
-
 #[test]
 fn an_alias_bomb_by_bytes_is_refused_before_copying() {
     // A 1 MB string aliased 1,000 times: few nodes, 1 GB of text.
     let mut source = format!("{HEAD}a: &big \"{}\"\nb: [", "x".repeat(1 << 20));
     source.push_str(&vec!["*big"; 1_000].join(", "));
     source.push_str("]\n");
-    let (report, took) = timed(|| refusal(&source));
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // How fast the refusal comes is `cargo bench --bench large_inputs`'s
+    // job; here, that it comes.
+    let report = refusal(&source);
     let line = report
         .lines()
         .find(|line| line.contains("too large"))
@@ -202,9 +194,8 @@ fn a_mapping_with_many_keys_is_checked_for_duplicates_in_linear_time() {
         }
         source
     };
-    let (result, took) = timed(|| super::parse(&keys(50_000)));
-    assert!(matches!(result, Ok(Some(_))));
-    assert!(took < Duration::from_secs(3), "50,000 keys took {took:?}");
+    // Linear time is measured by `cargo bench --bench large_inputs`.
+    assert!(matches!(super::parse(&keys(50_000)), Ok(Some(_))));
     let mut duplicated = keys(50_000);
     duplicated.push_str("  key7: again\n");
     let error = super::parse(&duplicated).expect_err("duplicate");

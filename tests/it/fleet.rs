@@ -1399,53 +1399,40 @@ fn failing_build_leaves_existing_build_untouched() {
     // Make the clock tick so any rewrite would show in the mtimes.
     std::thread::sleep(std::time::Duration::from_millis(20));
 
-    // (file, text, whether the error is the whole fleet's): an error
-    // confined to some hosts fails those hosts only (the others are
-    // published, unchanged here, and a failed host keeps its output).
-    let breakages: [(&str, &str, bool); 5] = [
-        // YAML syntax error in one host: the fleet does not load.
-        ("hosts/h2.yaml", "services: [web\n", true),
-        // An error in a service h1 and h2 use: h3 is published.
+    let breakages: [(&str, &str); 5] = [
+        // YAML syntax error in one host only: the others compile but
+        // nothing is written.
+        ("hosts/h2.yaml", "services: [web\n"),
+        // An error in a service every host uses.
         (
             "containers/web.yaml",
             "version: 1.0.0\nsecrets: [{ file: a, from: none }]\n",
-            false,
         ),
-        // An error in a plain Butane host: h1 and h2 are published.
+        // An error in a plain Butane host.
         (
             "hosts/h3.bu",
             "variant: fcos\nversion: 1.5.0\nstorage: { files: [{ path: relative }] }\n",
-            false,
         ),
-        // A template error: the hosts it renders for fail, h3 is published.
-        ("templates/quadlet.container.j2", "{{ nope }}\n", false),
+        // A template error.
+        ("templates/quadlet.container.j2", "{{ nope }}\n"),
         // A changed fleet.yaml that no longer parses.
-        ("fleet.yaml", "org: [acme\n", true),
+        ("fleet.yaml", "org: [acme\n"),
     ];
-    for (file, text, whole) in breakages {
+    for (file, text) in breakages {
         let original = fs::read(fleet.root().join(file)).ok();
         fleet.write(file, text.as_bytes());
         let run = fleet.run("build", &["--out", out_arg]);
         assert_eq!(run.code, Some(1), "{file}: {}", run.stderr);
-        if whole {
-            assert!(
-                run.stderr.contains("nothing written"),
-                "{file}: {}",
-                run.stderr
-            );
-            assert_eq!(
-                contents(out.path()),
-                before,
-                "{file}: the out dir is untouched and holds no temporary files"
-            );
-        } else {
-            assert!(run.stderr.contains("published"), "{file}: {}", run.stderr);
-            let after = contents(out.path());
-            assert_eq!(visible_names(&after), visible_names(&before), "{file}");
-            for name in visible_names(&after) {
-                assert_eq!(after[name].bytes, before[name].bytes, "{file}: {name}");
-            }
-        }
+        assert!(
+            run.stderr.contains("nothing written"),
+            "{file}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            contents(out.path()),
+            before,
+            "{file}: the out dir is untouched and holds no temporary files"
+        );
         match original {
             Some(bytes) => fleet.write(file, &bytes),
             None => fs::remove_file(fleet.root().join(file)).expect("remove"),
