@@ -323,9 +323,19 @@ fn kindling_reads_what_coreos_installer_embeds() {
         let live = embedded.initrd.get(CONFIG_PATH).expect("config.ign");
         let live: serde_json::Value = serde_json::from_slice(live).expect("json");
         let want: serde_json::Value = serde_json::from_str(CONFIG).expect("json");
-        // coreos-installer merges --live-ignition into a config of its own.
+        // coreos-installer wraps --live-ignition in a config of its own that
+        // merges it from a gzip data URL: unwrap it and compare.
+        let merged = &live["ignition"]["config"]["merge"][0];
+        let source = merged["source"].as_str().expect("merge source");
+        let inner = kindling::dataurl::decode_resource(
+            source,
+            merged["compression"].as_str(),
+            kindling::dataurl::MAX_DECODED_BYTES,
+        )
+        .expect("decodes");
+        let inner: serde_json::Value = serde_json::from_slice(&inner).expect("json");
         assert_eq!(
-            live["storage"]["files"][0]["path"], want["storage"]["files"][0]["path"],
+            inner["storage"]["files"][0]["path"], want["storage"]["files"][0]["path"],
             "{generation:?}: {live}"
         );
         if generation.has_kargs() {
