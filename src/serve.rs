@@ -12,7 +12,7 @@
 //!
 //! HTTP/1.1 by hyper on tokio, TLS by rustls. What a client can cost is
 //! bounded: header size (`max_buf_size`), header-read timeout, an idle
-//! timeout on every connection ([`io::Guarded`]), a connection limit, no
+//! timeout on every connection (`io::Guarded`), a connection limit, no
 //! request bodies.
 
 use std::net::{IpAddr, SocketAddr};

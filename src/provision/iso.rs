@@ -10,7 +10,7 @@
 //!   `images/cdboot.img`), else the whole of `images/ignition.img`, else the
 //!   legacy header of ISOs from before 2021-09 (the last 24 bytes of the
 //!   32 KiB system area: `coreiso+`, u64 LE offset, u64 LE length). It
-//!   receives an [`Initrd`](super::initrd::Initrd) archive, zero-padded.
+//!   receives an [`Initrd`] archive, zero-padded.
 //! - the **kernel argument areas**: equal-sized slots inside the boot
 //!   loaders' configs (`grub.cfg`, `isolinux.cfg`), all holding the same
 //!   line: the arguments, an end character (default `\n`), then padding
