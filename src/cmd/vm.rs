@@ -186,19 +186,7 @@ fn run_iso(args: &VmArgs, iso: &Path) -> anyhow::Result<ExitCode> {
         target: args.target_disk.clone(),
         mac: args.mac.clone(),
     };
-    let spec = VmSpec {
-        config: None,
-        boot,
-        memory_mib: args.memory,
-        cpus: args.cpus,
-        console: args
-            .console
-            .as_ref()
-            .map_or(Console::Stdio, |p| Console::File(p.clone())),
-        ssh_forward: true,
-        accel: accel(args),
-        timeout: args.timeout.map(Duration::from_secs),
-    };
+    let spec = spec(args, None, boot);
     let running = vm::start(&spec)?;
     let target = match (&args.target_disk, running.target()) {
         (Some(disk), _) => format!("target disk {}", disk.display()),
@@ -223,6 +211,23 @@ fn run_iso(args: &VmArgs, iso: &Path) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
     );
     finish(args, running)
+}
+
+/// The VM `args` ask for, booting `boot` with `config` (if any) on fw_cfg.
+fn spec(args: &VmArgs, config: Option<PathBuf>, boot: Boot) -> VmSpec {
+    VmSpec {
+        config,
+        boot,
+        memory_mib: args.memory,
+        cpus: args.cpus,
+        console: args
+            .console
+            .as_ref()
+            .map_or(Console::Stdio, |p| Console::File(p.clone())),
+        ssh_forward: true,
+        accel: accel(args),
+        timeout: args.timeout.map(Duration::from_secs),
+    }
 }
 
 fn accel(args: &VmArgs) -> Option<Accel> {
@@ -281,19 +286,7 @@ pub fn run(args: &VmArgs) -> anyhow::Result<ExitCode> {
             ""
         }
     );
-    let spec = VmSpec {
-        config: Some(config.path.clone()),
-        boot: boot.clone(),
-        memory_mib: args.memory,
-        cpus: args.cpus,
-        console: args
-            .console
-            .as_ref()
-            .map_or(Console::Stdio, |p| Console::File(p.clone())),
-        ssh_forward: true,
-        accel: accel(args),
-        timeout: args.timeout.map(Duration::from_secs),
-    };
+    let spec = spec(args, Some(config.path.clone()), boot.clone());
     let running = vm::start(&spec)?;
     let accel = accel_text(running.accel(), args.accel);
     match &boot {

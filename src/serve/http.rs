@@ -19,6 +19,7 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::assets::{self, Range};
+use super::generation::{Generation, Host};
 use super::io::{Body, Guarded};
 use super::log::{self, Level, Line};
 use super::mac::Mac;
@@ -242,6 +243,26 @@ fn macs(query: &str) -> Vec<Mac> {
         .collect()
 }
 
+/// The first of `asked` that names a host of `generation`.
+fn host_by_mac<'g>(generation: &'g Generation, asked: &[Mac]) -> Option<(Mac, &'g Arc<Host>)> {
+    asked
+        .iter()
+        .find_map(|mac| generation.by_mac(*mac).map(|host| (*mac, host)))
+}
+
+/// The 404 (with its log note) for a machine the fleet does not know.
+fn unknown_macs(asked: &[Mac]) -> Answer {
+    let macs: Vec<String> = asked.iter().map(Mac::to_string).collect();
+    not_found().warn(format!(
+        "unknown MAC(s): {}",
+        if macs.is_empty() {
+            "none given".to_owned()
+        } else {
+            macs.join(" ")
+        }
+    ))
+}
+
 /// The scheme and authority machines reach this server at.
 fn base_url(shared: &Shared, request: &Request<hyper::body::Incoming>) -> String {
     if let Some(url) = &shared.config.url {
@@ -267,19 +288,8 @@ fn shared_addr(shared: &Shared) -> String {
 fn ipxe_route(shared: &Shared, request: &Request<hyper::body::Incoming>, query: &str) -> Answer {
     let generation = shared.generation();
     let asked = macs(query);
-    let Some((mac, host)) = asked
-        .iter()
-        .find_map(|mac| generation.by_mac(*mac).map(|host| (*mac, host)))
-    else {
-        let macs: Vec<String> = asked.iter().map(Mac::to_string).collect();
-        return not_found().warn(format!(
-            "unknown MAC(s): {}",
-            if macs.is_empty() {
-                "none given".to_owned()
-            } else {
-                macs.join(" ")
-            }
-        ));
+    let Some((mac, host)) = host_by_mac(&generation, &asked) else {
+        return unknown_macs(&asked);
     };
     let name = host.info.name.as_str();
     shared.state.note_ipxe(name);
@@ -332,22 +342,9 @@ fn ignition_route(
             Some(host) => (host, None),
             None => return not_found().warn(format!("unknown host {name:?}")),
         },
-        None => match asked
-            .iter()
-            .find_map(|mac| generation.by_mac(*mac).map(|h| (h, *mac)))
-        {
-            Some((host, mac)) => (host, Some(mac)),
-            None => {
-                let macs: Vec<String> = asked.iter().map(Mac::to_string).collect();
-                return not_found().warn(format!(
-                    "unknown MAC(s): {}",
-                    if macs.is_empty() {
-                        "none given".to_owned()
-                    } else {
-                        macs.join(" ")
-                    }
-                ));
-            }
+        None => match host_by_mac(&generation, &asked) {
+            Some((mac, host)) => (host, Some(mac)),
+            None => return unknown_macs(&asked),
         },
     };
     let name = host.info.name.as_str();
