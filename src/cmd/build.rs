@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::common::{Texts, fleet_options, print, report, summary};
+use super::common::{compile_reported, fleet_options, print, summary};
 use crate::cli::BuildArgs;
 use crate::diff::diff_configs;
 use crate::fleet;
@@ -21,12 +21,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     };
     let mut options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
     options.out = Some(out.clone());
-    let build = fleet::compile(&options);
-    report(
-        &build.diagnostics,
-        Texts::ByFile(&build.texts),
-        args.fleet.raw_errors,
-    );
+    let build = compile_reported(&options, &args.fleet);
     // All or nothing (issue 17 §3): a host that fails keeps the whole build
     // from being published; the report names each failing host, so one
     // broken service shows as the hosts that use it.

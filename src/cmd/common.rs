@@ -144,6 +144,18 @@ pub fn build_time(now: Option<i64>) -> anyhow::Result<Option<i64>> {
 /// The fleet compiler's options; the age identity comes from `--identity`
 /// or `KINDLING_AGE_IDENTITY` (findings about how it is kept come out of
 /// [`fleet::compile`] with the build's).
+/// Compiles the fleet and reports its findings (annotated, or raw lines
+/// with `--raw-errors`) on stderr, as every command that builds does.
+pub fn compile_reported(options: &fleet::Options, args: &FleetArgs) -> fleet::Build {
+    let build = fleet::compile(options);
+    report(
+        &build.diagnostics,
+        Texts::ByFile(&build.texts),
+        args.raw_errors,
+    );
+    build
+}
+
 pub fn fleet_options(
     args: &FleetArgs,
     hosts: Vec<String>,

@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
-use super::common::{Texts, fleet_options, print, report, summary};
+use super::common::{compile_reported, fleet_options, print, summary};
 use crate::cli::{IsoArgs, IsoCommand, IsoShowArgs};
 use crate::dataurl;
-use crate::fleet::{self, HostOutput};
+use crate::fleet::HostOutput;
 use crate::provision::initrd::{CONFIG_PATH, Initrd};
 use crate::provision::iso::{Customization, Embedded, IgnitionFoundBy, KargsFoundBy, LiveIso};
 use crate::write::Visibility;
@@ -51,12 +51,7 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
     };
 
     let options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
-    let build = fleet::compile(&options);
-    report(
-        &build.diagnostics,
-        Texts::ByFile(&build.texts),
-        args.fleet.raw_errors,
-    );
+    let build = compile_reported(&options, &args.fleet);
     if build.failed() {
         bail!("nothing written: {}", summary(&build));
     }

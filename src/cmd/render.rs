@@ -6,18 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::common::{Texts, fleet_options, print, report, summary};
+use super::common::{compile_reported, fleet_options, print, summary};
 use crate::cli::RenderArgs;
 use crate::fleet;
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
     let options = fleet_options(&args.fleet, vec![args.host.clone()], None)?;
-    let build = fleet::compile(&options);
-    report(
-        &build.diagnostics,
-        Texts::ByFile(&build.texts),
-        args.fleet.raw_errors,
-    );
+    let build = compile_reported(&options, &args.fleet);
     let Some(output) = build.outputs.iter().find(|o| o.name == args.host) else {
         bail!("cannot render {}: {}", args.host, summary(&build));
     };

@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::common::{Texts, fleet_options, identity_env, load_reported, open_files_dir, report};
+use super::common::{compile_reported, fleet_options, identity_env, load_reported, open_files_dir};
 use crate::butane;
 use crate::cli::{AccelArg, VmArgs};
-use crate::fleet;
 use crate::ignition::model::Config;
 use crate::source::{self, ConfigSource, LoadOptions, SourceError, SourceKind};
 use crate::vm::{self, Accel, Boot, Console, VmError, VmSpec};
@@ -97,12 +96,7 @@ fn compile_file(args: &VmArgs, host: &Path, source: &ConfigSource) -> anyhow::Re
 /// The host named `args.host` in the fleet at `--fleet`.
 fn compile_fleet_host(args: &VmArgs) -> anyhow::Result<Compiled> {
     let options = fleet_options(&args.fleet, vec![args.host.clone()], args.ignition_version)?;
-    let build = fleet::compile(&options);
-    report(
-        &build.diagnostics,
-        Texts::ByFile(&build.texts),
-        args.fleet.raw_errors,
-    );
+    let build = compile_reported(&options, &args.fleet);
     let Some(output) = build.outputs.into_iter().find(|o| o.name == args.host) else {
         bail!(
             "cannot boot {}: no such host compiled in {} ({} error(s)); \
