@@ -347,22 +347,12 @@ pub fn create_overlay(image: &Path, dir: &Path) -> Result<PathBuf, VmError> {
         fs::canonicalize(image).map_err(io_err(format!("resolving {}", image.display())))?;
     let format = image_format(&image).map_err(io_err(format!("reading {}", image.display())))?;
     let overlay = dir.join("overlay.qcow2");
-    let out = Command::new(QEMU_IMG)
-        .args(["create", "-q", "-f", "qcow2", "-F", format, "-b"])
-        .arg(&image)
-        .arg(&overlay)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => VmError::ToolMissing {
-                tool: QEMU_IMG,
-                package: "qemu-utils",
-            },
-            _ => VmError::Io {
-                what: format!("running {QEMU_IMG}"),
-                source: e,
-            },
-        })?;
+    let out = run_qemu_img(
+        Command::new(QEMU_IMG)
+            .args(["create", "-q", "-f", "qcow2", "-F", format, "-b"])
+            .arg(&image)
+            .arg(&overlay),
+    )?;
     if !out.status.success() {
         return Err(VmError::Overlay {
             image,
@@ -372,13 +362,10 @@ pub fn create_overlay(image: &Path, dir: &Path) -> Result<PathBuf, VmError> {
     Ok(overlay)
 }
 
-/// Creates `dir/target.qcow2`, a blank sparse disk of [`BLANK_DISK_SIZE`].
-pub fn create_blank_disk(dir: &Path) -> Result<PathBuf, VmError> {
-    let disk = dir.join("target.qcow2");
-    let out = Command::new(QEMU_IMG)
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(&disk)
-        .arg(BLANK_DISK_SIZE)
+/// Runs a `qemu-img` command to completion; a missing binary names the
+/// Debian package that has it.
+fn run_qemu_img(command: &mut Command) -> Result<std::process::Output, VmError> {
+    command
         .stdin(Stdio::null())
         .output()
         .map_err(|e| match e.kind() {
@@ -390,7 +377,18 @@ pub fn create_blank_disk(dir: &Path) -> Result<PathBuf, VmError> {
                 what: format!("running {QEMU_IMG}"),
                 source: e,
             },
-        })?;
+        })
+}
+
+/// Creates `dir/target.qcow2`, a blank sparse disk of [`BLANK_DISK_SIZE`].
+pub fn create_blank_disk(dir: &Path) -> Result<PathBuf, VmError> {
+    let disk = dir.join("target.qcow2");
+    let out = run_qemu_img(
+        Command::new(QEMU_IMG)
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(&disk)
+            .arg(BLANK_DISK_SIZE),
+    )?;
     if !out.status.success() {
         return Err(VmError::Io {
             what: format!("creating a blank disk {}", disk.display()),
