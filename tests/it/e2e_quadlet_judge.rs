@@ -9,8 +9,8 @@ use std::fs;
 use std::path::Path;
 
 use crate::support::quadlet::{
-    extract_quadlet_files, generated_service, quadlet_dryrun, quadlet_generate,
-    systemd_analyze_verify, systemd_analyze_verify_stubbing,
+    extract_quadlet_files, generated_service, judge_verified, quadlet_dryrun, quadlet_generate,
+    systemd_analyze_verify, write_plain_units,
 };
 use crate::support::tools::{self, Tool};
 use crate::support::{example, say};
@@ -137,30 +137,6 @@ fn systemd_analyze_reports_warnings_and_errors() {
     assert!(systemd_analyze_verify(Path::new("/nonexistent"), "x.service").is_err());
 }
 
-/// Writes the plain units of `config` that have contents (and their
-/// dropins) into `dir`, as systemd would find them in /etc/systemd/system.
-/// Returns their names.
-fn write_plain_units(config: &kindling::ignition::model::Config, dir: &Path) -> Vec<String> {
-    let mut units = Vec::new();
-    for unit in &config.systemd.units {
-        if unit.mask == Some(true) {
-            continue;
-        }
-        if let Some(contents) = &unit.contents {
-            fs::write(dir.join(&unit.name), contents).expect("write");
-            units.push(unit.name.clone());
-        }
-        for dropin in &unit.dropins {
-            if let Some(contents) = &dropin.contents {
-                let d = dir.join(format!("{}.d", unit.name));
-                fs::create_dir_all(&d).expect("mkdir");
-                fs::write(d.join(&dropin.name), contents).expect("write");
-            }
-        }
-    }
-    units
-}
-
 /// Every Quadlet file of every example host (files under
 /// `/etc/containers/systemd/` in the compiled configs, dropins included)
 /// goes through `quadlet -dryrun` per host; each must generate its service.
@@ -223,37 +199,7 @@ fn every_example_hosts_quadlet_files_pass_the_real_quadlet() {
         quadlet_generate(dir.path(), out.path()).unwrap_or_else(|e| panic!("{}: {e}", host.name));
         write_plain_units(&host.config, out.path());
         for service in &services {
-            match systemd_analyze_verify_stubbing(out.path(), service) {
-                Ok(verified) => {
-                    say(&format!(
-                        "  systemd-analyze verify {}/{service} (generated): {} warning line(s); stubbed (not on this machine): {:?}",
-                        host.name,
-                        verified.lines.len(),
-                        verified.stubbed
-                    ));
-                    let lines = verified.lines;
-                    for line in &lines {
-                        say(&format!(
-                            "  systemd-analyze {}/{service}: {line}",
-                            host.name
-                        ));
-                    }
-                    let own: Vec<&String> = lines
-                        .iter()
-                        .filter(|l| l.contains(service.as_str()))
-                        .collect();
-                    if !own.is_empty() {
-                        failures.push(format!(
-                            "{}: systemd-analyze verify warns about the generated {service}: {own:#?}",
-                            host.name
-                        ));
-                    }
-                }
-                Err(e) => failures.push(format!(
-                    "{}: systemd-analyze verify rejects the generated {service}:\n{e}",
-                    host.name
-                )),
-            }
+            failures.extend(judge_verified(out.path(), &host.name, service));
         }
     }
     say(&format!(
@@ -282,38 +228,7 @@ fn every_example_hosts_plain_units_pass_systemd_analyze() {
         let units = write_plain_units(&host.config, dir.path());
         for unit in &units {
             judged += 1;
-            match systemd_analyze_verify_stubbing(dir.path(), unit) {
-                Ok(verified) => {
-                    say(&format!(
-                        "systemd-analyze {}/{unit}: {} warning line(s){}",
-                        host.name,
-                        verified.lines.len(),
-                        if verified.stubbed.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; stubbed (not on this machine): {:?}", verified.stubbed)
-                        }
-                    ));
-                    for line in &verified.lines {
-                        say(&format!("  {line}"));
-                    }
-                    let own: Vec<&String> = verified
-                        .lines
-                        .iter()
-                        .filter(|l| l.contains(unit.as_str()))
-                        .collect();
-                    if !own.is_empty() {
-                        failures.push(format!(
-                            "{}: systemd-analyze verify warns about {unit}: {own:#?}",
-                            host.name
-                        ));
-                    }
-                }
-                Err(e) => failures.push(format!(
-                    "{}: systemd-analyze verify rejects {unit}:\n{e}",
-                    host.name
-                )),
-            }
+            failures.extend(judge_verified(dir.path(), &host.name, unit));
         }
     }
     say(&format!(

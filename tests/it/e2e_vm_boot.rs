@@ -16,18 +16,16 @@
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use kindling::ignition::spec::Spec;
-use kindling::vm::{self, Accel, Boot, Console, VmError, VmSpec};
+use kindling::vm::{self, Boot, VmSpec};
 use kindling::write::{Visibility, write_atomic};
 use serde_json::json;
 
 use crate::support::cli::kindling;
-use crate::support::vmboot::{self, VM_TOOLS};
-use crate::support::{checker, example, paths, say, tools};
-
-const BOOT_TIMEOUT: Duration = Duration::from_secs(150);
+use crate::support::vmboot::{self, BOOT_TIMEOUT, VM_TOOLS};
+use crate::support::{example, paths, say, tools};
 
 #[test]
 fn the_real_ignition_applies_a_config_in_a_vm() {
@@ -74,47 +72,16 @@ fn the_real_ignition_applies_a_config_in_a_vm() {
     fs::write(&config_path, config.to_string()).expect("write config");
     let console_path = dir.path().join("console.log");
 
-    let spec = VmSpec {
-        config: Some(config_path),
-        boot: Boot::Kernel {
-            kernel: boot.kernel.clone(),
-            initrd: boot.initrd.clone(),
-            append: vmboot::APPEND.to_string(),
-        },
-        memory_mib: 512,
-        cpus: 1,
-        console: Console::File(console_path.clone()),
-        ssh_forward: false,
-        accel: Some(Accel::Tcg),
-        timeout: Some(BOOT_TIMEOUT),
-    };
-    let console = || fs::read_to_string(&console_path).unwrap_or_default();
-    let outcome = match vm::run(&spec) {
-        Ok(outcome) => outcome,
-        Err(e @ VmError::TimedOut { .. }) => panic!("{e}; console:\n{}", console()),
-        Err(e) => panic!("{e}"),
-    };
+    let spec = vmboot::kernel_spec(&boot, config_path, console_path.clone(), false);
+    let (outcome, report) = vmboot::finished(vm::run(&spec), &console_path);
     say(&format!(
         "vm boot: hand-written config {} boot to power-off: {:.1}s ({})",
         outcome.accel.name(),
         outcome.elapsed.as_secs_f64(),
         outcome.status
     ));
-    assert!(
-        outcome.success(),
-        "qemu: {}; console:\n{}",
-        outcome.status,
-        console()
-    );
     assert_eq!(outcome.console, Some(console_path.clone()));
     assert_eq!(outcome.ssh_port, None);
-
-    let report = vmboot::parse_console(&console()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        report.ignition_ok(),
-        "Ignition failed in the VM:\n{}",
-        report.log
-    );
     assert!(
         report
             .log
@@ -220,54 +187,18 @@ fn a_compiled_example_host_boots_in_a_vm() {
     let config_path = dir.path().join("beam00.ign");
     write_atomic(&config_path, &host.json, Visibility::Secret).expect("write config");
     let console_path = dir.path().join("console.log");
-    let spec = VmSpec {
-        config: Some(config_path),
-        boot: Boot::Kernel {
-            kernel: boot.kernel.clone(),
-            initrd: boot.initrd.clone(),
-            append: vmboot::APPEND.to_string(),
-        },
-        memory_mib: 512,
-        cpus: 1,
-        console: Console::File(console_path.clone()),
-        ssh_forward: true,
-        accel: Some(Accel::Tcg),
-        timeout: Some(BOOT_TIMEOUT),
-    };
-    let console = || fs::read_to_string(&console_path).unwrap_or_default();
+    let spec = vmboot::kernel_spec(&boot, config_path, console_path.clone(), true);
     let running = vm::start(&spec).unwrap_or_else(|e| panic!("{e}"));
     let port = running.ssh_port().expect("an ssh port");
     assert_ne!(port, 0);
-    let outcome = match running.wait() {
-        Ok(outcome) => outcome,
-        Err(e @ VmError::TimedOut { .. }) => panic!("{e}; console:\n{}", console()),
-        Err(e) => panic!("{e}"),
-    };
+    let (outcome, report) = vmboot::finished(running.wait(), &console_path);
     say(&format!(
         "vm boot: beam00 (compiled, Ignition 3.3.0) {} boot to power-off: {:.1}s",
         outcome.accel.name(),
         outcome.elapsed.as_secs_f64()
     ));
-    assert!(
-        outcome.success(),
-        "qemu: {}; console:\n{}",
-        outcome.status,
-        console()
-    );
     assert_eq!(outcome.ssh_port, Some(port));
-
-    let report = vmboot::parse_console(&console()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        report.ignition_ok(),
-        "Ignition failed in the VM:\n{}",
-        report.log
-    );
-    let verdict = checker::check(&host.config, &report);
-    assert!(verdict.ok(), "beam00 in the VM: {}", verdict.summary());
-    say(&format!(
-        "vm boot: beam00: {} fact(s) of the config hold in the VM",
-        verdict.passed
-    ));
+    vmboot::judge_example_host("beam00", &report);
     // A few facts spelled out, beyond the generic checker.
     let key = "/etc/hecate/secrets/hecate-rag/service-key.pem";
     let node = report.nodes.get(key).expect("the secret key");
@@ -367,22 +298,7 @@ fn the_kindling_vm_command_boots_a_host() {
         .unwrap_or_default();
     assert!(!std::path::Path::new(config_path).exists(), "{config_path}");
 
-    let report = vmboot::parse_console(&console).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        report.ignition_ok(),
-        "Ignition failed in the VM:\n{}",
-        report.log
-    );
-    let host = example::compile(&["relay01"], Some(Spec::V3_3))
-        .into_iter()
-        .find(|o| o.name == "relay01")
-        .expect("relay01 compiles");
-    let verdict = checker::check(&host.config, &report);
-    assert!(verdict.ok(), "relay01 in the VM: {}", verdict.summary());
-    say(&format!(
-        "vm boot: relay01: {} fact(s) of the config hold in the VM",
-        verdict.passed
-    ));
+    vmboot::judge_example_host("relay01", &vmboot::booted(&console));
 }
 
 #[test]

@@ -40,7 +40,10 @@ use std::fmt::Write as _;
 use kindling::dataurl;
 use kindling::ignition::model::{Config, NodeOwner, Resource};
 
-use super::ignition::{AppliedTree, Kind, PRESET_FILE, SKELETON, preset_form};
+use super::ignition::{
+    AppliedTree, GroupEntry, Kind, PRESET_FILE, PasswdEntry, SKELETON, parse_group, parse_passwd,
+    preset_form,
+};
 use super::vmboot::ConsoleReport;
 
 /// What a path in the tree is (lstat: links not followed).
@@ -191,63 +194,18 @@ impl CheckReport {
     }
 }
 
-/// A parsed `/etc/passwd` line.
-#[derive(Debug, Clone)]
-struct Passwd {
-    name: String,
-    uid: u32,
-    gid: u32,
-    gecos: String,
-    home: String,
-    shell: String,
-}
-
-#[derive(Debug, Clone)]
-struct Group {
-    name: String,
-    gid: u32,
-    members: Vec<String>,
-}
-
 fn text(view: &dyn TreeView, path: &str) -> String {
     view.read(path)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default()
 }
 
-fn passwd(view: &dyn TreeView) -> Vec<Passwd> {
-    text(view, "/etc/passwd")
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 7).then(|| Passwd {
-                name: f[0].to_string(),
-                uid: f[2].parse().unwrap_or(u32::MAX),
-                gid: f[3].parse().unwrap_or(u32::MAX),
-                gecos: f[4].to_string(),
-                home: f[5].to_string(),
-                shell: f[6].to_string(),
-            })
-        })
-        .collect()
+fn passwd(view: &dyn TreeView) -> Vec<PasswdEntry> {
+    parse_passwd(&text(view, "/etc/passwd"))
 }
 
-fn groups(view: &dyn TreeView) -> Vec<Group> {
-    text(view, "/etc/group")
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 4).then(|| Group {
-                name: f[0].to_string(),
-                gid: f[2].parse().unwrap_or(u32::MAX),
-                members: f[3]
-                    .split(',')
-                    .filter(|m| !m.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            })
-        })
-        .collect()
+fn groups(view: &dyn TreeView) -> Vec<GroupEntry> {
+    parse_group(&text(view, "/etc/group"))
 }
 
 /// Field 2 (the hash) of `name`'s line in a shadow-style file.
@@ -388,8 +346,8 @@ fn after_chown(mode: u32) -> u32 {
 
 struct Ctx<'a> {
     view: &'a dyn TreeView,
-    users: Vec<Passwd>,
-    groups: Vec<Group>,
+    users: Vec<PasswdEntry>,
+    groups: Vec<GroupEntry>,
     report: CheckReport,
     /// Paths (resolved) the config accounts for, with their ancestors.
     accounted: BTreeSet<String>,

@@ -492,6 +492,41 @@ fn split_fields(line: &str) -> Vec<String> {
     line.split(':').map(str::to_string).collect()
 }
 
+/// The entries of an `/etc/passwd` text (lines of fewer fields skipped).
+pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
+    text.lines()
+        .filter_map(|l| {
+            let f = split_fields(l);
+            (f.len() >= 7).then(|| PasswdEntry {
+                name: f[0].clone(),
+                uid: f[2].parse().unwrap_or(u32::MAX),
+                gid: f[3].parse().unwrap_or(u32::MAX),
+                gecos: f[4].clone(),
+                home: f[5].clone(),
+                shell: f[6].clone(),
+            })
+        })
+        .collect()
+}
+
+/// The entries of an `/etc/group` text.
+pub fn parse_group(text: &str) -> Vec<GroupEntry> {
+    text.lines()
+        .filter_map(|l| {
+            let f = split_fields(l);
+            (f.len() >= 4).then(|| GroupEntry {
+                name: f[0].clone(),
+                gid: f[2].parse().unwrap_or(u32::MAX),
+                members: f[3]
+                    .split(',')
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
 impl AppliedTree {
     /// The scratch root on the host.
     pub fn root(&self) -> &Path {
@@ -672,21 +707,7 @@ impl AppliedTree {
     }
 
     pub fn users(&self) -> Vec<PasswdEntry> {
-        self.read_string("/etc/passwd")
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| {
-                let f = split_fields(l);
-                (f.len() >= 7).then(|| PasswdEntry {
-                    name: f[0].clone(),
-                    uid: f[2].parse().unwrap_or(u32::MAX),
-                    gid: f[3].parse().unwrap_or(u32::MAX),
-                    gecos: f[4].clone(),
-                    home: f[5].clone(),
-                    shell: f[6].clone(),
-                })
-            })
-            .collect()
+        parse_passwd(&self.read_string("/etc/passwd").unwrap_or_default())
     }
 
     pub fn user(&self, name: &str) -> Option<PasswdEntry> {
@@ -694,22 +715,7 @@ impl AppliedTree {
     }
 
     pub fn groups(&self) -> Vec<GroupEntry> {
-        self.read_string("/etc/group")
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| {
-                let f = split_fields(l);
-                (f.len() >= 4).then(|| GroupEntry {
-                    name: f[0].clone(),
-                    gid: f[2].parse().unwrap_or(u32::MAX),
-                    members: f[3]
-                        .split(',')
-                        .filter(|m| !m.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                })
-            })
-            .collect()
+        parse_group(&self.read_string("/etc/group").unwrap_or_default())
     }
 
     pub fn group(&self, name: &str) -> Option<GroupEntry> {

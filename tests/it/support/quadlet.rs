@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use super::say;
 use super::tools::{self, Tool};
 
 fn text(out: &Output) -> String {
@@ -285,4 +286,58 @@ pub fn extract_quadlet_files(
     }
     written.sort();
     Ok(written)
+}
+
+/// Writes the plain units of `config` that have contents (and their
+/// dropins) into `dir`, as systemd would find them in /etc/systemd/system.
+/// Returns their names.
+pub fn write_plain_units(config: &kindling::ignition::model::Config, dir: &Path) -> Vec<String> {
+    let mut units = Vec::new();
+    for unit in &config.systemd.units {
+        if unit.mask == Some(true) {
+            continue;
+        }
+        if let Some(contents) = &unit.contents {
+            std::fs::write(dir.join(&unit.name), contents).expect("write");
+            units.push(unit.name.clone());
+        }
+        for dropin in &unit.dropins {
+            if let Some(contents) = &dropin.contents {
+                let d = dir.join(format!("{}.d", unit.name));
+                std::fs::create_dir_all(&d).expect("mkdir");
+                std::fs::write(d.join(&dropin.name), contents).expect("write");
+            }
+        }
+    }
+    units
+}
+
+/// `systemd-analyze verify` of `unit` in `unit_dir` (host `host`'s),
+/// binaries this machine lacks stubbed: its warning lines are printed, and
+/// what fails the test is returned (an error, or a warning about the unit
+/// itself).
+pub fn judge_verified(unit_dir: &Path, host: &str, unit: &str) -> Option<String> {
+    let verified = match systemd_analyze_verify_stubbing(unit_dir, unit) {
+        Ok(verified) => verified,
+        Err(e) => {
+            return Some(format!(
+                "{host}: systemd-analyze verify rejects {unit}:\n{e}"
+            ));
+        }
+    };
+    let stubbed = if verified.stubbed.is_empty() {
+        String::new()
+    } else {
+        format!("; stubbed (not on this machine): {:?}", verified.stubbed)
+    };
+    say(&format!(
+        "systemd-analyze {host}/{unit}: {} warning line(s){stubbed}",
+        verified.lines.len()
+    ));
+    for line in &verified.lines {
+        say(&format!("  {line}"));
+    }
+    let own: Vec<&String> = verified.lines.iter().filter(|l| l.contains(unit)).collect();
+    (!own.is_empty())
+        .then(|| format!("{host}: systemd-analyze verify warns about {unit}: {own:#?}"))
 }

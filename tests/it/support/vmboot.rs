@@ -3,13 +3,19 @@
 //! `tests/e2e/initramfs-init.sh`), and the parser for what `/init` prints.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use base64::Engine as _;
+use kindling::ignition::spec::Spec;
+use kindling::vm::{Accel, Boot, Console, VmError, VmOutcome, VmSpec};
 
-use super::paths;
 use super::tools::{self, Tool};
+use super::{checker, example, paths, say};
+
+/// How long a boot of the e2e initramfs may take (TCG, no KVM).
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(150);
 
 /// What the e2e initramfs boot needs.
 pub const VM_TOOLS: &[Tool] = &[
@@ -60,6 +66,70 @@ pub fn initramfs() -> Result<BootFiles, String> {
         kernel: get("kernel=")?,
         initrd: get("initrd=")?,
     })
+}
+
+/// A VM that boots `boot`'s kernel and initramfs with `config` under TCG
+/// (512 MiB, one CPU), its serial console written to `console`.
+pub fn kernel_spec(boot: &BootFiles, config: PathBuf, console: PathBuf, ssh: bool) -> VmSpec {
+    VmSpec {
+        config: Some(config),
+        boot: Boot::Kernel {
+            kernel: boot.kernel.clone(),
+            initrd: boot.initrd.clone(),
+            append: APPEND.to_string(),
+        },
+        memory_mib: 512,
+        cpus: 1,
+        console: Console::File(console),
+        ssh_forward: ssh,
+        accel: Some(Accel::Tcg),
+        timeout: Some(BOOT_TIMEOUT),
+    }
+}
+
+/// The end of a boot whose console went to `console`: the VM powered off
+/// by itself and Ignition succeeded in it (else the test fails, showing the
+/// console); what `/init` printed.
+pub fn finished(result: Result<VmOutcome, VmError>, console: &Path) -> (VmOutcome, ConsoleReport) {
+    let text = || std::fs::read_to_string(console).unwrap_or_default();
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e @ VmError::TimedOut { .. }) => panic!("{e}; console:\n{}", text()),
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        outcome.success(),
+        "qemu: {}; console:\n{}",
+        outcome.status,
+        text()
+    );
+    (outcome, booted(&text()))
+}
+
+/// What `/init` printed on `console`, Ignition having succeeded.
+pub fn booted(console: &str) -> ConsoleReport {
+    let report = parse_console(console).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        report.ignition_ok(),
+        "Ignition failed in the VM:\n{}",
+        report.log
+    );
+    report
+}
+
+/// Judges what the VM shows against the example host `host` compiled for
+/// Ignition 3.3.0 (what the initramfs' Ignition reads).
+pub fn judge_example_host(host: &str, report: &ConsoleReport) {
+    let compiled = example::compile(&[host], Some(Spec::V3_3))
+        .into_iter()
+        .find(|o| o.name == host)
+        .unwrap_or_else(|| panic!("{host} compiles"));
+    let verdict = checker::check(&compiled.config, report);
+    assert!(verdict.ok(), "{host} in the VM: {}", verdict.summary());
+    say(&format!(
+        "vm boot: {host}: {} fact(s) of the config hold in the VM",
+        verdict.passed
+    ));
 }
 
 /// One `KINDLING-E2E-NODE` line.
