@@ -93,8 +93,21 @@ pub enum Command {
     /// `install.device` (or, with --live, runs it live), from a pristine
     /// CoreOS live ISO; `iso show` shows what an ISO embeds.
     ///
+    /// An installer ISO's live system installs build/<host>.ign, byte for
+    /// byte and checked by its sha512, with coreos-installer, then reboots
+    /// into it. Before the installer starts, a guard checks that the machine
+    /// is the host's: one of its NICs has a MAC from `install.macs` (and its
+    /// DMI product UUID is `install.uuid`, if given) and it has the disk;
+    /// otherwise it says why on the console and stops without touching any
+    /// disk. The live system's console is `install.console`'s.
+    ///
     /// The ISO is patched in place (coreos-installer's embed areas), never
     /// re-mastered, so it boots on BIOS and UEFI as the base does.
+    #[command(after_help = "Examples:
+  kindling iso beam00 --base fedora-coreos-live.x86_64.iso      installer ISO: build/beam00.iso
+  kindling iso beam00 relay01 --base live.iso --out media       one ISO per host
+  kindling iso beam00 --base live.iso --live                    runs beam00's config live, installs nothing
+  kindling iso show build/beam00.iso                            what it installs, where, and the configs")]
     Iso(IsoArgs),
     /// Serve the build over the network for PXE and ISO installs: iPXE
     /// scripts, configs, boot files; safe by default for secrets.
@@ -505,7 +518,8 @@ pub struct IsoArgs {
     #[arg(long, value_name = "DIR", default_value = "build")]
     pub out: PathBuf,
     /// Embed the host's config as the live system's own config (it runs
-    /// from the medium, nothing is installed) instead of an installer.
+    /// from the medium, nothing is installed) instead of an installer;
+    /// without it the host needs `install.device` and `install.macs`.
     #[arg(long)]
     pub live: bool,
     /// Emit this Ignition spec for the host configs (e.g. 3.3.0).

@@ -1,7 +1,11 @@
 //! `kindling iso HOST... --base LIVE.iso`: one customized live ISO per host
-//! ([`crate::provision::iso`]), and `kindling iso show FILE.iso`: what an
-//! ISO embeds.
+//! ([`crate::provision::iso`]): by default an installer ISO whose live
+//! system checks it is on the host's machine and installs the host's config
+//! to `install.device` ([`crate::provision::install`]), with `--live` the
+//! host's config as the live system's own; and `kindling iso show FILE.iso`:
+//! what an ISO embeds.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,16 +16,14 @@ use rayon::prelude::*;
 use super::common::{compile_reported, fleet_options, print, summary};
 use crate::cli::{IsoArgs, IsoCommand, IsoShowArgs};
 use crate::dataurl;
-use crate::fleet::HostOutput;
+use crate::fleet::install::InstallPlan;
+use crate::fleet::resolve::HostPlan;
+use crate::fleet::{self, HostOutput, load};
 use crate::provision::initrd::{CONFIG_PATH, Initrd};
+use crate::provision::install::{self, DEST_PATH, GUARD_PATH, INSTALLER_DIR, Mode};
 use crate::provision::iso::{Customization, Embedded, IgnitionFoundBy, KargsFoundBy, LiveIso};
 use crate::write::Visibility;
 use crate::yaml;
-
-/// Where an installer live config keeps the destination config.
-const DEST_CONFIG_PATH: &str = "/etc/coreos/dest.ign";
-/// Where the CoreOS installer reads its config files from.
-const INSTALLER_DIR: &str = "/etc/coreos/installer.d/";
 
 pub fn run(args: &IsoArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
@@ -35,6 +37,40 @@ struct Planned<'a> {
     output: &'a HostOutput,
     path: PathBuf,
     custom: Customization,
+    /// For an installer ISO: where it installs, on which machine.
+    installs: Option<&'a InstallPlan>,
+}
+
+/// The selected hosts' plans (for their `install:`), read from the fleet
+/// the build just compiled: its findings were reported with the build's.
+fn host_plans(args: &IsoArgs, out: &Path) -> BTreeMap<String, HostPlan> {
+    let root = &args.fleet.fleet;
+    let exclusions = fleet::exclusions(root, Some(out), args.fleet.identity.as_deref());
+    let (inventory, _) = load::load(root, exclusions);
+    fleet::fleetwide::plan_hosts(&inventory, &args.hosts).0
+}
+
+/// Fails unless `base`'s live image can run an installer config, and one
+/// with consoles when `plan` gives some (coreos/features.json says so).
+fn check_installer_features(base: &LiveIso, plan: &InstallPlan) -> anyhow::Result<()> {
+    let features = base.features();
+    if !features.installer_config {
+        bail!(
+            "{}'s live image cannot install from a config (its coreos/features.json lacks \
+             installer-config: a live ISO from before 2021-12); start from a newer live ISO, \
+             or pass --live",
+            base.path().display()
+        );
+    }
+    if !plan.console.is_empty() && !features.installer_config_directives.console {
+        bail!(
+            "{}'s installer cannot set the installed system's console (its \
+             coreos/features.json lacks installer-config-directives.console); start from a \
+             newer live ISO, or drop install.console",
+            base.path().display()
+        );
+    }
+    Ok(())
 }
 
 fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
@@ -55,6 +91,11 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
     if build.failed() {
         bail!("nothing written: {}", summary(&build));
     }
+    let plans = if args.live {
+        BTreeMap::new()
+    } else {
+        host_plans(args, &out)
+    };
     let mut planned = Vec::new();
     for host in &args.hosts {
         let Some(output) = build.outputs.iter().find(|o| &o.name == host) else {
@@ -63,27 +104,33 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
                 args.fleet.fleet.display()
             );
         };
-        let live_config = if args.live {
-            output.json.clone()
-        } else {
-            bail!(
-                "installer ISOs are not available in this build; pass --live to embed \
-                 {host}'s config as the live system's config"
-            );
+        let installs = plans.get(host).and_then(HostPlan::install);
+        let mode = if args.live { Mode::Live } else { Mode::Install };
+        let live_config = install::live_config(mode, host, installs, &output.json)
+            .map_err(|e| anyhow::anyhow!("{e}; nothing written\n  help: {}", e.help()))?;
+        let (installs, kargs) = match (mode, installs) {
+            (Mode::Install, Some(plan)) => {
+                check_installer_features(&base, plan)?;
+                let extra = install::live_kargs(Some(plan));
+                let kargs = match base.kargs() {
+                    Some(areas) if !extra.is_empty() => Some(areas.default_plus(&extra)),
+                    _ => None,
+                };
+                (Some(plan), kargs)
+            }
+            _ => (None, None),
         };
         let initrd = Initrd::with_config(&live_config)
             .to_xz()
             .with_context(|| format!("packing {host}'s live config"))?;
-        let custom = Customization {
-            initrd,
-            kargs: None,
-        };
+        let custom = Customization { initrd, kargs };
         base.check_fits(&custom)
             .with_context(|| format!("{host}: nothing written"))?;
         planned.push(Planned {
             output,
             path: out.join(format!("{host}.iso")),
             custom,
+            installs,
         });
     }
 
@@ -133,6 +180,21 @@ fn report_written(base: &LiveIso, plan: &Planned) {
             .map(|k| format!("; kernel arguments: {k}"))
             .unwrap_or_default()
     );
+    if let Some(installs) = plan.installs {
+        eprintln!(
+            "kindling iso: {} installs {} to {} without asking, on a machine with a NIC {}{}; \
+             on any other it stops before touching a disk",
+            plan.path.display(),
+            plan.output.name,
+            installs.device.as_deref().unwrap_or_default(),
+            installs.macs.join(" or "),
+            installs
+                .uuid
+                .as_deref()
+                .map(|u| format!(" and DMI product UUID {u}"))
+                .unwrap_or_default()
+        );
+    }
     if visibility(plan.output) == Visibility::Secret {
         eprintln!(
             "kindling iso: warning: {} embeds secrets; it is mode 0600, but anyone holding \
@@ -150,6 +212,8 @@ struct InstallerView {
     /// (path, contents) of each installer config file.
     installer_configs: Vec<(String, String)>,
     dest_device: Option<String>,
+    /// The live config carries kindling's wrong-machine guard.
+    guarded: bool,
 }
 
 /// Reads the destination config and installer configs out of a live
@@ -167,7 +231,8 @@ fn installer_view(live: &[u8]) -> anyhow::Result<InstallerView> {
         let Some(path) = file.get("path").and_then(|p| p.as_str()) else {
             continue;
         };
-        if path != DEST_CONFIG_PATH && !path.starts_with(INSTALLER_DIR) {
+        view.guarded |= path == GUARD_PATH;
+        if path != DEST_PATH && !path.starts_with(INSTALLER_DIR) {
             continue;
         }
         let Some(source) = file.pointer("/contents/source").and_then(|s| s.as_str()) else {
@@ -178,7 +243,7 @@ fn installer_view(live: &[u8]) -> anyhow::Result<InstallerView> {
             .and_then(|c| c.as_str());
         let bytes = dataurl::decode_resource(source, compression, dataurl::MAX_DECODED_BYTES)
             .with_context(|| format!("decoding {path} in the live config"))?;
-        if path == DEST_CONFIG_PATH {
+        if path == DEST_PATH {
             view.dest_config = Some(bytes);
         } else {
             let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -270,6 +335,12 @@ fn show_text(path: &Path, iso: &LiveIso, embedded: &Embedded, view: &InstallerVi
         (None, Some(_)) => text.push_str("installer ISO (no target device given)\n"),
         (None, None) => text.push_str("live ISO: the config applies to the live system\n"),
     }
+    if view.guarded {
+        text.push_str(&format!(
+            "wrong-machine guard: {GUARD_PATH} runs before the installer and stops it on a \
+             machine without a listed MAC\n"
+        ));
+    }
     text.push_str(&format!(
         "\nlive config ({CONFIG_PATH}, {} bytes):\n",
         live.len()
@@ -283,7 +354,7 @@ fn show_text(path: &Path, iso: &LiveIso, embedded: &Embedded, view: &InstallerVi
     }
     if let Some(dest) = &view.dest_config {
         text.push_str(&format!(
-            "\ndestination config ({DEST_CONFIG_PATH}, {} bytes, sha256 {}):\n",
+            "\ndestination config ({DEST_PATH}, {} bytes, sha256 {}):\n",
             dest.len(),
             crate::digest::sha256_hex(dest)
         ));

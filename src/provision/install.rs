@@ -34,8 +34,11 @@ use crate::ignition::spec::Spec;
 pub const LIVE_SPEC: Spec = Spec::V3_3;
 /// Where the live system holds the host's config for the installer.
 pub const DEST_PATH: &str = "/etc/coreos/dest.ign";
+/// The directory of coreos-installer configs: the live image runs the
+/// installer when it is not empty.
+pub const INSTALLER_DIR: &str = "/etc/coreos/installer.d/";
 /// kindling's installer config; coreos-installer reads every file in
-/// `installer.d` in name order.
+/// [`INSTALLER_DIR`] in name order.
 pub const INSTALLER_CONFIG_PATH: &str = "/etc/coreos/installer.d/50-kindling.yaml";
 /// The guard script.
 pub const GUARD_PATH: &str = "/usr/local/bin/kindling-install-guard";
@@ -120,6 +123,19 @@ pub fn live_config(
             Ok(to_json(&installer.live))
         }
     }
+}
+
+/// The live system's extra kernel arguments: a `console=` for each of the
+/// install's consoles, so the live system (and its guard's messages) shows
+/// where the installed system will.
+pub fn live_kargs(plan: Option<&InstallPlan>) -> Vec<String> {
+    plan.map(|plan| {
+        plan.console
+            .iter()
+            .map(|console| format!("console={console}"))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// Compact JSON with a trailing newline.
@@ -313,6 +329,10 @@ if [ -n "$uuid" ]; then
     [ "$have" = "$uuid" ] || refuse "its DMI product UUID is ${{have:-unreadable}}, not install.uuid $uuid"
 fi
 
+# /dev/disk/by-id/ links come from udev: let it finish first.
+if [ -z "$root" ] && command -v udevadm >/dev/null 2>&1; then
+    udevadm settle
+fi
 [ -e "$root$device" ] || refuse "it has no disk $device"
 
 say "this is $host ($found); installing to $device"
@@ -475,6 +495,16 @@ mod tests {
         let config: Config = serde_json::from_slice(&live).expect("model");
         let findings = crate::validate::semantic(&config, LIVE_SPEC);
         assert!(findings.is_empty(), "{findings:?}");
+    }
+
+    #[test]
+    fn paths_and_kargs() {
+        assert!(INSTALLER_CONFIG_PATH.starts_with(INSTALLER_DIR));
+        assert_eq!(
+            live_kargs(Some(&plan())),
+            ["console=tty0", "console=ttyS0,115200n8"]
+        );
+        assert!(live_kargs(None).is_empty());
     }
 
     #[test]

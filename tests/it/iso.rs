@@ -484,11 +484,196 @@ fn kindling_iso_live_writes_each_host_and_iso_show_reads_it_back() {
     assert!(!refused.exists());
 }
 
+/// The decoded contents of the file at `path` in a live config.
+fn live_file(live: &serde_json::Value, path: &str) -> Option<Vec<u8>> {
+    let file = live["storage"]["files"]
+        .as_array()?
+        .iter()
+        .find(|f| f["path"] == path)?;
+    Some(
+        kindling::dataurl::decode_resource(
+            file["contents"]["source"].as_str()?,
+            file["contents"]["compression"].as_str(),
+            kindling::dataurl::MAX_DECODED_BYTES,
+        )
+        .expect("decodes"),
+    )
+}
+
+#[test]
+fn kindling_iso_writes_installer_isos_coreos_installer_reads() {
+    if !tools::require(&[Tool::Xorriso, Tool::CoreosInstaller]) {
+        return;
+    }
+    use sha2::Digest as _;
+    let dir = tools::scratch("iso-installer-");
+    let base = liveiso::build(dir.path(), "base", Generation::Current, None);
+    let (_example, root) = example::copy();
+    let out = dir.path().join("out");
+    let run = Run::of(
+        kindling()
+            .args(["iso", "beam00", "relay01", "mouse", "--fleet"])
+            .arg(&root)
+            .arg("--base")
+            .arg(&base.path)
+            .arg("--out")
+            .arg(&out),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let devices = [
+        (
+            "beam00",
+            "/dev/disk/by-id/nvme-Samsung_SSD_980_1TB_S64ANS0T000000X",
+        ),
+        (
+            "relay01",
+            "/dev/disk/by-id/ata-Samsung_SSD_870_EVO_250GB_S6PENL0T000000A",
+        ),
+        (
+            "mouse",
+            "/dev/disk/by-id/ata-WDC_WD40EFPX-68C6CN0_WD-WX12D0000000",
+        ),
+    ];
+    let hosts = example::compile(&["beam00", "relay01", "mouse"], None);
+    for host in &hosts {
+        let device = devices
+            .iter()
+            .find(|(name, _)| *name == host.name)
+            .map(|(_, d)| *d)
+            .expect("device");
+        let iso = out.join(format!("{}.iso", host.name));
+        assert!(
+            run.stderr.contains(&format!(
+                "{} installs {} to {device} without asking",
+                iso.display(),
+                host.name
+            )),
+            "{}",
+            run.stderr
+        );
+        // coreos-installer reads the live config kindling wrote itself...
+        let live = coreos_installer(&["iso", "ignition", "show"], &iso);
+        let live: serde_json::Value = serde_json::from_str(&live).expect("live config JSON");
+        assert_eq!(live["ignition"]["version"], "3.3.0");
+        // ...whose destination config is build/<host>.ign byte for byte,
+        let dest = live_file(&live, "/etc/coreos/dest.ign").expect("dest.ign");
+        assert!(
+            dest == host.json,
+            "{}: destination config differs",
+            host.name
+        );
+        // handed to the installer with its sha512 and the device.
+        let config =
+            live_file(&live, "/etc/coreos/installer.d/50-kindling.yaml").expect("installer config");
+        let config = String::from_utf8(config).expect("utf-8");
+        let sha512: String = sha2::Sha512::digest(&host.json)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        for line in [
+            format!("dest-device: \"{device}\""),
+            "ignition-file: \"/etc/coreos/dest.ign\"".to_owned(),
+            format!("ignition-hash: \"sha512-{sha512}\""),
+            "console: [\"tty0\", \"ttyS0,115200n8\"]".to_owned(),
+        ] {
+            assert!(config.lines().any(|l| l == line), "{line}:\n{config}");
+        }
+        // coreos-installer itself accepts the installer config: every key
+        // and value parses (it has deny_unknown_fields), so it gets as far
+        // as opening the destination config, which only the live system has.
+        let config_path = dir.path().join(format!("{}.yaml", host.name));
+        fs::write(&config_path, &config).expect("write");
+        let bin = Tool::CoreosInstaller.locate().expect("coreos-installer");
+        let installed = Command::new(&bin)
+            .args(["install", "--config-file"])
+            .arg(&config_path)
+            .output()
+            .expect("coreos-installer");
+        let stderr = String::from_utf8_lossy(&installed.stderr);
+        assert!(!installed.status.success());
+        assert!(
+            stderr.contains("opening source Ignition config /etc/coreos/dest.ign"),
+            "{stderr}"
+        );
+        // The live system speaks on the installed system's consoles.
+        assert_eq!(
+            coreos_installer(&["iso", "kargs", "show"], &iso).trim_end(),
+            format!("{DEFAULT_KARGS} console=tty0 console=ttyS0,115200n8")
+        );
+        // kindling reads it back the same way.
+        let shown = Run::of(kindling().args(["iso", "show", "--dest-config"]).arg(&iso));
+        assert_eq!(shown.code, Some(0), "{}", shown.stderr);
+        assert!(shown.stdout.as_bytes() == host.json, "{}", host.name);
+        let shown = Run::of(kindling().args(["iso", "show"]).arg(&iso));
+        for want in [
+            format!("installer ISO: installs to {device} without asking"),
+            "wrong-machine guard: /usr/local/bin/kindling-install-guard".to_owned(),
+        ] {
+            assert!(shown.stdout.contains(&want), "{want}:\n{}", shown.stdout);
+        }
+    }
+
+    // A host without install: gets no installer ISO, and says how to get
+    // a live one; nothing is written.
+    let (_fleet, bare) = example::copy();
+    let relay = fs::read_to_string(bare.join("hosts/relay01.yaml")).expect("read");
+    let cut: String = relay
+        .lines()
+        .filter(|l| !l.starts_with("install:") && !l.starts_with("  device:"))
+        .filter(|l| !l.starts_with("  macs:") && !l.starts_with("  kargs:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(bare.join("hosts/relay01.yaml"), cut).expect("write");
+    let refused = dir.path().join("refused");
+    let run = Run::of(
+        kindling()
+            .args(["iso", "relay01", "--fleet"])
+            .arg(&bare)
+            .arg("--base")
+            .arg(&base.path)
+            .arg("--out")
+            .arg(&refused),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("relay01 has no install.device") && run.stderr.contains("live-only"),
+        "{}",
+        run.stderr
+    );
+    assert!(!refused.exists());
+    // A live image without installer.d support: refused before writing.
+    let old = liveiso::build(dir.path(), "old", Generation::Kargs2021, None);
+    let run = Run::of(
+        kindling()
+            .args(["iso", "relay01", "--fleet"])
+            .arg(&root)
+            .arg("--base")
+            .arg(&old.path)
+            .arg("--out")
+            .arg(&refused),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot install from a config"),
+        "{}",
+        run.stderr
+    );
+    assert!(!refused.exists());
+}
+
 #[test]
 fn iso_commands_have_help_man_pages_and_completions() {
     let help = Run::of(kindling().args(["iso", "--help"]));
     assert_eq!(help.code, Some(0));
-    for word in ["--base", "--live", "--out", "show", "never re-mastered"] {
+    for word in [
+        "--base",
+        "--live",
+        "--out",
+        "show",
+        "never re-mastered",
+        "install.macs",
+        "without touching any",
+    ] {
         assert!(help.stdout.contains(word), "{word}: {}", help.stdout);
     }
     let help = Run::of(kindling().args(["iso", "show", "--help"]));
