@@ -64,7 +64,10 @@ impl Ctx<'_> {
 
 /// A finding at `pos` whose message names what it is about first:
 /// `"[Container] Image …"`, `"[Volume] …"`, or just the message for the
-/// whole file (`key_path` empty).
+/// whole file (`key_path` empty). What the message names itself (the key
+/// as `` `Key` `` or `` `Key=…` ``, the section as `[Section]`) is not
+/// named again in front of it: `"[Container] PublishPorts unknown key
+/// `PublishPorts` in [Container]"` would say everything twice.
 pub(crate) fn finding(
     severity: Severity,
     code: Code,
@@ -72,8 +75,29 @@ pub(crate) fn finding(
     key_path: &str,
     message: &str,
 ) -> Diagnostic {
-    let message = format!("{key_path} {message}").trim().to_owned();
+    let subject = subject(key_path, message);
+    let message = format!("{subject} {message}").trim().to_owned();
     Diagnostic::new(severity, code, message).at_position(pos)
+}
+
+/// The part of `key_path` (`"[Section] Key"` or `"[Section]"`) that
+/// `message` does not name.
+fn subject<'p>(key_path: &'p str, message: &str) -> &'p str {
+    // Keys may hold spaces and brackets (findings quote what was written);
+    // section names end at the first `] `.
+    let (section, key) = key_path
+        .split_once("] ")
+        .map_or((key_path, ""), |(section, key)| {
+            (&key_path[..=section.len()], key)
+        });
+    let names_section = !section.is_empty() && message.contains(section);
+    let names_key = !key.is_empty()
+        && (message.contains(&format!("`{key}`")) || message.contains(&format!("`{key}=")));
+    match (names_section, names_key || key.is_empty()) {
+        (true, true) => "",
+        (false, true) => section,
+        _ => key_path,
+    }
 }
 
 /// `"[Section] Key"`.
@@ -98,4 +122,29 @@ pub(crate) fn value_pos_at(entry: &Entry, offset: usize) -> Position {
 /// `$VAR`s) or that are still templates (`{{ … }}`).
 pub(crate) fn is_dynamic(value: &str) -> bool {
     value.contains('%') || value.contains('$') || value.contains("{{")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subject;
+
+    #[test]
+    fn the_subject_is_what_the_message_does_not_name() {
+        let unknown = "unknown key `PublishPorts` in [Container] (did you mean `PublishPort=`?)";
+        assert_eq!(subject("[Container] PublishPorts", unknown), "");
+        let too_new = "`AddHost=` was introduced in Podman 5.3.0";
+        assert_eq!(subject("[Container] AddHost", too_new), "[Container]");
+        let unpinned = "`nginx` has no tag";
+        assert_eq!(subject("[Container] Image", unpinned), "[Container] Image");
+        assert_eq!(subject("[Volume]", "[Volume] belongs in .volume files"), "");
+        assert_eq!(subject("[Pod]", "has no `Pod=`"), "[Pod]");
+        assert_eq!(
+            subject(
+                "[Unit] %i ]ExecStart",
+                "unknown key `%i ]ExecStart` in [Unit]"
+            ),
+            ""
+        );
+        assert_eq!(subject("", "a message"), "");
+    }
 }

@@ -110,7 +110,7 @@ fn image(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
         _ => return,
     };
     let msg = format!(
-        "image `{}` {what}, so what runs changes whenever the registry changes; pin a \
+        "`{}` {what}, so what runs changes whenever the registry changes; pin a \
          version tag or a digest (`@sha256:…`)",
         shorten(v)
     );

@@ -262,9 +262,8 @@ fn explains(f: &Diagnostic, message: &str) -> bool {
             .map(str::to_string)
     };
     if let Some(key) = quoted("unsupported key '", '\'') {
-        // The message starts with the key it is about: `[Container] Memory …`.
-        return f.code == Code::QuadletKeyTooNew
-            && f.message.split(' ').nth(1) == Some(key.as_str());
+        // The message names the key it is about: `[Container] `Memory=` was …`.
+        return f.code == Code::QuadletKeyTooNew && f.message.contains(&format!("`{key}=`"));
     }
     if message.contains("was not found") {
         let unit = message
