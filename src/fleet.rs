@@ -125,6 +125,20 @@ struct HostResult {
 }
 
 impl HostResult {
+    /// A host that failed: no output, its findings and texts.
+    fn failed(
+        diagnostics: Vec<Diagnostic>,
+        texts: Vec<(String, String)>,
+        cert_expiry: Option<certs::Expiry>,
+    ) -> Self {
+        HostResult {
+            output: None,
+            diagnostics,
+            texts,
+            cert_expiry,
+        }
+    }
+
     /// Drops the rendered texts no finding points at: annotated reports
     /// only need those, and 1,000 hosts' worth are tens of MiB.
     fn keep_cited_texts(&mut self) {
@@ -424,6 +438,9 @@ impl Worker<'_> {
         }
     }
 
+    /// A manifest host: render its services, lint and assemble them, compile
+    /// the Butane config, check what it places; the first step with an error
+    /// ends it.
     fn manifest_host(
         &mut self,
         name: &str,
@@ -431,19 +448,7 @@ impl Worker<'_> {
         butane_options: &butane::Options,
         files_dir: &FilesDir,
     ) -> HostResult {
-        let mut renderer = Renderer {
-            inventory: self.inventory,
-            templates: self.templates,
-            expansions: &mut self.expansions,
-            secrets: &mut self.secrets,
-            host: &plan.hostname,
-            org: &plan.org,
-            out: render::Rendered::default(),
-        };
-        for service in &plan.services {
-            renderer.service(service);
-        }
-        let rendered = renderer.out;
+        let rendered = self.render_services(plan);
         let mut diagnostics = rendered.diagnostics.clone();
         diagnostics.extend(lint::check(
             plan,
@@ -451,115 +456,37 @@ impl Worker<'_> {
             &self.inventory.sources,
             &mut self.quadlets,
         ));
-        let (assembled, extra) = assemble::assemble(self.inventory, plan, &rendered);
-        diagnostics.extend(assembled.diagnostics);
-        let name_of = |file: FileId| {
-            extra
-                .name(file)
-                .map_or_else(|| self.inventory.sources.name(file), str::to_owned)
-        };
-        let text_of = |file: FileId| {
-            extra.text(file).map(str::to_owned).or_else(|| {
-                self.inventory
-                    .sources
-                    .get(file)
-                    .map(|source| source.text.clone())
-            })
-        };
-        let placed: Vec<_> = assembled
-            .fragments
-            .iter()
-            .flat_map(|node| butane::quadlets::placed(node, &text_of, Some(files_dir)))
-            .collect();
-        let rendered_units = rendered.quadlets.iter().map(|q| q.name.clone()).collect();
-        let memo = &mut self.quadlets;
-        diagnostics.extend(butane::quadlets::check(
-            &placed,
-            &plan.podman_version,
-            &rendered_units,
-            plan.pinned_images,
-            &mut |name, text, options| memo.validate_placed(name, text, options),
-            &name_of,
-        ));
+        let (mut assembled, extra) = assemble::assemble(self.inventory, plan, &rendered);
+        diagnostics.append(&mut assembled.diagnostics);
+        diagnostics.extend(self.placed_quadlets(plan, &rendered, &assembled, &extra, files_dir));
         let mut texts = rendered.virtual_files.clone();
         texts.extend(extra.0.iter().cloned());
         if diagnostics.iter().any(Diagnostic::is_error) {
-            return HostResult {
-                output: None,
-                diagnostics,
-                texts,
-                cert_expiry: None,
-            };
+            return HostResult::failed(diagnostics, texts, None);
         }
         let compiled = butane::compile_config(&assembled.config, plan.version, butane_options);
-        for mut finding in compiled.findings {
-            let path = finding.path.clone().unwrap_or_default();
-            if let Some((file, position)) = assembled.provenance.locate(&path) {
-                let file_name = extra
-                    .name(file)
-                    .map_or_else(|| self.inventory.sources.name(file), str::to_owned);
-                finding.file = Some(file_name);
-                finding.position = Some(position);
-            } else {
-                finding.file = Some(self.inventory.sources.name(plan.file));
-            }
-            finding.message = format!("{} (host {name})", finding.message);
-            diagnostics.push(finding);
+        for finding in compiled.findings {
+            diagnostics.push(self.located_finding(name, plan, finding, &assembled, &extra));
         }
         let Some(config) = compiled
             .config
             .filter(|_| !diagnostics.iter().any(Diagnostic::is_error))
         else {
-            return HostResult {
-                output: None,
-                diagnostics,
-                texts,
-                cert_expiry: None,
-            };
+            return HostResult::failed(diagnostics, texts, None);
         };
-        let located = |path: &str| -> (certs::Role, String, Position) {
-            let name = |file| {
-                extra
-                    .name(file)
-                    .map_or_else(|| self.inventory.sources.name(file), str::to_owned)
-            };
-            if let Some(file) = rendered.files.iter().find(|f| f.path == path) {
-                let trust = plan.services.iter().any(|s| {
-                    s.name == file.service
-                        && path.rsplit_once('/').map(|p| p.0) == Some(&s.paths.trust_dir)
-                });
-                let role = match (file.secret, trust) {
-                    (true, _) => certs::Role::Secret,
-                    (false, true) => certs::Role::Trust,
-                    (false, false) => certs::role_of_path(path),
-                };
-                return (role, name(file.origin.file), file.origin.position);
-            }
-            let index = assembled
-                .config
-                .storage
-                .files
-                .iter()
-                .position(|f| f.path == path);
-            let at = index.and_then(|i| {
-                let path = crate::diag::DocPath::root()
-                    .key("storage")
-                    .key("files")
-                    .index(i);
-                assembled.provenance.locate(&path)
-            });
-            let (file, position) = at.unwrap_or((plan.file, Position::new(1, 1)));
-            (certs::role_of_path(path), name(file), position)
-        };
-        let certs = certs::check(&certs::placed_files(&config, located), &self.cert_policy());
+        let placed = certs::placed_files(&config, |path| {
+            self.placed_file_origin(path, plan, &rendered, &assembled, &extra)
+        });
+        let certs = certs::check(&placed, &self.cert_policy());
         diagnostics.extend(certs.diagnostics);
         let locate = |place: platform::Place<'_>| {
             let doc = place.in_butane(&assembled.config)?;
             let (file, position) = assembled.provenance.locate(&doc)?;
-            let file = extra
-                .name(file)
-                .map_or_else(|| self.inventory.sources.name(file), str::to_owned);
-            Some((file, position, doc))
+            Some((
+                extra.file_name(file, &self.inventory.sources),
+                position,
+                doc,
+            ))
         };
         diagnostics.extend(platform::check(
             name,
@@ -569,43 +496,9 @@ impl Worker<'_> {
             &self.inventory.sources.name(plan.file),
         ));
         if diagnostics.iter().any(Diagnostic::is_error) {
-            return HostResult {
-                output: None,
-                diagnostics,
-                texts,
-                cert_expiry: certs.earliest,
-            };
+            return HostResult::failed(diagnostics, texts, certs.earliest);
         }
-        let mut inputs = fleet_inputs(self.inventory);
-        inputs.push(self.inventory.sources.name(plan.file));
-        for service in &plan.services {
-            match self.inventory.services.get(&service.name) {
-                Some(load::ServiceSource::Definition { file, .. }) => {
-                    inputs.push(self.inventory.sources.name(*file))
-                }
-                Some(load::ServiceSource::Quadlets(files)) => {
-                    for quadlet in files {
-                        inputs.push(self.inventory.sources.name(quadlet.file));
-                        inputs.extend(
-                            quadlet
-                                .dropins
-                                .iter()
-                                .map(|(_, f)| self.inventory.sources.name(*f)),
-                        );
-                    }
-                }
-                None => {}
-            }
-        }
-        inputs.extend(
-            self.inventory
-                .templates
-                .values()
-                .map(|f| self.inventory.sources.name(*f)),
-        );
-        inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
-        inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
-        inputs.extend(rendered.inputs.iter().cloned());
+        let inputs = self.manifest_inputs(plan, &rendered, files_dir);
         let mut secrets = assembled.secrets;
         secrets.extend(compiled.secrets);
         let file_services = rendered
@@ -619,6 +512,149 @@ impl Worker<'_> {
             diagnostics,
             texts,
         }
+    }
+
+    /// The files, directories and accounts of a manifest host's services.
+    fn render_services(&mut self, plan: &ManifestPlan) -> render::Rendered {
+        let mut renderer = Renderer {
+            inventory: self.inventory,
+            templates: self.templates,
+            expansions: &mut self.expansions,
+            secrets: &mut self.secrets,
+            host: &plan.hostname,
+            org: &plan.org,
+            out: render::Rendered::default(),
+        };
+        for service in &plan.services {
+            renderer.service(service);
+        }
+        renderer.out
+    }
+
+    /// Findings in the Quadlet files the assembled config places beyond the
+    /// rendered ones (snippets, `butane:` fragments, `contents.local`).
+    fn placed_quadlets(
+        &mut self,
+        plan: &ManifestPlan,
+        rendered: &render::Rendered,
+        assembled: &assemble::Assembled,
+        extra: &assemble::ExtraSources,
+        files_dir: &FilesDir,
+    ) -> Vec<Diagnostic> {
+        let sources = &self.inventory.sources;
+        let text_of = |file: FileId| {
+            extra
+                .text(file)
+                .map(str::to_owned)
+                .or_else(|| sources.get(file).map(|source| source.text.clone()))
+        };
+        let placed: Vec<_> = assembled
+            .fragments
+            .iter()
+            .flat_map(|node| butane::quadlets::placed(node, &text_of, Some(files_dir)))
+            .collect();
+        let rendered_units = rendered.quadlets.iter().map(|q| q.name.clone()).collect();
+        let memo = &mut self.quadlets;
+        butane::quadlets::check(
+            &placed,
+            &plan.podman_version,
+            &rendered_units,
+            plan.pinned_images,
+            &mut |name, text, options| memo.validate_placed(name, text, options),
+            &|file| extra.file_name(file, sources),
+        )
+    }
+
+    /// A finding of the Butane compiler located at the manifest, snippet or
+    /// fragment line that produced its path, naming the host.
+    fn located_finding(
+        &self,
+        host: &str,
+        plan: &ManifestPlan,
+        mut finding: Diagnostic,
+        assembled: &assemble::Assembled,
+        extra: &assemble::ExtraSources,
+    ) -> Diagnostic {
+        let path = finding.path.clone().unwrap_or_default();
+        if let Some((file, position)) = assembled.provenance.locate(&path) {
+            finding.file = Some(extra.file_name(file, &self.inventory.sources));
+            finding.position = Some(position);
+        } else {
+            finding.file = Some(self.inventory.sources.name(plan.file));
+        }
+        finding.message = format!("{} (host {host})", finding.message);
+        finding
+    }
+
+    /// What a placed file at `path` is for the certificate checks (secret,
+    /// trust anchor, or by its path) and where it comes from.
+    fn placed_file_origin(
+        &self,
+        path: &str,
+        plan: &ManifestPlan,
+        rendered: &render::Rendered,
+        assembled: &assemble::Assembled,
+        extra: &assemble::ExtraSources,
+    ) -> (certs::Role, String, Position) {
+        let name = |file| extra.file_name(file, &self.inventory.sources);
+        if let Some(file) = rendered.files.iter().find(|f| f.path == path) {
+            let trust = plan.services.iter().any(|s| {
+                s.name == file.service
+                    && path.rsplit_once('/').map(|p| p.0) == Some(&s.paths.trust_dir)
+            });
+            let role = match (file.secret, trust) {
+                (true, _) => certs::Role::Secret,
+                (false, true) => certs::Role::Trust,
+                (false, false) => certs::role_of_path(path),
+            };
+            return (role, name(file.origin.file), file.origin.position);
+        }
+        let index = assembled
+            .config
+            .storage
+            .files
+            .iter()
+            .position(|f| f.path == path);
+        let at = index.and_then(|i| {
+            let path = crate::diag::DocPath::root()
+                .key("storage")
+                .key("files")
+                .index(i);
+            assembled.provenance.locate(&path)
+        });
+        let (file, position) = at.unwrap_or((plan.file, Position::new(1, 1)));
+        (certs::role_of_path(path), name(file), position)
+    }
+
+    /// Every fleet file a manifest host's output depends on.
+    fn manifest_inputs(
+        &self,
+        plan: &ManifestPlan,
+        rendered: &render::Rendered,
+        files_dir: &FilesDir,
+    ) -> Vec<String> {
+        let sources = &self.inventory.sources;
+        let mut inputs = fleet_inputs(self.inventory);
+        inputs.push(sources.name(plan.file));
+        for service in &plan.services {
+            match self.inventory.services.get(&service.name) {
+                Some(load::ServiceSource::Definition { file, .. }) => {
+                    inputs.push(sources.name(*file))
+                }
+                Some(load::ServiceSource::Quadlets(files)) => {
+                    for quadlet in files {
+                        inputs.push(sources.name(quadlet.file));
+                        inputs.extend(quadlet.dropins.iter().map(|(_, f)| sources.name(*f)));
+                    }
+                }
+                None => {}
+            }
+        }
+        inputs.extend(self.inventory.templates.values().map(|f| sources.name(*f)));
+        inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
+        inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
+        inputs.extend(rendered.inputs.iter().cloned());
+        inputs
     }
 }
 

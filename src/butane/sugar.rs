@@ -202,17 +202,19 @@ struct Layout {
     esp: bool,
 }
 
+const BIOS_GUID: &str = "21686148-6449-6E6F-744E-656564454649";
+const PREP_GUID: &str = "9E1A2D38-C612-4316-AA26-8B49521E5A8B";
+const RESERVED_GUID: &str = "8DA63339-0007-60C0-C436-083AC8230908";
+const ESP_GUID: &str = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+
 fn layout(name: &str) -> Layout {
-    const BIOS: &str = "21686148-6449-6E6F-744E-656564454649";
-    const PREP: &str = "9E1A2D38-C612-4316-AA26-8B49521E5A8B";
-    const RESERVED: &str = "8DA63339-0007-60C0-C436-083AC8230908";
     match name {
         "aarch64" => Layout {
-            first: Some(("reserved", 1, RESERVED)),
+            first: Some(("reserved", 1, RESERVED_GUID)),
             esp: true,
         },
         "ppc64le" => Layout {
-            first: Some(("prep", 4, PREP)),
+            first: Some(("prep", 4, PREP_GUID)),
             esp: false,
         },
         name if name.starts_with("s390x") => Layout {
@@ -220,122 +222,73 @@ fn layout(name: &str) -> Layout {
             esp: false,
         },
         _ => Layout {
-            first: Some(("bios", 1, BIOS)),
+            first: Some(("bios", 1, BIOS_GUID)),
             esp: true,
         },
     }
 }
 
+/// A config that sugar generates, with the sugar path each entry comes from.
+#[derive(Default)]
+struct Generated {
+    config: ign::Config,
+    records: Vec<(DocPath, DocPath)>,
+}
+
+impl Generated {
+    fn storage(list: &'static str, index: usize) -> DocPath {
+        DocPath::root().key("storage").key(list).index(index)
+    }
+
+    fn disk(&mut self, disk: ign::Disk, from: DocPath) {
+        let at = Self::storage("disks", self.config.storage.disks.len());
+        self.records.push((at, from));
+        self.config.storage.disks.push(disk);
+    }
+
+    fn filesystem(&mut self, filesystem: ign::Filesystem, from: DocPath) {
+        let at = Self::storage("filesystems", self.config.storage.filesystems.len());
+        self.records.push((at, from));
+        self.config.storage.filesystems.push(filesystem);
+    }
+
+    fn raid(&mut self, raid: ign::Raid, from: DocPath) {
+        let at = Self::storage("raid", self.config.storage.raid.len());
+        self.records.push((at, from));
+        self.config.storage.raid.push(raid);
+    }
+
+    fn luks(&mut self, luks: ign::Luks, from: DocPath) {
+        let at = Self::storage("luks", self.config.storage.luks.len());
+        self.records.push((at, from));
+        self.config.storage.luks.push(luks);
+    }
+}
+
+/// A filesystem Butane wipes and labels on `device`.
+fn wiped_filesystem(device: String, format: &str, label: String) -> ign::Filesystem {
+    ign::Filesystem {
+        device,
+        format: Some(format.to_owned()),
+        label: Some(label),
+        wipe_filesystem: Some(true),
+        ..ign::Filesystem::default()
+    }
+}
+
 fn boot_device(boot: &b::BootDevice) -> (ign::Config, Vec<(DocPath, DocPath)>) {
-    let mut config = ign::Config::default();
-    let mut records = Vec::new();
+    let mut generated = Generated::default();
     let luks = &boot.luks;
     let wants_luks =
         luks.tpm2 == Some(true) || !luks.tang.is_empty() || luks.cex.enabled == Some(true);
     let mirrored = !boot.mirror.devices.is_empty();
     if !wants_luks && !mirrored {
-        return (config, records);
+        return (generated.config, generated.records);
     }
     let layout_name = boot.layout.as_deref().unwrap_or("x86_64");
-    let shape = layout(layout_name);
-    let storage = DocPath::root().key("storage");
     let boot_path = DocPath::root().key("boot_device");
     if mirrored {
-        let mirror_path = boot_path.key("mirror");
-        for (offset, device) in boot.mirror.devices.iter().enumerate() {
-            let i = offset + 1;
-            let mut partitions = Vec::new();
-            if let Some((label, size, type_guid)) = shape.first {
-                partitions.push(ign::Partition {
-                    label: Some(format!("{label}-{i}")),
-                    size_mib: Some(size),
-                    type_guid: Some(type_guid.to_owned()),
-                    ..ign::Partition::default()
-                });
-            }
-            if shape.esp {
-                partitions.push(ign::Partition {
-                    label: Some(format!("esp-{i}")),
-                    size_mib: Some(127),
-                    type_guid: Some("C12A7328-F81F-11D2-BA4B-00A0C93EC93B".to_owned()),
-                    ..ign::Partition::default()
-                });
-            } else if layout_name == "ppc64le" {
-                partitions.push(ign::Partition {
-                    label: Some(format!("reserved-{i}")),
-                    size_mib: Some(1),
-                    type_guid: Some("8DA63339-0007-60C0-C436-083AC8230908".to_owned()),
-                    ..ign::Partition::default()
-                });
-            }
-            partitions.push(ign::Partition {
-                label: Some(format!("boot-{i}")),
-                size_mib: Some(384),
-                ..ign::Partition::default()
-            });
-            partitions.push(ign::Partition {
-                label: Some(format!("root-{i}")),
-                ..ign::Partition::default()
-            });
-            records.push((
-                storage.key("disks").index(config.storage.disks.len()),
-                mirror_path.key("devices").index(offset),
-            ));
-            config.storage.disks.push(ign::Disk {
-                device: device.clone(),
-                partitions,
-                wipe_table: Some(true),
-            });
-        }
-        let count = boot.mirror.devices.len();
-        if shape.esp {
-            for i in 1..=count {
-                records.push((
-                    storage
-                        .key("filesystems")
-                        .index(config.storage.filesystems.len()),
-                    mirror_path.key("devices").index(i - 1),
-                ));
-                config.storage.filesystems.push(ign::Filesystem {
-                    device: format!("/dev/disk/by-partlabel/esp-{i}"),
-                    format: Some("vfat".to_owned()),
-                    label: Some(format!("esp-{i}")),
-                    wipe_filesystem: Some(true),
-                    ..ign::Filesystem::default()
-                });
-            }
-        }
-        for (name, label, options) in [
-            ("md-boot", "boot", vec!["--metadata=1.0".to_owned()]),
-            ("md-root", "root", Vec::new()),
-        ] {
-            records.push((
-                storage.key("raid").index(config.storage.raid.len()),
-                mirror_path.clone(),
-            ));
-            config.storage.raid.push(ign::Raid {
-                devices: (1..=count)
-                    .map(|i| format!("/dev/disk/by-partlabel/{label}-{i}"))
-                    .collect(),
-                level: Some("raid1".to_owned()),
-                name: name.to_owned(),
-                options,
-                spares: None,
-            });
-        }
-        records.push((
-            storage
-                .key("filesystems")
-                .index(config.storage.filesystems.len()),
-            mirror_path.clone(),
-        ));
-        config.storage.filesystems.push(ign::Filesystem {
-            device: "/dev/md/md-boot".to_owned(),
-            format: Some("ext4".to_owned()),
-            label: Some("boot".to_owned()),
-            wipe_filesystem: Some(true),
-            ..ign::Filesystem::default()
-        });
+        mirror(&mut generated, boot, layout_name);
     }
     let root_device = if wants_luks {
         let device = match (layout_name, luks.device.as_deref()) {
@@ -344,47 +297,125 @@ fn boot_device(boot: &b::BootDevice) -> (ign::Config, Vec<(DocPath, DocPath)>) {
             _ if mirrored => "/dev/md/md-root".to_owned(),
             _ => "/dev/disk/by-partlabel/root".to_owned(),
         };
-        let cex = luks.cex.enabled == Some(true);
-        records.push((storage.key("luks").index(0), boot_path.key("luks")));
-        config.storage.luks.push(ign::Luks {
-            cex: ign::Cex {
-                enabled: cex.then_some(true),
-            },
-            clevis: if cex {
-                ign::Clevis::default()
-            } else {
-                ign::Clevis {
-                    tang: luks.tang.iter().map(tang).collect(),
-                    threshold: luks.threshold,
-                    tpm2: luks.tpm2,
-                    ..ign::Clevis::default()
-                }
-            },
-            device: Some(device),
-            discard: luks.discard,
-            label: Some("luks-root".to_owned()),
-            name: "root".to_owned(),
-            wipe_volume: Some(true),
-            ..ign::Luks::default()
-        });
+        generated.luks(luks_root(luks, device), boot_path.key("luks"));
         "/dev/mapper/root"
     } else {
         "/dev/md/md-root"
     };
-    records.push((
-        storage
-            .key("filesystems")
-            .index(config.storage.filesystems.len()),
-        boot_path.clone(),
-    ));
-    config.storage.filesystems.push(ign::Filesystem {
-        device: root_device.to_owned(),
-        format: Some("xfs".to_owned()),
-        label: Some("root".to_owned()),
-        wipe_filesystem: Some(true),
-        ..ign::Filesystem::default()
-    });
-    (config, records)
+    generated.filesystem(
+        wiped_filesystem(root_device.to_owned(), "xfs", "root".to_owned()),
+        boot_path,
+    );
+    (generated.config, generated.records)
+}
+
+/// `boot_device.mirror`: each device partitioned alike, its ESPs, the boot
+/// and root RAID1 arrays and the boot filesystem on its array.
+fn mirror(generated: &mut Generated, boot: &b::BootDevice, layout_name: &str) {
+    let shape = layout(layout_name);
+    let mirror_path = DocPath::root().key("boot_device").key("mirror");
+    for (offset, device) in boot.mirror.devices.iter().enumerate() {
+        generated.disk(
+            ign::Disk {
+                device: device.clone(),
+                partitions: mirror_partitions(&shape, layout_name, offset + 1),
+                wipe_table: Some(true),
+            },
+            mirror_path.key("devices").index(offset),
+        );
+    }
+    let count = boot.mirror.devices.len();
+    if shape.esp {
+        for i in 1..=count {
+            generated.filesystem(
+                wiped_filesystem(
+                    format!("/dev/disk/by-partlabel/esp-{i}"),
+                    "vfat",
+                    format!("esp-{i}"),
+                ),
+                mirror_path.key("devices").index(i - 1),
+            );
+        }
+    }
+    for (name, label, options) in [
+        ("md-boot", "boot", vec!["--metadata=1.0".to_owned()]),
+        ("md-root", "root", Vec::new()),
+    ] {
+        generated.raid(
+            ign::Raid {
+                devices: (1..=count)
+                    .map(|i| format!("/dev/disk/by-partlabel/{label}-{i}"))
+                    .collect(),
+                level: Some("raid1".to_owned()),
+                name: name.to_owned(),
+                options,
+                spares: None,
+            },
+            mirror_path.clone(),
+        );
+    }
+    generated.filesystem(
+        wiped_filesystem("/dev/md/md-boot".to_owned(), "ext4", "boot".to_owned()),
+        mirror_path,
+    );
+}
+
+/// The partitions of the `i`th mirrored device (1-based) in `shape`.
+fn mirror_partitions(shape: &Layout, layout_name: &str, i: usize) -> Vec<ign::Partition> {
+    let partition =
+        |label: String, size_mib: Option<i64>, type_guid: Option<&str>| ign::Partition {
+            label: Some(label),
+            size_mib,
+            type_guid: type_guid.map(str::to_owned),
+            ..ign::Partition::default()
+        };
+    let mut partitions = Vec::new();
+    if let Some((label, size, type_guid)) = shape.first {
+        partitions.push(partition(
+            format!("{label}-{i}"),
+            Some(size),
+            Some(type_guid),
+        ));
+    }
+    if shape.esp {
+        partitions.push(partition(format!("esp-{i}"), Some(127), Some(ESP_GUID)));
+    } else if layout_name == "ppc64le" {
+        partitions.push(partition(
+            format!("reserved-{i}"),
+            Some(1),
+            Some(RESERVED_GUID),
+        ));
+    }
+    partitions.push(partition(format!("boot-{i}"), Some(384), None));
+    partitions.push(partition(format!("root-{i}"), None, None));
+    partitions
+}
+
+/// The LUKS volume of the root filesystem on `device`: CEX, or Clevis with
+/// TPM2 and Tang.
+fn luks_root(luks: &b::BootDeviceLuks, device: String) -> ign::Luks {
+    let cex = luks.cex.enabled == Some(true);
+    ign::Luks {
+        cex: ign::Cex {
+            enabled: cex.then_some(true),
+        },
+        clevis: if cex {
+            ign::Clevis::default()
+        } else {
+            ign::Clevis {
+                tang: luks.tang.iter().map(tang).collect(),
+                threshold: luks.threshold,
+                tpm2: luks.tpm2,
+                ..ign::Clevis::default()
+            }
+        },
+        device: Some(device),
+        discard: luks.discard,
+        label: Some("luks-root".to_owned()),
+        name: "root".to_owned(),
+        wipe_volume: Some(true),
+        ..ign::Luks::default()
+    }
 }
 
 fn grub(grub: &b::Grub) -> (ign::Config, Vec<(DocPath, DocPath)>) {

@@ -128,9 +128,7 @@ fn storage(list: &'static str, index: usize) -> DocPath {
 impl Assembler<'_> {
     /// The name of a loaded file or of a snippet.
     fn file_name(&self, file: FileId) -> String {
-        self.snippets
-            .name(file)
-            .map_or_else(|| self.sources.name(file), str::to_owned)
+        self.snippets.file_name(file, self.sources)
     }
 
     fn describe(&self, source: &Source) -> String {
@@ -716,6 +714,12 @@ impl ExtraSources {
     pub fn name(&self, id: FileId) -> Option<&str> {
         let index = usize::try_from(u32::MAX - id.0).ok()?;
         self.0.get(index).map(|(name, _)| name.as_str())
+    }
+
+    /// The name of a snippet or, for any other id, of a loaded file.
+    pub fn file_name(&self, id: FileId, sources: &SourceMap) -> String {
+        self.name(id)
+            .map_or_else(|| sources.name(id), str::to_owned)
     }
 
     /// Text of a snippet file id handed out by [`assemble`].

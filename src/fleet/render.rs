@@ -46,6 +46,21 @@ pub struct NodeFile {
     pub service: String,
 }
 
+impl NodeFile {
+    /// A file owned by root that is no secret, placed by `service`.
+    fn public(path: String, contents: Vec<u8>, mode: u32, origin: Origin, service: &str) -> Self {
+        NodeFile {
+            path,
+            contents,
+            mode,
+            owner: None,
+            origin,
+            secret: false,
+            service: service.to_owned(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct NodeDirectory {
     pub path: String,
@@ -490,6 +505,11 @@ pub struct Renderer<'a, 's> {
     pub out: Rendered,
 }
 
+/// Where the service's `.env` file goes, when it sets `env:`.
+fn env_path(resolved: &ResolvedService) -> Option<String> {
+    (!resolved.spec.env.is_empty()).then(|| resolved.paths.env_file.clone())
+}
+
 fn secret_origin(resolved: &ResolvedService, key: &str, index: usize) -> Origin {
     resolved
         .node
@@ -547,29 +567,53 @@ impl Renderer<'_, '_> {
         }
     }
 
+    /// A service written as a definition: its unit from the template, then
+    /// the files, directories and account it needs, in the order `assemble`
+    /// sees them.
     fn definition(&mut self, name: &str, resolved: &ResolvedService) {
-        let spec = &resolved.spec;
-        let origin = Origin::of(&resolved.node);
         let vars = self.vars(name, &resolved.paths);
-        let volumes: Vec<String> = spec
+        let volumes = self.volumes(resolved, &vars);
+        let extra = self.quadlet_keys(resolved, &vars);
+        if !self.container_unit(name, resolved, &volumes, extra) {
+            return;
+        }
+        self.env_file(name, resolved);
+        let owner = resolved.account.as_ref().map(|a| (a.uid, a.gid));
+        self.secret_files(name, resolved, &vars, owner);
+        self.trust_files(name, resolved, &vars);
+        self.data_directories(resolved, &vars, &volumes, owner);
+        self.account(resolved);
+    }
+
+    /// The service's `volumes:`, templated.
+    fn volumes(&mut self, resolved: &ResolvedService, vars: &Value) -> Vec<String> {
+        resolved
+            .spec
             .volumes
             .iter()
             .enumerate()
             .map(|(i, v)| {
                 let at = secret_origin(resolved, "volumes", i);
-                self.expand(v, &vars, at)
+                self.expand(v, vars, at)
             })
-            .collect();
-        let mounted_sources: Vec<String> = volumes
-            .iter()
-            .filter_map(|v| v.split(':').next().map(str::to_owned))
-            .collect();
+            .collect()
+    }
+
+    /// The keys of the service's `quadlet:` block, templated, by the unit
+    /// section the template writes them into; a section it does not write is
+    /// an error.
+    fn quadlet_keys(
+        &mut self,
+        resolved: &ResolvedService,
+        vars: &Value,
+    ) -> BTreeMap<&'static str, Vec<(String, String)>> {
+        let origin = Origin::of(&resolved.node);
         let mut extra: BTreeMap<&str, Vec<(String, String)>> =
             ["Unit", "Container", "Service", "Install"]
                 .into_iter()
                 .map(|s| (s, Vec::new()))
                 .collect();
-        for (section, keys) in &spec.quadlet {
+        for (section, keys) in &resolved.spec.quadlet {
             let Some(list) = extra.get_mut(section.as_str()) else {
                 self.out.diagnostics.push(
                     Diagnostic::error(
@@ -604,19 +648,30 @@ impl Renderer<'_, '_> {
                         }
                         _ => Origin::of(node),
                     });
-                    let expanded = self.expand(value, &vars, at);
+                    let expanded = self.expand(value, vars, at);
                     list.push((key.clone(), expanded));
                 }
             }
         }
+        extra
+    }
+
+    /// What the container template sees.
+    fn container_vars(
+        &self,
+        name: &str,
+        resolved: &ResolvedService,
+        volumes: &[String],
+        extra: BTreeMap<&str, Vec<(String, String)>>,
+    ) -> Value {
+        let spec = &resolved.spec;
         let health = spec.health.clone().unwrap_or_default();
         let wanted_by = if spec.install.wanted_by.0.is_empty() {
             vec!["multi-user.target".to_owned()]
         } else {
             spec.install.wanted_by.0.clone()
         };
-        let env_file = (!spec.env.is_empty()).then(|| resolved.paths.env_file.clone());
-        let container_vars = context! {
+        context! {
             host => self.host,
             org => self.org,
             service => name,
@@ -624,9 +679,9 @@ impl Renderer<'_, '_> {
             image => resolved.image.clone(),
             auto_update => spec.auto_update.clone(),
             account => Value::from(Serde(&resolved.account)),
-            env_file => env_file.clone(),
+            env_file => env_path(resolved),
             ports => spec.ports.clone(),
-            volumes => volumes,
+            volumes => volumes.to_vec(),
             networks => spec.networks.clone(),
             pod => spec.pod.clone(),
             exec => spec.exec.clone(),
@@ -641,8 +696,22 @@ impl Renderer<'_, '_> {
             wants => spec.wants.clone(),
             extra => Value::from(Serde(&extra)),
             paths => Value::from(Serde(&resolved.paths)),
-        };
-        let template = spec
+        }
+    }
+
+    /// The `.container` unit rendered from the service's template, and its
+    /// drop-ins. False when there is no unit (the template is unknown or
+    /// fails): the service gets nothing else.
+    fn container_unit(
+        &mut self,
+        name: &str,
+        resolved: &ResolvedService,
+        volumes: &[String],
+        extra: BTreeMap<&str, Vec<(String, String)>>,
+    ) -> bool {
+        let origin = Origin::of(&resolved.node);
+        let template = resolved
+            .spec
             .template
             .clone()
             .unwrap_or_else(|| BUILTIN_CONTAINER.to_owned());
@@ -660,7 +729,7 @@ impl Renderer<'_, '_> {
                     self.templates.names().join(", ")
                 )),
             );
-            return;
+            return false;
         }
         let unit_name = format!("{name}.container");
         let label = format!(
@@ -672,37 +741,34 @@ impl Renderer<'_, '_> {
                 .cloned()
                 .unwrap_or(template.clone())
         );
-        let text = match self.templates.render(&template, &container_vars) {
+        let vars = self.container_vars(name, resolved, volumes, extra);
+        let text = match self.templates.render(&template, &vars) {
             Ok(text) => text,
             Err(diagnostic) => {
                 self.out.diagnostics.push(*diagnostic);
-                return;
+                return false;
             }
         };
         let quadlet_path = format!("{}/{unit_name}", resolved.paths.quadlet_dir);
-        self.out.files.push(NodeFile {
-            path: quadlet_path.clone(),
-            contents: text.clone().into_bytes(),
-            mode: 0o644,
-            owner: None,
+        self.out.files.push(NodeFile::public(
+            quadlet_path.clone(),
+            text.clone().into_bytes(),
+            0o644,
             origin,
-            secret: false,
-            service: name.to_owned(),
-        });
+            name,
+        ));
         let mut dropins = Vec::new();
-        for (dropin, contents) in &spec.dropins {
+        for (dropin, contents) in &resolved.spec.dropins {
             let at = resolved.node.get("dropins").map_or(origin, |all| {
                 all.get(dropin).map_or(Origin::of(all), Origin::of)
             });
-            self.out.files.push(NodeFile {
-                path: format!("{quadlet_path}.d/{dropin}"),
-                contents: contents.clone().into_bytes(),
-                mode: 0o644,
-                owner: None,
-                origin: at,
-                secret: false,
-                service: name.to_owned(),
-            });
+            self.out.files.push(NodeFile::public(
+                format!("{quadlet_path}.d/{dropin}"),
+                contents.clone().into_bytes(),
+                0o644,
+                at,
+                name,
+            ));
             let dropin_label = format!(
                 "<{}/{unit_name}.d/{dropin} from {}>",
                 self.host,
@@ -720,22 +786,40 @@ impl Renderer<'_, '_> {
             text,
             dropins,
         });
-        if let Some(env_path) = env_file {
-            let env_vars = context! { host => self.host, org => self.org, service => name, env => spec.env.clone() };
-            match self.templates.render(BUILTIN_ENV, &env_vars) {
-                Ok(text) => self.out.files.push(NodeFile {
-                    path: env_path,
-                    contents: text.into_bytes(),
-                    mode: 0o600,
-                    owner: None,
-                    origin: resolved.node.get("env").map_or(origin, Origin::of),
-                    secret: false,
-                    service: name.to_owned(),
-                }),
-                Err(diagnostic) => self.out.diagnostics.push(*diagnostic),
+        true
+    }
+
+    /// The `.env` file, when the service sets `env:`.
+    fn env_file(&mut self, name: &str, resolved: &ResolvedService) {
+        let Some(path) = env_path(resolved) else {
+            return;
+        };
+        let spec = &resolved.spec;
+        let vars = context! { host => self.host, org => self.org, service => name, env => spec.env.clone() };
+        match self.templates.render(BUILTIN_ENV, &vars) {
+            Ok(text) => {
+                let at = resolved
+                    .node
+                    .get("env")
+                    .map_or(Origin::of(&resolved.node), Origin::of);
+                self.out
+                    .files
+                    .push(NodeFile::public(path, text.into_bytes(), 0o600, at, name));
             }
+            Err(diagnostic) => self.out.diagnostics.push(*diagnostic),
         }
-        let owner = resolved.account.as_ref().map(|a| (a.uid, a.gid));
+    }
+
+    /// The `secrets:` placements (decrypted, owned by the service user) and
+    /// the directory that holds them.
+    fn secret_files(
+        &mut self,
+        name: &str,
+        resolved: &ResolvedService,
+        vars: &Value,
+        owner: Option<(u32, u32)>,
+    ) {
+        let spec = &resolved.spec;
         if !spec.secrets.is_empty() {
             self.out.directories.push(NodeDirectory {
                 path: resolved.paths.secrets_dir.clone(),
@@ -743,12 +827,12 @@ impl Renderer<'_, '_> {
                 user: None,
                 group: None,
                 owner,
-                origin,
+                origin: Origin::of(&resolved.node),
             });
         }
         for (index, placement) in spec.secrets.iter().enumerate() {
             let at = secret_origin(resolved, "secrets", index);
-            let from = self.expand(&placement.from, &vars, at);
+            let from = self.expand(&placement.from, vars, at);
             if let Some(contents) = self.secret_file(&from, at) {
                 self.out.files.push(NodeFile {
                     path: format!("{}/{}", resolved.paths.secrets_dir, placement.file),
@@ -761,9 +845,13 @@ impl Renderer<'_, '_> {
                 });
             }
         }
-        for (index, placement) in spec.trust.iter().enumerate() {
+    }
+
+    /// The `trust:` placements: public files, never decrypted.
+    fn trust_files(&mut self, name: &str, resolved: &ResolvedService, vars: &Value) {
+        for (index, placement) in resolved.spec.trust.iter().enumerate() {
             let at = secret_origin(resolved, "trust", index);
-            let from = self.expand(&placement.from, &vars, at);
+            let from = self.expand(&placement.from, vars, at);
             if is_encrypted(&from) {
                 self.out.diagnostics.push(
                     Diagnostic::error(Code::FleetEncryptedTrust, format!(
@@ -776,20 +864,29 @@ impl Renderer<'_, '_> {
                 continue;
             }
             if let Some(contents) = self.secret_file(&from, at) {
-                self.out.files.push(NodeFile {
-                    path: format!("{}/{}", resolved.paths.trust_dir, placement.file),
+                self.out.files.push(NodeFile::public(
+                    format!("{}/{}", resolved.paths.trust_dir, placement.file),
                     contents,
-                    mode: placement.mode.unwrap_or(0o444),
-                    owner: None,
-                    origin: at,
-                    secret: false,
-                    service: name.to_owned(),
-                });
+                    placement.mode.unwrap_or(0o444),
+                    at,
+                    name,
+                ));
             }
         }
+    }
+
+    /// The data directory, when a volume mounts it, and the `directories:`.
+    fn data_directories(
+        &mut self,
+        resolved: &ResolvedService,
+        vars: &Value,
+        volumes: &[String],
+        owner: Option<(u32, u32)>,
+    ) {
         let data_dir = &resolved.paths.data_dir;
-        let mounts_data_dir = mounted_sources
+        let mounts_data_dir = volumes
             .iter()
+            .filter_map(|v| v.split(':').next())
             .any(|source| source == data_dir || source.starts_with(&format!("{data_dir}/")));
         if mounts_data_dir {
             self.out.directories.push(NodeDirectory {
@@ -798,12 +895,12 @@ impl Renderer<'_, '_> {
                 user: None,
                 group: None,
                 owner,
-                origin,
+                origin: Origin::of(&resolved.node),
             });
         }
-        for (index, directory) in spec.directories.iter().enumerate() {
+        for (index, directory) in resolved.spec.directories.iter().enumerate() {
             let at = secret_origin(resolved, "directories", index);
-            let path = self.expand(&directory.path, &vars, at);
+            let path = self.expand(&directory.path, vars, at);
             self.out.directories.push(NodeDirectory {
                 path,
                 mode: directory.mode.unwrap_or(0o755),
@@ -813,30 +910,36 @@ impl Renderer<'_, '_> {
                 origin: at,
             });
         }
-        if let Some(account) = resolved.account.as_ref().filter(|a| a.create) {
-            self.out.groups.push((
-                b::PasswdGroup {
-                    gid: Some(i64::from(account.gid)),
-                    name: account.group.clone(),
-                    system: Some(true),
-                    ..b::PasswdGroup::default()
-                },
-                origin,
-            ));
-            self.out.users.push((
-                b::PasswdUser {
-                    name: account.user.clone(),
-                    uid: Some(i64::from(account.uid)),
-                    primary_group: Some(account.group.clone()),
-                    no_user_group: Some(true),
-                    no_create_home: Some(true),
-                    shell: Some("/sbin/nologin".to_owned()),
-                    system: Some(true),
-                    ..b::PasswdUser::default()
-                },
-                origin,
-            ));
-        }
+    }
+
+    /// The service's system user and group, when kindling creates them.
+    fn account(&mut self, resolved: &ResolvedService) {
+        let Some(account) = resolved.account.as_ref().filter(|a| a.create) else {
+            return;
+        };
+        let origin = Origin::of(&resolved.node);
+        self.out.groups.push((
+            b::PasswdGroup {
+                gid: Some(i64::from(account.gid)),
+                name: account.group.clone(),
+                system: Some(true),
+                ..b::PasswdGroup::default()
+            },
+            origin,
+        ));
+        self.out.users.push((
+            b::PasswdUser {
+                name: account.user.clone(),
+                uid: Some(i64::from(account.uid)),
+                primary_group: Some(account.group.clone()),
+                no_user_group: Some(true),
+                no_create_home: Some(true),
+                shell: Some("/sbin/nologin".to_owned()),
+                system: Some(true),
+                ..b::PasswdUser::default()
+            },
+            origin,
+        ));
     }
 
     fn secret_file(&mut self, from: &str, origin: Origin) -> Option<Vec<u8>> {
@@ -904,32 +1007,29 @@ impl Renderer<'_, '_> {
             (source.text.clone(), source.name.clone())
         };
         let path = format!("{}/{}", paths.quadlet_dir, quadlet.name);
-        self.out.files.push(NodeFile {
-            path: path.clone(),
-            contents: text.clone().into_bytes(),
-            mode: 0o644,
-            owner: None,
+        self.out.files.push(NodeFile::public(
+            path.clone(),
+            text.clone().into_bytes(),
+            0o644,
             origin,
-            secret: false,
-            service: service.to_owned(),
-        });
+            service,
+        ));
         let mut dropins = Vec::new();
         for (name, file) in &quadlet.dropins {
             let Some(dropin) = self.inventory.sources.get(*file) else {
                 continue;
             };
-            self.out.files.push(NodeFile {
-                path: format!("{path}.d/{name}"),
-                contents: dropin.text.clone().into_bytes(),
-                mode: 0o644,
-                owner: None,
-                origin: Origin {
-                    file: *file,
-                    position: Position::new(1, 1),
-                },
-                secret: false,
-                service: service.to_owned(),
-            });
+            let at = Origin {
+                file: *file,
+                position: Position::new(1, 1),
+            };
+            self.out.files.push(NodeFile::public(
+                format!("{path}.d/{name}"),
+                dropin.text.clone().into_bytes(),
+                0o644,
+                at,
+                service,
+            ));
             dropins.push((name.clone(), dropin.name.clone(), dropin.text.clone()));
         }
         self.out.quadlets.push(QuadletText {
