@@ -23,6 +23,9 @@ kernel="$kdir/boot/vmlinuz-$kver"
 [ -f "$kernel" ] || die "missing $kernel: run tests/e2e/install-deps.sh"
 fwcfg="$(find "$kdir/lib/modules/$kver" -name 'qemu_fw_cfg.ko*' | head -n1)"
 [ -n "$fwcfg" ] || die "no qemu_fw_cfg module under $kdir"
+# Every module install-deps.sh unpacked: qemu_fw_cfg and, in caches made
+# since the installer ISO boot test, the virtio NIC and disk drivers.
+mapfile -t kmods < <(find "$kdir/lib/modules/$kver" -name '*.ko*' | LC_ALL=C sort)
 
 ignition="${KINDLING_IGNITION:-/usr/lib/dracut/modules.d/30ignition/ignition}"
 [ -x "$ignition" ] || die "missing $ignition: run tests/e2e/install-deps.sh"
@@ -42,7 +45,7 @@ fingerprint="$(
     {
         sha256sum "$here/build-initramfs.sh" "$here/initramfs-init.sh"
         find "$here/root-skeleton" -type f -print0 | sort -z | xargs -0 sha256sum
-        stat -L -c '%n %s %Y' "$kernel" "$fwcfg" "$busybox" "${bins[@]}" "${shlibs[@]}"
+        stat -L -c '%n %s %Y' "$kernel" "${kmods[@]}" "$busybox" "${bins[@]}" "${shlibs[@]}"
     } | sha256sum | cut -c1-16
 )"
 outdir="$cache/vm"
@@ -71,9 +74,12 @@ if [ ! -f "$out" ]; then
     # Debian's Ignition always relabels: a no-op setfiles.
     printf '#!/bin/sh\ncat >/dev/null\nexit 0\n' >"$t/usr/sbin/setfiles"
     chmod 0755 "$t/usr/sbin/setfiles"
-    # qemu_fw_cfg, which Ignition's qemu provider modprobes itself.
-    rel="${fwcfg#"$kdir"/}"
-    install -D -m 0644 "$fwcfg" "$t/$rel"
+    # qemu_fw_cfg, which Ignition's qemu provider modprobes itself, and the
+    # virtio drivers /init loads.
+    for mod in "${kmods[@]}"; do
+        rel="${mod#"$kdir"/}"
+        install -D -m 0644 "$mod" "$t/$rel"
+    done
     for f in modules.order modules.builtin modules.builtin.modinfo; do
         [ -f "$kdir/lib/modules/$kver/$f" ] && cp "$kdir/lib/modules/$kver/$f" "$t/lib/modules/$kver/"
     done

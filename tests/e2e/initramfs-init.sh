@@ -18,6 +18,14 @@
 # TYPE is f (file), d (directory), l (symlink) or o (other); MODE is octal;
 # PATH is absolute inside the scratch root. Ignition's own log comes before
 # the markers.
+#
+# When the applied config makes this an installer (a non-empty
+# /etc/coreos/installer.d), it also runs what coreos-installer.service's
+# drop-ins require, as systemd would before the installer, and says whether
+# the installer would start, before the markers:
+#
+#   KINDLING-E2E-INSTALLER run UNIT: EXECSTART
+#   KINDLING-E2E-INSTALLER result=cleared|blocked[ unit=UNIT rc=RC]
 /bin/busybox mkdir -p /proc /sys /dev /run /tmp /sysroot /usr/bin /usr/sbin /sbin
 /bin/busybox --install -s
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -28,6 +36,13 @@ mount -t tmpfs -o mode=0755 run /run
 exec </dev/console >/dev/console 2>&1
 
 echo "KINDLING-E2E-INIT kernel $(uname -r)"
+echo "KINDLING-E2E-INIT cmdline $(cat /proc/cmdline)"
+
+# The virtio NIC and disk drivers, where the cache has them: an installer's
+# wrong-machine guard reads the NIC's MAC and looks for the target disk.
+for mod in virtio_pci virtio_net virtio_blk; do
+    modprobe "$mod" 2>/dev/null
+done
 
 # The scratch root: the same account files as the no-VM harness.
 mount -t tmpfs -o mode=0755 sysroot /sysroot
@@ -58,6 +73,34 @@ if [ "$rc_fetch" -eq 0 ]; then
     ignition -platform "$platform" -stage files -root /sysroot -log-to-stdout \
         -config-cache /run/ignition.json -state-file /run/ignition/state
     rc_files=$?
+fi
+
+# An installer: a CoreOS live image's generator starts coreos-installer when
+# /etc/coreos/installer.d is not empty, and systemd first runs the units the
+# installer's drop-ins require. This image has neither systemd nor a CoreOS
+# image to install, so it runs those units' ExecStart= from the applied root
+# itself, in order, and reports whether the installer would start.
+if [ "$rc_files" = 0 ] && [ -n "$(ls -A /sysroot/etc/coreos/installer.d 2>/dev/null)" ]; then
+    # udev's /dev/disk/by-id/virtio-<serial> links.
+    mkdir -p /dev/disk/by-id
+    for serial in /sys/block/vd*/serial; do
+        [ -s "$serial" ] || continue
+        dev="${serial%/serial}"
+        ln -sf "../../${dev##*/}" "/dev/disk/by-id/virtio-$(cat "$serial")"
+    done
+    result=cleared
+    for dropin in /sysroot/etc/systemd/system/coreos-installer.service.d/*.conf; do
+        [ -f "$dropin" ] || continue
+        for unit in $(sed -n 's/^Requires=//p' "$dropin"); do
+            [ "$result" = cleared ] || break
+            start="$(sed -n 's/^ExecStart=//p' "/sysroot/etc/systemd/system/$unit")"
+            echo "KINDLING-E2E-INSTALLER run $unit: $start"
+            sh -c "/sysroot$start"
+            rc=$?
+            [ "$rc" -eq 0 ] || result="blocked unit=$unit rc=$rc"
+        done
+    done
+    echo "KINDLING-E2E-INSTALLER result=$result"
 fi
 
 echo "KINDLING-E2E-BEGIN"

@@ -9,8 +9,9 @@
 #   - trixie's `podman` unpacked under $CACHE/podman (for its `quadlet` binary),
 #     fetched with a private apt configuration: the system's apt setup is not
 #     touched;
-#   - a Debian kernel (vmlinuz + qemu_fw_cfg.ko + modules.*) unpacked under
-#     $CACHE/kernel, for the initramfs VM boot test;
+#   - a Debian kernel (vmlinuz, qemu_fw_cfg.ko, the virtio NIC and disk
+#     drivers, modules.*) unpacked under $CACHE/kernel, for the initramfs VM
+#     boot tests;
 #   - coreos-installer built from crates.io under $CACHE/coreos-installer (the
 #     oracle of the ISO and PXE formats; built once, minutes).
 #
@@ -123,7 +124,8 @@ fi
 
 # --- 3. a kernel for the VM boot test -----------------------------------------
 kernel_root="$cache/kernel"
-if [ ! -f "$kernel_root/kver" ]; then
+# The virtio drivers came later: a cache without them is fetched again.
+if [ ! -f "$kernel_root/kver" ] || [ -z "$(find "$kernel_root/lib" -name 'virtio_net.ko*' 2>/dev/null)" ]; then
     apt_update_once
     # The meta package depends on exactly one versioned image package.
     kpkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
@@ -136,9 +138,17 @@ if [ ! -f "$kernel_root/kver" ]; then
     (cd "$dl" && apt-get -o APT::Sandbox::User=root download "$kpkg" >/dev/null)
     rm -rf "$kernel_root.tmp"
     mkdir -p "$kernel_root.tmp"
-    # Only what the initramfs needs: the kernel, qemu_fw_cfg.ko and modules.*.
+    # Only what the initramfs needs: the kernel, qemu_fw_cfg.ko, the virtio
+    # PCI, NIC and disk drivers (the installer ISO boot test's wrong-machine
+    # guard reads the NIC's MAC and looks for the target disk) and modules.*.
+    modules=()
+    for m in qemu_fw_cfg virtio virtio_ring virtio_pci virtio_pci_modern_dev \
+        virtio_pci_legacy_dev failover net_failover virtio_net virtio_blk; do
+        modules+=("*/$m.ko*")
+    done
     dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$kernel_root.tmp" --wildcards \
-        './boot/vmlinuz-*' '*/qemu_fw_cfg.ko*' '*/modules.order' '*/modules.builtin' '*/modules.builtin.modinfo'
+        './boot/vmlinuz-*' "${modules[@]}" \
+        '*/modules.order' '*/modules.builtin' '*/modules.builtin.modinfo'
     rm -rf "$dl"
     kver="$(basename "$(ls "$kernel_root.tmp"/boot/vmlinuz-*)")"
     kver="${kver#vmlinuz-}"

@@ -1,11 +1,14 @@
-//! A real boot of a live ISO that `kindling iso --live` customized: a small
-//! live ISO from Debian's parts (the e2e kernel and the initramfs with the
-//! real Ignition, isolinux, xorriso) laid out like a CoreOS live ISO, its
-//! boot loader loading `images/ignition.img` as an extra initrd. `kindling
-//! vm --iso` boots it under qemu; the kernel unpacks the embedded
-//! `config.ign`, Ignition applies it, and the test checks the files.
+//! Real boots of live ISOs that `kindling iso` customized: a small live ISO
+//! from Debian's parts (the e2e kernel and the initramfs with the real
+//! Ignition, isolinux, xorriso) laid out like a CoreOS live ISO, its boot
+//! loader loading `images/ignition.img` as an extra initrd. `kindling vm
+//! --iso` boots it under qemu; the kernel unpacks the embedded `config.ign`,
+//! Ignition applies it, and the tests check the files: the host's own with
+//! `--live`, and for an installer ISO what the installer is handed and
+//! whether the wrong-machine guard lets it start.
 
 use std::fs;
+use std::path::Path;
 
 use crate::support::cli::{Identity, Run, kindling_with};
 use crate::support::fleet::Fleet;
@@ -90,5 +93,153 @@ fn a_live_iso_customized_by_kindling_boots_and_ignition_applies_its_config() {
             .any(|p| p.starts_with("/etc/containers/systemd/web")),
         "{:?}",
         report.nodes.keys().collect::<Vec<_>>()
+    );
+}
+
+/// The installer host: its install disk is the VM's target disk.
+const INSTALLER_HOST: &str = "install:\n  device: /dev/disk/by-id/virtio-kindling-target\n  macs: [\"52:54:00:4b:1d:01\"]\n  console: [\"ttyS0,115200n8\"]\nservices:\n  - web\n";
+
+/// Boots `iso` with its NIC at `mac` and `disk` as the target disk; returns
+/// the console.
+fn boot_installer(iso: &Path, mac: &str, disk: &Path, console: &Path) -> String {
+    let vm = Run::of(
+        kindling_with(Identity::None)
+            .args(["vm", "h1", "--iso"])
+            .arg(iso)
+            .arg("--target-disk")
+            .arg(disk)
+            .args(["--mac", mac])
+            .arg("--console")
+            .arg(console)
+            .args(["--accel", "tcg", "--memory", "512", "--cpus", "1"])
+            .args(["--timeout", "300"]),
+    );
+    let log = fs::read_to_string(console).unwrap_or_default();
+    assert_eq!(vm.code, Some(0), "{}\nconsole:\n{log}", vm.stderr);
+    log
+}
+
+/// The test ISO can run the installer ISO's live config up to the moment
+/// coreos-installer.service would start, and no further. It applies the
+/// live config with the real Ignition and then, standing in for systemd
+/// (tests/e2e/initramfs-init.sh), runs the units coreos-installer.service's
+/// drop-ins require, from the applied root: that is kindling's guard, on
+/// the VM's real NIC and disk. It cannot run coreos-installer itself: the
+/// live image carries no CoreOS image to write, the initramfs has no systemd
+/// to order the live image's units or reboot into the result, and Debian's
+/// kernel config and tools are not what coreos-installer's install expects.
+/// So this test proves the guard's verdict on real hardware (the NIC's MAC
+/// in sysfs, the disk's by-id link) and what the installer would be handed
+/// (the destination config's bytes, the installer config); `iso.rs` proves
+/// with coreos-installer that it accepts that config.
+#[test]
+fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
+    let mut needed = VM_TOOLS.to_vec();
+    needed.extend([Tool::Xorriso, Tool::Isolinux, Tool::VirtioDrivers]);
+    if !tools::require(&needed) {
+        return;
+    }
+    let boot = vmboot::initramfs().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tools::scratch("iso-install-");
+    let base = liveiso::build(
+        dir.path(),
+        "live",
+        Generation::Current,
+        Some(&BootFiles {
+            kernel: &boot.kernel,
+            initrd: &boot.initrd,
+            append: vmboot::APPEND,
+        }),
+    );
+    let fleet = Fleet::base().with("hosts/h1.yaml", INSTALLER_HOST);
+    let out = dir.path().join("out");
+    let base_arg = base.path.display().to_string();
+    let out_arg = out.display().to_string();
+    let run = fleet.run("iso", &["h1", "--base", &base_arg, "--out", &out_arg]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let built = fleet.run("build", &["--out", &out_arg]);
+    assert_eq!(built.code, Some(0), "{}", built.stderr);
+    let dest = fs::read(out.join("h1.ign")).expect("build/h1.ign");
+    let iso = out.join("h1.iso");
+
+    // A machine whose NIC is not in install.macs: the guard stops the
+    // installer, says why, and the disk stays blank.
+    let disk = dir.path().join("target.raw");
+    fs::File::create(&disk)
+        .and_then(|f| f.set_len(8 << 20))
+        .expect("blank disk");
+    let log = boot_installer(
+        &iso,
+        "52:54:00:4b:1d:99",
+        &disk,
+        &dir.path().join("wrong.log"),
+    );
+    let report = vmboot::parse_console(&log).unwrap_or_else(|e| panic!("{e}\n{log}"));
+    assert!(report.ignition_ok(), "Ignition failed:\n{}", report.log);
+    for want in [
+        "KINDLING-E2E-INSTALLER run kindling-install-guard.service: /usr/local/bin/kindling-install-guard",
+        "kindling-install-guard: NOT INSTALLING h1 to /dev/disk/by-id/virtio-kindling-target: none of its NICs has a MAC in install.macs (52:54:00:4b:1d:01)",
+        "52:54:00:4b:1d:99",
+        "the disk was not touched",
+        "KINDLING-E2E-INSTALLER result=blocked unit=kindling-install-guard.service rc=1",
+    ] {
+        assert!(report.log.contains(want), "{want}:\n{}", report.log);
+    }
+    let blank = fs::read(&disk).expect("disk");
+    assert!(
+        blank.iter().all(|&b| b == 0),
+        "the target disk was written to"
+    );
+
+    // The machine with the listed MAC: the guard finds the NIC and the
+    // disk, and the installer would start, handed exactly build/h1.ign.
+    let log = boot_installer(
+        &iso,
+        "52:54:00:4b:1d:01",
+        &disk,
+        &dir.path().join("right.log"),
+    );
+    let report = vmboot::parse_console(&log).unwrap_or_else(|e| panic!("{e}\n{log}"));
+    assert!(report.ignition_ok(), "Ignition failed:\n{}", report.log);
+    for want in [
+        "kindling-install-guard: this is h1 (52:54:00:4b:1d:01 on eth0); installing to /dev/disk/by-id/virtio-kindling-target",
+        "KINDLING-E2E-INSTALLER result=cleared",
+    ] {
+        assert!(report.log.contains(want), "{want}:\n{}", report.log);
+    }
+    assert!(!report.log.contains("NOT INSTALLING"), "{}", report.log);
+    assert_eq!(
+        report
+            .read_string("/etc/coreos/dest.ign")
+            .map(String::into_bytes),
+        Some(dest.clone()),
+        "the installer's config is not build/h1.ign"
+    );
+    assert_eq!(
+        report.nodes.get("/etc/coreos/dest.ign").map(|n| n.mode),
+        Some(0o600)
+    );
+    let config = report
+        .read_string("/etc/coreos/installer.d/50-kindling.yaml")
+        .expect("installer config");
+    assert!(
+        config.contains("dest-device: \"/dev/disk/by-id/virtio-kindling-target\""),
+        "{config}"
+    );
+    assert!(
+        config.contains(&kindling::provision::install::sha512_digest(&dest)),
+        "{config}"
+    );
+    // The live system runs on the installed system's console too.
+    let cmdline = report
+        .log
+        .lines()
+        .find_map(|l| l.strip_prefix("KINDLING-E2E-INIT cmdline "))
+        .unwrap_or_else(|| panic!("no command line:\n{}", report.log));
+    assert!(
+        cmdline
+            .split_whitespace()
+            .any(|a| a == "console=ttyS0,115200n8"),
+        "{cmdline}"
     );
 }

@@ -125,6 +125,9 @@ pub enum Tool {
     Cpio,
     /// The kernel unpacked by install-deps.sh.
     Kernel,
+    /// That kernel's virtio NIC and disk drivers (install-deps.sh unpacks
+    /// them since the installer ISO boot test).
+    VirtioDrivers,
     /// xorriso, which masters the test live ISOs.
     Xorriso,
     /// isolinux's boot files (Debian's `isolinux` and `syslinux-common`).
@@ -149,6 +152,7 @@ impl fmt::Display for Tool {
             Tool::Busybox => "static busybox",
             Tool::Cpio => "cpio",
             Tool::Kernel => "a Debian kernel",
+            Tool::VirtioDrivers => "the kernel's virtio drivers",
             Tool::Xorriso => "xorriso",
             Tool::Isolinux => "isolinux",
             Tool::CoreosInstaller => "coreos-installer",
@@ -207,6 +211,25 @@ impl Tool {
                     .ok_or_else(|| {
                         format!("no kernel under {}", cache_dir().join("kernel").display())
                     })
+            }
+            Tool::VirtioDrivers => {
+                let kver = std::fs::read_to_string(cache_dir().join("kernel/kver"))
+                    .map_err(|e| format!("no kernel under the e2e cache: {e}"))?;
+                let drivers = cache_dir()
+                    .join("kernel/lib/modules")
+                    .join(kver.trim())
+                    .join("kernel/drivers");
+                [
+                    "net/virtio_net.ko",
+                    "block/virtio_blk.ko",
+                    "virtio/virtio_pci.ko",
+                ]
+                .iter()
+                .map(|module| drivers.join(module))
+                .find(|module| !module.is_file())
+                .map_or(Ok(drivers), |module| {
+                    Err(format!("{} not found", module.display()))
+                })
             }
             Tool::Xorriso => on_path("xorriso"),
             Tool::Isolinux => {
