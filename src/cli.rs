@@ -618,6 +618,10 @@ pub struct ServeArgs {
     /// Seconds a connection may make no progress before it is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub idle_timeout: u64,
+    /// On SIGTERM or SIGINT: seconds requests in flight get to finish
+    /// (no new connections meanwhile) before the server exits.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub drain_timeout: u64,
     /// Re-arm HOST (its next boot installs again) and exit.
     #[arg(long, value_name = "HOST", conflicts_with_all = ["pointer", "dnsmasq_example"])]
     pub rearm: Option<String>,

@@ -14,6 +14,10 @@
 //! bounded: header size (`max_buf_size`), header-read timeout, an idle
 //! timeout on every connection (`io::Guarded`), a connection limit, no
 //! request bodies.
+//!
+//! [`Server::stop`] stops gracefully: the listener closes, idle
+//! connections close, requests in flight finish (within
+//! [`Limits::drain_timeout`]), then the install state is written.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -88,6 +92,9 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// A connection that neither reads nor writes for this long is closed.
     pub idle_timeout: Duration,
+    /// How long requests in flight may take to finish once the server is
+    /// asked to stop.
+    pub drain_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -97,6 +104,7 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -201,11 +209,31 @@ impl Shared {
     }
 }
 
-/// A running server; dropping it stops it.
+/// How a server ended.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Stopped {
+    /// Connections still busy when the drain timeout ran out, cut off.
+    pub cut: usize,
+    /// Writing the install state at the end failed: why.
+    pub state_error: Option<String>,
+}
+
+/// A running server; dropping it stops it (see [`Server::stop`]).
 pub struct Server {
     addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    stopper: Stopper,
+    thread: Option<std::thread::JoinHandle<Stopped>>,
+}
+
+/// Asks a running server to stop, from any thread (a signal handler's).
+#[derive(Clone)]
+pub struct Stopper(Arc<watch::Sender<bool>>);
+
+impl Stopper {
+    /// Stops accepting connections and lets requests in flight finish.
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
 }
 
 impl Server {
@@ -214,17 +242,34 @@ impl Server {
         self.addr
     }
 
-    /// Runs until the process is interrupted (SIGINT or SIGTERM).
-    pub fn wait(mut self) {
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
+    }
+
+    /// Runs until a [`Stopper`] stops it; returns once requests in flight
+    /// finished (or the drain timeout cut them off) and the install state
+    /// is written.
+    pub fn wait(mut self) -> Stopped {
+        let stopped = self.thread.take().map(std::thread::JoinHandle::join);
+        match stopped {
+            Some(Ok(stopped)) => stopped,
+            _ => Stopped {
+                cut: 0,
+                state_error: Some("the server thread failed".to_owned()),
+            },
         }
+    }
+
+    /// Stops it gracefully (see [`Stopper::stop`]) and waits for the end.
+    pub fn stop(self) -> Stopped {
+        self.stopper.stop();
+        self.wait()
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
+        self.stopper.stop();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -304,12 +349,12 @@ pub fn start(config: Config) -> Result<Server, ServeError> {
     let thread = std::thread::Builder::new()
         .name("kindling-serve".to_owned())
         .spawn(move || {
-            runtime.block_on(async move {
+            let stopped_server = runtime.block_on(async move {
                 let listener = match TcpListener::from_std(std_listener) {
                     Ok(listener) => listener,
                     Err(e) => {
                         shared.event(Level::Warn, &format!("cannot listen: {e}"));
-                        return;
+                        return Stopped::default();
                     }
                 };
                 shared.event(
@@ -322,15 +367,29 @@ pub fn start(config: Config) -> Result<Server, ServeError> {
                         shared.generation().hosts.len()
                     ),
                 );
-                tokio::spawn(watch_build(shared.clone(), stopped.clone()));
-                accept(shared, listener, tls, stopped).await;
+                let watcher = tokio::spawn(watch_build(shared.clone(), stopped.clone()));
+                let cut = accept(shared.clone(), listener, tls, stopped).await;
+                let _ = watcher.await;
+                let state_error = shared.state.flush().err().map(|e| e.to_string());
+                shared.event(
+                    if cut > 0 || state_error.is_some() { Level::Warn } else { Level::Info },
+                    &match (&state_error, cut) {
+                        (Some(e), _) => format!("stopped; the install state was not saved: {e}"),
+                        (None, 0) => "stopped: every request finished, install state saved".to_owned(),
+                        (None, cut) => format!(
+                            "stopped: {cut} connection(s) still busy after the drain timeout were cut off; install state saved"
+                        ),
+                    },
+                );
+                Stopped { cut, state_error }
             });
             runtime.shutdown_timeout(Duration::from_secs(1));
+            stopped_server
         })
         .map_err(ServeError::Runtime)?;
     Ok(Server {
         addr,
-        stop,
+        stopper: Stopper(Arc::new(stop)),
         thread: Some(thread),
     })
 }
@@ -344,20 +403,30 @@ fn allowed(allow: &[IpNet], ip: IpAddr) -> bool {
     allow.is_empty() || allow.iter().any(|net| net.contains(&ip))
 }
 
+/// Accepts connections until asked to stop; then closes the listener and
+/// waits, up to the drain timeout, for the open connections to finish
+/// (idle ones close at once, busy ones after their response). Returns how
+/// many were still busy when it ran out.
 async fn accept(
     shared: Arc<Shared>,
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stopped: watch::Receiver<bool>,
-) {
-    let slots = Arc::new(Semaphore::new(shared.config.limits.max_connections));
+) -> usize {
+    // The drain waits for every permit at once, which takes a u32.
+    let max = shared
+        .config
+        .limits
+        .max_connections
+        .clamp(1, u32::MAX as usize);
+    let slots = Arc::new(Semaphore::new(max));
     loop {
         let permit = tokio::select! {
             permit = slots.clone().acquire_owned() => match permit {
                 Ok(permit) => permit,
-                Err(_) => return,
+                Err(_) => break,
             },
-            _ = stopped.changed() => return,
+            _ = stopped.wait_for(|stop| *stop) => break,
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -369,15 +438,31 @@ async fn accept(
                     continue;
                 }
             },
-            _ = stopped.changed() => return,
+            _ = stopped.wait_for(|stop| *stop) => break,
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let tls = tls.clone();
+        let stopped = stopped.clone();
         tokio::spawn(async move {
-            http::connection(shared, stream, peer, tls).await;
+            http::connection(shared, stream, peer, tls, stopped).await;
             drop(permit);
         });
+    }
+    drop(listener);
+    let drain = shared.config.limits.drain_timeout;
+    let busy = max - slots.available_permits();
+    shared.event(
+        Level::Info,
+        &format!(
+            "stopping: no new connections; {busy} open connection(s) get up to {} s to finish",
+            drain.as_secs_f64()
+        ),
+    );
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    match tokio::time::timeout(drain, slots.acquire_many(all)).await {
+        Ok(_) => 0,
+        Err(_) => max - slots.available_permits(),
     }
 }
 
@@ -390,10 +475,7 @@ async fn watch_build(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = stopped.changed() => {
-                let _ = shared.state.flush();
-                return;
-            }
+            _ = stopped.wait_for(|stop| *stop) => return,
         }
         let watched = shared.clone();
         let current = generation::current(&watched.config.build);

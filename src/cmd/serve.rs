@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use super::common::print;
 use crate::cli::{LogFormatArg, ServeArgs};
@@ -104,14 +106,35 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             max_connections: args.max_connections.max(1),
             header_timeout: Duration::from_secs(args.header_timeout.max(1)),
             idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+            drain_timeout: Duration::from_secs(args.drain_timeout),
             ..Limits::default()
         },
         hosts: fleet_hosts(&args.fleet, &args.build),
         poll: Duration::from_millis(500),
     };
+    // Registered before the server starts, so a signal never finds the
+    // default action (death without saving the install state).
+    let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     let server = serve::start(config)?;
-    server.wait();
-    Ok(ExitCode::SUCCESS)
+    let stopper = server.stopper();
+    std::thread::spawn(move || {
+        let mut received = signals.forever();
+        if received.next().is_some() {
+            stopper.stop();
+        }
+        // A second signal: the operator does not want to wait.
+        if received.next().is_some() {
+            eprintln!(
+                "kindling serve: second signal: exiting without waiting for requests in flight"
+            );
+            std::process::exit(1);
+        }
+    });
+    let stopped = server.wait();
+    match stopped.state_error {
+        Some(e) => bail!("the install state was not saved: {e}"),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// `--pointer HOST`: the small config an ISO embeds instead of HOST's.

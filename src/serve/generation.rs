@@ -1,6 +1,6 @@
-//! One published build, read whole into memory: every host's config bytes
-//! as `build/.current` named them at one instant, so a request sees one
-//! generation and never a mix of an old and a new build.
+//! One published build: every host's config as `build/.current` named it
+//! at one instant, so a request sees one generation and never a mix of an
+//! old and a new build.
 //!
 //! The build directory's layout is [`crate::write::generations`]':
 //! `build/.current` links to `.gen-<n>`, which holds `manifest.json` and
@@ -8,14 +8,20 @@
 //! below it; the manifest's sha256 of each output is checked against the
 //! bytes read, so a generation a build is still writing (it never is
 //! published half-written, but a copy by hand could be) is refused.
+//!
+//! Each config is read once, to check and hash it, and then kept as an
+//! open file rather than bytes: a thousand 100 KiB configs, twice while a
+//! new build replaces the old, would be the server's whole memory budget
+//! (`cargo bench --bench serve_load`). The open file stays that build's
+//! bytes when a later build removes its generation (builds never write a
+//! published file in place), and the page cache keeps it warm.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io;
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use serde::Deserialize;
 use sha2::{Digest, Sha512};
 use thiserror::Error;
@@ -70,7 +76,9 @@ struct ManifestHost {
 /// A host's built config as served.
 #[derive(Debug)]
 pub struct Config {
-    pub bytes: Bytes,
+    /// The config's file in its generation, open.
+    pub file: Arc<fs::File>,
+    pub len: u64,
     /// `"sha256-<hex>"`, quoted as an HTTP entity tag.
     pub etag: String,
     /// `sha512-<hex>`, Ignition's `verification.hash` form.
@@ -174,6 +182,18 @@ fn read(path: &Path) -> Result<Vec<u8>, GenerationError> {
     })
 }
 
+/// The file at `path`, open, and its bytes.
+fn read_open(path: &Path) -> Result<(fs::File, Vec<u8>), GenerationError> {
+    let error = |source| GenerationError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = fs::File::open(path).map_err(error)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(error)?;
+    Ok((file, bytes))
+}
+
 fn read_configs(dir: &Path) -> Result<BTreeMap<String, Config>, GenerationError> {
     let manifest_path = dir.join(MANIFEST);
     let manifest: Manifest = serde_json::from_slice(&read(&manifest_path)?).map_err(|source| {
@@ -195,7 +215,7 @@ fn read_configs(dir: &Path) -> Result<BTreeMap<String, Config>, GenerationError>
             });
         }
         let path = dir.join(&entry.output);
-        let bytes = read(&path)?;
+        let (file, bytes) = read_open(&path)?;
         let sha256 = sha256_hex(&bytes);
         if sha256 != entry.sha256 {
             return Err(GenerationError::Digest { path });
@@ -204,7 +224,8 @@ fn read_configs(dir: &Path) -> Result<BTreeMap<String, Config>, GenerationError>
         configs.insert(
             host,
             Config {
-                bytes: Bytes::from(bytes),
+                file: Arc::new(file),
+                len: bytes.len() as u64,
                 etag: format!("\"sha256-{sha256}\""),
                 sha512,
                 secret: entry.secret,

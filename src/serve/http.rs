@@ -13,6 +13,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -60,12 +61,14 @@ pub fn tls_acceptor(tls: &Tls) -> Result<TlsAcceptor, ServeError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Serves one connection until it closes, times out or breaks a limit.
+/// Serves one connection until it closes, times out or breaks a limit, or
+/// the server stops (then after the response in flight, if any).
 pub async fn connection(
     shared: Arc<Shared>,
     stream: TcpStream,
     peer: SocketAddr,
     tls: Option<TlsAcceptor>,
+    stopped: watch::Receiver<bool>,
 ) {
     let limits = shared.config.limits;
     let mut builder = http1::Builder::new();
@@ -83,21 +86,40 @@ pub async fn connection(
     };
     let stream = Guarded::new(stream, limits.idle_timeout);
     match tls {
-        None => {
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        }
+        None => serve_until_stopped(&builder, stream, service, stopped).await,
         Some(acceptor) => {
             let handshake =
                 tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await;
             if let Ok(Ok(stream)) = handshake {
-                let _ = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                serve_until_stopped(&builder, stream, service, stopped).await;
             }
         }
     }
+}
+
+/// Drives hyper on `stream`; once the server stops, lets the response in
+/// flight finish and closes (hyper's graceful shutdown).
+async fn serve_until_stopped<S, F>(
+    builder: &http1::Builder,
+    stream: S,
+    service: F,
+    mut stopped: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    F: hyper::service::Service<
+            Request<hyper::body::Incoming>,
+            Response = Response<Body>,
+            Error = Infallible,
+        >,
+{
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = stopped.wait_for(|stop| *stop) => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    let _ = connection.await;
 }
 
 /// A response and what its log line says beyond the status.
@@ -418,8 +440,9 @@ fn ignition_route(
             }
         }
     }
-    let mut answer = Answer::new(StatusCode::OK, "application/json", config.bytes.clone())
-        .about(Some(name), mac);
+    let mut answer = Answer::new(StatusCode::OK, "application/json", "").about(Some(name), mac);
+    *answer.response.body_mut() = Body::shared(config.file.clone(), config.len);
+    answer.bytes = config.len;
     if let Ok(etag) = HeaderValue::from_str(&config.etag) {
         answer.response.headers_mut().insert(header::ETAG, etag);
     }

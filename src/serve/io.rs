@@ -11,6 +11,7 @@
 use std::fs::File;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -133,6 +134,15 @@ pub enum Body {
         remaining: u64,
         buf: Vec<u8>,
     },
+    /// A file many responses read at once (a config), by position. Read
+    /// on the runtime's thread: it was just read whole at load, so the
+    /// page cache has it, and a read costs less than handing it to the
+    /// blocking pool.
+    Shared {
+        file: Arc<std::fs::File>,
+        offset: u64,
+        remaining: u64,
+    },
 }
 
 impl Body {
@@ -143,6 +153,15 @@ impl Body {
     pub fn bytes(bytes: impl Into<Bytes>) -> Body {
         let bytes = bytes.into();
         Body::Bytes((!bytes.is_empty()).then_some(bytes))
+    }
+
+    /// The first `len` bytes of a file other responses may be reading.
+    pub fn shared(file: Arc<File>, len: u64) -> Body {
+        Body::Shared {
+            file,
+            offset: 0,
+            remaining: len,
+        }
     }
 
     /// `len` bytes of `file` from its current position.
@@ -191,13 +210,30 @@ impl hyper::body::Body for Body {
                 *remaining -= filled.len() as u64;
                 Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(filled)))))
             }
+            Body::Shared {
+                file,
+                offset,
+                remaining,
+            } => {
+                if *remaining == 0 {
+                    return Poll::Ready(None);
+                }
+                let want = usize::try_from(*remaining).unwrap_or(CHUNK).min(CHUNK);
+                let mut buf = vec![0; want];
+                if let Err(e) = read_at(file, &mut buf, *offset) {
+                    return Poll::Ready(Some(Err(e)));
+                }
+                *offset += want as u64;
+                *remaining -= want as u64;
+                Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))))
+            }
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
             Body::Bytes(bytes) => bytes.is_none(),
-            Body::File { remaining, .. } => *remaining == 0,
+            Body::File { remaining, .. } | Body::Shared { remaining, .. } => *remaining == 0,
         }
     }
 
@@ -206,7 +242,30 @@ impl hyper::body::Body for Body {
             Body::Bytes(bytes) => {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
-            Body::File { remaining, .. } => SizeHint::with_exact(*remaining),
+            Body::File { remaining, .. } | Body::Shared { remaining, .. } => {
+                SizeHint::with_exact(*remaining)
+            }
         }
     }
+}
+
+/// Fills `buf` from `file` at `offset`, leaving the file's position alone
+/// (other responses read the same file).
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
 }

@@ -572,3 +572,174 @@ fn dnsmasq_example_and_rearm_cli() {
     assert!(output.status.success());
     assert!(fixture.build().join(".serve/rearm/beam00").exists());
 }
+
+/// `kindling serve` as a process, with a fleet that knows beam00's MAC;
+/// returns it, its address and its log lines as they come.
+fn serve_process(
+    fixture: &Fixture,
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    SocketAddr,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let fleet = fixture.dir.path().join("fleet");
+    fs::create_dir_all(fleet.join("hosts")).expect("fleet");
+    fs::create_dir_all(fleet.join("containers")).expect("fleet");
+    fs::write(
+        fleet.join("fleet.yaml"),
+        "org: acme\nregistry: registry.example.com/acme\n",
+    )
+    .expect("fleet.yaml");
+    fs::write(fleet.join("containers/web.yaml"), "version: 1.0.0\n").expect("web");
+    fs::write(
+        fleet.join("hosts/beam00.yaml"),
+        format!("services: [web]\ninstall:\n  device: /dev/vda\n  macs: [\"{BEAM_MAC}\"]\n"),
+    )
+    .expect("host");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .arg("serve")
+        .arg("--fleet")
+        .arg(&fleet)
+        .arg("--build")
+        .arg(fixture.build())
+        .arg("--assets")
+        .arg(fixture.dir.path().join("assets"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let listening = wait_line(&received, "listening on http://");
+    let addr = listening
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {listening:?}"));
+    (child, addr, received)
+}
+
+/// The first log line containing `needle` (lines before it are dropped).
+fn wait_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str) -> String {
+    loop {
+        match lines.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(_) => {}
+            Err(e) => panic!("no log line with {needle:?}: {e}"),
+        }
+    }
+}
+
+fn sigterm(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut std::process::Child, within: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if started.elapsed() > within {
+            let _ = child.kill();
+            panic!("still running {within:?} after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// An asset larger than loopback's socket buffers, so a client that stops
+/// reading keeps its download in flight.
+fn large_asset(fixture: &Fixture) -> u64 {
+    let size = 64 * 1024 * 1024;
+    let file = fs::File::create(fixture.dir.path().join("assets/big.img")).expect("asset");
+    file.set_len(size).expect("size");
+    size
+}
+
+#[test]
+fn sigterm_lets_a_slow_download_finish_refuses_new_connections_and_saves_the_state() {
+    let fixture = Fixture::new();
+    let size = large_asset(&fixture);
+    let (mut child, addr, lines) = serve_process(&fixture, &["--drain-timeout", "30"]);
+    let script = get(addr, &format!("/ipxe?mac={BEAM_MAC}"), "");
+    assert_eq!(script.status, 200);
+    let mut download = TcpStream::connect(addr).expect("connect");
+    download
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    download
+        .write_all(b"GET /assets/big.img HTTP/1.1\r\nHost: pxe.test\r\n\r\n")
+        .expect("send");
+    let mut received = vec![0u8; 64 * 1024];
+    download.read_exact(&mut received).expect("first bytes");
+    sigterm(&child);
+    wait_line(&lines, "stopping: no new connections");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "a stopping server accepts no new connection"
+    );
+    // The slow client takes its time; the server waits for it.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().expect("wait").is_none());
+    let mut rest = Vec::new();
+    download.read_to_end(&mut rest).expect("the rest");
+    let all = [received, rest].concat();
+    let body = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(0, |head| all.len() - head - 4);
+    assert_eq!(body as u64, size, "the download in flight finished whole");
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    wait_line(
+        &lines,
+        "stopped: every request finished, install state saved",
+    );
+    let state: serde_json::Value = serde_json::from_slice(
+        &fs::read(fixture.build().join(".serve/state.json")).expect("state file"),
+    )
+    .expect("json");
+    assert!(state["hosts"]["beam00"]["last_ipxe"].is_u64(), "{state}");
+}
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off_at_the_drain_timeout() {
+    let fixture = Fixture::new();
+    large_asset(&fixture);
+    let (mut child, addr, lines) = serve_process(&fixture, &["--drain-timeout", "1"]);
+    let mut stuck = TcpStream::connect(addr).expect("connect");
+    stuck
+        .write_all(b"GET /assets/big.img HTTP/1.1\r\nHost: pxe.test\r\n\r\n")
+        .expect("send");
+    let mut first = [0u8; 1024];
+    stuck.read_exact(&mut first).expect("first bytes");
+    let started = Instant::now();
+    sigterm(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    wait_line(&lines, "1 connection(s) still busy after the drain timeout");
+}
