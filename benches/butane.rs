@@ -258,6 +258,7 @@ fn probe(file: &Path, files_dir: Option<&Path>) -> anyhow::Result<()> {
         files_dir: files_dir.map(FilesDir::open).transpose()?,
         target: None,
         json: Some(butane::JsonStyle::Compact),
+        raw: false,
     };
     let name = file.display().to_string();
     // The gzip compressor's set-up, on a typical small unit file.

@@ -10,6 +10,7 @@
 pub mod check;
 pub mod files_dir;
 pub mod model;
+pub mod openshift;
 pub mod quadlets;
 pub mod sugar;
 pub mod translate;
@@ -39,6 +40,9 @@ pub struct Options {
     /// [`Outcome::json`]. A config that embeds large files is serialized on
     /// a second thread while it is being validated.
     pub json: Option<JsonStyle>,
+    /// `--raw`: for openshift, the bare Ignition config is the output, and
+    /// the MachineConfig-only fields set are reported as ignored.
+    pub raw: bool,
 }
 
 /// How [`to_json`] lays out the JSON.
@@ -59,6 +63,9 @@ pub struct Outcome {
     pub diagnostics: Diagnostics,
     /// What the config holds from the files dir's secret directories.
     pub secrets: Secrets,
+    /// For openshift: the MachineConfig around the config (written unless
+    /// [`Options::raw`]).
+    pub machine_config: Option<openshift::MachineConfig>,
 }
 
 impl Outcome {
@@ -68,9 +75,20 @@ impl Outcome {
             json: None,
             diagnostics,
             secrets: Secrets::default(),
+            machine_config: None,
         }
     }
 }
+
+/// What a document that compiled yields: the config, its JSON (when asked
+/// for), what it holds from secret directories, and an openshift
+/// MachineConfig around it.
+type Passed = (
+    IgnitionConfig,
+    Option<Vec<u8>>,
+    Secrets,
+    Option<openshift::MachineConfig>,
+);
 
 /// Compiles Butane `source` (named `file` in diagnostics).
 pub fn compile(source: &str, file: &str, options: &Options) -> Outcome {
@@ -78,11 +96,12 @@ pub fn compile(source: &str, file: &str, options: &Options) -> Outcome {
     let outcome = compile_document(source, options, &mut diagnostics);
     diagnostics.set_file(file);
     match outcome {
-        Some((config, json, secrets)) if !diagnostics.has_errors() => Outcome {
+        Some((config, json, secrets, machine_config)) if !diagnostics.has_errors() => Outcome {
             config: Some(config),
             json,
             diagnostics,
             secrets,
+            machine_config,
         },
         _ => Outcome::failed(diagnostics),
     }
@@ -162,6 +181,18 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
         return None;
     };
     let found = Version::find(&variant, &version);
+    if variant == "rhcos" && version == "0.1.0" {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::ButaneRhcosRemoved,
+                "rhcos variant has been removed; use openshift variant instead: https://coreos.github.io/butane/upgrading-openshift/",
+            )
+            .at(DocPath::root().key("variant"))
+            .at_position(root.get("variant").map_or(root.position, |node| node.position))
+            .with_help("write `variant: openshift` with an OpenShift version, e.g. `version: 4.8.0`"),
+        );
+        return None;
+    }
     if found.is_none() {
         let known: Vec<String> = version::SUPPORTED
             .iter()
@@ -169,7 +200,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             .map(|v| v.version_string())
             .collect();
         let help = if known.is_empty() {
-            "supported variants are fcos, flatcar, r4e and fiot".to_owned()
+            "supported variants are fcos, flatcar, openshift, r4e and fiot".to_owned()
         } else {
             format!("supported {variant} versions: {}", known.join(", "))
         };
@@ -190,7 +221,7 @@ fn compile_document(
     source: &str,
     options: &Options,
     diagnostics: &mut Diagnostics,
-) -> Option<(IgnitionConfig, Option<Vec<u8>>, Secrets)> {
+) -> Option<Passed> {
     let root = match yaml::parse(source) {
         Ok(Some(root)) => root,
         Ok(None) => {
@@ -236,9 +267,14 @@ fn compile_document(
         }
         diagnostics.push(finding);
     }
-    compiled
-        .config
-        .map(|config| (config, compiled.json, compiled.secrets))
+    compiled.config.map(|config| {
+        (
+            config,
+            compiled.json,
+            compiled.secrets,
+            compiled.machine_config,
+        )
+    })
 }
 
 /// A typed Butane config compiled to Ignition.
@@ -254,6 +290,8 @@ pub struct Compiled {
     pub findings: Vec<Diagnostic>,
     /// What the config holds from the files dir's secret directories.
     pub secrets: Secrets,
+    /// For openshift: the MachineConfig around the config.
+    pub machine_config: Option<openshift::MachineConfig>,
 }
 
 /// Configs embedding more than this many bytes of file contents are
@@ -279,6 +317,13 @@ fn embedded_bytes(config: &IgnitionConfig) -> usize {
 /// assembles Butane-level configs itself.
 pub fn compile_config(butane: &model::Config, version: Version, options: &Options) -> Compiled {
     let mut source_findings = check::source(butane, version);
+    let is_openshift = openshift::is_openshift(version);
+    if is_openshift {
+        source_findings.extend(openshift::source(butane, version));
+        if options.raw {
+            source_findings.extend(openshift::raw_warnings(butane));
+        }
+    }
     let mut translator = Translator::new(version, options.files_dir.as_ref());
     let user = translate::translate(&mut translator, butane);
     let config = sugar::apply(&mut translator, butane, user);
@@ -286,7 +331,10 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
     source_findings.extend(translation.diagnostics);
     source_findings.extend(check_inline_children(butane, version.spec()));
     let mut config = translation.config;
-    let map = translation.map;
+    let mut map = translation.map;
+    if is_openshift {
+        openshift::desugar(&mut config, butane, version, &mut map);
+    }
     let secrets = translation.secrets;
     let mut output_findings = check::variant_filters(&config, version);
     output_findings.extend(check::output(&config, version));
@@ -335,6 +383,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
             json: None,
             findings,
             secrets,
+            machine_config: None,
         };
     }
     // Serialized here unless it already was, alongside validation.
@@ -346,6 +395,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
         json,
         findings,
         secrets,
+        machine_config: is_openshift.then(|| openshift::MachineConfig::of(butane)),
     }
 }
 
@@ -504,6 +554,7 @@ mod tests {
             files_dir: Some(FilesDir::open(dir.path()).expect("files dir")),
             target: None,
             json,
+            raw: false,
         };
         compile(source, "local.bu", &options)
     }
@@ -542,6 +593,7 @@ mod tests {
             files_dir: None,
             target: None,
             json: None,
+            raw: false,
         };
         let messages = |version: &str| {
             let source = format!("variant: fcos\nversion: {version}\n");
@@ -599,6 +651,7 @@ mod secret_tests {
             ),
             target: None,
             json: None,
+            raw: false,
         };
         let files = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/key\n      contents: { local: ./motd/../secrets/key }\n    - path: /etc/motd\n      contents: { local: motd }\n  trees:\n    - local: secrets/tree\n      path: /etc/t\n";
         let outcome = compile(files, "files.bu", &options);

@@ -297,7 +297,8 @@ pub struct ButaneArgs {
     /// Indent the JSON output.
     #[arg(short, long)]
     pub pretty: bool,
-    /// Accepted for compatibility; only butane's openshift variant uses it.
+    /// openshift variant: write the bare Ignition config, not the
+    /// MachineConfig (YAML) around it. No effect on other variants.
     #[arg(short, long)]
     pub raw: bool,
     /// Check the config and report findings; write nothing.

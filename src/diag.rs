@@ -100,6 +100,10 @@ codes! {
     ButaneInlineInvalid = "butane-inline-invalid": "an inline merge/replace config is not a valid Ignition config",
     ButaneInlineUnknownVersion = "butane-inline-unknown-version": "an inline merge/replace config has a version that is not checked",
     ButaneNeedsNewerSpec = "butane-needs-newer-spec": "a field needs a newer Ignition spec than the one to emit",
+    ButaneRhcosRemoved = "butane-rhcos-removed": "the `rhcos` variant, which Butane replaced by `openshift`",
+    ButaneOpenshiftUnsupported = "butane-openshift-unsupported": "a field OpenShift's Machine Config Operator or RHCOS refuses",
+    ButaneOpenshiftInvalid = "butane-openshift-invalid": "an `openshift:` value OpenShift does not accept (kernel type, CEX without its kernel argument)",
+    ButaneRawIgnored = "butane-raw-ignored": "an openshift field that `--raw` output (bare Ignition) leaves out",
 
     // Ignition's checks on the output (text and rules ported from Ignition).
     IgnitionSchema = "ignition-schema": "the output does not match the Ignition spec's JSON schema",

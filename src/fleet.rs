@@ -377,6 +377,7 @@ impl Worker<'_> {
             files_dir: Some(files_dir.clone()),
             target: self.options.target,
             json: None,
+            raw: false,
         };
         match plan {
             HostPlan::Butane { file, .. } => {

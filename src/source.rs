@@ -244,6 +244,7 @@ impl ConfigSource {
             files_dir: options.files_dir.clone(),
             target: options.target,
             json: None,
+            raw: false,
         };
         let outcome = butane::compile(text, &self.name, &butane_options);
         let Some(config) = outcome.config else {

@@ -419,6 +419,7 @@ pub fn variant_filters(config: &ign::Config, version: Version) -> Vec<Diagnostic
         Variant::Fcos => Vec::new(),
         Variant::Flatcar => flatcar_filters(config, version),
         Variant::R4e | Variant::Fiot => edge_filters(config),
+        Variant::Openshift => super::openshift::filters(config, version),
     }
 }
 

@@ -22,6 +22,31 @@ pub struct Config {
     pub systemd: Systemd,
     pub boot_device: BootDevice,
     pub grub: Grub,
+    /// openshift only: the MachineConfig's name and labels. Not in the
+    /// published schemas, which describe the fcos-style configs fleets use.
+    #[schemars(skip)]
+    pub metadata: Metadata,
+    /// openshift only: what the MachineConfig sets beside the Ignition config.
+    #[schemars(skip)]
+    pub openshift: OpenShift,
+}
+
+/// A MachineConfig's `metadata` (openshift).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Metadata {
+    pub name: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// The MachineConfig fields outside the Ignition config (openshift).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct OpenShift {
+    pub kernel_arguments: Vec<String>,
+    pub extensions: Vec<String>,
+    pub fips: Option<bool>,
+    pub kernel_type: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]

@@ -148,7 +148,7 @@ impl Translator<'_> {
             out.source = Some(encode::encode_plain_data_url(&contents));
         } else {
             let user = resource.compression.as_deref().filter(|c| !c.is_empty());
-            let encoded = encode::encode_data_url(&contents, user, true);
+            let encoded = encode::encode_data_url(&contents, user, self.version.auto_compresses());
             out.source = Some(encoded.source);
             out.compression = encoded.compression;
             self.map.add(json.key("compression"), yaml.key(from));

@@ -21,6 +21,10 @@ pub enum Variant {
     R4e,
     /// Fedora IoT: the same rules as r4e.
     Fiot,
+    /// OpenShift's MachineConfigs: an fcos config (of the fcos version
+    /// each OpenShift release builds on) wrapped with `metadata` and
+    /// `openshift` fields, minus what the Machine Config Operator refuses.
+    Openshift,
 }
 
 impl Variant {
@@ -30,6 +34,7 @@ impl Variant {
             Variant::Flatcar => "flatcar",
             Variant::R4e => "r4e",
             Variant::Fiot => "fiot",
+            Variant::Openshift => "openshift",
         }
     }
 }
@@ -38,14 +43,14 @@ impl Variant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Version {
     pub variant: Variant,
-    /// The minor number of `1.N.0`.
+    /// The minor number of `1.N.0` (`4.N.0` for openshift).
     pub minor: u8,
     pub experimental: bool,
 }
 
 /// Every supported pair, oldest first per variant (Butane 0.29's
 /// `config/config.go` registry).
-pub const SUPPORTED: [Version; 17] = [
+pub const SUPPORTED: [Version; 33] = [
     Version::stable(Variant::Fcos, 0),
     Version::stable(Variant::Fcos, 1),
     Version::stable(Variant::Fcos, 2),
@@ -63,6 +68,22 @@ pub const SUPPORTED: [Version; 17] = [
     Version::experimental(Variant::R4e, 2),
     Version::stable(Variant::Fiot, 0),
     Version::experimental(Variant::Fiot, 1),
+    Version::stable(Variant::Openshift, 8),
+    Version::stable(Variant::Openshift, 9),
+    Version::stable(Variant::Openshift, 10),
+    Version::stable(Variant::Openshift, 11),
+    Version::stable(Variant::Openshift, 12),
+    Version::stable(Variant::Openshift, 13),
+    Version::stable(Variant::Openshift, 14),
+    Version::stable(Variant::Openshift, 15),
+    Version::stable(Variant::Openshift, 16),
+    Version::stable(Variant::Openshift, 17),
+    Version::stable(Variant::Openshift, 18),
+    Version::stable(Variant::Openshift, 19),
+    Version::stable(Variant::Openshift, 20),
+    Version::stable(Variant::Openshift, 21),
+    Version::stable(Variant::Openshift, 22),
+    Version::experimental(Variant::Openshift, 23),
 ];
 
 impl Version {
@@ -95,7 +116,33 @@ impl Version {
         } else {
             ""
         };
-        format!("1.{}.0{suffix}", self.minor)
+        let major = if self.variant == Variant::Openshift {
+            4
+        } else {
+            1
+        };
+        format!("{major}.{}.0{suffix}", self.minor)
+    }
+
+    /// The fcos minor version whose schema, sugar and checks this version
+    /// has: fcos itself, and the fcos release each OpenShift release builds
+    /// on (Butane's `config/openshift/v4_N/schema.go`).
+    pub const fn fcos_minor(self) -> Option<u8> {
+        match (self.variant, self.minor) {
+            (Variant::Fcos, minor) => Some(minor),
+            (Variant::Openshift, 0..=13) => Some(3),
+            (Variant::Openshift, 14..=18) => Some(5),
+            (Variant::Openshift, 19..=22) => Some(6),
+            (Variant::Openshift, _) => Some(8),
+            _ => None,
+        }
+    }
+
+    /// Whether `inline`/`local` contents are gzipped when that is smaller.
+    /// OpenShift 4.8 and 4.9 turn it off: their Machine Config Operator
+    /// cannot apply compressed files.
+    pub const fn auto_compresses(self) -> bool {
+        !matches!(self.variant, Variant::Openshift) || self.minor >= 10
     }
 
     /// The shared schema level (Butane's `base/v0_N`) this version builds on.
@@ -108,6 +155,12 @@ impl Version {
             (Variant::Flatcar | Variant::R4e, 0) => 4,
             (Variant::Flatcar | Variant::R4e, 1) | (Variant::Fiot, 0) => 5,
             (Variant::Flatcar | Variant::R4e | Variant::Fiot, _) => 8,
+            (Variant::Openshift, _) => match self.fcos_minor() {
+                Some(3) => 3,
+                Some(5) => 5,
+                Some(6) => 6,
+                _ => 8,
+            },
         }
     }
 
@@ -125,28 +178,41 @@ impl Version {
         }
     }
 
+    /// Whether this version has fcos's sugar and checks (fcos and the
+    /// fcos config inside openshift).
     pub const fn is_fcos(self) -> bool {
-        matches!(self.variant, Variant::Fcos)
+        self.fcos_minor().is_some()
+    }
+
+    /// fcos's minor version here, or 0 where there is none.
+    const fn fcos_level(self) -> u8 {
+        match self.fcos_minor() {
+            Some(minor) => minor,
+            None => 0,
+        }
     }
 
     /// Whether this version has `feature`.
     pub const fn has(self, feature: Feature) -> bool {
         match since(feature) {
             Since::Base(level) => self.base() >= level,
-            Since::Fcos(minor) => self.is_fcos() && self.minor >= minor,
+            Since::Fcos(minor) => self.is_fcos() && self.fcos_level() >= minor,
         }
     }
 
     /// Whether the fcos-only key `field` of `struct_name` exists here.
     fn has_fcos_extra(self, struct_name: &str, field: &str) -> Option<bool> {
         let since = match (struct_name, field) {
+            ("Config", "metadata" | "openshift") => {
+                return Some(self.variant == Variant::Openshift);
+            }
             ("Config", "boot_device") => 3,
             ("Config", "grub") => 5,
             ("BootDeviceLuks", "discard") => 5,
             ("BootDeviceLuks", "device" | "cex") => 6,
             _ => return None,
         };
-        Some(self.is_fcos() && self.minor >= since)
+        Some(self.is_fcos() && self.fcos_level() >= since)
     }
 
     /// Whether a key exists in this version. `path` is where the key sits,
@@ -307,6 +373,35 @@ mod tests {
             Some(Spec::V3_7Experimental)
         );
         assert_eq!(spec("fiot", "1.1.0"), None);
+        assert_eq!(spec("openshift", "4.8.0"), Some(Spec::V3_2));
+        assert_eq!(spec("openshift", "4.13.0"), Some(Spec::V3_2));
+        assert_eq!(spec("openshift", "4.14.0"), Some(Spec::V3_4));
+        assert_eq!(spec("openshift", "4.18.0"), Some(Spec::V3_4));
+        assert_eq!(spec("openshift", "4.19.0"), Some(Spec::V3_5));
+        assert_eq!(spec("openshift", "4.22.0"), Some(Spec::V3_5));
+        assert_eq!(
+            spec("openshift", "4.23.0-experimental"),
+            Some(Spec::V3_7Experimental)
+        );
+        assert_eq!(spec("openshift", "4.23.0"), None);
+        assert_eq!(spec("openshift", "1.4.0"), None);
+    }
+
+    #[test]
+    fn openshift_has_the_fcos_keys_it_builds_on() {
+        let root = DocPath::root();
+        let v = |version| Version::find("openshift", version).expect("known");
+        assert!(v("4.8.0").has_key("Config", "boot_device", &root));
+        assert!(!v("4.13.0").has_key("Config", "grub", &root));
+        assert!(!v("4.13.0").has_key("Config", "kernel_arguments", &root));
+        assert!(v("4.14.0").has_key("Config", "grub", &root));
+        assert!(v("4.19.0").has_key("BootDeviceLuks", "cex", &root));
+        assert!(v("4.8.0").has_key("Config", "metadata", &root));
+        let fcos = Version::find("fcos", "1.6.0").expect("known");
+        assert!(!fcos.has_key("Config", "openshift", &root));
+        assert!(!v("4.9.0").auto_compresses());
+        assert!(v("4.10.0").auto_compresses());
+        assert!(v("4.19.0").has(Feature::S390xBootLayouts));
     }
 
     #[test]

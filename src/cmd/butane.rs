@@ -31,6 +31,7 @@ pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
         files_dir,
         target: args.ignition_version,
         json: (!args.check).then_some(style),
+        raw: args.raw,
     };
     let files_dir = options.files_dir.clone();
     let mut outcome = butane::compile(source, &name, &options);
@@ -61,9 +62,12 @@ pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
     if args.check {
         return Ok(ExitCode::SUCCESS);
     }
-    let json = outcome
+    let mut json = outcome
         .json
         .unwrap_or_else(|| butane::to_json(&config, style));
+    if let Some(machine_config) = outcome.machine_config.filter(|_| !args.raw) {
+        json = machine_config.to_yaml(&json);
+    }
     match &args.output {
         Some(path) => write_atomic(path, &json, Visibility::Public)?,
         None => print(&json)?,

@@ -57,6 +57,7 @@ fn compile(case: &Case) -> butane::Outcome {
         files_dir: case.files_dir.clone(),
         target: None,
         json: None,
+        raw: false,
     };
     butane::compile(&case.source, &format!("{}.bu", case.name), &options)
 }

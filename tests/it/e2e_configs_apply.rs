@@ -311,6 +311,7 @@ fn compile_corpus(
             files_dir: files.clone(),
             target: Some(Spec::V3_3),
             json: None,
+            raw: false,
         },
     );
     if let Some(config) = targeted.config {
@@ -323,6 +324,7 @@ fn compile_corpus(
             files_dir: files,
             target: None,
             json: None,
+            raw: false,
         },
     );
     match native.config {

@@ -148,6 +148,7 @@ fn corpus_round_trips_through_decompile() {
             files_dir,
             target: None,
             json: None,
+            raw: false,
         };
         let text = fs::read_to_string(input).expect("read .bu");
         let Some(config) = butane::compile(&text, &stem, &options).config else {

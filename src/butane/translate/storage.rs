@@ -186,7 +186,11 @@ impl Translator<'_> {
                         .compression
                         .as_deref()
                         .filter(|c| !c.is_empty());
-                    let encoded = encode::encode_data_url(&contents, user_compression, true);
+                    let encoded = encode::encode_data_url(
+                        &contents,
+                        user_compression,
+                        self.version.auto_compresses(),
+                    );
                     file.contents.source = Some(encoded.source);
                     file.contents.compression = encoded.compression;
                     if file.mode.is_none() {
