@@ -118,11 +118,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
         .get("variant")
         .filter(|node| node.as_scalar().is_none())
     {
-        let found = if matches!(node.value, yaml::Value::Mapping(_)) {
-            "a mapping"
-        } else {
-            "a list"
-        };
+        let found = yaml::de::describe(node);
         diagnostics.push(
             Diagnostic::error(
                 Code::ButaneInvalidVariant,
@@ -149,11 +145,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
     let version_node = root.get("version");
     let position = version_node.map_or(root.position, |node| node.position);
     if let Some(node) = version_node.filter(|node| node.as_scalar().is_none()) {
-        let found = if matches!(node.value, yaml::Value::Mapping(_)) {
-            "a mapping"
-        } else {
-            "a list"
-        };
+        let found = yaml::de::describe(node);
         diagnostics.push(
             Diagnostic::error(
                 Code::ButaneInvalidVersion,

@@ -32,6 +32,7 @@ pub mod inspect;
 #[cfg(unix)]
 mod large_file_io;
 pub mod mask;
+pub mod memo;
 #[cfg(test)]
 mod module_graph;
 pub mod provision;

@@ -60,6 +60,7 @@ pub mod words;
 pub use image::{
     ImagePin, ImageReference, classify_image, is_fully_qualified, parse_image_reference,
 };
+pub use lints::looks_secret;
 pub use name::{
     DropIn, DropInScope, NameError, QuadletFile, Template, UnitKind, UnitName, classify,
     parse_unit_name,

@@ -8,21 +8,17 @@
 //! threads (`kindling butane`) never look at it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use super::EncodedResource;
 use super::gzip::SMALL_INPUT_MAX;
+use crate::memo::BoundedMemo;
 
 /// Most bytes (inputs plus their encodings) a thread's memo holds.
 pub const MEMO_BUDGET: usize = 16 * 1024 * 1024;
 
-/// Encodings made on this thread, when it asked for them to be kept.
-#[derive(Default)]
-pub(super) struct Memo {
-    /// Input → each way it was encoded.
-    pub(super) entries: HashMap<Vec<u8>, Vec<MemoEntry>>,
-    bytes: usize,
-}
+/// Encodings made on this thread, when it asked for them to be kept:
+/// input → each way it was encoded.
+pub(super) type Memo = BoundedMemo<Vec<u8>, MemoEntry>;
 
 /// One encoding of an input, with the arguments it was made with.
 pub(super) struct MemoEntry {
@@ -40,7 +36,7 @@ thread_local! {
 pub fn memoize_on_this_thread() {
     MEMO.with(|memo| {
         if let Ok(mut memo) = memo.try_borrow_mut() {
-            memo.get_or_insert_with(Memo::default);
+            memo.get_or_insert_with(|| Memo::new(MEMO_BUDGET));
         }
     });
 }
@@ -63,12 +59,7 @@ pub(super) fn memoized(
     let found = MEMO.with(|memo| {
         let memo = memo.try_borrow().ok()?;
         let memo = memo.as_ref()?;
-        Some(
-            memo.entries
-                .get(contents)
-                .and_then(|ways| ways.iter().find(same))
-                .map(|entry| entry.encoded.clone()),
-        )
+        Some(memo.find(contents, same).map(|entry| entry.encoded.clone()))
     });
     match found {
         None => encode(),
@@ -82,20 +73,13 @@ pub(super) fn memoized(
                 let Some(memo) = memo.as_mut() else {
                     return;
                 };
+                let entry = MemoEntry {
+                    user_compression: user_compression.map(str::to_owned),
+                    allow_gzip,
+                    encoded: encoded.clone(),
+                };
                 let size = contents.len() + encoded.source.len();
-                if memo.bytes + size > MEMO_BUDGET {
-                    memo.entries.clear();
-                    memo.bytes = 0;
-                }
-                memo.bytes += size;
-                memo.entries
-                    .entry(contents.to_vec())
-                    .or_default()
-                    .push(MemoEntry {
-                        user_compression: user_compression.map(str::to_owned),
-                        allow_gzip,
-                        encoded: encoded.clone(),
-                    });
+                memo.insert(contents.to_vec(), entry, size);
             });
             encoded
         }

@@ -12,25 +12,14 @@
 //! same host address, port and protocol is an error: the second fails to
 //! start.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::load::SourceMap;
 use super::render::{QuadletText, Rendered};
 use super::resolve::{ManifestPlan, Origin, ServiceBody};
 use crate::diag::{Code, Diagnostic, Position, Severity};
+use crate::memo::BoundedMemo;
 use crate::quadlet::{self, ValidateOptions};
-
-/// Environment variable names that look like they hold a secret.
-pub fn looks_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    if upper.ends_with("_FILE") || upper.ends_with("_PATH") {
-        return false;
-    }
-    ["SECRET", "PASSWORD", "PASSWD", "TOKEN"]
-        .iter()
-        .any(|w| upper.contains(w))
-        || upper.split('_').any(|part| part.ends_with("KEY"))
-}
 
 struct ServicePolicy {
     expose_public: bool,
@@ -49,11 +38,17 @@ const MEMO_BUDGET: usize = 16 * 1024 * 1024;
 /// units (references resolve against it). Many hosts get the same
 /// rendered unit; validating one costs more than looking it up. Starts
 /// over when it holds `MEMO_BUDGET` bytes.
-#[derive(Default)]
 pub struct QuadletMemo {
     /// Text → each context it was validated in, with the findings.
-    entries: HashMap<String, Vec<Validated>>,
-    bytes: usize,
+    validated: BoundedMemo<String, Validated>,
+}
+
+impl Default for QuadletMemo {
+    fn default() -> Self {
+        QuadletMemo {
+            validated: BoundedMemo::new(MEMO_BUDGET),
+        }
+    }
 }
 
 struct Validated {
@@ -80,26 +75,19 @@ impl QuadletMemo {
                 && done.newer_key_severity == options.newer_key_severity
                 && done.units == units
         };
-        if let Some(done) = self.entries.get(text).and_then(|all| all.iter().find(same)) {
+        if let Some(done) = self.validated.find(text, same) {
             return done.findings.clone();
         }
         let findings = quadlet::validate_file(name, text, options);
-        let size = text.len() + units.len();
-        if self.bytes + size > MEMO_BUDGET {
-            self.entries.clear();
-            self.bytes = 0;
-        }
-        self.bytes += size;
-        self.entries
-            .entry(text.to_owned())
-            .or_default()
-            .push(Validated {
-                name: name.to_owned(),
-                podman_version: version,
-                newer_key_severity: options.newer_key_severity,
-                units: units.to_owned(),
-                findings: findings.clone(),
-            });
+        let done = Validated {
+            name: name.to_owned(),
+            podman_version: version,
+            newer_key_severity: options.newer_key_severity,
+            units: units.to_owned(),
+            findings: findings.clone(),
+        };
+        self.validated
+            .insert(text.to_owned(), done, text.len() + units.len());
         findings
     }
 }
@@ -161,7 +149,7 @@ pub fn check(
                 },
             );
             for key in resolved.spec.env.keys() {
-                if looks_secret(key) {
+                if quadlet::looks_secret(key) {
                     let at = resolved
                         .node
                         .get("env")
@@ -312,17 +300,6 @@ fn port_conflicts(quadlets: &[QuadletText]) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_names() {
-        assert!(looks_secret("API_KEY"));
-        assert!(looks_secret("DB_PASSWORD"));
-        assert!(looks_secret("github_token"));
-        assert!(!looks_secret("LOG_LEVEL"));
-        assert!(!looks_secret("KEY_FILE"));
-        assert!(!looks_secret("MONKEYS_COUNT"));
-        assert!(looks_secret("SSH_HOSTKEY"));
-    }
 
     #[test]
     fn parses_publish_ports() {

@@ -206,8 +206,9 @@ fn runs_as_root(ctx: &mut Ctx<'_>) {
     ctx.push(Severity::Warning, Code::QuadletRunsAsRoot, pos, path, msg);
 }
 
-/// Name looks like it holds a credential.
-fn secret_like(name: &str) -> bool {
+/// Whether an environment variable's name looks like it holds a
+/// credential (`Environment=` here, a fleet service's `env:` too).
+pub fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     if upper.ends_with("_FILE") || upper.ends_with("_PATH") {
         return false;
@@ -232,7 +233,7 @@ fn inline_secrets(ctx: &mut Ctx<'_>, section: &str, e: &Entry) {
         let Some((name, value)) = word.split_once('=') else {
             continue;
         };
-        if value.is_empty() || !secret_like(name) || is_variable_reference(value) {
+        if value.is_empty() || !looks_secret(name) || is_variable_reference(value) {
             continue;
         }
         let replacement = if section == "Container" {

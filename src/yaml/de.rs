@@ -207,7 +207,8 @@ struct NodeDeserializer<'a, 'g> {
     decoder: &'a Decoder<'g>,
 }
 
-fn describe(node: &Node) -> String {
+/// What a node is, for "expected X, found Y" messages.
+pub fn describe(node: &Node) -> String {
     match &node.value {
         Value::Scalar(scalar) if scalar.is_null() => "null".to_owned(),
         Value::Scalar(scalar) if scalar.is_explicit_string() => {

@@ -1,5 +1,5 @@
 use super::super::validate::tests::{at, of_code, run};
-use super::{is_variable_reference, publish_host_ip, secret_like};
+use super::{is_variable_reference, looks_secret, publish_host_ip};
 use crate::diag::{Code, Diagnostic, Severity};
 
 fn lines(f: &[Diagnostic], code: Code) -> Vec<(usize, usize, Severity)> {
@@ -164,8 +164,10 @@ fn secret_names() {
         "APIKEY",
         "MYSQL_ROOT_PASSWD",
         "ssh-key",
+        "github_token",
+        "SSH_HOSTKEY",
     ] {
-        assert!(secret_like(name), "{name}");
+        assert!(looks_secret(name), "{name}");
     }
     for name in [
         "KEYCLOAK_URL",
@@ -173,8 +175,11 @@ fn secret_names() {
         "TZ",
         "SECRET_PATH",
         "MONKEYS",
+        "MONKEYS_COUNT",
+        "KEY_FILE",
+        "LOG_LEVEL",
     ] {
-        assert!(!secret_like(name), "{name}");
+        assert!(!looks_secret(name), "{name}");
     }
     assert!(is_variable_reference("${DB_PASSWORD}"));
     assert!(is_variable_reference("$X"));
