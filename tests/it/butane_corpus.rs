@@ -7,6 +7,8 @@
 //! - `.warn` expected: kindling must warn at the same YAML path.
 //! - `.err` expected: kindling must refuse it, at the same path when Butane
 //!   named one.
+//!
+//! It prints how many configs of each repository and variant agree.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -128,7 +130,13 @@ fn corpus_matches_reference_butane() {
     let sizes = compact_sizes();
     let (mut passed, mut failures) = (0, Vec::new());
     let (mut ours_total, mut theirs_total) = (0usize, 0usize);
+    let mut groups = Vec::new();
     for case in cases() {
+        groups.push((
+            case.name.clone(),
+            repository_of(&case.name),
+            variant_of(&case.source),
+        ));
         let outcome = compile(&case);
         let errors: Vec<&Diagnostic> = outcome
             .diagnostics
@@ -203,6 +211,19 @@ fn corpus_matches_reference_butane() {
         }
         passed += 1;
     }
+    // (repository, variant) → (configs, agreeing with Butane)
+    let mut counts: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    for (name, repository, variant) in groups {
+        let entry = counts.entry((repository, variant)).or_default();
+        entry.0 += 1;
+        if !failures.iter().any(|f| f.starts_with(&format!("{name}:"))) {
+            entry.1 += 1;
+        }
+    }
+    println!("butane corpus by repository and variant (agreeing/configs):");
+    for ((repository, variant), (configs, agreeing)) in &counts {
+        println!("  {repository} {variant}: {agreeing}/{configs}");
+    }
     #[allow(clippy::cast_precision_loss)]
     let ratio = ours_total as f64 / theirs_total.max(1) as f64;
     println!(
@@ -214,6 +235,25 @@ fn corpus_matches_reference_butane() {
         "corpus failures:\n{}",
         failures.join("\n")
     );
+}
+
+/// `owner/repo` of a corpus name (`owner__repo__path`).
+fn repository_of(name: &str) -> String {
+    let mut parts = name.splitn(3, "__");
+    format!(
+        "{}/{}",
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default()
+    )
+}
+
+/// The `variant:` a config declares (`-` for fragments without one).
+fn variant_of(source: &str) -> String {
+    source
+        .lines()
+        .find_map(|line| line.strip_prefix("variant:"))
+        .map_or("-", str::trim)
+        .to_owned()
 }
 
 /// Expected files are named `<name>.ign`, where `<name>` may itself contain

@@ -10,6 +10,7 @@
 mod support;
 
 mod butane_corpus;
+mod butane_docs;
 mod butane_dropin;
 mod butane_variants;
 mod certs;
