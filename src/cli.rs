@@ -523,6 +523,14 @@ pub struct IsoArgs {
     /// without it the host needs `install.device` and `install.macs`.
     #[arg(long)]
     pub live: bool,
+    /// Embed a pointer config instead of the host's config: Ignition
+    /// fetches it from `kindling serve` at URL with the host's bearer
+    /// token, checked against its hash (the published build in --out).
+    #[arg(long, value_name = "URL", requires = "token_key")]
+    pub pointer: Option<String>,
+    /// The fleet key `kindling serve --token-key` derives tokens from.
+    #[arg(long, value_name = "FILE", requires = "pointer")]
+    pub token_key: Option<PathBuf>,
     /// Emit this Ignition spec for the host configs (e.g. 3.3.0).
     #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
     pub ignition_version: Option<Spec>,

@@ -22,6 +22,7 @@ use crate::fleet::{self, HostOutput, load};
 use crate::provision::initrd::{CONFIG_PATH, Initrd};
 use crate::provision::install::{self, DEST_PATH, GUARD_PATH, INSTALLER_DIR, Mode};
 use crate::provision::iso::{Customization, Embedded, IgnitionFoundBy, KargsFoundBy, LiveIso};
+use crate::serve::{self, token, token::FleetKey};
 use crate::write::Visibility;
 use crate::yaml;
 
@@ -39,6 +40,8 @@ struct Planned<'a> {
     custom: Customization,
     /// For an installer ISO: where it installs, on which machine.
     installs: Option<&'a InstallPlan>,
+    /// `--pointer`: it carries a token for the config, not the config.
+    pointer: bool,
 }
 
 /// The selected hosts' plans (for their `install:`), read from the fleet
@@ -96,6 +99,11 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
     } else {
         host_plans(args, &out)
     };
+    let pointer_key = args
+        .token_key
+        .as_deref()
+        .map(|path| FleetKey::read(path).with_context(|| format!("--token-key {}", path.display())))
+        .transpose()?;
     let mut planned = Vec::new();
     for host in &args.hosts {
         let Some(output) = build.outputs.iter().find(|o| &o.name == host) else {
@@ -106,7 +114,11 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
         };
         let installs = plans.get(host).and_then(HostPlan::install);
         let mode = if args.live { Mode::Live } else { Mode::Install };
-        let live_config = install::live_config(mode, host, installs, &output.json)
+        let dest = match (&args.pointer, &pointer_key) {
+            (Some(url), Some(key)) => pointer_config(url, key, &out, output)?,
+            _ => output.json.clone(),
+        };
+        let live_config = install::live_config(mode, host, installs, &dest)
             .map_err(|e| anyhow::anyhow!("{e}; nothing written\n  help: {}", e.help()))?;
         let (installs, kargs) = match (mode, installs) {
             (Mode::Install, Some(plan)) => {
@@ -131,6 +143,7 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
             path: out.join(format!("{host}.iso")),
             custom,
             installs,
+            pointer: args.pointer.is_some(),
         });
     }
 
@@ -156,6 +169,36 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
         bail!("{failed} of {} ISO(s) not written", planned.len());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--pointer URL`: what is embedded instead of the host's config. Its
+/// hash names the host's config published in `out`, which must be what the
+/// fleet compiles to now: the machine refuses a config of another hash.
+fn pointer_config(
+    url: &str,
+    key: &FleetKey,
+    out: &Path,
+    output: &HostOutput,
+) -> anyhow::Result<Vec<u8>> {
+    let compiled = install::sha512_digest(&output.json);
+    let published = serve::generation::load(out, &[])
+        .ok()
+        .and_then(|generation| {
+            let host = generation.hosts.get(&output.name)?;
+            host.config.as_ref().map(|config| config.sha512.clone())
+        });
+    if published.as_deref() != Some(compiled.as_str()) {
+        bail!(
+            "{}: {} holds no published build of {} equal to what the fleet compiles to now, \
+             and the pointer's hash must name what `kindling serve` serves; run `kindling build \
+             --out {}` first; nothing written",
+            output.name,
+            out.display(),
+            output.name,
+            out.display()
+        );
+    }
+    Ok(token::pointer_config(url, &output.name, &compiled, key).into_bytes())
 }
 
 fn visibility(output: &HostOutput) -> Visibility {
@@ -195,7 +238,14 @@ fn report_written(base: &LiveIso, plan: &Planned) {
                 .unwrap_or_default()
         );
     }
-    if visibility(plan.output) == Visibility::Secret {
+    if plan.pointer {
+        eprintln!(
+            "kindling iso: {} carries a pointer config: {}'s bearer token for `kindling serve`, \
+             not its config",
+            plan.path.display(),
+            plan.output.name
+        );
+    } else if visibility(plan.output) == Visibility::Secret {
         eprintln!(
             "kindling iso: warning: {} embeds secrets; it is mode 0600, but anyone holding \
              the medium can read its config (`kindling iso show`, `coreos-installer iso \

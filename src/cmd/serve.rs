@@ -150,7 +150,6 @@ fn pointer(args: &ServeArgs, host: &str, key: Option<&FleetKey>) -> anyhow::Resu
             args.build.display()
         );
     };
-    let source = format!("{}/ignition?host={host}", url.trim_end_matches('/'));
-    print(pointer_config(&source, &config.sha512, &key.token(host)).as_bytes())?;
+    print(pointer_config(url, host, &config.sha512, key).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -89,10 +89,14 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The pointer config for `host`: replace this config with the one at
-/// `url`, checked against `sha512` (`sha512-<hex>`), fetched with the
-/// host's token. Spec 3.1.0, the first with `httpHeaders`.
-pub fn pointer_config(url: &str, sha512: &str, token: &str) -> String {
+/// The pointer config for `host`, served by `kindling serve` at `base`
+/// (`https://pxe.lan:8443`): replace this config with the one at
+/// `base/ignition?host=<host>`, checked against `sha512` (`sha512-<hex>`
+/// of the config the server serves), fetched with the host's token under
+/// `key`. Spec 3.1.0, the first with `httpHeaders`.
+pub fn pointer_config(base: &str, host: &str, sha512: &str, key: &FleetKey) -> String {
+    let url = format!("{}/ignition?host={host}", base.trim_end_matches('/'));
+    let token = key.token(host);
     let config = serde_json::json!({
         "ignition": {
             "version": "3.1.0",

@@ -743,3 +743,156 @@ fn a_client_that_stops_reading_is_cut_off_at_the_drain_timeout() {
     );
     wait_line(&lines, "1 connection(s) still busy after the drain timeout");
 }
+
+/// A one-host fleet whose config the Ignition harness applies as it is,
+/// built into `root/build` for spec 3.3.0 (Debian's Ignition 2.14 reads
+/// up to 3.3).
+fn built_pointer_fleet(root: &Path) {
+    fs::create_dir_all(root.join("hosts")).expect("fleet");
+    fs::write(
+        root.join("fleet.yaml"),
+        "org: acme\nregistry: registry.example.com/acme\n",
+    )
+    .expect("fleet.yaml");
+    fs::write(
+        root.join("hosts/beam00.bu"),
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/pointer-proof\n      contents:\n        inline: fetched from kindling serve\n",
+    )
+    .expect("host");
+    let run = crate::support::cli::Run::of(
+        crate::support::cli::kindling()
+            .args(["build", "--ignition-version", "3.3.0", "--fleet"])
+            .arg(root),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn an_iso_pointer_config_fetches_the_real_config_with_its_token() {
+    use crate::support::tools::{self, Tool};
+    if !tools::require(&[Tool::Xorriso, Tool::CoreosInstaller, Tool::IgnitionValidate]) {
+        return;
+    }
+    let dir = tools::scratch("serve-pointer-");
+    let root = dir.path().join("fleet");
+    built_pointer_fleet(&root);
+    let build = root.join("build");
+    let key = dir.path().join("fleet.key");
+    fs::write(&key, [9u8; 32]).expect("key");
+    let mut config = Fixture::new().config();
+    config.build = build.clone();
+    config.assets = None;
+    config.hosts = Arc::new(|| Ok(Vec::new()));
+    config.fleet_key = Some(FleetKey::read(&key).expect("key"));
+    let server = serve::start(config).expect("start");
+    let url = format!("http://{}", server.addr());
+
+    let base = crate::support::liveiso::build(
+        dir.path(),
+        "base",
+        crate::support::liveiso::Generation::Current,
+        None,
+    );
+    let run = crate::support::cli::Run::of(
+        crate::support::cli::kindling()
+            .args([
+                "iso",
+                "beam00",
+                "--live",
+                "--ignition-version",
+                "3.3.0",
+                "--fleet",
+            ])
+            .arg(&root)
+            .arg("--base")
+            .arg(&base.path)
+            .args(["--pointer", &url, "--token-key"])
+            .arg(&key),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("carries a pointer config"),
+        "{}",
+        run.stderr
+    );
+    let iso = build.join("beam00.iso");
+    // What coreos-installer reads out of the ISO is the pointer config.
+    let installer = Tool::CoreosInstaller.locate().expect("coreos-installer");
+    let shown = std::process::Command::new(installer)
+        .args(["iso", "ignition", "show"])
+        .arg(&iso)
+        .output()
+        .expect("coreos-installer");
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let pointer: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("json");
+    let replace = &pointer["ignition"]["config"]["replace"];
+    assert_eq!(
+        replace["source"].as_str(),
+        Some(format!("{url}/ignition?host=beam00").as_str())
+    );
+    let pointer_path = dir.path().join("pointer.ign");
+    fs::write(&pointer_path, &shown.stdout).expect("pointer");
+    crate::support::ignition::validate(&pointer_path).expect("ignition-validate accepts it");
+    // The server gives the real config for the header the pointer carries,
+    // and its hash is the pointer's; nothing without the token.
+    let header = replace["httpHeaders"][0]["value"].as_str().expect("header");
+    let target = "/ignition?host=beam00";
+    let fetched = get(
+        server.addr(),
+        target,
+        &format!("Authorization: {header}\r\n"),
+    );
+    assert_eq!(fetched.status, 200);
+    assert_eq!(
+        fetched.body,
+        fs::read(build.join("beam00.ign")).expect("config")
+    );
+    assert_eq!(
+        replace["verification"]["hash"].as_str(),
+        Some(kindling::provision::install::sha512_digest(&fetched.body).as_str())
+    );
+    assert_eq!(get(server.addr(), target, "").status, 401);
+    // The real Ignition follows the pointer, with the header, to the config.
+    if tools::require(tools::VALIDATE_AND_APPLY_TOOLS) {
+        let applied = crate::support::ignition::apply(&pointer_path).expect("ignition applies");
+        assert_eq!(
+            applied.read_string("/etc/pointer-proof").as_deref(),
+            Some("fetched from kindling serve"),
+            "{}",
+            applied.log()
+        );
+    }
+    // A fleet changed since its build would give the machine a hash the
+    // server's config does not have: refused.
+    fs::write(
+        root.join("hosts/beam00.bu"),
+        "variant: fcos\nversion: 1.5.0\n",
+    )
+    .expect("host");
+    let stale = crate::support::cli::Run::of(
+        crate::support::cli::kindling()
+            .args([
+                "iso",
+                "beam00",
+                "--live",
+                "--ignition-version",
+                "3.3.0",
+                "--fleet",
+            ])
+            .arg(&root)
+            .arg("--base")
+            .arg(&base.path)
+            .args(["--pointer", &url, "--token-key"])
+            .arg(&key),
+    );
+    assert_eq!(stale.code, Some(1), "{}", stale.stderr);
+    assert!(
+        stale.stderr.contains("run `kindling build"),
+        "{}",
+        stale.stderr
+    );
+}

@@ -12,7 +12,7 @@
 #
 # SCRATCH holds: config.ign, root/ (the target root), state/, bin/setfiles,
 # tmp/, and systemd-dbus-standin.py. Exit status: 0 ok, 10 fetch-offline
-# failed, 11 files failed, 12 a mount point could not be made, 2 setup
+# (or fetch) failed, 11 files failed, 12 a mount point could not be made, 2 setup
 # failed. Everything goes to stdout.
 set -uo pipefail
 scratch="$1"
@@ -82,6 +82,13 @@ echo "=== ignition stage fetch-offline ==="
 IGNITION_CONFIG_FILE="$scratch/config.ign" "$ignition" -platform file -stage fetch-offline \
     -log-to-stdout -config-cache "$state/cache.json" -state-file "$state/state" \
     -neednet "$state/neednet" 2>&1 || exit 10
+# A config that needs the network (a remote config.replace or merge): the
+# fetch stage, as ignition-fetch.service runs it when fetch-offline asks.
+if [ -e "$state/neednet" ]; then
+    echo "=== ignition stage fetch ==="
+    IGNITION_CONFIG_FILE="$scratch/config.ign" "$ignition" -platform file -stage fetch \
+        -log-to-stdout -config-cache "$state/cache.json" -state-file "$state/state" 2>&1 || exit 10
+fi
 echo "=== ignition stage files ==="
 "$ignition" -platform file -stage files -root "$scratch/root" -log-to-stdout \
     -config-cache "$state/cache.json" -state-file "$state/state" 2>&1 || exit 11
