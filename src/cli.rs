@@ -86,6 +86,10 @@ pub enum Command {
     /// schemas, .gitignore, justfile and mise.toml, and an age identity for
     /// its secrets (outside the fleet) whose recipient fleet.yaml lists.
     Init(InitArgs),
+    /// Bring a Butane layout in: plain `.bu` hosts (and the `.bu` parts
+    /// they merge as `.ign`) become a fleet whose build is checked against
+    /// the originals, host by host.
+    Import(ImportArgs),
     /// Encrypt, edit and re-encrypt the fleet's age secrets (secrets/**/*.age)
     /// to the recipients fleet.yaml lists.
     Secret(SecretArgs),
@@ -421,6 +425,39 @@ pub struct InitArgs {
     /// The fleet's name and `org:` (default: DIR's name).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each .bu becomes hosts/<name>.yaml: the .bu files it merges as generated
+.ign become include: snippets, its Quadlet files in /etc/containers/systemd
+become literal services in containers/, entries several hosts share go to
+snippets/common*.bu, and the rest stays in its butane: block. local: files
+are copied to files/. The new fleet is then built and compared with each
+original (as `kindling diff` does); the report says, per host, identical,
+semantically equal, or the differences. Nothing is overwritten: if any
+file to write exists, nothing is written.
+
+Exit status: 0 when every host converted and compares equal, 1 otherwise
+(the fleet is written all the same).
+
+Example:
+  kindling import --butane butane --files-dir . --fleet fleet")]
+pub struct ImportArgs {
+    /// Directory of the `.bu` files (searched recursively).
+    #[arg(long, value_name = "DIR")]
+    pub butane: PathBuf,
+    /// Where their `local:` paths resolve (Butane's -d; default: --butane).
+    #[arg(short = 'd', long, value_name = "DIR")]
+    pub files_dir: Option<PathBuf>,
+    /// Where to write the fleet (created if missing; must not hold one).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub fleet: PathBuf,
+    /// Also move Quadlet files that set AutoUpdate= to services where the
+    /// host does not enable podman-auto-update.timer: it gets it enabled
+    /// (the one intended change; without the timer AutoUpdate= does nothing).
+    #[arg(long)]
+    pub auto_update_timer: bool,
 }
 
 /// Arguments of `secret`.

@@ -21,6 +21,7 @@ mod common;
 mod completions;
 mod diff;
 mod hosts;
+mod import;
 mod init;
 mod inspect;
 mod iso;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Man(args) => (man::run(&args), ExitCode::FAILURE),
         Command::Vm(args) => (vm::run(&args), ExitCode::FAILURE),
         Command::Init(args) => (init::run(&args), ExitCode::FAILURE),
+        Command::Import(args) => (import::run(&args), ExitCode::FAILURE),
         Command::Secret(args) => (secret::run(&args), ExitCode::FAILURE),
         Command::Iso(args) => (iso::run(&args), ExitCode::FAILURE),
         Command::Serve(args) => (serve::run(&args), ExitCode::FAILURE),

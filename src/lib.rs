@@ -28,6 +28,7 @@ pub mod encode;
 pub mod fleet;
 mod go;
 pub mod ignition;
+pub mod import;
 pub mod inspect;
 #[cfg(unix)]
 mod large_file_io;

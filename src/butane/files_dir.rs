@@ -8,7 +8,7 @@
 //! `/etc/shadow` because of a stray link), FIFOs and devices, and files over
 //! [`DATA_LIMIT`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -65,6 +65,10 @@ pub struct FilesDir {
     /// Canonical directories whose files are secrets wherever a config
     /// places them (a fleet's `secrets/`).
     secret_dirs: Vec<PathBuf>,
+    /// Files that are not on disk but stand at these (cleaned) paths: the
+    /// `.ign` outputs a Butane layout generates and merges (`kindling
+    /// import` compiles them first).
+    generated: Arc<BTreeMap<String, Vec<u8>>>,
 }
 
 /// One entry of a local tree, in Butane's walk order.
@@ -96,7 +100,25 @@ impl FilesDir {
             root: root.labeled(root.path()),
             reads: Arc::default(),
             secret_dirs: Vec::new(),
+            generated: Arc::default(),
         }
+    }
+
+    /// These files read as if they were in the directory (and over any
+    /// that is), by their path in it.
+    #[must_use]
+    pub fn with_generated(mut self, files: BTreeMap<String, Vec<u8>>) -> Self {
+        let files = files
+            .into_iter()
+            .filter_map(|(path, bytes)| FilesDir::join(&path).ok().map(|path| (path, bytes)))
+            .collect();
+        self.generated = Arc::new(files);
+        self
+    }
+
+    /// Whether `local` is a generated file (see [`Self::with_generated`]).
+    pub fn is_generated(&self, local: &str) -> bool {
+        FilesDir::join(local).is_ok_and(|path| self.generated.contains_key(&path))
     }
 
     /// Marks the files under `relative` as secrets (see [`Self::holds_secret`]).
@@ -173,6 +195,9 @@ impl FilesDir {
 
     pub fn read(&self, local: &str) -> Result<Vec<u8>, LocalFileError> {
         let relative = FilesDir::join(local)?;
+        if let Some(bytes) = self.generated.get(&relative) {
+            return Ok(bytes.clone());
+        }
         let opened = self
             .root
             .open_file(&relative, DATA_LIMIT)

@@ -12,7 +12,7 @@ use crate::diag::{DocPath, Segment};
 use crate::ignition::spec::Spec;
 use crate::yaml::de::FieldGate;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Variant {
     Fcos,
     Flatcar,
@@ -40,7 +40,7 @@ impl Variant {
 }
 
 /// A supported Butane `variant` + `version` pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Version {
     pub variant: Variant,
     /// The minor number of `1.N.0` (`4.N.0` for openshift).

@@ -1,14 +1,15 @@
 //! What several commands share: writing to stdout (a reader that went away
 //! is not a failure), printing findings, opening a files directory, loading
-//! a config through [`crate::source`] with its findings printed, and the
-//! fleet compiler's options.
+//! a config through [`crate::source`] with its findings printed, the fleet
+//! compiler's options, and new files written all or nothing ([`Created`]).
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 
 use crate::butane::files_dir::FilesDir;
 use crate::cli::{ColorWhen, FleetArgs};
@@ -234,5 +235,92 @@ pub fn load_config(input: Option<&Path>, options: &LoadOptions) -> anyhow::Resul
             bail!("{name}: the Butane config has errors (see above)")
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// Writes `bytes` to a new file (never over an existing one) with `mode`.
+pub fn create_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options.open(path)?;
+    file.write_all(bytes).and_then(|()| file.sync_all())
+}
+
+/// What was created so far (`init`, `import`), removed again unless the
+/// command completes.
+#[derive(Default)]
+pub struct Created {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+    /// Set once everything is written: the files stay.
+    pub done: bool,
+}
+
+impl Created {
+    pub fn dir(&mut self, dir: &Path, mode: u32) -> anyhow::Result<()> {
+        let mut missing = Vec::new();
+        let mut at = Some(dir);
+        while let Some(path) = at.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+            missing.push(path.to_path_buf());
+            at = path.parent();
+        }
+        for path in missing.into_iter().rev() {
+            let mut builder = fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, mode);
+            builder
+                .create(&path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            self.dirs.push(path);
+        }
+        Ok(())
+    }
+
+    pub fn file(&mut self, path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+        if let Some(parent) = path.parent() {
+            self.dir(parent, 0o755)?;
+        }
+        create_new(path, bytes, mode).map_err(|error| {
+            if error.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow!("{} appeared meanwhile; nothing was written", path.display())
+            } else {
+                anyhow!(
+                    "cannot write {}: {error}; nothing was written",
+                    path.display()
+                )
+            }
+        })?;
+        self.files.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// A new symbolic link at `path` to `target`.
+    #[cfg(unix)]
+    pub fn symlink(&mut self, path: &Path, target: &Path) -> anyhow::Result<()> {
+        if let Some(parent) = path.parent() {
+            self.dir(parent, 0o755)?;
+        }
+        std::os::unix::fs::symlink(target, path)
+            .with_context(|| format!("cannot link {}; nothing was written", path.display()))?;
+        self.files.push(path.to_path_buf());
+        Ok(())
+    }
+}
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        for file in self.files.iter().rev() {
+            let _ = fs::remove_file(file);
+        }
+        for dir in self.dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
     }
 }

@@ -9,13 +9,12 @@
 //! written is removed again.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
-use super::common::{Texts, report};
+use super::common::{Created, Texts, report};
 use crate::cli::InitArgs;
 use crate::fleet::manifest::{Kind, json_schema};
 use crate::fleet::secrets::Identities;
@@ -139,79 +138,6 @@ fn identity_expressions(path: &Path) -> (String, String) {
         None => {
             let full = quote(&path.to_string_lossy());
             (format!("\"{full}\""), full)
-        }
-    }
-}
-
-/// Writes `bytes` to a new file (never over an existing one) with `mode`.
-fn create(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(path)?;
-    file.write_all(bytes).and_then(|()| file.sync_all())
-}
-
-/// What was created so far, removed again unless the init completes.
-#[derive(Default)]
-struct Created {
-    files: Vec<PathBuf>,
-    dirs: Vec<PathBuf>,
-    done: bool,
-}
-
-impl Created {
-    fn dir(&mut self, dir: &Path, mode: u32) -> anyhow::Result<()> {
-        let mut missing = Vec::new();
-        let mut at = Some(dir);
-        while let Some(path) = at.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
-            missing.push(path.to_path_buf());
-            at = path.parent();
-        }
-        for path in missing.into_iter().rev() {
-            let mut builder = fs::DirBuilder::new();
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, mode);
-            builder
-                .create(&path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            self.dirs.push(path);
-        }
-        Ok(())
-    }
-
-    fn file(&mut self, path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
-        if let Some(parent) = path.parent() {
-            self.dir(parent, 0o755)?;
-        }
-        create(path, bytes, mode).map_err(|error| {
-            if error.kind() == std::io::ErrorKind::AlreadyExists {
-                anyhow!("{} appeared meanwhile; nothing was written", path.display())
-            } else {
-                anyhow!(
-                    "cannot write {}: {error}; nothing was written",
-                    path.display()
-                )
-            }
-        })?;
-        self.files.push(path.to_path_buf());
-        Ok(())
-    }
-}
-
-impl Drop for Created {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        for file in self.files.iter().rev() {
-            let _ = fs::remove_file(file);
-        }
-        for dir in self.dirs.iter().rev() {
-            let _ = fs::remove_dir(dir);
         }
     }
 }

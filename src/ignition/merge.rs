@@ -6,10 +6,14 @@
 //! entries keep their place first, and new child entries follow in order.
 //! Files, directories and links share one key space (their path): a child
 //! entry replaces a parent entry of another kind with the same path.
+//!
+//! [`merge_configs`] is the whole merge, as Ignition applies an
+//! `ignition.config.merge` entry: `kindling import` flattens configs with
+//! it before comparing them.
 
 use super::model::{
-    Clevis, Config, Directory, Disk, Dropin, File, Filesystem, Link, Luks, Partition, Raid,
-    Resource, Tang, Unit,
+    Clevis, Config, Directory, Disk, Dropin, File, Filesystem, Link, Luks, Partition, PasswdGroup,
+    PasswdUser, Raid, Resource, Tang, Unit,
 };
 
 /// For each merged list: `new_index[i]` is where the child's entry `i` ended up.
@@ -305,6 +309,86 @@ pub fn merge_generated(parent: Config, child: Config) -> (Config, Placement) {
     placement.luks = luks_at;
     placement.units = units_at;
     (out, placement)
+}
+
+fn merge_user(parent: &mut PasswdUser, child: PasswdUser) {
+    take(&mut parent.gecos, child.gecos);
+    union(&mut parent.groups, child.groups);
+    take(&mut parent.home_dir, child.home_dir);
+    take(&mut parent.no_create_home, child.no_create_home);
+    take(&mut parent.no_log_init, child.no_log_init);
+    take(&mut parent.no_user_group, child.no_user_group);
+    take(&mut parent.password_hash, child.password_hash);
+    take(&mut parent.primary_group, child.primary_group);
+    take(&mut parent.should_exist, child.should_exist);
+    union(&mut parent.ssh_authorized_keys, child.ssh_authorized_keys);
+    take(&mut parent.shell, child.shell);
+    take(&mut parent.system, child.system);
+    take(&mut parent.uid, child.uid);
+}
+
+fn merge_group(parent: &mut PasswdGroup, child: PasswdGroup) {
+    take(&mut parent.gid, child.gid);
+    take(&mut parent.password_hash, child.password_hash);
+    take(&mut parent.should_exist, child.should_exist);
+    take(&mut parent.system, child.system);
+}
+
+/// The whole of Ignition's merge of `child` onto `parent` (what a
+/// `ignition.config.merge` entry does once fetched): keyed lists merge
+/// entry by entry, child fields win, lists of strings are united. The
+/// result keeps the parent's spec version and its other merge entries.
+pub fn merge_configs(mut parent: Config, mut child: Config) -> Config {
+    let passwd = std::mem::take(&mut parent.passwd);
+    let mut arguments = std::mem::take(&mut parent.kernel_arguments);
+    let mut ignition = std::mem::take(&mut parent.ignition);
+    let child_passwd = std::mem::take(&mut child.passwd);
+    let child_arguments = std::mem::take(&mut child.kernel_arguments);
+    let child_ignition = std::mem::take(&mut child.ignition);
+    let (mut out, _) = merge_generated(parent, child);
+    out.passwd.users = keyed(
+        passwd.users,
+        child_passwd.users,
+        |u| u.name.clone(),
+        merge_user,
+    )
+    .0;
+    out.passwd.groups = keyed(
+        passwd.groups,
+        child_passwd.groups,
+        |g| g.name.clone(),
+        merge_group,
+    )
+    .0;
+    union(&mut arguments.should_exist, child_arguments.should_exist);
+    union(
+        &mut arguments.should_not_exist,
+        child_arguments.should_not_exist,
+    );
+    out.kernel_arguments = arguments;
+    let child = child_ignition;
+    ignition.config.merge.extend(child.config.merge);
+    if child.config.replace != Resource::default() {
+        ignition.config.replace = child.config.replace;
+    }
+    take(&mut ignition.proxy.http_proxy, child.proxy.http_proxy);
+    take(&mut ignition.proxy.https_proxy, child.proxy.https_proxy);
+    union(&mut ignition.proxy.no_proxy, child.proxy.no_proxy);
+    take(
+        &mut ignition.timeouts.http_response_headers,
+        child.timeouts.http_response_headers,
+    );
+    take(&mut ignition.timeouts.http_total, child.timeouts.http_total);
+    let authorities = std::mem::take(&mut ignition.security.tls.certificate_authorities);
+    ignition.security.tls.certificate_authorities = keyed(
+        authorities,
+        child.security.tls.certificate_authorities,
+        |r| r.source.clone(),
+        merge_resource,
+    )
+    .0;
+    out.ignition = ignition;
+    out
 }
 
 #[cfg(test)]

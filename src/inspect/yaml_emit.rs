@@ -22,6 +22,11 @@ pub enum Yaml {
     /// A file mode, written in octal with a leading zero (`0644`).
     Mode(i64),
     Bool(bool),
+    /// A scalar written exactly as given: the text of a plain (or tagged)
+    /// scalar read from another document, which means what it meant there
+    /// (`0644`, `true`, `!!binary aGk=`). The caller vouches that it is one
+    /// line and valid where a value goes.
+    Raw(String),
     Seq(Vec<Yaml>),
     Map(Vec<(String, Yaml)>),
 }
@@ -135,6 +140,7 @@ fn inline_scalar(value: &Yaml) -> String {
         Yaml::Int(number) => number.to_string(),
         Yaml::Mode(mode) => mode_text(*mode),
         Yaml::Bool(flag) => flag.to_string(),
+        Yaml::Raw(text) => text.clone(),
         Yaml::Seq(_) => "[]".to_owned(),
         Yaml::Map(_) => "{}".to_owned(),
     }

@@ -27,6 +27,7 @@ mod fleet_diff;
 mod fleet_example;
 mod fuzz_bodies;
 mod hostile_fleet;
+mod import;
 mod init;
 mod inspect;
 mod install_block;
