@@ -554,6 +554,10 @@ pub fn rearm(build: &Path, host: &str) -> Result<PathBuf, ServeError> {
 
 /// An example dnsmasq configuration: proxy DHCP next to the network's own
 /// DHCP server, TFTP handing out iPXE, and iPXE sent on to `/boot.ipxe`.
+/// In proxy mode the boot file goes out in PXE's boot menu, one
+/// `pxe-service` per client architecture: x86PC is BIOS; x86-64 UEFI
+/// firmware calls itself BC_EFI (7, OVMF and most boards) or X86-64_EFI
+/// (9). `dnsmasq --test` accepts it (tests/it/serve.rs).
 pub fn dnsmasq_example(url: &str) -> String {
     format!(
         "# dnsmasq: PXE next to an existing DHCP server (proxy mode), iPXE over TFTP,\n\
@@ -562,14 +566,14 @@ pub fn dnsmasq_example(url: &str) -> String {
          dhcp-range=192.168.1.0,proxy    # your LAN; proxy: the router keeps handing out addresses\n\
          enable-tftp\n\
          tftp-root=/var/lib/tftpboot     # holds undionly.kpxe and ipxe.efi (Debian: ipxe package)\n\
-         # Machines that already run iPXE get the script; the rest get iPXE first.\n\
+         # Machines that already run iPXE (user class iPXE) get the script; the rest get iPXE first.\n\
          dhcp-userclass=set:ipxe,iPXE\n\
-         dhcp-match=set:efi64,option:client-arch,7\n\
-         dhcp-match=set:efi64,option:client-arch,9\n\
-         pxe-service=tag:!ipxe,tag:!efi64,x86PC,\"iPXE\",undionly.kpxe\n\
-         pxe-service=tag:!ipxe,tag:efi64,X86-64_EFI,\"iPXE\",ipxe.efi\n\
+         pxe-service=tag:!ipxe,x86PC,\"iPXE\",undionly.kpxe\n\
+         pxe-service=tag:!ipxe,BC_EFI,\"iPXE\",ipxe.efi\n\
+         pxe-service=tag:!ipxe,X86-64_EFI,\"iPXE\",ipxe.efi\n\
          dhcp-boot=tag:ipxe,{url}/boot.ipxe\n\
          pxe-service=tag:ipxe,x86PC,\"kindling\",{url}/boot.ipxe\n\
+         pxe-service=tag:ipxe,BC_EFI,\"kindling\",{url}/boot.ipxe\n\
          pxe-service=tag:ipxe,X86-64_EFI,\"kindling\",{url}/boot.ipxe\n"
     )
 }

@@ -47,6 +47,8 @@ apt_update_once() {
 # xorriso, isolinux and syslinux-common master the test live ISOs.
 pkgs=(ignition qemu-system-x86 qemu-utils busybox-static cpio passwd systemd python3 util-linux
       xorriso isolinux syslinux-common)
+# dnsmasq checks the configuration `kindling serve --dnsmasq-example` prints.
+pkgs+=(dnsmasq-base)
 missing_packages() {
     missing=()
     for p in "${pkgs[@]}"; do

@@ -562,6 +562,35 @@ fn dnsmasq_example_and_rearm_cli() {
         text.contains("dhcp-boot=tag:ipxe,http://192.168.1.10:8080/boot.ipxe"),
         "{text}"
     );
+    // Every x86 firmware kind gets iPXE first and then the script.
+    for arch in ["x86PC", "BC_EFI", "X86-64_EFI"] {
+        assert!(
+            text.contains(&format!("tag:!ipxe,{arch},")),
+            "{arch}: {text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "tag:ipxe,{arch},\"kindling\",http://192.168.1.10:8080/boot.ipxe"
+            )),
+            "{arch}: {text}"
+        );
+    }
+    use crate::support::tools::{self, Tool};
+    if tools::require(&[Tool::Dnsmasq]) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("dnsmasq.conf");
+        fs::write(&conf, &text).expect("conf");
+        let checked = std::process::Command::new(Tool::Dnsmasq.locate().expect("dnsmasq"))
+            .arg("--test")
+            .arg(format!("--conf-file={}", conf.display()))
+            .output()
+            .expect("dnsmasq");
+        assert!(
+            checked.status.success(),
+            "dnsmasq --test: {}",
+            String::from_utf8_lossy(&checked.stderr)
+        );
+    }
     let fixture = Fixture::new();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
         .args(["serve", "--build"])

@@ -135,6 +135,8 @@ pub enum Tool {
     /// coreos-installer, the oracle of the ISO format
     /// (`$KINDLING_COREOS_INSTALLER` overrides the path).
     CoreosInstaller,
+    /// dnsmasq, which checks `kindling serve --dnsmasq-example`.
+    Dnsmasq,
 }
 
 impl fmt::Display for Tool {
@@ -154,6 +156,7 @@ impl fmt::Display for Tool {
             Tool::Kernel => "a Debian kernel",
             Tool::VirtioDrivers => "the kernel's virtio drivers",
             Tool::Xorriso => "xorriso",
+            Tool::Dnsmasq => "dnsmasq",
             Tool::Isolinux => "isolinux",
             Tool::CoreosInstaller => "coreos-installer",
         };
@@ -232,6 +235,7 @@ impl Tool {
                 })
             }
             Tool::Xorriso => on_path("xorriso"),
+            Tool::Dnsmasq => on_path("dnsmasq"),
             Tool::Isolinux => {
                 let files = [ISOLINUX_BIN, LDLINUX_C32, ISOHYBRID_MBR];
                 match files.iter().find(|f| !Path::new(f).is_file()) {
