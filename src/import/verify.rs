@@ -65,6 +65,7 @@ pub fn compile(
         files_dir: Some(files_dir.clone().with_generated(generated)),
         target: None,
         json: Some(JsonStyle::Compact),
+        raw: false,
     };
     let outcome = butane::compile(text, name, &options);
     match outcome.config {
