@@ -17,9 +17,11 @@ pub mod install;
 pub mod lint;
 pub mod listing;
 pub mod load;
+pub mod locate;
 pub mod manifest;
 pub mod os;
 pub mod platform;
+pub mod provenance;
 pub mod publish;
 pub mod recipients;
 pub mod reference;
@@ -451,12 +453,8 @@ impl Worker<'_> {
     ) -> HostResult {
         let rendered = self.render_services(plan);
         let mut diagnostics = rendered.diagnostics.clone();
-        diagnostics.extend(lint::check(
-            plan,
-            &rendered,
-            &self.inventory.sources,
-            &mut self.quadlets,
-        ));
+        let locator = locate::Locator::new(&self.inventory.sources, self.templates);
+        diagnostics.extend(lint::check(plan, &rendered, &locator, &mut self.quadlets));
         let (mut assembled, extra) = assemble::assemble(self.inventory, plan, &rendered);
         diagnostics.append(&mut assembled.diagnostics);
         diagnostics.extend(self.placed_quadlets(plan, &rendered, &assembled, &extra, files_dir));

@@ -35,7 +35,7 @@ pub enum Lines {
 impl Lines {
     /// `finding` (positioned in the Quadlet text) in the file that holds
     /// the text, at its place there.
-    fn place(&self, finding: Diagnostic, name_of: &dyn Fn(FileId) -> String) -> Diagnostic {
+    pub fn place(&self, finding: Diagnostic, name_of: &dyn Fn(FileId) -> String) -> Diagnostic {
         let at = finding.position.unwrap_or(Position::START);
         let (file, position) = match self {
             Lines::Local(name) => (name.clone(), at),
@@ -213,7 +213,7 @@ fn text(node: Option<&Node>) -> Option<String> {
 /// The line mapping of a literal block scalar: its content starts on the
 /// line after its key (`inline: |`), indented like its first non-blank
 /// line.
-fn block_lines(
+pub fn block_lines(
     inline: &crate::yaml::Entry,
     text_of: &dyn Fn(FileId) -> Option<String>,
 ) -> Option<Lines> {

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::load::SourceMap;
+use super::locate::Locator;
 use super::render::{QuadletText, Rendered};
 use super::resolve::{ManifestPlan, Origin, ServiceBody};
 use crate::diag::{Code, Diagnostic, Position, Severity};
@@ -115,13 +115,15 @@ impl QuadletMemo {
     }
 }
 
-/// Quadlet findings and policy lints for a host.
+/// Quadlet findings and policy lints for a host, each in the fleet file
+/// its text came from (see `locate`).
 pub fn check(
     plan: &ManifestPlan,
     rendered: &Rendered,
-    sources: &SourceMap,
+    locator: &Locator<'_>,
     memo: &mut QuadletMemo,
 ) -> Vec<Diagnostic> {
+    let sources = locator.sources();
     let mut found = Vec::new();
     let units: BTreeSet<String> = rendered.quadlets.iter().map(|q| q.name.clone()).collect();
     // File names cannot contain `/`: the joined set is unambiguous.
@@ -173,9 +175,19 @@ pub fn check(
             memo,
             policies.get(&text.name),
             plan.pinned_images,
+            locator,
         ));
     }
-    found.extend(port_conflicts(&rendered.quadlets));
+    for clash in port_conflicts(&rendered.quadlets) {
+        let text = rendered
+            .quadlets
+            .iter()
+            .find(|text| clash.file.as_deref() == Some(text.label.as_str()));
+        found.push(match text {
+            Some(text) => locator.place(text, None, clash),
+            None => clash,
+        });
+    }
     found
 }
 
@@ -186,6 +198,7 @@ fn quadlet_findings(
     memo: &mut QuadletMemo,
     policy: Option<&ServicePolicy>,
     pinned: bool,
+    locator: &Locator<'_>,
 ) -> Vec<Diagnostic> {
     let mut files = vec![(text.name.clone(), text.label.clone(), text.text.clone())];
     for (name, label, contents) in &text.dropins {
@@ -196,7 +209,8 @@ fn quadlet_findings(
         ));
     }
     let mut found = Vec::new();
-    for (name, label, contents) in files {
+    for (index, (name, label, contents)) in files.into_iter().enumerate() {
+        let dropin = index.checked_sub(1);
         for finding in memo.validate(&name, &contents, options, units_key) {
             let skip = match finding.code {
                 Code::QuadletImageNotPinned => {
@@ -225,7 +239,7 @@ fn quadlet_findings(
             if let Some(help) = help {
                 diagnostic = diagnostic.with_help(help);
             }
-            found.push(diagnostic);
+            found.push(locator.place(text, dropin, diagnostic));
         }
     }
     found
@@ -252,6 +266,13 @@ fn host_port(value: &str) -> Option<(String, String, String)> {
     };
     let (host, _) = rest.split_once(':')?;
     Some((ip, host.to_owned(), proto.to_owned())).filter(|(_, h, _)| !h.is_empty())
+}
+
+/// The 1-based column of the value of a `Key=value` line.
+fn value_column(line: &str) -> usize {
+    line.find('=')
+        .and_then(|at| line.get(..=at))
+        .map_or(1, |key| key.chars().count() + 1)
 }
 
 fn all_interfaces(ip: &str) -> bool {
@@ -286,7 +307,7 @@ fn port_conflicts(quadlets: &[QuadletText]) -> Vec<Diagnostic> {
                         format!("host port {port}/{proto} is already published by {owner}"),
                     )
                     .in_file(text.label.clone())
-                    .at_position(Position::new(number + 1, 1))
+                    .at_position(Position::new(number + 1, value_column(line)))
                     .with_help("give one of the services another host port"),
                 );
             } else {
@@ -371,6 +392,7 @@ mod tests {
             label: name.into(),
             text: text.into(),
             dropins: Vec::new(),
+            source: crate::fleet::provenance::TextSource::File,
         }
     }
 

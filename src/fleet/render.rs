@@ -21,6 +21,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
+use super::provenance::{self, DefinitionText, TextSource};
 use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan};
 use super::secrets::{SecretReader, holds_private_key, is_encrypted};
 use crate::butane::model as b;
@@ -80,6 +81,8 @@ pub struct QuadletText {
     pub text: String,
     /// Drop-ins: (file name, label in reports, text).
     pub dropins: Vec<(String, String, String)>,
+    /// What the text was made from, to locate findings in it.
+    pub source: TextSource,
 }
 
 /// Everything rendered for one host.
@@ -417,6 +420,44 @@ impl Templates {
             .get_template(name)
             .map_err(|e| self.template_error(&e, name, None))?;
         render_capped(&template, vars).map_err(|e| self.template_error(&e, name, None))
+    }
+
+    /// The line of template `name` that wrote each line of `rendered`, its
+    /// output with `vars` (see `provenance`); `None` where unknown.
+    pub fn line_origins(
+        &self,
+        name: &str,
+        vars: &Value,
+        rendered: &str,
+    ) -> Option<Vec<Option<usize>>> {
+        let source = self.sources.get(name)?;
+        self.marked_render(name, source, vars, rendered)
+    }
+
+    /// [`Self::line_origins`] of a template not registered here (a literal
+    /// `.j2` file).
+    pub fn text_line_origins(
+        &self,
+        label: &str,
+        text: &str,
+        vars: &Value,
+        rendered: &str,
+    ) -> Option<Vec<Option<usize>>> {
+        self.marked_render(label, text, vars, rendered)
+    }
+
+    fn marked_render(
+        &self,
+        name: &str,
+        source: &str,
+        vars: &Value,
+        rendered: &str,
+    ) -> Option<Vec<Option<usize>>> {
+        let mut env = self.env.clone();
+        env.add_template_owned(name.to_owned(), provenance::mark(source))
+            .ok()?;
+        let output = render_capped(&env.get_template(name).ok()?, vars).ok()?;
+        provenance::unmark(&output, rendered)
     }
 
     fn render_text(
@@ -780,11 +821,18 @@ impl Renderer<'_, '_> {
             dropins.push((dropin.clone(), dropin_label, contents.clone()));
         }
         self.out.virtual_files.push((label.clone(), text.clone()));
+        let source = TextSource::Definition(Box::new(DefinitionText {
+            node: std::sync::Arc::clone(&resolved.node),
+            template_file: self.inventory.templates.get(&template).copied(),
+            template,
+            vars,
+        }));
         self.out.quadlets.push(QuadletText {
             name: unit_name,
             label,
             text,
             dropins,
+            source,
         });
         true
     }
@@ -986,7 +1034,7 @@ impl Renderer<'_, '_> {
             file: quadlet.file,
             position: Position::new(1, 1),
         };
-        let (text, label) = if quadlet.templated {
+        let (text, label, text_source) = if quadlet.templated {
             let vars = self.vars(service, paths);
             let label = source.name.clone();
             match self.templates.render_text(&label, &source.text, &vars) {
@@ -996,7 +1044,8 @@ impl Renderer<'_, '_> {
                     self.out
                         .virtual_files
                         .push((rendered.clone(), text.clone()));
-                    (text, rendered)
+                    let file = quadlet.file;
+                    (text, rendered, TextSource::Templated { file, vars })
                 }
                 Err(diagnostic) => {
                     self.out.diagnostics.push(*diagnostic);
@@ -1004,7 +1053,7 @@ impl Renderer<'_, '_> {
                 }
             }
         } else {
-            (source.text.clone(), source.name.clone())
+            (source.text.clone(), source.name.clone(), TextSource::File)
         };
         let path = format!("{}/{}", paths.quadlet_dir, quadlet.name);
         self.out.files.push(NodeFile::public(
@@ -1037,6 +1086,7 @@ impl Renderer<'_, '_> {
             label,
             text,
             dropins,
+            source: text_source,
         });
     }
 }

@@ -651,7 +651,8 @@ fn lint_latest_is_allowed_with_auto_update_but_untagged_is_not() {
     );
     assert_eq!(
         warnings[0].file.as_deref(),
-        Some("<rendered h1/api.container from <built-in quadlet.container.j2>>")
+        Some("containers/api.yaml"),
+        "at the service definition: the image comes from its defaults"
     );
 }
 

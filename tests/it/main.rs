@@ -39,6 +39,7 @@ mod provision_install;
 mod publication;
 mod quadlet_corpus;
 mod quadlet_routes;
+mod rendered_locations;
 mod schemas;
 mod secret_cmd;
 mod secrets;
