@@ -22,7 +22,9 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
 use super::provenance::{self, DefinitionText, TextSource};
-use super::resolve::{Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan};
+use super::resolve::{
+    Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan, jinja_failure,
+};
 use super::secrets::{SecretReader, holds_private_key, is_encrypted};
 use crate::butane::model as b;
 use crate::diag::{Code, Diagnostic, Position};
@@ -363,7 +365,7 @@ impl Templates {
             .get(name)
             .cloned()
             .unwrap_or_else(|| name.to_owned());
-        let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
+        let failure = jinja_failure(error);
         let mut diagnostic = match error.kind() {
             // Only the output cap fails a write (see `render_capped`).
             minijinja::ErrorKind::WriteFailure => Diagnostic::error(
@@ -376,16 +378,16 @@ impl Templates {
             .with_help("a Quadlet or env file is small; look for a loop that repeats text"),
             minijinja::ErrorKind::OutOfFuel => Diagnostic::error(
                 Code::FleetTemplateLimit,
-                format!("template error: {}{detail}", error.kind()),
+                format!("template error: {failure}"),
             )
             .with_help("the template does too much work; look for nested or large loops"),
-            kind @ minijinja::ErrorKind::UndefinedError => Diagnostic::error(
+            minijinja::ErrorKind::UndefinedError => Diagnostic::error(
                 Code::FleetTemplateUndefined,
-                format!("template error: {kind}{detail}"),
+                format!("template error: {failure}"),
             ),
-            kind => Diagnostic::error(
+            _ => Diagnostic::error(
                 Code::FleetTemplateError,
-                format!("template error: {kind}{detail}"),
+                format!("template error: {failure}"),
             ),
         }
         .in_file(label);
@@ -596,9 +598,8 @@ impl Renderer<'_, '_> {
         match self.expansions.render(text, vars) {
             Ok(expanded) => expanded,
             Err(error) => {
-                let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
                 self.out.diagnostics.push(
-                    Diagnostic::error(Code::FleetPathPattern, format!("cannot expand `{text}`: {}{detail}", error.kind()))
+                    Diagnostic::error(Code::FleetPathPattern, format!("cannot expand `{text}`: {}", jinja_failure(&error)))
                         .in_file(self.file_name(origin.file))
                         .at_position(origin.position)
                         .with_help("available names: org, host, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir"),

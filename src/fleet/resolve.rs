@@ -374,12 +374,11 @@ impl<'i> Resolver<'i> {
         match rendered {
             Ok(text) => text,
             Err(error) => {
-                let detail = error.detail().map(|d| format!(": {d}")).unwrap_or_default();
                 let origin = origin(self);
                 self.error_at(
                     Code::FleetPathPattern,
                     origin,
-                    format!("cannot expand `{pattern}`: {}{detail}", error.kind()),
+                    format!("cannot expand `{pattern}`: {}", jinja_failure(&error)),
                     Some("available names: org, host, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir".to_owned()),
                 );
                 String::new()
@@ -1184,6 +1183,17 @@ impl<'i> Resolver<'i> {
             account,
             paths,
         })
+    }
+}
+
+/// What went wrong in a template, said once: minijinja's kind, then its
+/// detail, except where the detail already names the kind (`undefined
+/// value: `x` is undefined` is just `` `x` is undefined ``).
+pub(crate) fn jinja_failure(error: &minijinja::Error) -> String {
+    match (error.kind(), error.detail()) {
+        (minijinja::ErrorKind::UndefinedError, Some(detail)) => detail.to_owned(),
+        (kind, Some(detail)) => format!("{kind}: {detail}"),
+        (kind, None) => kind.to_string(),
     }
 }
 
