@@ -18,7 +18,7 @@ pub mod translation_map;
 pub mod translator;
 pub mod version;
 
-use crate::diag::{Code, Diagnostic, Diagnostics, DocPath};
+use crate::diag::{Code, Diagnostic, Diagnostics, DocPath, Position};
 use crate::ignition::model::Config as IgnitionConfig;
 use crate::ignition::spec::{self, Spec};
 use crate::secret::Secrets;
@@ -66,16 +66,35 @@ pub struct Outcome {
     /// For openshift: the MachineConfig around the config (written unless
     /// [`Options::raw`]).
     pub machine_config: Option<openshift::MachineConfig>,
+    /// When the config failed: the reason as Butane words it after `Error
+    /// translating config: ` (e.g. `source config is invalid`, or go-yaml's
+    /// `Error unmarshaling yaml: yaml: line 3: did not find expected key`).
+    pub butane_error: Option<String>,
 }
 
 impl Outcome {
-    fn failed(diagnostics: Diagnostics) -> Self {
+    fn failed(diagnostics: Diagnostics, butane_error: Option<String>) -> Self {
+        let butane_error = butane_error.unwrap_or_else(|| {
+            // Butane stops with "source config is invalid" unless only the
+            // generated config's Ignition validation failed.
+            let generated = diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .all(|d| d.code.as_str().starts_with("ignition-"));
+            if generated {
+                "config generated was invalid"
+            } else {
+                "source config is invalid"
+            }
+            .to_owned()
+        });
         Outcome {
             config: None,
             json: None,
             diagnostics,
             secrets: Secrets::default(),
             machine_config: None,
+            butane_error: Some(butane_error),
         }
     }
 }
@@ -93,7 +112,8 @@ type Passed = (
 /// Compiles Butane `source` (named `file` in diagnostics).
 pub fn compile(source: &str, file: &str, options: &Options) -> Outcome {
     let mut diagnostics = Diagnostics::new();
-    let outcome = compile_document(source, options, &mut diagnostics);
+    let mut fatal = None;
+    let outcome = compile_document(source, options, &mut diagnostics, &mut fatal);
     diagnostics.set_file(file);
     match outcome {
         Some((config, json, secrets, machine_config)) if !diagnostics.has_errors() => Outcome {
@@ -102,13 +122,33 @@ pub fn compile(source: &str, file: &str, options: &Options) -> Outcome {
             diagnostics,
             secrets,
             machine_config,
+            butane_error: None,
         },
-        _ => Outcome::failed(diagnostics),
+        _ => Outcome::failed(diagnostics, fatal),
     }
 }
 
-/// Reads `variant` and `version` and finds the matching translator.
-fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
+/// Butane's words for go-yaml failing to decode `node` into a string
+/// (`variant`, `version`).
+fn not_a_string(node: &Node) -> String {
+    let tag = if matches!(node.value, yaml::Value::Mapping(_)) {
+        "map"
+    } else {
+        "seq"
+    };
+    format!(
+        "Error unmarshaling yaml: yaml: unmarshal errors:\n  line {}: cannot unmarshal !!{tag} into string",
+        node.position.line
+    )
+}
+
+/// Reads `variant` and `version` and finds the matching translator; on
+/// failure `fatal` gets Butane's reason.
+fn version_of(
+    root: &Node,
+    diagnostics: &mut Diagnostics,
+    fatal: &mut Option<String>,
+) -> Option<Version> {
     let text = |key: &str| {
         root.get(key)
             .and_then(Node::as_scalar)
@@ -128,6 +168,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             .at_position(node.position)
             .with_help("write the variant as a plain word: `variant: fcos` (or flatcar)"),
         );
+        *fatal = Some(not_a_string(node));
         return None;
     }
     let Some(variant) = text("variant").filter(|v| !v.is_empty()) else {
@@ -140,6 +181,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             .at_position(root.position)
             .with_help("start the config with `variant: fcos` (or flatcar) and a `version:`"),
         );
+        *fatal = Some("error parsing variant; must be specified".to_owned());
         return None;
     };
     let version_node = root.get("version");
@@ -155,6 +197,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
                 .at_position(position)
                 .with_help("`{...}` is a YAML mapping: replace template placeholders before compiling, e.g. `version: 1.5.0`"),
         );
+        *fatal = Some(not_a_string(node));
         return None;
     }
     // Butane parses the version with go-semver and looks its translator up
@@ -170,6 +213,7 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             .at_position(position)
             .with_help("write the full version, e.g. `version: 1.5.0`"),
         );
+        *fatal = Some("error parsing version; must be a valid semver".to_owned());
         return None;
     };
     let found = Version::find(&variant, &version);
@@ -183,9 +227,13 @@ fn version_of(root: &Node, diagnostics: &mut Diagnostics) -> Option<Version> {
             .at_position(root.get("variant").map_or(root.position, |node| node.position))
             .with_help("write `variant: openshift` with an OpenShift version, e.g. `version: 4.8.0`"),
         );
+        *fatal = Some("rhcos variant has been removed; use openshift variant instead: https://coreos.github.io/butane/upgrading-openshift/".to_owned());
         return None;
     }
     if found.is_none() {
+        *fatal = Some(format!(
+            "No translator exists for variant {variant} with version {version}"
+        ));
         let known: Vec<String> = version::SUPPORTED
             .iter()
             .filter(|v| v.variant.as_str() == variant)
@@ -213,6 +261,7 @@ fn compile_document(
     source: &str,
     options: &Options,
     diagnostics: &mut Diagnostics,
+    fatal: &mut Option<String>,
 ) -> Option<Passed> {
     let root = match yaml::parse(source) {
         Ok(Some(root)) => root,
@@ -221,12 +270,15 @@ fn compile_document(
                 Diagnostic::error(Code::ButaneEmptyConfig, "the config is empty")
                     .with_help("a Butane config needs at least `variant:` and `version:`"),
             );
+            *fatal = Some("error parsing variant; must be specified".to_owned());
             return None;
         }
         Err(error) => {
-            diagnostics.push(
-                Diagnostic::error(Code::YamlSyntax, error.message).at_position(error.position),
-            );
+            diagnostics.push(syntax_error(&error));
+            *fatal = Some(match &error.go_yaml {
+                Some(go) => format!("Error unmarshaling yaml: {}", go.message()),
+                None => format!("Error unmarshaling yaml: {}", error.message),
+            });
             return None;
         }
     };
@@ -240,14 +292,20 @@ fn compile_document(
         );
         return None;
     }
-    let version = version_of(&root, diagnostics)?;
+    let version = version_of(&root, diagnostics, fatal)?;
     let decoder = Decoder::new(&version);
     let decoded: Result<model::Config, _> = decoder.decode(&root);
     diagnostics.extend(decoder.into_warnings());
     let butane = match decoded {
         Ok(config) => config,
         Err(error) => {
-            diagnostics.push(error.into_diagnostic());
+            let diagnostic = error.into_diagnostic();
+            *fatal = Some(format!(
+                "Error unmarshaling yaml: yaml: unmarshal errors:\n  line {}: {}",
+                diagnostic.position.map_or(0, |p| p.line),
+                diagnostic.message
+            ));
+            diagnostics.push(diagnostic);
             return None;
         }
     };
@@ -267,6 +325,31 @@ fn compile_document(
             compiled.machine_config,
         )
     })
+}
+
+/// A YAML syntax error located where Butane's go-yaml reports it (see
+/// [`yaml::GoYamlLine`]); where that is not the offending token, the help
+/// says where the token is.
+fn syntax_error(error: &yaml::YamlError) -> Diagnostic {
+    let located = error
+        .go_yaml
+        .as_ref()
+        .and_then(|go| Some(Position::new(go.line?, go.column)));
+    match located {
+        Some(position) if position.line != error.position.line => {
+            Diagnostic::error(Code::YamlSyntax, error.message.clone())
+                .at_position(position)
+                .with_help(format!(
+                    "line {} is where Butane (go-yaml) reports it; the offending token is at line {}, column {}",
+                    position.line, error.position.line, error.position.column
+                ))
+        }
+        Some(position) => {
+            Diagnostic::error(Code::YamlSyntax, error.message.clone()).at_position(position)
+        }
+        None => Diagnostic::error(Code::YamlSyntax, error.message.clone())
+            .at_position(error.position),
+    }
 }
 
 /// A typed Butane config compiled to Ignition.

@@ -236,7 +236,121 @@ impl Node {
 #[error("{message}")]
 pub struct YamlError {
     pub message: String,
+    /// Where the offending token is.
     pub position: Position,
+    /// How go-yaml v3 (Butane's parser) reports the same syntax error, for
+    /// `kindling butane`; `None` for kindling's own refusals (duplicate
+    /// keys, depth and alias limits).
+    pub go_yaml: Option<GoYamlLine>,
+}
+
+/// A syntax error as go-yaml v3 reports it: `yaml: line L: problem`, one
+/// line and no column (`decode.go`, `parser.fail`).
+///
+/// go-yaml takes the line from the error's *context* mark unless that mark
+/// is on the first line, else from its *problem* mark (the offending token).
+/// A parser error ("did not find expected key", "... '-' indicator", "...
+/// ',' or ']'") has the start of the enclosing block mapping, block
+/// sequence or flow collection as its context; "did not find expected node
+/// content" and the scanner's errors (a `:` or `-` where none may be, a
+/// tab, a simple key without `:`) have the token itself. Marks count lines
+/// from 0 and only scanner errors add 1, so a parser error names the line
+/// *before* its mark, and a mark on the first line names none. kindling's
+/// own position (the token) is more useful and stays in fleet commands;
+/// `kindling butane` reports go-yaml's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoYamlLine {
+    /// The line go-yaml names, if any.
+    pub line: Option<usize>,
+    /// The 1-based column of the mark on that line (go-yaml prints none; an
+    /// annotated report needs one): 1 for a parser error, whose line holds
+    /// no mark.
+    pub column: usize,
+    /// go-yaml's words, e.g. `did not find expected key`.
+    pub problem: String,
+}
+
+impl GoYamlLine {
+    /// `yaml: line L: problem`, as Butane prints it after `Error
+    /// unmarshaling yaml: `.
+    pub fn message(&self) -> String {
+        match self.line {
+            Some(line) => format!("yaml: line {line}: {}", self.problem),
+            None => format!("yaml: {}", self.problem),
+        }
+    }
+
+    /// Works out go-yaml's report of the error saphyr describes as `info` at
+    /// `problem` (1-based), inside collections that start at `open`
+    /// (outermost first).
+    fn of(info: &str, problem: Position, open: &[Position]) -> Self {
+        const PARSER_ERRORS: &[(&str, &str, bool)] = &[
+            (
+                "while parsing a block mapping, ",
+                "did not find expected key",
+                true,
+            ),
+            (
+                "while parsing a block collection, ",
+                "did not find expected '-' indicator",
+                true,
+            ),
+            (
+                "while parsing a flow sequence, ",
+                "did not find expected ',' or ']'",
+                true,
+            ),
+            (
+                "while parsing a flow mapping, ",
+                "did not find expected ',' or '}'",
+                true,
+            ),
+            (
+                "while parsing a node, ",
+                "did not find expected node content",
+                false,
+            ),
+            (
+                "did not find expected <document start>",
+                "did not find expected <document start>",
+                false,
+            ),
+        ];
+        if let Some((_, words, enclosed)) = PARSER_ERRORS
+            .iter()
+            .find(|(prefix, _, _)| info.starts_with(prefix))
+        {
+            let context = open.last().copied().filter(|_| *enclosed);
+            // 0-based lines, not incremented: the 1-based line minus one,
+            // where no mark is (so no column either).
+            let line = match context {
+                Some(mark) if mark.line > 1 => Some(mark.line - 1),
+                _ if problem.line > 1 => Some(problem.line - 1),
+                _ => None,
+            };
+            return GoYamlLine {
+                line,
+                column: 1,
+                problem: (*words).to_owned(),
+            };
+        }
+        let problem_words = match info {
+            "simple key expect ':'" => "could not find expected ':'".to_owned(),
+            "tabs disallowed within this context (block indentation)" => {
+                "found character that cannot start any token".to_owned()
+            }
+            other => other
+                .strip_prefix("while ")
+                .and_then(|rest| rest.split_once(", "))
+                .map_or(other, |(_, words)| words)
+                .to_owned(),
+        };
+        GoYamlLine {
+            line: (problem.line > 1).then_some(problem.line),
+            column: problem.column,
+            problem: problem_words,
+        }
+    }
 }
 
 /// Deepest nesting of sequences and mappings accepted. No Butane, Ignition
@@ -266,6 +380,7 @@ pub fn parse_file(source: &str, file: FileId) -> Result<Option<Node>, YamlError>
         anchors: HashMap::new(),
         aliased: Weight::default(),
         depth: 0,
+        open: Vec::new(),
         file,
     };
     builder.document()
@@ -290,6 +405,7 @@ fn check_line_start_bom(source: &str) -> Result<(), YamlError> {
                       left by joining files saved with one)"
                 .to_owned(),
             position: Position::new(line, 1),
+            go_yaml: None,
         });
     }
     Ok(())
@@ -317,6 +433,9 @@ struct Builder<'input> {
     aliased: Weight,
     /// Collections open around the node being built.
     depth: usize,
+    /// Where each of them starts, outermost first (go-yaml reports some
+    /// syntax errors at the innermost one).
+    open: Vec<Position>,
     file: FileId,
 }
 
@@ -324,11 +443,13 @@ fn position(span: &Span) -> Position {
     Position::new(span.start.line(), span.start.col() + 1)
 }
 
-fn scan_error(error: &ScanError) -> YamlError {
+fn scan_error(error: &ScanError, open: &[Position]) -> YamlError {
     let marker = error.marker();
+    let position = Position::new(marker.line(), marker.col() + 1);
     YamlError {
         message: format!("invalid YAML: {}", error.info()),
-        position: Position::new(marker.line(), marker.col() + 1),
+        position,
+        go_yaml: Some(GoYamlLine::of(error.info(), position, open)),
     }
 }
 
@@ -336,10 +457,11 @@ impl<'input> Builder<'input> {
     fn next(&mut self) -> Result<(Event<'input>, Span), YamlError> {
         match self.parser.next_event() {
             Some(Ok(event)) => Ok(event),
-            Some(Err(error)) => Err(scan_error(&error)),
+            Some(Err(error)) => Err(scan_error(&error, &self.open)),
             None => Err(YamlError {
                 message: "invalid YAML: unexpected end of input".to_owned(),
                 position: Position::new(1, 1),
+                go_yaml: None,
             }),
         }
     }
@@ -358,6 +480,7 @@ impl<'input> Builder<'input> {
                     return Err(YamlError {
                         message: "invalid YAML: unexpected event before the document".to_owned(),
                         position: position(&span),
+                        go_yaml: None,
                     });
                 }
             }
@@ -367,6 +490,7 @@ impl<'input> Builder<'input> {
     /// Enters a sequence or mapping starting at `span`.
     fn enter(&mut self, span: &Span) -> Result<(), YamlError> {
         self.depth += 1;
+        self.open.push(position(span));
         if self.depth > MAX_DEPTH {
             return Err(YamlError {
                 message: format!(
@@ -374,6 +498,7 @@ impl<'input> Builder<'input> {
                      configuration needs this many: flatten the document"
                 ),
                 position: position(span),
+                go_yaml: None,
             });
         }
         Ok(())
@@ -391,6 +516,7 @@ impl<'input> Builder<'input> {
                     return Err(YamlError {
                         message: "unknown anchor".to_owned(),
                         position: position(&span),
+                        go_yaml: None,
                     });
                 };
                 let weight = *weight;
@@ -407,6 +533,7 @@ impl<'input> Builder<'input> {
                             MAX_ALIAS_BYTES >> 20
                         ),
                         position: position(&span),
+                        go_yaml: None,
                     });
                 }
                 self.aliased = total;
@@ -415,6 +542,7 @@ impl<'input> Builder<'input> {
             _ => Err(YamlError {
                 message: "invalid YAML: unexpected structure".to_owned(),
                 position: position(&span),
+                go_yaml: None,
             }),
         }
     }
@@ -475,6 +603,7 @@ impl<'input> Builder<'input> {
             items.push(item);
         }
         self.depth -= 1;
+        self.open.pop();
         let node = Node {
             value: Value::Sequence(items),
             position: position(span),
@@ -515,6 +644,7 @@ impl<'input> Builder<'input> {
             entries.push(Entry { key, value });
         }
         self.depth -= 1;
+        self.open.pop();
         let entries = expand_merge_keys(entries, &seen)?;
         let node = Node {
             value: Value::Mapping(entries),
@@ -542,6 +672,7 @@ fn duplicate_key(first: Option<&Entry>, key: &Node) -> YamlError {
             first.map_or(0, |e| e.key.position.line)
         ),
         position: key.position,
+        go_yaml: None,
     }
 }
 
@@ -563,6 +694,7 @@ fn expand_merge_keys(
     let not_a_map = |node: &Node| YamlError {
         message: "the value of a `<<` merge key must be a mapping or a list of mappings".to_owned(),
         position: node.position,
+        go_yaml: None,
     };
     let mut inherited = Vec::new();
     for entry in entries.iter().filter(|e| is_merge_key(&e.key)) {
@@ -600,6 +732,51 @@ fn expand_merge_keys(
 
 #[cfg(test)]
 mod tests {
+
+    /// go-yaml's report of a syntax error: the line it names and its words.
+    fn go_yaml(source: &str) -> (Option<usize>, String) {
+        let error = parse(source).expect_err("a syntax error");
+        let go = error.go_yaml.expect("a syntax error go-yaml reports");
+        (go.line, go.problem)
+    }
+
+    #[test]
+    fn syntax_errors_are_placed_where_go_yaml_places_them() {
+        // A scanner error: its own line (0-based, plus one).
+        assert_eq!(
+            go_yaml("a: b\n c: d\n"),
+            (
+                Some(2),
+                "mapping values are not allowed in this context".to_owned()
+            )
+        );
+        // A parser error in a block mapping: the line before the mapping's
+        // start (0-based, not incremented), not the offending key's line.
+        assert_eq!(
+            go_yaml("variant: fcos\nstorage:\n  files:\n    - path: /a\n   mode: 1\n"),
+            (Some(2), "did not find expected key".to_owned())
+        );
+        // ... unless the mapping starts on the first line: then the
+        // problem's line, also 0-based.
+        assert_eq!(
+            go_yaml("a: 1\nb: 2\n- c\n"),
+            (Some(2), "did not find expected key".to_owned())
+        );
+        assert_eq!(
+            go_yaml("foo: [\n"),
+            (Some(1), "did not find expected node content".to_owned())
+        );
+        // A tab where indentation goes.
+        assert_eq!(
+            go_yaml("a:\n\tb: 1\n"),
+            (
+                Some(2),
+                "found character that cannot start any token".to_owned()
+            )
+        );
+        // On the first line go-yaml names no line at all.
+        assert_eq!(go_yaml("a: b: c\n").0, None);
+    }
     use super::*;
 
     fn parse_ok(source: &str) -> Node {

@@ -2,6 +2,7 @@
 //! Butane config to Ignition, with `butane`'s flags.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -10,7 +11,7 @@ use super::common::{Style, Texts, open_files_dir, print, report_styled};
 use crate::build_info;
 use crate::butane::{self, JsonStyle, files_dir::FilesDir, quadlets};
 use crate::cli::ButaneArgs;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::source::{butane_text, read_input};
 use crate::write::{Visibility, write_atomic};
 
@@ -52,11 +53,30 @@ pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
         (true, true) => Style::ButaneRaw,
         (raw, _) => Style::raw_if(raw),
     };
-    report_styled(&outcome.diagnostics, texts, report_style);
+    // Butane fails on unparsable YAML and an unknown variant or version
+    // before it has a report: as `butane`, only its one line is printed.
+    let before_report = outcome
+        .diagnostics
+        .iter()
+        .any(|d| BEFORE_REPORT.contains(&d.code));
+    if !(args.as_butane && before_report) {
+        report_styled(&outcome.diagnostics, texts, report_style);
+    }
     let Some(config) = outcome.config else {
+        if args.as_butane {
+            let reason = outcome.butane_error.unwrap_or_default();
+            return Ok(butane_failure(&format!(
+                "Error translating config: {reason}"
+            )));
+        }
         bail!("Error translating config: the config has errors (see above)");
     };
     if args.strict && outcome.diagnostics.has_warnings() {
+        if args.as_butane {
+            return Ok(butane_failure(
+                "Config produced warnings and --strict was specified",
+            ));
+        }
         bail!("Config produced warnings and --strict was specified");
     }
     if args.check {
@@ -73,6 +93,27 @@ pub fn run(args: &ButaneArgs) -> anyhow::Result<ExitCode> {
         None => print(&json)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Findings of the steps before Butane has a report (reading the YAML,
+/// `variant` and `version`): Butane prints only its failure line for them.
+const BEFORE_REPORT: &[Code] = &[
+    Code::YamlSyntax,
+    Code::YamlInvalidValue,
+    Code::ButaneEmptyConfig,
+    Code::ButaneNotAMapping,
+    Code::ButaneMissingVariant,
+    Code::ButaneInvalidVariant,
+    Code::ButaneInvalidVersion,
+    Code::ButaneUnknownVersion,
+    Code::ButaneRhcosRemoved,
+];
+
+/// Butane's failure: `line` alone on stderr (no `kindling:` prefix), exit 1.
+fn butane_failure(line: &str) -> ExitCode {
+    // A closed stderr is no reason to fail differently.
+    let _ = writeln!(std::io::stderr(), "{line}");
+    ExitCode::FAILURE
 }
 
 /// `--check-quadlet`: findings in the Quadlet files the config places, with

@@ -223,3 +223,93 @@ fn output_to_a_link_to_a_device_keeps_the_link_and_the_device() {
         .collect();
     assert_eq!(names.len(), 2, "temporary files left: {names:?}");
 }
+
+/// Invoked as `butane`, a failure ends with Butane's own line, and the
+/// failures Butane has no report for (YAML, variant, version) print only
+/// that line, with go-yaml's line number.
+#[test]
+fn failures_as_butane_end_with_butanes_line() {
+    use std::io::Write;
+    let (_dir, butane) = butane_link();
+    let cases = [
+        (
+            "a: b\n c: d\n",
+            "Error translating config: Error unmarshaling yaml: yaml: line 2: mapping values are not allowed in this context\n",
+        ),
+        (
+            "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n   mode: 1\n",
+            "Error translating config: Error unmarshaling yaml: yaml: line 3: did not find expected key\n",
+        ),
+        (
+            "version: 1.5.0\n",
+            "Error translating config: error parsing variant; must be specified\n",
+        ),
+        (
+            "variant: fcos\nversion: 1.5\n",
+            "Error translating config: error parsing version; must be a valid semver\n",
+        ),
+        (
+            "variant: fcos\nversion: {butane-latest-stable-spec}\n",
+            "Error translating config: Error unmarshaling yaml: yaml: unmarshal errors:\n  line 2: cannot unmarshal !!map into string\n",
+        ),
+        (
+            "variant: fcos\nversion: 9.0.0\n",
+            "Error translating config: No translator exists for variant fcos with version 9.0.0\n",
+        ),
+        (
+            "variant: rhcos\nversion: 0.1.0\n",
+            "Error translating config: rhcos variant has been removed; use openshift variant instead: https://coreos.github.io/butane/upgrading-openshift/\n",
+        ),
+    ];
+    for (input, expected) in cases {
+        let mut child = Command::new(&butane)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+        let output = child.wait_with_output().expect("finishes");
+        assert_eq!(output.status.code(), Some(1), "{input}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), expected, "{input}");
+    }
+    let invalid =
+        Command::new(&butane)
+            .args(["--raw-errors", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                child.stdin.take().expect("stdin").write_all(
+                    b"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: a\n",
+                )?;
+                child.wait_with_output()
+            })
+            .expect("runs");
+    assert_eq!(
+        String::from_utf8_lossy(&invalid.stderr),
+        "error at $.storage.files.0.path, line 5 col 13: path not absolute\nError translating config: config generated was invalid\n"
+    );
+    let strict = Command::new(&butane)
+        .args(["--strict", "--raw-errors"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().expect("stdin").write_all(
+                b"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      mode: 644\n",
+            )?;
+            child.wait_with_output()
+        })
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&strict.stderr);
+    assert!(
+        stderr.ends_with("\nConfig produced warnings and --strict was specified\n"),
+        "{stderr}"
+    );
+}
