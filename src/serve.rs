@@ -290,9 +290,40 @@ fn secret_hosts(generation: &Generation) -> Vec<&str> {
         .collect()
 }
 
+/// Raises the soft limit on open files to the hard one and returns the
+/// two: a generation holds each host's config open, two generations while
+/// one replaces the other, and every connection is a file too, so a
+/// thousand hosts already exceed the soft limit of 1024 that systemd and
+/// most shells start with.
+#[cfg(target_os = "linux")]
+fn raise_open_files_limit() -> (Option<u64>, Option<u64>) {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let before = limit.current;
+    // An unlimited hard limit still stops at the kernel's nr_open, by
+    // default 2^20.
+    let target = Some(limit.maximum.unwrap_or(1 << 20));
+    if before.is_some() && before < target {
+        let raised = rustix::process::Rlimit {
+            current: target,
+            maximum: limit.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            return (before, target);
+        }
+    }
+    (before, before)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn raise_open_files_limit() -> (Option<u64>, Option<u64>) {
+    (None, None)
+}
+
 /// Checks the configuration, loads the current build and starts serving
 /// on a thread of its own.
 pub fn start(config: Config) -> Result<Server, ServeError> {
+    let (files_before, files_now) = raise_open_files_limit();
     let generation = load_generation(&config)?;
     let withhold_secrets = plain_exposed(&config);
     if withhold_secrets && generation.any_secret() {
@@ -360,11 +391,16 @@ pub fn start(config: Config) -> Result<Server, ServeError> {
                 shared.event(
                     Level::Info,
                     &format!(
-                        "listening on {}://{addr} (build {}, generation {:?}, {} hosts)",
+                        "listening on {}://{addr} (build {}, generation {:?}, {} hosts; open files: {})",
                         shared.scheme,
                         shared.config.build.display(),
                         shared.generation().name,
-                        shared.generation().hosts.len()
+                        shared.generation().hosts.len(),
+                        match (files_before, files_now) {
+                            (Some(before), Some(now)) if before != now => format!("{now}, raised from {before}"),
+                            (_, Some(now)) => now.to_string(),
+                            (_, None) => "unlimited".to_owned(),
+                        }
                     ),
                 );
                 let watcher = tokio::spawn(watch_build(shared.clone(), stopped.clone()));

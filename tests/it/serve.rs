@@ -612,6 +612,20 @@ fn serve_process(
     SocketAddr,
     std::sync::mpsc::Receiver<String>,
 ) {
+    serve_process_in(fixture, extra, None)
+}
+
+/// [`serve_process`], started with a soft limit of `soft_files` open
+/// files if given.
+fn serve_process_in(
+    fixture: &Fixture,
+    extra: &[&str],
+    soft_files: Option<u32>,
+) -> (
+    std::process::Child,
+    SocketAddr,
+    std::sync::mpsc::Receiver<String>,
+) {
     let fleet = fixture.dir.path().join("fleet");
     fs::create_dir_all(fleet.join("hosts")).expect("fleet");
     fs::create_dir_all(fleet.join("containers")).expect("fleet");
@@ -626,7 +640,17 @@ fn serve_process(
         format!("services: [web]\ninstall:\n  device: /dev/vda\n  macs: [\"{BEAM_MAC}\"]\n"),
     )
     .expect("host");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+    let mut command = match soft_files {
+        Some(limit) => {
+            let mut sh = std::process::Command::new("sh");
+            sh.arg("-c")
+                .arg(format!("ulimit -Sn {limit} && exec \"$0\" \"$@\""))
+                .arg(env!("CARGO_BIN_EXE_kindling"));
+            sh
+        }
+        None => std::process::Command::new(env!("CARGO_BIN_EXE_kindling")),
+    };
+    let mut child = command
         .arg("serve")
         .arg("--fleet")
         .arg(&fleet)
@@ -924,4 +948,32 @@ fn an_iso_pointer_config_fetches_the_real_config_with_its_token() {
         "{}",
         stale.stderr
     );
+}
+
+#[test]
+fn a_fleet_with_more_configs_than_the_soft_open_file_limit_is_served() {
+    let fixture = Fixture::new();
+    let configs: Vec<(String, Vec<u8>)> = (0..200)
+        .map(|n| {
+            (
+                format!("h{n:03}"),
+                format!("{{\"ignition\":{{\"version\":\"3.4.0\"}},\"n\":{n}}}\n").into_bytes(),
+            )
+        })
+        .collect();
+    let hosts: Vec<(&str, &[u8], bool)> = configs
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), bytes.as_slice(), false))
+        .collect();
+    publish(&fixture.build(), 2, &hosts);
+    // 200 configs held open need more than 64 files: the server raises
+    // its soft limit, or it could not load the build at all.
+    let (mut child, addr, _lines) = serve_process_in(&fixture, &[], Some(64));
+    let status = get(addr, "/", "");
+    assert_eq!(status.status, 200);
+    let page = String::from_utf8_lossy(&status.body);
+    assert!(page.matches("\tyes\t").count() >= 200, "{page}");
+    assert_eq!(get(addr, "/ignition?host=h199", "").status, 401);
+    sigterm(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
 }
