@@ -368,6 +368,10 @@ pub struct VmArgs {
     /// against the host's `install.macs`).
     #[arg(long, value_name = "MAC", requires = "iso")]
     pub mac: Option<String>,
+    /// With --iso: boot with UEFI firmware (Debian's ovmf package) instead
+    /// of the BIOS, so the ISO boots through its EFI image and GRUB.
+    #[arg(long, requires = "iso")]
+    pub uefi: bool,
     /// Kernel to boot directly (live PXE-style), with --initrd.
     #[arg(long, value_name = "FILE", requires = "initrd")]
     pub kernel: Option<PathBuf>,

@@ -67,7 +67,27 @@ pub enum Boot {
         target: Option<PathBuf>,
         /// The NIC's MAC address (qemu picks one when `None`).
         mac: Option<String>,
+        /// UEFI firmware to boot with ([`uefi_firmware`]) instead of the
+        /// BIOS: the ISO's EFI boot image and GRUB, not isolinux.
+        uefi: Option<PathBuf>,
     },
+}
+
+/// Where distributions put OVMF's combined image, which qemu's `-bios`
+/// takes (Debian's `ovmf`: the first; qemu's own share directory: the last).
+pub const UEFI_FIRMWARE: [&str; 3] = [
+    "/usr/share/ovmf/OVMF.fd",
+    "/usr/share/OVMF/OVMF.fd",
+    "/usr/share/qemu/OVMF.fd",
+];
+
+/// The first of [`UEFI_FIRMWARE`] that exists.
+pub fn uefi_firmware() -> Result<PathBuf, VmError> {
+    UEFI_FIRMWARE
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+        .ok_or(VmError::NoUefiFirmware)
 }
 
 /// Size of the blank target disk of an ISO boot (sparse: it takes only
@@ -196,6 +216,11 @@ pub enum VmError {
         tool: &'static str,
         package: &'static str,
     },
+    #[error(
+        "no UEFI firmware (OVMF.fd in /usr/share/ovmf, /usr/share/OVMF or /usr/share/qemu): \
+         install Debian's ovmf package (Fedora: edk2-ovmf)"
+    )]
+    NoUefiFirmware,
     #[error("creating an overlay of {}: {message}", .image.display())]
     Overlay { image: PathBuf, message: String },
     #[error("the VM was still running after {}s and was killed", .after.as_secs())]
@@ -262,7 +287,12 @@ pub fn qemu_args(spec: &VmSpec, accel: Accel, launch: &Launch) -> Vec<String> {
             push(&["-initrd", &initrd.display().to_string()]);
             push(&["-append", append]);
         }
-        Boot::Iso { iso, target, .. } => {
+        Boot::Iso {
+            iso, target, uefi, ..
+        } => {
+            if let Some(firmware) = uefi {
+                push(&["-bios", &firmware.display().to_string()]);
+            }
             push(&[
                 "-drive",
                 &format!(
@@ -455,11 +485,21 @@ pub fn preflight(spec: &VmSpec) -> Result<(), VmError> {
                 }
             }
         }
-        Boot::Iso { iso, target, .. } => {
+        Boot::Iso {
+            iso, target, uefi, ..
+        } => {
             if !iso.is_file() {
                 return Err(VmError::BootFileMissing {
                     what: "live ISO",
                     path: iso.clone(),
+                });
+            }
+            if let Some(firmware) = uefi
+                && !firmware.is_file()
+            {
+                return Err(VmError::BootFileMissing {
+                    what: "UEFI firmware",
+                    path: firmware.clone(),
                 });
             }
             if let Some(target) = target
@@ -753,6 +793,7 @@ mod tests {
                 iso: PathBuf::from("/b/beam00.iso"),
                 target: None,
                 mac: Some("52:54:00:be:a0:00".to_owned()),
+                uefi: None,
             },
             memory_mib: 2048,
             cpus: 2,
@@ -780,6 +821,21 @@ mod tests {
         );
         // The config is embedded in the ISO: no fw_cfg.
         assert!(!args.contains("-fw_cfg"), "{args}");
+        assert!(!args.contains("-bios"), "{args}");
+        let uefi = VmSpec {
+            boot: Boot::Iso {
+                iso: PathBuf::from("/b/beam00.iso"),
+                target: None,
+                mac: None,
+                uefi: Some(PathBuf::from("/usr/share/ovmf/OVMF.fd")),
+            },
+            ..spec.clone()
+        };
+        let args = qemu_args(&uefi, Accel::Tcg, &launch).join(" ");
+        assert!(
+            args.contains("-bios /usr/share/ovmf/OVMF.fd -drive if=ide,media=cdrom"),
+            "{args}"
+        );
         // ssh forwarding keeps the MAC.
         let spec = VmSpec {
             ssh_forward: true,

@@ -175,10 +175,16 @@ fn boot(args: &VmArgs) -> anyhow::Result<Boot> {
 
 /// `--iso`: the ISO carries its config; nothing is compiled.
 fn run_iso(args: &VmArgs, iso: &Path) -> anyhow::Result<ExitCode> {
+    let uefi = if args.uefi {
+        Some(vm::uefi_firmware()?)
+    } else {
+        None
+    };
     let boot = Boot::Iso {
         iso: iso.to_path_buf(),
         target: args.target_disk.clone(),
         mac: args.mac.clone(),
+        uefi: uefi.clone(),
     };
     let spec = spec(args, None, boot);
     let running = vm::start(&spec)?;
@@ -192,9 +198,11 @@ fn run_iso(args: &VmArgs, iso: &Path) -> anyhow::Result<ExitCode> {
         (None, None) => "no target disk".to_owned(),
     };
     eprintln!(
-        "kindling vm: {}: booting {} from a CD drive, {target} (/dev/disk/by-id/virtio-{}), {}, {} MiB, {} CPU(s){}",
+        "kindling vm: {}: booting {} from a CD drive{}, {target} (/dev/disk/by-id/virtio-{}), {}, {} MiB, {} CPU(s){}",
         args.host,
         iso.display(),
+        uefi.map(|f| format!(" with UEFI ({})", f.display()))
+            .unwrap_or_default(),
         vm::TARGET_SERIAL,
         accel_text(running.accel(), args.accel),
         args.memory,

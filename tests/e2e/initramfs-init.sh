@@ -37,6 +37,11 @@ exec </dev/console >/dev/console 2>&1
 
 echo "KINDLING-E2E-INIT kernel $(uname -r)"
 echo "KINDLING-E2E-INIT cmdline $(cat /proc/cmdline)"
+if [ -d /sys/firmware/efi ]; then
+    echo "KINDLING-E2E-INIT firmware uefi"
+else
+    echo "KINDLING-E2E-INIT firmware bios"
+fi
 
 # The virtio NIC and disk drivers, where the cache has them: an installer's
 # wrong-machine guard reads the NIC's MAC and looks for the target disk.

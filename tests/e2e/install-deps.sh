@@ -5,7 +5,8 @@
 # done. What it provides:
 #   - Debian's `ignition` 2.14 (ignition-validate and the real Ignition binary),
 #     `qemu-system-x86` (+ qemu-img), `busybox-static`, `cpio`, `xorriso`,
-#     `isolinux` + `syslinux-common` (test live ISOs) (system-wide);
+#     `isolinux` + `syslinux-common` (test live ISOs), `grub-efi-amd64-bin`,
+#     `dosfstools`, `mtools`, `ovmf` (their UEFI boot) (system-wide);
 #   - trixie's `podman` unpacked under $CACHE/podman (for its `quadlet` binary),
 #     fetched with a private apt configuration: the system's apt setup is not
 #     touched;
@@ -44,9 +45,11 @@ apt_update_once() {
 # --- 1. system packages ------------------------------------------------------
 # python3 runs the systemd D-Bus stand-in; passwd gives useradd & co.;
 # systemd gives systemctl (for the initramfs) and systemd-analyze.
-# xorriso, isolinux and syslinux-common master the test live ISOs.
+# xorriso, isolinux and syslinux-common master the test live ISOs;
+# grub-efi-amd64-bin (GRUB's EFI build, not installed as a boot loader),
+# dosfstools and mtools make their EFI boot image, which ovmf boots.
 pkgs=(ignition qemu-system-x86 qemu-utils busybox-static cpio passwd systemd python3 util-linux
-      xorriso isolinux syslinux-common)
+      xorriso isolinux syslinux-common grub-efi-amd64-bin dosfstools mtools ovmf)
 # dnsmasq checks the configuration `kindling serve --dnsmasq-example` prints.
 pkgs+=(dnsmasq-base)
 missing_packages() {

@@ -35,6 +35,7 @@ fn a_live_iso_customized_by_kindling_boots_and_ignition_applies_its_config() {
             kernel: &boot.kernel,
             initrd: &boot.initrd,
             append: vmboot::APPEND,
+            uefi: false,
         }),
     );
     let fleet = Fleet::base().with("hosts/h1.yaml", HOST);
@@ -99,13 +100,16 @@ fn a_live_iso_customized_by_kindling_boots_and_ignition_applies_its_config() {
 /// The installer host: its install disk is the VM's target disk.
 const INSTALLER_HOST: &str = "install:\n  device: /dev/disk/by-id/virtio-kindling-target\n  macs: [\"52:54:00:4b:1d:01\"]\n  console: [\"ttyS0,115200n8\"]\nservices:\n  - web\n";
 
-/// Boots `iso` with its NIC at `mac` and `disk` as the target disk; returns
-/// the console.
-fn boot_installer(iso: &Path, mac: &str, disk: &Path, console: &Path) -> String {
+/// Boots `iso` with its NIC at `mac` and `disk` as the target disk, with
+/// UEFI firmware when `uefi`; returns the console.
+fn boot_installer(iso: &Path, mac: &str, disk: &Path, console: &Path, uefi: bool) -> String {
+    let mut command = kindling_with(Identity::None);
+    command.args(["vm", "h1", "--iso"]).arg(iso);
+    if uefi {
+        command.arg("--uefi");
+    }
     let vm = Run::of(
-        kindling_with(Identity::None)
-            .args(["vm", "h1", "--iso"])
-            .arg(iso)
+        command
             .arg("--target-disk")
             .arg(disk)
             .args(["--mac", mac])
@@ -114,7 +118,8 @@ fn boot_installer(iso: &Path, mac: &str, disk: &Path, console: &Path) -> String 
             .args(["--accel", "tcg", "--memory", "512", "--cpus", "1"])
             .args(["--timeout", "300"]),
     );
-    let log = fs::read_to_string(console).unwrap_or_default();
+    // GRUB draws its menu in code page 437: not UTF-8.
+    let log = String::from_utf8_lossy(&fs::read(console).unwrap_or_default()).into_owned();
     assert_eq!(vm.code, Some(0), "{}\nconsole:\n{log}", vm.stderr);
     log
 }
@@ -132,27 +137,23 @@ fn boot_installer(iso: &Path, mac: &str, disk: &Path, console: &Path) -> String 
 /// in sysfs, the disk's by-id link) and what the installer would be handed
 /// (the destination config's bytes, the installer config); `iso.rs` proves
 /// with coreos-installer that it accepts that config.
-#[test]
-fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
-    let mut needed = VM_TOOLS.to_vec();
-    needed.extend([Tool::Xorriso, Tool::Isolinux, Tool::VirtioDrivers]);
-    if !tools::require(&needed) {
-        return;
-    }
+/// `h1`'s installer ISO (`kindling iso`, the default mode) from a bootable
+/// test ISO (also UEFI-bootable when `uefi`), and `build/h1.ign`.
+fn installer_iso(dir: &Path, uefi: bool) -> (std::path::PathBuf, Vec<u8>) {
     let boot = vmboot::initramfs().unwrap_or_else(|e| panic!("{e}"));
-    let dir = tools::scratch("iso-install-");
     let base = liveiso::build(
-        dir.path(),
+        dir,
         "live",
         Generation::Current,
         Some(&BootFiles {
             kernel: &boot.kernel,
             initrd: &boot.initrd,
             append: vmboot::APPEND,
+            uefi,
         }),
     );
     let fleet = Fleet::base().with("hosts/h1.yaml", INSTALLER_HOST);
-    let out = dir.path().join("out");
+    let out = dir.join("out");
     let base_arg = base.path.display().to_string();
     let out_arg = out.display().to_string();
     let run = fleet.run("iso", &["h1", "--base", &base_arg, "--out", &out_arg]);
@@ -160,7 +161,26 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
     let built = fleet.run("build", &["--out", &out_arg]);
     assert_eq!(built.code, Some(0), "{}", built.stderr);
     let dest = fs::read(out.join("h1.ign")).expect("build/h1.ign");
-    let iso = out.join("h1.iso");
+    (out.join("h1.iso"), dest)
+}
+
+/// What `/init` reported on its `KINDLING-E2E-INIT <key>` line.
+fn init_line<'a>(log: &'a str, key: &str) -> &'a str {
+    let prefix = format!("KINDLING-E2E-INIT {key} ");
+    log.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("no {key} line:\n{log}"))
+}
+
+#[test]
+fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
+    let mut needed = VM_TOOLS.to_vec();
+    needed.extend([Tool::Xorriso, Tool::Isolinux, Tool::VirtioDrivers]);
+    if !tools::require(&needed) {
+        return;
+    }
+    let dir = tools::scratch("iso-install-");
+    let (iso, dest) = installer_iso(dir.path(), false);
 
     // A machine whose NIC is not in install.macs: the guard stops the
     // installer, says why, and the disk stays blank.
@@ -173,6 +193,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
         "52:54:00:4b:1d:99",
         &disk,
         &dir.path().join("wrong.log"),
+        false,
     );
     let report = vmboot::parse_console(&log).unwrap_or_else(|e| panic!("{e}\n{log}"));
     assert!(report.ignition_ok(), "Ignition failed:\n{}", report.log);
@@ -198,6 +219,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
         "52:54:00:4b:1d:01",
         &disk,
         &dir.path().join("right.log"),
+        false,
     );
     let report = vmboot::parse_console(&log).unwrap_or_else(|e| panic!("{e}\n{log}"));
     assert!(report.ignition_ok(), "Ignition failed:\n{}", report.log);
@@ -231,15 +253,70 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
         "{config}"
     );
     // The live system runs on the installed system's console too.
-    let cmdline = report
-        .log
-        .lines()
-        .find_map(|l| l.strip_prefix("KINDLING-E2E-INIT cmdline "))
-        .unwrap_or_else(|| panic!("no command line:\n{}", report.log));
+    let cmdline = init_line(&report.log, "cmdline");
     assert!(
         cmdline
             .split_whitespace()
             .any(|a| a == "console=ttyS0,115200n8"),
         "{cmdline}"
+    );
+    assert_eq!(init_line(&report.log, "firmware"), "bios");
+}
+
+/// The same installer ISO booted with UEFI firmware (OVMF): the EFI boot
+/// image's GRUB reads the ISO's `EFI/fedora/grub.cfg`, whose karg area
+/// kindling patched, and loads the embed area as an initrd, as a CoreOS
+/// live ISO's GRUB does. The ISO was patched in place, not re-mastered, so
+/// its El Torito EFI entry still boots.
+#[test]
+fn an_installer_iso_boots_with_uefi_and_grub() {
+    let mut needed = VM_TOOLS.to_vec();
+    needed.extend([
+        Tool::Xorriso,
+        Tool::Isolinux,
+        Tool::VirtioDrivers,
+        Tool::UefiBoot,
+    ]);
+    if !tools::require(&needed) {
+        return;
+    }
+    let dir = tools::scratch("iso-uefi-");
+    let (iso, dest) = installer_iso(dir.path(), true);
+    let disk = dir.path().join("target.raw");
+    fs::File::create(&disk)
+        .and_then(|f| f.set_len(8 << 20))
+        .expect("blank disk");
+    let log = boot_installer(
+        &iso,
+        "52:54:00:4b:1d:01",
+        &disk,
+        &dir.path().join("uefi.log"),
+        true,
+    );
+    let report = vmboot::parse_console(&log).unwrap_or_else(|e| panic!("{e}\n{log}"));
+    assert_eq!(init_line(&report.log, "firmware"), "uefi", "{}", report.log);
+    assert!(
+        report.log.contains("embedded config /config.ign"),
+        "GRUB did not load the embed area:\n{}",
+        report.log
+    );
+    assert!(report.ignition_ok(), "Ignition failed:\n{}", report.log);
+    let cmdline = init_line(&report.log, "cmdline");
+    assert!(
+        cmdline
+            .split_whitespace()
+            .any(|a| a == "console=ttyS0,115200n8"),
+        "GRUB's karg area: {cmdline}"
+    );
+    assert!(
+        report.log.contains("KINDLING-E2E-INSTALLER result=cleared"),
+        "{}",
+        report.log
+    );
+    assert_eq!(
+        report
+            .read_string("/etc/coreos/dest.ign")
+            .map(String::into_bytes),
+        Some(dest)
     );
 }

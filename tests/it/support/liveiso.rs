@@ -77,6 +77,63 @@ pub struct BootFiles<'a> {
     pub initrd: &'a Path,
     /// Appended to [`DEFAULT_KARGS`] in the image's default arguments.
     pub append: &'a str,
+    /// Also bootable with UEFI, as CoreOS live ISOs are: an El Torito EFI
+    /// boot image (`images/efiboot.img`, FAT) whose GRUB reads the ISO's
+    /// `EFI/fedora/grub.cfg` (the second karg area). Needs
+    /// [`super::tools::Tool::UefiBoot`].
+    pub uefi: bool,
+}
+
+/// The volume label GRUB finds the ISO by.
+const LABEL: &str = "KINDLING_LIVE";
+
+/// `root/images/efiboot.img`: a FAT image holding `EFI/BOOT/BOOTX64.EFI`, a
+/// standalone GRUB whose built-in config finds the ISO by its label and
+/// reads its `EFI/fedora/grub.cfg`, as a CoreOS live ISO's GRUB does.
+fn efi_boot_image(dir: &Path, root: &Path) {
+    let embedded = dir.join("grub-embedded.cfg");
+    fs::write(
+        &embedded,
+        format!(
+            "search --no-floppy --set=root --label {LABEL}
+set prefix=($root)/EFI/fedora
+             configfile ($root)/EFI/fedora/grub.cfg
+"
+        ),
+    )
+    .expect("write");
+    let grub = dir.join("BOOTX64.EFI");
+    let run = |command: &mut Command| {
+        let out = command.output().expect("spawn");
+        assert!(
+            out.status.success(),
+            "{command:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(Command::new("grub-mkstandalone")
+        .args(["-O", "x86_64-efi", "--locales=", "--fonts=", "--themes="])
+        .arg("--install-modules=linux normal iso9660 search search_label configfile echo test gzio part_msdos part_gpt fat")
+        .arg("--modules=iso9660 search_label configfile linux normal")
+        .arg("-o")
+        .arg(&grub)
+        .arg(format!("boot/grub/grub.cfg={}", embedded.display())));
+    let image = root.join("images/efiboot.img");
+    fs::File::create(&image)
+        .and_then(|f| f.set_len(4 << 20))
+        .expect("efiboot.img");
+    run(Command::new("mkfs.vfat")
+        .args(["-n", "EFIBOOT"])
+        .arg(&image));
+    run(Command::new("mmd")
+        .arg("-i")
+        .arg(&image)
+        .args(["::/EFI", "::/EFI/BOOT"]));
+    run(Command::new("mcopy")
+        .arg("-i")
+        .arg(&image)
+        .arg(&grub)
+        .arg("::/EFI/BOOT/BOOTX64.EFI"));
 }
 
 /// A mastered test ISO and where xorriso put its embed areas.
@@ -167,15 +224,7 @@ pub fn build(dir: &Path, name: &str, generation: Generation, boot: Option<&BootF
         .expect("write");
     }
     let mut xorriso = Command::new("xorriso");
-    xorriso.args([
-        "-as",
-        "mkisofs",
-        "-quiet",
-        "-R",
-        "-J",
-        "-V",
-        "KINDLING_LIVE",
-    ]);
+    xorriso.args(["-as", "mkisofs", "-quiet", "-R", "-J", "-V", LABEL]);
     if let Some(boot) = boot {
         fs::copy(boot.kernel, root.join("images/vmlinuz")).expect("kernel");
         fs::copy(boot.initrd, root.join("images/initrd.img")).expect("initrd");
@@ -184,6 +233,15 @@ pub fn build(dir: &Path, name: &str, generation: Generation, boot: Option<&BootF
         xorriso.args(["-isohybrid-mbr", tools::ISOHYBRID_MBR]);
         xorriso.args(["-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat"]);
         xorriso.args(["-no-emul-boot", "-boot-load-size", "4", "-boot-info-table"]);
+        if boot.uefi {
+            efi_boot_image(dir, &root);
+            xorriso.args([
+                "-eltorito-alt-boot",
+                "-e",
+                "images/efiboot.img",
+                "-no-emul-boot",
+            ]);
+        }
     }
     let path = dir.join(format!("{name}.iso"));
     let out = xorriso

@@ -132,6 +132,10 @@ pub enum Tool {
     Xorriso,
     /// isolinux's boot files (Debian's `isolinux` and `syslinux-common`).
     Isolinux,
+    /// What a UEFI boot of a test ISO needs: GRUB's EFI build
+    /// (`grub-efi-amd64-bin`), `mkfs.vfat` and mtools for its FAT image,
+    /// and OVMF (`ovmf`).
+    UefiBoot,
     /// coreos-installer, the oracle of the ISO format
     /// (`$KINDLING_COREOS_INSTALLER` overrides the path).
     CoreosInstaller,
@@ -159,6 +163,7 @@ impl fmt::Display for Tool {
             Tool::Dnsmasq => "dnsmasq",
             Tool::Isolinux => "isolinux",
             Tool::CoreosInstaller => "coreos-installer",
+            Tool::UefiBoot => "UEFI boot parts (grub-efi-amd64-bin, dosfstools, mtools, ovmf)",
         };
         f.write_str(name)
     }
@@ -242,6 +247,16 @@ impl Tool {
                     Some(missing) => Err(format!("{missing} not found")),
                     None => Ok(PathBuf::from(ISOLINUX_BIN)),
                 }
+            }
+            Tool::UefiBoot => {
+                for tool in ["grub-mkstandalone", "mkfs.vfat", "mmd", "mcopy"] {
+                    on_path(tool)?;
+                }
+                let modules = Path::new("/usr/lib/grub/x86_64-efi");
+                if !modules.join("linux.mod").is_file() {
+                    return Err(format!("{} not found", modules.display()));
+                }
+                kindling::vm::uefi_firmware().map_err(|e| e.to_string())
             }
             Tool::CoreosInstaller => match std::env::var_os("KINDLING_COREOS_INSTALLER") {
                 Some(path) => at(PathBuf::from(path)),
