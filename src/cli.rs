@@ -5,10 +5,11 @@
 // not an HTML tag.
 #![allow(rustdoc::invalid_html_tags)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 use crate::ignition::spec::Spec;
 
@@ -155,6 +156,7 @@ pub struct BuildArgs {
     #[arg(long)]
     pub diff: bool,
     /// Hosts to build (default: all).
+    #[arg(add = host_names())]
     pub hosts: Vec<String>,
 }
 
@@ -189,6 +191,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
     pub ignition_version: Option<Spec>,
     /// Hosts to check (default: all).
+    #[arg(add = host_names())]
     pub hosts: Vec<String>,
 }
 
@@ -197,9 +200,10 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub fleet: FleetArgs,
     /// The host to render.
+    #[arg(add = host_names())]
     pub host: String,
     /// Only what this service adds.
-    #[arg(long, value_name = "SVC")]
+    #[arg(long, value_name = "SVC", add = service_names())]
     pub service: Option<String>,
 }
 
@@ -267,6 +271,30 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: Shell,
+    /// Print the dynamic completion instead: it asks kindling at each TAB,
+    /// so it also completes host and service names (of the fleet in the
+    /// current directory). bash, zsh, fish, elvish and powershell.
+    #[arg(long)]
+    pub dynamic: bool,
+}
+
+/// The environment variable the dynamic completion script sets when it
+/// asks kindling for candidates (`kindling completions SHELL --dynamic`).
+pub const COMPLETE_ENV: &str = "KINDLING_COMPLETE";
+
+/// Completes a HOST with the host names of the fleet in the current
+/// directory (dynamic completion only).
+fn host_names() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| candidates(crate::fleet::names::hosts(Path::new("."))))
+}
+
+/// Completes a service with the fleet's service names.
+fn service_names() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| candidates(crate::fleet::names::services(Path::new("."))))
+}
+
+fn candidates(names: Vec<String>) -> Vec<CompletionCandidate> {
+    names.into_iter().map(CompletionCandidate::new).collect()
 }
 
 #[derive(Debug, Args)]
@@ -349,6 +377,7 @@ pub struct VmArgs {
     pub fleet: FleetArgs,
     /// The host to boot: a fleet host name, a Butane file (.bu) or an
     /// Ignition file (.ign, booted as it is).
+    #[arg(add = host_names())]
     pub host: String,
     /// CoreOS-family disk image (qcow2 or raw); booted through a throwaway
     /// copy-on-write overlay, never modified.
@@ -509,11 +538,11 @@ pub struct SecretEncryptArgs {
     /// The plain file to encrypt (`-` for standard input, with --name).
     pub file: PathBuf,
     /// Put it under secrets/SERVICE/.
-    #[arg(long, value_name = "SERVICE")]
+    #[arg(long, value_name = "SERVICE", add = service_names())]
     pub service: Option<String>,
     /// Put it under secrets/SERVICE/HOST/ (the layout `from:
     /// "SERVICE/{{ host }}/NAME.age"` reads).
-    #[arg(long, value_name = "HOST", requires = "service")]
+    #[arg(long, value_name = "HOST", requires = "service", add = host_names())]
     pub host: Option<String>,
     /// The secret's file name (default: FILE's name); `.age` is appended.
     #[arg(long, value_name = "NAME")]
@@ -550,7 +579,7 @@ pub struct IsoArgs {
     #[command(flatten)]
     pub fleet: FleetArgs,
     /// Hosts to write `<host>.iso` for (fleet host names).
-    #[arg(value_name = "HOST", required = true)]
+    #[arg(value_name = "HOST", required = true, add = host_names())]
     pub hosts: Vec<String>,
     /// The pristine CoreOS live ISO to start from; it is never modified
     /// (`coreos-installer download -f iso` fetches one).

@@ -19,6 +19,7 @@ pub mod listing;
 pub mod load;
 pub mod locate;
 pub mod manifest;
+pub mod names;
 pub mod os;
 pub mod platform;
 pub mod provenance;

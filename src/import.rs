@@ -39,6 +39,7 @@ use thiserror::Error;
 use crate::butane::files_dir::{FilesDir, TreeEntry};
 use crate::butane::version::Version;
 use crate::confine::{ConfineError, EntryKind, FleetRoot, SOURCE_LIMIT};
+use crate::fleet::load::QUADLET_KINDS;
 use crate::fleet::resolve::butane_version;
 use crate::ignition::model::Config;
 use crate::inspect::yaml_emit::Yaml;
@@ -161,15 +162,6 @@ pub struct Conversion {
 
 /// Where Quadlet files go (the fleet's default `quadlet_dir`).
 const QUADLET_DIR: &str = "/etc/containers/systemd";
-const QUADLET_EXTENSIONS: [&str; 7] = [
-    "container",
-    "volume",
-    "network",
-    "pod",
-    "kube",
-    "image",
-    "build",
-];
 pub(crate) const AUTO_UPDATE_TIMER: &str = "podman-auto-update.timer";
 /// The lists whose identical entries hosts share through a snippet.
 const SHARED_LISTS: [(&str, &str); 6] = [
@@ -584,7 +576,7 @@ fn keys(node: &Node) -> Vec<&str> {
 fn quadlet_name(path: &str) -> Option<&str> {
     let name = path.strip_prefix(QUADLET_DIR)?.strip_prefix('/')?;
     let (_, extension) = name.rsplit_once('.')?;
-    (!name.contains('/') && QUADLET_EXTENSIONS.contains(&extension)).then_some(name)
+    (!name.contains('/') && QUADLET_KINDS.contains(&extension)).then_some(name)
 }
 
 /// A Quadlet file the host places, and whether it can move.

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use kindling::cli::Cli;
 use kindling::cmd;
 
@@ -14,6 +14,10 @@ use kindling::cmd;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // A TAB of the dynamic completion script: print candidates and exit.
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(kindling::cli::COMPLETE_ENV)
+        .complete();
     let cli = Cli::parse_from(cmd::normalize_args(std::env::args_os()));
     cmd::run(cli)
 }

@@ -15,6 +15,7 @@ mod butane_dropin;
 mod butane_variants;
 mod certs;
 mod cli_errors;
+mod completions;
 mod confine;
 mod e2e_bulk_drive;
 mod e2e_configs_apply;
