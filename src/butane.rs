@@ -300,6 +300,9 @@ fn compile_document(
         Ok(config) => config,
         Err(error) => {
             let diagnostic = error.into_diagnostic();
+            // go-yaml's frame and line; the words after them are kindling's
+            // (go-yaml names Butane's Go types: `cannot unmarshal !!str
+            // `0644` into int`), and only the first such error is listed.
             *fatal = Some(format!(
                 "Error unmarshaling yaml: yaml: unmarshal errors:\n  line {}: {}",
                 diagnostic.position.map_or(0, |p| p.line),
