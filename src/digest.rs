@@ -1,9 +1,10 @@
 //! Hex digests of contents: the sha256 that build manifests, listings,
-//! diffs and masked secrets show.
+//! diffs and masked secrets show, and the sha512 of Ignition's
+//! verification hashes.
 
 use std::fmt::Write as _;
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
@@ -19,6 +20,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// The sha512 of `bytes` in lower-case hex.
+pub fn sha512_hex(bytes: &[u8]) -> String {
+    hex(&Sha512::digest(bytes))
+}
+
+/// `sha512-<hex>` of `bytes`, the form of Ignition's verification hashes
+/// and of coreos-installer's `ignition-hash`.
+pub fn sha512_verification(bytes: &[u8]) -> String {
+    format!("sha512-{}", sha512_hex(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +42,9 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
+        assert_eq!(
+            sha512_verification(b"abc"),
+            "sha512-ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        );
     }
 }

@@ -180,7 +180,7 @@ fn pointer_config(
     out: &Path,
     output: &HostOutput,
 ) -> anyhow::Result<Vec<u8>> {
-    let compiled = install::sha512_digest(&output.json);
+    let compiled = crate::digest::sha512_verification(&output.json);
     let published = serve::generation::load(out, &[])
         .ok()
         .and_then(|generation| {

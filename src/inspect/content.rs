@@ -3,12 +3,9 @@
 //! apart from binary, and `verification.hash` checked against the decoded
 //! bytes.
 
-use serde::Serialize;
-use sha2::{Digest, Sha512};
-
 use crate::dataurl::{self, DataUrlError, MAX_DECODED_BYTES};
-use crate::digest::hex;
 use crate::ignition::model::Resource;
+use serde::Serialize;
 
 /// Where a resource's bytes come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,7 +78,7 @@ pub fn check_hash(expected: &str, bytes: &[u8]) -> HashCheck {
         None => return HashCheck::Malformed,
     };
     let actual = match function {
-        "sha512" => hex(&Sha512::digest(bytes)),
+        "sha512" => crate::digest::sha512_hex(bytes),
         "sha256" => crate::digest::sha256_hex(bytes),
         _ => return HashCheck::Malformed,
     };

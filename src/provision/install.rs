@@ -22,8 +22,7 @@
 //! Output is typed ([`crate::ignition::model`]) and deterministic: the same
 //! inputs give the same bytes.
 
-use sha2::{Digest, Sha512};
-
+use crate::digest::sha512_verification;
 use crate::fleet::install::InstallPlan;
 use crate::ignition::model::{Config, Dropin, File, Ignition, Resource, Storage, Systemd, Unit};
 use crate::ignition::spec::Spec;
@@ -145,12 +144,6 @@ pub fn to_json(config: &Config) -> Vec<u8> {
     json
 }
 
-/// `sha512-<hex>` of `bytes`, in the form coreos-installer's
-/// `ignition-hash` and Ignition's verification hashes take.
-pub fn sha512_digest(bytes: &[u8]) -> String {
-    format!("sha512-{}", crate::digest::hex(&Sha512::digest(bytes)))
-}
-
 /// The installer side of `host`'s media: `plan` must name a device and at
 /// least one MAC; `dest` is the host's config (`build/<host>.ign`), carried
 /// byte for byte.
@@ -174,7 +167,7 @@ pub fn installer(
         host: host.to_owned(),
         reason: error.to_string(),
     })?;
-    let dest_hash = sha512_digest(dest);
+    let dest_hash = sha512_verification(dest);
     let installer_config = installer_config(host, plan, device, &dest_hash);
     let guard_script = guard_script(host, plan, device);
     let guard_unit = guard_unit(host);
@@ -409,7 +402,7 @@ mod tests {
     fn the_live_config_carries_the_exact_bytes_and_their_hash() {
         let parts = installer("beam00", Some(&plan()), DEST).expect("installer");
         assert_eq!(contents(&parts.live, DEST_PATH), DEST);
-        assert_eq!(parts.dest_hash, sha512_digest(DEST));
+        assert_eq!(parts.dest_hash, sha512_verification(DEST));
         assert!(parts.dest_hash.starts_with("sha512-"));
         assert_eq!(parts.dest_hash.len(), "sha512-".len() + 128);
         assert_eq!(
@@ -454,7 +447,7 @@ mod tests {
             serde_json::json!({
                 "dest-device": "/dev/disk/by-id/nvme-Samsung_SSD_980_1TB_S64ANS0T000000X",
                 "ignition-file": "/etc/coreos/dest.ign",
-                "ignition-hash": sha512_digest(DEST),
+                "ignition-hash": sha512_verification(DEST),
                 "console": ["tty0", "ttyS0,115200n8"],
                 "append-karg": ["mitigations=auto"],
             })

@@ -23,12 +23,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
-use sha2::{Digest, Sha512};
 use thiserror::Error;
 
 use super::HostInfo;
 use super::mac::Mac;
-use crate::digest::sha256_hex;
+use crate::digest::{sha256_hex, sha512_verification};
 
 /// The link a build publishes its generation with.
 pub const CURRENT: &str = ".current";
@@ -220,7 +219,7 @@ fn read_configs(dir: &Path) -> Result<BTreeMap<String, Config>, GenerationError>
         if sha256 != entry.sha256 {
             return Err(GenerationError::Digest { path });
         }
-        let sha512 = format!("sha512-{}", hex(&Sha512::digest(&bytes)));
+        let sha512 = sha512_verification(&bytes);
         configs.insert(
             host,
             Config {
@@ -234,12 +233,4 @@ fn read_configs(dir: &Path) -> Result<BTreeMap<String, Config>, GenerationError>
         );
     }
     Ok(configs)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }

@@ -16,6 +16,8 @@ use std::path::Path;
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
+use crate::digest::hex;
+
 /// What a fleet key must at least hold.
 pub const MIN_KEY_BYTES: usize = 32;
 
@@ -69,14 +71,6 @@ impl FleetKey {
         };
         self.mac(host).verify_slice(&bytes).is_ok()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {

@@ -249,7 +249,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
         "{config}"
     );
     assert!(
-        config.contains(&kindling::provision::install::sha512_digest(&dest)),
+        config.contains(&kindling::digest::sha512_verification(&dest)),
         "{config}"
     );
     // The live system runs on the installed system's console too.

@@ -906,7 +906,7 @@ fn an_iso_pointer_config_fetches_the_real_config_with_its_token() {
     );
     assert_eq!(
         replace["verification"]["hash"].as_str(),
-        Some(kindling::provision::install::sha512_digest(&fetched.body).as_str())
+        Some(kindling::digest::sha512_verification(&fetched.body).as_str())
     );
     assert_eq!(get(server.addr(), target, "").status, 401);
     // The real Ignition follows the pointer, with the header, to the config.
