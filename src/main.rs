@@ -7,9 +7,12 @@ use clap::{CommandFactory, Parser};
 use kindling::cli::Cli;
 use kindling::cmd;
 
-/// mimalloc: fleet builds make millions of small allocations on every
-/// core and take about a third less CPU with it than with glibc's malloc
-/// (`cargo bench --bench fleet`; figures in benches/README.md).
+/// With the `mimalloc` feature (the distribution build): fleet builds make
+/// millions of small allocations on every core and take ~20% less CPU with
+/// mimalloc; without it the system allocator, whose set-up is cheaper for a
+/// short `kindling butane` run (`cargo bench --bench fleet` and `--bench
+/// butane`; benches/README.md, "Allocator").
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
