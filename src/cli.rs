@@ -155,6 +155,10 @@ pub struct BuildArgs {
     /// contents shown as hashes).
     #[arg(long)]
     pub diff: bool,
+    /// Fail instead of updating ports.lock (for CI): every named port must
+    /// already be recorded there.
+    #[arg(long)]
+    pub locked: bool,
     /// Hosts to build (default: all).
     #[arg(add = host_names())]
     pub hosts: Vec<String>,
@@ -190,6 +194,9 @@ pub struct CheckArgs {
     /// Emit this Ignition spec for every host (e.g. 3.3.0).
     #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
     pub ignition_version: Option<Spec>,
+    /// A named port ports.lock does not hold is an error, not a warning.
+    #[arg(long)]
+    pub locked: bool,
     /// Hosts to check (default: all).
     #[arg(add = host_names())]
     pub hosts: Vec<String>,

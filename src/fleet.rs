@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod names;
 pub mod os;
 pub mod platform;
+pub mod ports;
 pub mod provenance;
 pub mod publish;
 pub mod recipients;
@@ -103,6 +104,9 @@ pub struct Build {
     /// Selected hosts that got no output → their first error, as a raw
     /// line (`file:line:col: error[code] ...`).
     pub failed_hosts: BTreeMap<String, String>,
+    /// `ports.lock` as this build leaves it (`build` writes it when it
+    /// changes; `check` reports the changes).
+    pub port_lock: ports::LockUpdate,
 }
 
 impl Build {
@@ -159,6 +163,8 @@ impl HostResult {
 struct HostDone {
     resolve_findings: Vec<Diagnostic>,
     accounts: Vec<fleetwide::AccountUse>,
+    /// The named ports of a planned manifest host.
+    ports: Option<Vec<ports::Picked>>,
     result: Option<HostResult>,
 }
 
@@ -184,6 +190,7 @@ pub fn compile(options: &Options) -> Build {
         texts: inventory.texts(),
         cert_expiry: BTreeMap::new(),
         failed_hosts: BTreeMap::new(),
+        port_lock: ports::LockUpdate::default(),
     };
     if build.diagnostics.has_errors() {
         return build;
@@ -202,6 +209,14 @@ pub fn compile(options: &Options) -> Build {
     let selected: Vec<(&String, &load::HostSource)> =
         fleetwide::selected_hosts(&inventory, &options.hosts).collect();
     let done = compile_hosts(&inventory, &templates, options, &selected);
+    let planned: BTreeMap<String, Vec<ports::Picked>> = done
+        .iter()
+        .zip(&selected)
+        .filter_map(|(host, (name, _))| Some(((*name).clone(), host.ports.clone()?)))
+        .collect();
+    build.port_lock = ports::LockUpdate::new(inventory.port_lock.clone(), &planned, &|host| {
+        !inventory.hosts.contains_key(host)
+    });
     gather(&mut build, &inventory, done, &selected);
     build
 }
@@ -254,10 +269,14 @@ fn compile_hosts(
                 let mut host = HostDone {
                     resolve_findings: std::mem::take(&mut resolver.diagnostics).into_vec(),
                     accounts: Vec::new(),
+                    ports: None,
                     result: None,
                 };
                 if let Some(plan) = plan {
                     host.accounts = fleetwide::account_uses(name, &plan);
+                    if let HostPlan::Manifest(manifest) = &plan {
+                        host.ports = Some(manifest.ports.clone());
+                    }
                     // A host whose plan has errors gets no output (it
                     // would lack what failed).
                     if !failed {
@@ -652,6 +671,9 @@ impl Worker<'_> {
         }
         inputs.extend(self.inventory.templates.values().map(|f| sources.name(*f)));
         inputs.extend(plan.includes.iter().map(|(path, _)| path.clone()));
+        if !plan.ports.is_empty() && self.inventory.port_lock.is_some() {
+            inputs.push(ports::LOCK_FILE.to_owned());
+        }
         inputs.extend(files_dir.reads().iter().map(|p| p.display().to_string()));
         inputs.extend(rendered.inputs.iter().cloned());
         inputs

@@ -7,11 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::common::{compile_reported, fleet_options, print, summary};
+use super::common::{Texts, fleet_options, print, report, summary};
 use crate::cli::BuildArgs;
+use crate::diag::Severity;
 use crate::diff::diff_configs;
 use crate::fleet;
 use crate::mask;
+use crate::write::{Visibility, write_atomic};
 
 pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let out = if args.out.is_relative() {
@@ -21,7 +23,18 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     };
     let mut options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
     options.out = Some(out.clone());
-    let build = compile_reported(&options, &args.fleet);
+    let mut build = fleet::compile(&options);
+    // With --locked, a change to ports.lock fails the build instead.
+    if args.locked {
+        build
+            .diagnostics
+            .extend(build.port_lock.findings(Severity::Error));
+    }
+    report(
+        &build.diagnostics,
+        Texts::ByFile(&build.texts),
+        args.fleet.raw_errors,
+    );
     // All or nothing (issue 17 §3): a host that fails keeps the whole build
     // from being published; the report names each failing host, so one
     // broken service shows as the hosts that use it.
@@ -37,6 +50,11 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     }
     if args.diff {
         print(build_diff(&out, &build.outputs).as_bytes())?;
+    }
+    if build.port_lock.changed() {
+        let path = args.fleet.fleet.join(fleet::ports::LOCK_FILE);
+        let text = fleet::ports::lock_text(&build.port_lock.picks);
+        write_atomic(&path, text.as_bytes(), Visibility::Public)?;
     }
     fleet::write(
         &args.fleet.fleet,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use super::common::{Texts, fleet_options, print, report, summary};
 use crate::cli::{CheckArgs, ReportFormat};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Severity};
 use crate::fleet;
 
 /// The JSON form of the report.
@@ -20,7 +20,15 @@ struct Report<'a> {
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
-    let build = fleet::compile(&options);
+    let mut build = fleet::compile(&options);
+    // check writes nothing: what build would change in ports.lock is a
+    // finding.
+    let severity = if args.locked {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    build.diagnostics.extend(build.port_lock.findings(severity));
     let failed = build.failed() || (args.strict && build.diagnostics.has_warnings());
     match args.format {
         ReportFormat::Human => {

@@ -1,6 +1,7 @@
 //! `kindling hosts`: list the fleet's hosts and their services, as a table
 //! or as JSON, with each host's earliest certificate expiry (from a
-//! compile; hosts that do not compile show none).
+//! compile; hosts that do not compile show none), and the host ports of
+//! their services' named ports.
 
 use std::process::ExitCode;
 
@@ -53,6 +54,13 @@ pub fn run(args: &HostsArgs) -> anyhow::Result<ExitCode> {
                     os,
                     host.services.join(" ")
                 ));
+                for port in &host.ports {
+                    let how = if port.picked { "picked" } else { "fixed" };
+                    out.push_str(&format!(
+                        "  port {}/{} {}/{} ({how})\n",
+                        port.service, port.name, port.port, port.protocol
+                    ));
+                }
             }
         }
     }

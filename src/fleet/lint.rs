@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::Locator;
+use super::ports::publish_parts;
 use super::render::{QuadletText, Rendered};
 use super::resolve::{ManifestPlan, Origin, ServiceBody};
 use crate::diag::{Code, Diagnostic, Position, Severity};
@@ -245,29 +246,6 @@ fn quadlet_findings(
     found
 }
 
-/// `[[ip:][hostPort]:]containerPort[/proto]` → (ip, host port, proto).
-fn host_port(value: &str) -> Option<(String, String, String)> {
-    let (spec, proto) = value
-        .rsplit_once('/')
-        .map_or((value, "tcp"), |(s, p)| (s, p));
-    let (ip, rest) = if let Some(stripped) = spec.strip_prefix('[') {
-        let (ip, rest) = stripped.split_once("]:")?;
-        (ip.to_owned(), rest)
-    } else {
-        let parts: Vec<&str> = spec.split(':').collect();
-        match parts.as_slice() {
-            [ip, host, _] => {
-                return Some(((*ip).to_owned(), (*host).to_owned(), proto.to_owned()))
-                    .filter(|(_, h, _)| !h.is_empty());
-            }
-            [host, _] => return Some((String::new(), (*host).to_owned(), proto.to_owned())),
-            _ => return None,
-        }
-    };
-    let (host, _) = rest.split_once(':')?;
-    Some((ip, host.to_owned(), proto.to_owned())).filter(|(_, h, _)| !h.is_empty())
-}
-
 /// The 1-based column of the value of a `Key=value` line.
 fn value_column(line: &str) -> usize {
     line.find('=')
@@ -288,7 +266,7 @@ fn port_conflicts(quadlets: &[QuadletText]) -> Vec<Diagnostic> {
             let Some(value) = line.trim().strip_prefix("PublishPort=") else {
                 continue;
             };
-            let Some((ip, port, proto)) = host_port(value.trim()) else {
+            let Some((ip, port, proto)) = publish_parts(value.trim()) else {
                 continue;
             };
             let clash = claimed
@@ -321,23 +299,6 @@ fn port_conflicts(quadlets: &[QuadletText]) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_publish_ports() {
-        assert_eq!(
-            host_port("127.0.0.1:8470:8470"),
-            Some(("127.0.0.1".into(), "8470".into(), "tcp".into()))
-        );
-        assert_eq!(
-            host_port("8080:80/udp"),
-            Some((String::new(), "8080".into(), "udp".into()))
-        );
-        assert_eq!(
-            host_port("[::1]:53:53/udp"),
-            Some(("::1".into(), "53".into(), "udp".into()))
-        );
-        assert_eq!(host_port("80"), None);
-    }
 
     /// The memo hands back what validation gives, and tells apart every
     /// input validation reads: a reference that resolves on one host does

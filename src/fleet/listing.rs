@@ -205,7 +205,12 @@ pub fn hosts(
                     device: plan.device.clone(),
                     macs: plan.macs.clone(),
                 });
+            let ports = match plans.get(name) {
+                Some(HostPlan::Manifest(plan)) => plan.ports.clone(),
+                _ => Vec::new(),
+            };
             HostSummary {
+                ports,
                 name: name.clone(),
                 kind: kind.to_owned(),
                 file: inventory.sources.name(file),
@@ -231,6 +236,9 @@ pub struct HostSummary {
     /// Where the host installs, if anything says so.
     pub install: Option<InstallSummary>,
     pub services: Vec<String>,
+    /// The named ports of the host's services and their host ports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<super::ports::Picked>,
     /// The host's certificate that expires first (set by `kindling hosts`
     /// from a compile; `None` when the host has none or did not compile).
     pub cert_expiry: Option<super::certs::Expiry>,

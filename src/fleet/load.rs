@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::manifest::{Fleet, Host};
+use super::ports::{LOCK_FILE, Lock};
 use super::recipients::Recipient;
 use crate::confine::{ConfineError, EntryKind, Exclusions, FleetRoot, SOURCE_LIMIT};
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -118,6 +119,9 @@ pub struct Inventory {
     pub services: BTreeMap<String, ServiceSource>,
     /// Template overrides from `templates/`, by file name.
     pub templates: BTreeMap<String, FileId>,
+    /// `ports.lock`, if the fleet has one (a malformed one is reported and
+    /// read as empty).
+    pub port_lock: Option<Lock>,
 }
 
 impl Inventory {
@@ -299,6 +303,7 @@ pub fn load(root: &Path, exclusions: Exclusions) -> (Inventory, Diagnostics) {
     let hosts = loader.hosts();
     let services = loader.services();
     let templates = loader.templates();
+    let port_lock = loader.port_lock();
     let inventory = Inventory {
         root: root.to_path_buf(),
         dir: loader.dir,
@@ -308,6 +313,7 @@ pub fn load(root: &Path, exclusions: Exclusions) -> (Inventory, Diagnostics) {
         hosts,
         services,
         templates,
+        port_lock,
     };
     (inventory, loader.diagnostics)
 }
@@ -492,6 +498,28 @@ impl Loader {
             }
         }
         services
+    }
+
+    /// `ports.lock`, when there is one.
+    fn port_lock(&mut self) -> Option<Lock> {
+        match self.dir.read_text(LOCK_FILE, SOURCE_LIMIT) {
+            Ok(text) => {
+                let file = self.sources.add(LOCK_FILE.to_owned(), text, true);
+                let text = self.sources.get(file).map_or("", |f| f.text.as_str());
+                match Lock::parse(text, file) {
+                    Ok(lock) => Some(lock),
+                    Err(error) => {
+                        self.diagnostics.push(*error);
+                        Some(Lock::default())
+                    }
+                }
+            }
+            Err(error) if error.is_not_found() => None,
+            Err(error) => {
+                self.diagnostics.push(refusal(&error, LOCK_FILE));
+                None
+            }
+        }
     }
 
     /// The `.j2` templates in `templates/`, by name.

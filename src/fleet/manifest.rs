@@ -80,6 +80,10 @@ pub struct Fleet {
     /// secret encrypt`, `edit` and `rekey` encrypt `secrets/**/*.age` to.
     #[schemars(example = serde_json::json!(["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"]))]
     pub recipients: Vec<String>,
+    /// Host ports kindling picks named service ports from (`first-last`),
+    /// never one another service on the host publishes.
+    #[schemars(extend("default" = "10000-60000"), example = &"20000-29999")]
+    pub port_range: Option<String>,
 }
 
 /// `fleet.yaml`'s `install:`: what every host's installation has in common.
@@ -211,9 +215,13 @@ pub struct Service {
     /// Allow the container to run as root (otherwise a lint warns).
     #[schemars(extend("default" = false), example = true)]
     pub allow_root: Option<bool>,
-    /// `PublishPort=` entries.
-    #[schemars(example = serde_json::json!(["127.0.0.1:8080:80"]))]
-    pub ports: Vec<String>,
+    /// Published ports: a `PublishPort=` value (`127.0.0.1:8080:80`), or a
+    /// named port (`{ name: http, container: 8080 }`) whose host port
+    /// kindling picks per host from `fleet.yaml`'s `port_range`, records in
+    /// `ports.lock` and passes to the container as `PORT_<NAME>` (and the
+    /// first one as `PORT`) in its env file.
+    #[schemars(example = serde_json::json!(["127.0.0.1:8080:80", {"name": "http", "container": 8080}]))]
+    pub ports: Vec<PortEntry>,
     /// `public` acknowledges ports published on all interfaces.
     #[schemars(example = &"public")]
     pub expose: Option<String>,
@@ -260,6 +268,82 @@ pub struct Service {
     /// Template to render the `.container` with (in the fleet's `templates/`).
     #[schemars(extend("default" = "quadlet.container.j2"), example = &"web.container.j2")]
     pub template: Option<String>,
+}
+
+/// An entry of a service's `ports:`: a `PublishPort=` value as written, or
+/// a named port.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PortEntry {
+    Published(String),
+    Named(NamedPort),
+}
+
+/// A named port: published on a host port kindling picks (unless `host:`
+/// gives one) and passed to the container as `PORT_<NAME>`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct NamedPort {
+    /// The port's name: a letter, then letters, digits, `-` or `_`; the
+    /// container gets it as `PORT_<NAME>` (upper case, `-` as `_`).
+    #[schemars(example = &"http")]
+    pub name: String,
+    /// The port the container listens on; default: the host port (the
+    /// container then listens on `$PORT_<NAME>`).
+    #[schemars(example = 8080)]
+    pub container: Option<u16>,
+    /// A fixed host port instead of one kindling picks.
+    #[schemars(example = 8443)]
+    pub host: Option<u16>,
+    /// The host address to publish on; default: every interface.
+    #[schemars(example = &"127.0.0.1")]
+    pub address: Option<String>,
+    /// `tcp` (the default), `udp` or `sctp`.
+    #[schemars(example = &"udp")]
+    pub protocol: Option<String>,
+}
+
+/// The struct name a named port decodes under: the manifest decoder takes a
+/// scalar there as the string form (see `crate::yaml::de::STRING_FORM`).
+const NAMED_PORT_OR_STRING: &str = "NamedPort+string";
+
+/// `NamedPort`'s keys, for the strict decoder.
+const NAMED_PORT_FIELDS: &[&str] = &["name", "container", "host", "address", "protocol"];
+
+impl<'de> Deserialize<'de> for PortEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntryVisitor {
+            type Value = PortEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PublishPort= value, or a named port mapping")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<PortEntry, E> {
+                Ok(PortEntry::Published(value.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<PortEntry, A::Error> {
+                NamedPort::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(PortEntry::Named)
+            }
+        }
+        deserializer.deserialize_struct(NAMED_PORT_OR_STRING, NAMED_PORT_FIELDS, EntryVisitor)
+    }
+}
+
+impl JsonSchema for PortEntry {
+    fn schema_name() -> Cow<'static, str> {
+        "PortEntry".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let named = generator.subschema_for::<NamedPort>();
+        json_schema!({
+            "description": "A PublishPort= value, or a named port whose host port kindling picks",
+            "anyOf": [ { "type": "string" }, named ]
+        })
+    }
 }
 
 /// A file copied from the fleet's `secrets/` onto the node.
@@ -538,4 +622,48 @@ pub fn json_schema(kind: Kind) -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys the strict decoder accepts in a named port are the
+    /// struct's (the decoder is handed the list by hand).
+    #[test]
+    fn named_port_fields_are_the_structs() {
+        let schema = schemars::schema_for!(NamedPort);
+        let mut keys: Vec<&str> = schema
+            .get("properties")
+            .and_then(serde_json::Value::as_object)
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        let mut fields = NAMED_PORT_FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
+    }
+
+    /// A port is a string as written or a named port, strictly decoded.
+    #[test]
+    fn ports_decode_as_strings_or_named_ports() {
+        let node = crate::yaml::parse("ports: [\"80:80\", { name: http, container: 8080 }]\n")
+            .ok()
+            .flatten()
+            .expect("yaml");
+        let service: Service = super::super::strict::decoder()
+            .decode(&node)
+            .expect("decodes");
+        assert_eq!(
+            service.ports,
+            [
+                PortEntry::Published("80:80".to_owned()),
+                PortEntry::Named(NamedPort {
+                    name: "http".to_owned(),
+                    container: Some(8080),
+                    ..NamedPort::default()
+                }),
+            ]
+        );
+    }
 }

@@ -233,6 +233,17 @@ fn referenced<'d>(name: &str, defs: &'d Map<String, Value>) -> (String, Option<&
         return (words.to_owned(), None);
     }
     let def = defs.get(name);
+    // A string or a struct (a port as written or a named port): the
+    // struct's keys are listed.
+    let string_or_struct = def
+        .and_then(|def| def.get("anyOf"))
+        .and_then(Value::as_array)
+        .and_then(|any| any.iter().find_map(reference))
+        .and_then(|inner| defs.get(inner))
+        .filter(|inner| inner.get("properties").is_some());
+    if let Some(inner) = string_or_struct {
+        return ("string, or mapping (keys below)".to_owned(), Some(inner));
+    }
     match def {
         Some(def) if def.get("properties").is_some() => {
             ("mapping (keys below)".to_owned(), Some(def))
@@ -252,6 +263,7 @@ fn plural(type_name: &str) -> String {
         "string" => "strings".to_owned(),
         "integer" => "integers".to_owned(),
         "mapping (keys below)" => "mappings (keys below)".to_owned(),
+        "string, or mapping (keys below)" => "strings, or mappings (keys below)".to_owned(),
         "string or list of strings" => "strings or lists of strings".to_owned(),
         "Butane user (a `passwd.users` entry)" => {
             "Butane users (`passwd.users` entries)".to_owned()

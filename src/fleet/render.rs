@@ -21,9 +21,10 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
+use super::manifest::PortEntry;
 use super::provenance::{self, DefinitionText, TextSource};
 use super::resolve::{
-    Origin, ResolvedService, ServiceBody, ServicePaths, ServicePlan, jinja_failure,
+    Origin, PortPlan, ResolvedService, ServiceBody, ServicePaths, ServicePlan, jinja_failure,
 };
 use super::secrets::{SecretReader, holds_private_key, is_encrypted};
 use crate::butane::model as b;
@@ -103,7 +104,7 @@ pub struct Rendered {
 }
 
 /// Variables of `.container` templates (built-in or `templates/`).
-const CONTAINER_VARS: &str = "host, org, service, description, image, auto_update, account (user, uid, group, gid, create), env_file, ports, volumes, networks, pod, exec, health (cmd, interval, timeout, retries, start_period, on_failure), restart, wanted_by, after, requires, wants, extra, paths";
+const CONTAINER_VARS: &str = "host, org, service, description, image, auto_update, account (user, uid, group, gid, create), env_file, ports, named_ports (name → host, container, address, protocol), volumes, networks, pod, exec, health (cmd, interval, timeout, retries, start_period, on_failure), restart, wanted_by, after, requires, wants, extra, paths";
 /// Variables of the `.env` template.
 const ENV_VARS: &str = "host, org, service, env";
 /// Variables of literal `containers/*.j2` files and path patterns.
@@ -548,9 +549,26 @@ pub struct Renderer<'a, 's> {
     pub out: Rendered,
 }
 
-/// Where the service's `.env` file goes, when it sets `env:`.
+/// Where the service's `.env` file goes, when it has a variable (from
+/// `env:` or a named port).
 fn env_path(resolved: &ResolvedService) -> Option<String> {
-    (!resolved.spec.env.is_empty()).then(|| resolved.paths.env_file.clone())
+    (!resolved.spec.env.is_empty() || !resolved.named_ports.is_empty())
+        .then(|| resolved.paths.env_file.clone())
+}
+
+/// The service's ports as `PublishPort=` values, named ports included, in
+/// the order written.
+fn published_ports(resolved: &ResolvedService) -> Vec<String> {
+    let mut named = resolved.named_ports.iter();
+    resolved
+        .spec
+        .ports
+        .iter()
+        .filter_map(|entry| match entry {
+            PortEntry::Published(value) => Some(value.clone()),
+            PortEntry::Named(_) => named.next().map(PortPlan::publish),
+        })
+        .collect()
 }
 
 fn secret_origin(resolved: &ResolvedService, key: &str, index: usize) -> Origin {
@@ -722,7 +740,12 @@ impl Renderer<'_, '_> {
             auto_update => spec.auto_update.clone(),
             account => Value::from(Serde(&resolved.account)),
             env_file => env_path(resolved),
-            ports => spec.ports.clone(),
+            ports => published_ports(resolved),
+            named_ports => Value::from(Serde(&resolved
+                .named_ports
+                .iter()
+                .map(|port| (port.name.as_str(), port))
+                .collect::<BTreeMap<_, _>>())),
             volumes => volumes.to_vec(),
             networks => spec.networks.clone(),
             pod => spec.pod.clone(),
@@ -838,13 +861,13 @@ impl Renderer<'_, '_> {
         true
     }
 
-    /// The `.env` file, when the service sets `env:`.
+    /// The `.env` file, when the service sets `env:` or has named ports.
     fn env_file(&mut self, name: &str, resolved: &ResolvedService) {
         let Some(path) = env_path(resolved) else {
             return;
         };
-        let spec = &resolved.spec;
-        let vars = context! { host => self.host, org => self.org, service => name, env => spec.env.clone() };
+        let env = self.env_with_ports(name, resolved);
+        let vars = context! { host => self.host, org => self.org, service => name, env => env };
         match self.templates.render(BUILTIN_ENV, &vars) {
             Ok(text) => {
                 let at = resolved
@@ -989,6 +1012,49 @@ impl Renderer<'_, '_> {
             },
             origin,
         ));
+    }
+
+    /// The service's `env:` with its named ports added: `PORT_<NAME>` for
+    /// each, `PORT` for the first. A variable `env:` sets itself is an
+    /// error (the container would see one value, the port another).
+    fn env_with_ports(
+        &mut self,
+        name: &str,
+        resolved: &ResolvedService,
+    ) -> BTreeMap<String, String> {
+        let mut env = resolved.spec.env.clone();
+        let first = resolved
+            .named_ports
+            .first()
+            .map(|port| ("PORT".to_owned(), port));
+        let each = resolved
+            .named_ports
+            .iter()
+            .map(|port| (super::ports::env_name(&port.name), port));
+        for (variable, port) in first.into_iter().chain(each) {
+            if env.contains_key(&variable) {
+                let at = resolved
+                    .node
+                    .get("env")
+                    .and_then(|all| all.entry(&variable))
+                    .map_or_else(|| Origin::of(&resolved.node), |e| Origin::of(&e.key));
+                self.out.diagnostics.push(
+                    Diagnostic::error(
+                        Code::FleetPortEnvSet,
+                        format!(
+                            "service {name}: env sets {variable}, which kindling sets to the host port of `{}`",
+                            port.name
+                        ),
+                    )
+                    .in_file(self.file_name(at.file))
+                    .at_position(at.position)
+                    .with_help(format!("remove {variable} from env; the container gets it from the named port")),
+                );
+                continue;
+            }
+            env.insert(variable, port.host.to_string());
+        }
+        env
     }
 
     fn secret_file(&mut self, from: &str, origin: Origin) -> Option<Vec<u8>> {

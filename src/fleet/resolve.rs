@@ -19,14 +19,16 @@
 //! - a host's entry overrides the service definition by deep merge (mappings
 //!   merge, lists and scalars replace).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior, context};
 
 use super::install::{self, InstallPlan};
 use super::load::{HostSource, Inventory, QuadletSource, ServiceSource};
-use super::manifest::{DirectorySpec, Host, HostInstall, Paths, Service};
+use super::manifest::{DirectorySpec, Host, HostInstall, Paths, PortEntry, Service};
 use super::os::{self, OsTarget};
+use super::ports::{self, Lock, Picked, PortRange};
 use crate::butane::model as b;
 use crate::butane::version::Version;
 use crate::diag::{Code, Diagnostic, Diagnostics, DocPath, Position};
@@ -85,6 +87,35 @@ pub struct ResolvedService {
     pub image: String,
     pub account: Option<Account>,
     pub paths: ServicePaths,
+    /// The service's named ports on this host, in the order written.
+    pub named_ports: Vec<PortPlan>,
+}
+
+/// A named port as a service publishes it on one host.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PortPlan {
+    pub name: String,
+    /// The host port: picked, or the port's `host:`.
+    pub host: u16,
+    pub container: u16,
+    pub address: Option<String>,
+    pub protocol: Option<String>,
+}
+
+impl PortPlan {
+    /// The port as a `PublishPort=` value.
+    pub fn publish(&self) -> String {
+        let address = match self.address.as_deref() {
+            None | Some("") => String::new(),
+            Some(v6) if v6.contains(':') => format!("[{v6}]:"),
+            Some(v4) => format!("{v4}:"),
+        };
+        let protocol = self
+            .protocol
+            .as_ref()
+            .map_or_else(String::new, |p| format!("/{p}"));
+        format!("{address}{}:{}{protocol}", self.host, self.container)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -131,6 +162,8 @@ pub struct ManifestPlan {
     /// Where the host installs (`install:` over `fleet.yaml`'s), if anything
     /// says so.
     pub install: Option<InstallPlan>,
+    /// The named ports of the host's services, by service then name.
+    pub ports: Vec<Picked>,
 }
 
 #[derive(Clone, Debug)]
@@ -629,7 +662,8 @@ impl<'i> Resolver<'i> {
             paths: &host.paths,
             node,
         };
-        let services = self.host_services(file, host, &context);
+        let mut services = self.host_services(file, host, &context);
+        let ports = self.named_ports(name, &mut services);
         let host_start = Origin {
             file,
             position: node.position,
@@ -667,7 +701,148 @@ impl<'i> Resolver<'i> {
             os,
             after_rebase,
             install,
+            ports,
         })
+    }
+
+    /// Gives the named ports of `services` on `host` their host ports
+    /// (`fleet::ports`): picked from `port_range`, clear of every host port
+    /// the host's services publish, as `ports.lock` has them where it can.
+    fn named_ports(&mut self, host: &str, services: &mut [ServicePlan]) -> Vec<Picked> {
+        let inventory = self.inventory;
+        let mut taken = BTreeSet::new();
+        let mut wanted = Vec::new();
+        let mut declared = Vec::new();
+        for (index, service) in services.iter().enumerate() {
+            let resolved = match &service.body {
+                ServiceBody::Quadlets(files) => {
+                    for quadlet in files {
+                        if let Some(source) = inventory.sources.get(quadlet.file) {
+                            taken.extend(ports::quadlet_host_ports(&source.text));
+                        }
+                    }
+                    continue;
+                }
+                ServiceBody::Definition(resolved) => resolved,
+            };
+            let mut names = BTreeSet::new();
+            for (item, entry) in resolved.spec.ports.iter().enumerate() {
+                let node = list_item(Some(&resolved.node), "ports", item);
+                let at = node.map_or_else(|| Origin::of(&resolved.node), Origin::of);
+                let port = match entry {
+                    PortEntry::Published(value) => {
+                        taken.extend(ports::published_host_ports(value));
+                        continue;
+                    }
+                    PortEntry::Named(port) => port,
+                };
+                let name_at = node.and_then(|n| n.get("name")).map_or(at, Origin::of);
+                if let Err(message) = ports::check_name(&port.name) {
+                    self.error_at(
+                        Code::FleetPortName,
+                        name_at,
+                        format!("service {}: {message}", service.name),
+                        Some("name the port like `http` or `admin-ui`: a letter, then letters, digits, `-` or `_`".to_owned()),
+                    );
+                    continue;
+                }
+                if !names.insert(ports::env_name(&port.name)) {
+                    self.error_at(
+                        Code::FleetPortName,
+                        name_at,
+                        format!(
+                            "service {}: a second port named `{}` ({})",
+                            service.name,
+                            port.name,
+                            ports::env_name(&port.name)
+                        ),
+                        Some("give each named port of a service its own name".to_owned()),
+                    );
+                    continue;
+                }
+                match port.host {
+                    Some(fixed) => {
+                        taken.insert(fixed);
+                    }
+                    None => wanted.push((service.name.clone(), port.name.clone())),
+                }
+                declared.push((index, port.clone(), at));
+            }
+        }
+        if declared.is_empty() {
+            return Vec::new();
+        }
+        let Some(range) = self.port_range() else {
+            return Vec::new();
+        };
+        let empty = Lock::default();
+        let lock = inventory.port_lock.as_ref().unwrap_or(&empty);
+        let (picks, _) = ports::pick(host, &wanted, &taken, lock, range);
+        let mut picked = Vec::new();
+        for (index, port, at) in declared {
+            let Some(service) = services.get_mut(index) else {
+                continue;
+            };
+            let ServiceBody::Definition(resolved) = &mut service.body else {
+                continue;
+            };
+            let key = (service.name.clone(), port.name.clone());
+            let Some(number) = port.host.or_else(|| picks.get(&key).copied()) else {
+                let file = self.name(at.file);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::FleetPortRangeExhausted,
+                        format!(
+                            "no free host port left in port_range {}-{} on host {host} for {}/{}",
+                            range.first, range.last, service.name, port.name
+                        ),
+                    )
+                    .in_file(file)
+                    .at_position(at.position)
+                    .with_help(
+                        "widen `port_range` in fleet.yaml, or give the port a fixed `host:`",
+                    ),
+                );
+                continue;
+            };
+            resolved.named_ports.push(PortPlan {
+                name: port.name.clone(),
+                host: number,
+                container: port.container.unwrap_or(number),
+                address: port.address.clone(),
+                protocol: port.protocol.clone(),
+            });
+            picked.push(Picked {
+                service: service.name.clone(),
+                name: port.name.clone(),
+                port: number,
+                protocol: port.protocol.clone().unwrap_or_else(|| "tcp".to_owned()),
+                picked: port.host.is_none(),
+                at: (self.name(at.file), at.position),
+            });
+        }
+        picked.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
+        picked
+    }
+
+    /// The fleet's `port_range` (the default when unset).
+    fn port_range(&mut self) -> Option<PortRange> {
+        let Some(text) = self.inventory.fleet.port_range.as_deref() else {
+            return Some(ports::DEFAULT_RANGE);
+        };
+        match PortRange::parse(text) {
+            Ok(range) => Some(range),
+            Err(message) => {
+                let origin = self.fleet_origin(&["port_range"]);
+                self.error_at(
+                    Code::FleetPortRange,
+                    origin,
+                    message,
+                    Some("write `port_range: first-last`, e.g. 10000-60000".to_owned()),
+                );
+                None
+            }
+        }
     }
 
     /// The Butane version the host compiles as: its Ignition spec (the
@@ -1182,6 +1357,7 @@ impl<'i> Resolver<'i> {
             image,
             account,
             paths,
+            named_ports: Vec::new(),
         })
     }
 }

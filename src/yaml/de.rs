@@ -31,6 +31,12 @@ use base64::Engine as _;
 use super::{BINARY_TAG, Entry, FileId, Node, Scalar, TAG_PREFIX, Value};
 use crate::diag::{Code, Diagnostic, DocPath, Position};
 
+/// A struct whose name ends with this has a string form too: a scalar where
+/// the struct is expected is handed to its visitor as a string (a port
+/// written `127.0.0.1:80:80` or as a mapping), while a mapping is decoded
+/// strictly, field by field, like any struct.
+pub const STRING_FORM: &str = "+string";
+
 /// Decides whether a field of a struct exists in the document's declared
 /// version. Arguments are the Rust struct name and the field's YAML key.
 pub trait FieldGate {
@@ -732,6 +738,11 @@ impl<'de, 'a, 'g> de::Deserializer<'de> for NodeDeserializer<'a, 'g> {
         let entries: &[Entry] = match &self.node.value {
             Value::Mapping(entries) => entries,
             Value::Scalar(scalar) if scalar.is_null() => &[],
+            Value::Scalar(scalar) if name.ends_with(STRING_FORM) => {
+                self.check_tag()?;
+                let text = self.string_text(scalar)?;
+                return self.located(visitor.visit_str(&text));
+            }
             _ => {
                 return Err(
                     self.error(format!("expected a mapping, found {}", describe(self.node)))

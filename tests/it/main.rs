@@ -34,6 +34,7 @@ mod inspect;
 mod install_block;
 mod iso;
 mod manifest_keys;
+mod named_ports;
 mod os_target;
 mod platform_rules;
 mod provision_install;
