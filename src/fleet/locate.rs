@@ -213,19 +213,20 @@ impl<'a> Locator<'a> {
             let extra = line
                 .section
                 .and_then(|section| node.get("quadlet")?.get(section)?.entry(line.key));
-            if let Some(entry) = extra
-                && let Some(place) = entry_place(entry, line, about_key, offset, true)
-            {
-                return place;
-            }
             let knob = knobs.iter().find_map(|path| lookup_entry(node, path));
-            if let Some(place) = knob.and_then(|e| entry_place(e, line, about_key, offset, false)) {
-                return place;
-            }
-            if let Some(entry) = extra
-                && let Some(place) = entry_place(entry, line, about_key, offset, false)
-            {
-                return place;
+            let tries = [
+                (extra, Match::Exact),
+                (knob, Match::Exact),
+                (knob, Match::InOrder),
+                (extra, Match::Any),
+                (knob, Match::Any),
+            ];
+            for (entry, how) in tries {
+                if let Some(place) =
+                    entry.and_then(|e| entry_place(e, line, about_key, offset, how))
+                {
+                    return place;
+                }
             }
             if let Some(found) = template_line {
                 return in_template(found);
@@ -260,27 +261,42 @@ fn lookup_entry<'n>(node: &'n Node, path: &str) -> Option<&'n crate::yaml::Entry
     at.entry(last)
 }
 
-/// Where in `entry` the rendered `line` came from: its key, the list item
-/// or scalar with the line's value (`exact`: only those), or the value.
+/// How sure a match of a rendered line to a YAML value must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Match {
+    /// The scalar, or a list item, holds the line's value.
+    Exact,
+    /// That, or the list item (or lone scalar) at the line's occurrence:
+    /// the built-in template writes a list's items in order, first.
+    InOrder,
+    /// That, or else the value as a whole.
+    Any,
+}
+
+/// Where in `entry` the rendered `line` came from: its key, or the value
+/// that `how` accepts.
 fn entry_place(
     entry: &crate::yaml::Entry,
     line: &Line<'_>,
     about_key: bool,
     offset: usize,
-    exact: bool,
+    how: Match,
 ) -> Option<Place> {
-    let matches = |node: &Node| node.as_scalar().is_some_and(|s| s.text == line.value);
+    let matches = |node: &&Node| node.as_scalar().is_some_and(|s| s.text == line.value);
+    let in_order = how != Match::Exact;
     let value = match &entry.value.value {
         Value::Sequence(items) => items
             .iter()
-            .find(|item| matches(item))
-            .or_else(|| (!exact).then(|| items.get(line.occurrence)).flatten()),
-        _ => Some(&entry.value).filter(|value| !exact || matches(value)),
+            .find(matches)
+            .or_else(|| items.get(line.occurrence).filter(|_| in_order)),
+        _ => {
+            Some(&entry.value).filter(|value| matches(value) || (in_order && line.occurrence == 0))
+        }
     };
+    let value = value.or((how == Match::Any).then_some(&entry.value))?;
     if about_key {
-        return (value.is_some() || !exact).then(|| Place::at(&entry.key, entry.key.position));
+        return Some(Place::at(&entry.key, entry.key.position));
     }
-    let value = value.or((!exact).then_some(&entry.value))?;
     Some(Place::at(value, within(value, line.value, offset)))
 }
 

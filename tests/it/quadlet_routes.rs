@@ -48,6 +48,32 @@ fn a_misspelled_key_in_a_local_file_fails_at_its_line() {
     let run = fleet.run("check", &["--raw-errors"]);
     assert_eq!(run.code, Some(1), "{}", run.report());
     snapshot!("mouse_misspelled_key", fleet, run.report());
+    // The same place for CI annotations, in the JSON report.
+    let json = fleet.run("check", &["--format", "json"]);
+    assert_eq!(json.code, Some(1), "{}", json.report());
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON report");
+    let places: Vec<_> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].clone(),
+                d["file"].clone(),
+                d["position"]["line"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [(
+            serde_json::json!("quadlet-unknown-key"),
+            serde_json::json!("containers/netdata.container"),
+            serde_json::json!(12)
+        )],
+        "{}",
+        json.stdout
+    );
 }
 
 #[test]

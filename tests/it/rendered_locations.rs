@@ -186,3 +186,22 @@ fn a_value_the_built_in_template_chose_names_the_key_that_would_change_it() {
         warnings[0].message
     );
 }
+
+#[test]
+fn a_templated_quadlet_value_is_told_apart_from_the_list_the_template_writes() {
+    // Both write `Volume=`; the broken reference is the `quadlet:` one,
+    // whose text differs from the rendered line (it is templated).
+    let fleet = Fleet::base().with(
+        "containers/web.yaml",
+        "version: 1.0.0\nvolumes: [\"/srv/a:/a:Z\"]\nquadlet:\n  Container:\n    Volume: \"{{ service }}-data.volume:/data\"\n",
+    );
+    let build = fleet.compile();
+    let error = the_one_error(&build, "containers/web.yaml", 5);
+    assert_eq!(error.code.as_str(), "quadlet-missing-reference");
+    assert_eq!(
+        error.position.map(|p| p.column),
+        Some(13),
+        "{}",
+        raw(&build)
+    );
+}
