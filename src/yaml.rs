@@ -21,6 +21,7 @@
 //! the file; go-yaml skips it).
 
 pub mod de;
+pub mod explain;
 #[cfg(test)]
 mod hostile_tests;
 

@@ -662,11 +662,14 @@ fn snippet(
         Ok(Some(node)) => node,
         Ok(None) => return None,
         Err(error) => {
-            diagnostics.push(
-                Diagnostic::error(Code::YamlSyntax, error.message)
-                    .in_file(relative)
-                    .at_position(error.position),
-            );
+            let help = yaml::explain::explain(&text, &error);
+            let mut diagnostic = Diagnostic::error(Code::YamlSyntax, error.message)
+                .in_file(relative)
+                .at_position(error.position);
+            if let Some(help) = help {
+                diagnostic = diagnostic.with_help(help);
+            }
+            diagnostics.push(diagnostic);
             return None;
         }
     };

@@ -214,11 +214,16 @@ fn parse_text(text: &str, file: FileId, name: &str) -> Result<Node, Box<Diagnost
             position: crate::diag::Position::new(1, 1),
             file,
         }),
-        Err(error) => Err(Box::new(
-            Diagnostic::error(Code::YamlSyntax, error.message)
+        Err(error) => {
+            let help = yaml::explain::explain(text, &error);
+            let mut diagnostic = Diagnostic::error(Code::YamlSyntax, error.message)
                 .at_position(error.position)
-                .in_file(name),
-        )),
+                .in_file(name);
+            if let Some(help) = help {
+                diagnostic = diagnostic.with_help(help);
+            }
+            Err(Box::new(diagnostic))
+        }
     }
 }
 

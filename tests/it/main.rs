@@ -48,3 +48,4 @@ mod secrets;
 mod serve;
 mod tutorial;
 mod vm_inputs;
+mod yaml_errors;
