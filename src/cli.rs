@@ -408,6 +408,10 @@ pub struct VmArgs {
     /// of the BIOS, so the ISO boots through its EFI image and GRUB.
     #[arg(long, requires = "iso")]
     pub uefi: bool,
+    /// With --iso: the machine's DMI product UUID (an installer ISO checks
+    /// it against the host's `install.uuid`).
+    #[arg(long, value_name = "UUID", requires = "iso", value_parser = dmi_uuid)]
+    pub uuid: Option<String>,
     /// Kernel to boot directly (live PXE-style), with --initrd.
     #[arg(long, value_name = "FILE", requires = "initrd")]
     pub kernel: Option<PathBuf>,
@@ -733,6 +737,10 @@ fn rfc3339(text: &str) -> Result<i64, String> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map(time::OffsetDateTime::unix_timestamp)
         .map_err(|e| format!("{e}; write e.g. 2027-01-01T00:00:00Z"))
+}
+
+fn dmi_uuid(text: &str) -> Result<String, String> {
+    crate::fleet::install::normalize_uuid(text).map_err(|e| e.to_string())
 }
 
 fn ignition_version(text: &str) -> Result<Spec, String> {

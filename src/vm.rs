@@ -70,6 +70,9 @@ pub enum Boot {
         /// UEFI firmware to boot with ([`uefi_firmware`]) instead of the
         /// BIOS: the ISO's EFI boot image and GRUB, not isolinux.
         uefi: Option<PathBuf>,
+        /// The DMI product UUID the machine reports (qemu's `-uuid`), which
+        /// an installer ISO checks against the host's `install.uuid`.
+        uuid: Option<String>,
     },
 }
 
@@ -288,10 +291,17 @@ pub fn qemu_args(spec: &VmSpec, accel: Accel, launch: &Launch) -> Vec<String> {
             push(&["-append", append]);
         }
         Boot::Iso {
-            iso, target, uefi, ..
+            iso,
+            target,
+            uefi,
+            uuid,
+            ..
         } => {
             if let Some(firmware) = uefi {
                 push(&["-bios", &firmware.display().to_string()]);
+            }
+            if let Some(uuid) = uuid {
+                push(&["-uuid", uuid]);
             }
             push(&[
                 "-drive",
@@ -794,6 +804,7 @@ mod tests {
                 target: None,
                 mac: Some("52:54:00:be:a0:00".to_owned()),
                 uefi: None,
+                uuid: None,
             },
             memory_mib: 2048,
             cpus: 2,
@@ -828,12 +839,16 @@ mod tests {
                 target: None,
                 mac: None,
                 uefi: Some(PathBuf::from("/usr/share/ovmf/OVMF.fd")),
+                uuid: Some("4c4c4544-0042-3510-8052-b4c04f4b4d32".to_owned()),
             },
             ..spec.clone()
         };
         let args = qemu_args(&uefi, Accel::Tcg, &launch).join(" ");
         assert!(
-            args.contains("-bios /usr/share/ovmf/OVMF.fd -drive if=ide,media=cdrom"),
+            args.contains(
+                "-bios /usr/share/ovmf/OVMF.fd -uuid 4c4c4544-0042-3510-8052-b4c04f4b4d32 \
+                 -drive if=ide,media=cdrom"
+            ),
             "{args}"
         );
         // ssh forwarding keeps the MAC.

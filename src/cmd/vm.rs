@@ -185,6 +185,7 @@ fn run_iso(args: &VmArgs, iso: &Path) -> anyhow::Result<ExitCode> {
         target: args.target_disk.clone(),
         mac: args.mac.clone(),
         uefi: uefi.clone(),
+        uuid: args.uuid.clone(),
     };
     let spec = spec(args, None, boot);
     let running = vm::start(&spec)?;

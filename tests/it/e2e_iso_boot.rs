@@ -98,13 +98,27 @@ fn a_live_iso_customized_by_kindling_boots_and_ignition_applies_its_config() {
 }
 
 /// The installer host: its install disk is the VM's target disk.
-const INSTALLER_HOST: &str = "install:\n  device: /dev/disk/by-id/virtio-kindling-target\n  macs: [\"52:54:00:4b:1d:01\"]\n  console: [\"ttyS0,115200n8\"]\nservices:\n  - web\n";
+const INSTALLER_HOST: &str = "install:\n  device: /dev/disk/by-id/virtio-kindling-target\n  macs: [\"52:54:00:4b:1d:01\"]\n  uuid: 6a1f0c2e-5b7d-4e3a-9c1b-2d4e6f8a0b1c\n  console: [\"ttyS0,115200n8\"]\nservices:\n  - web\n";
 
-/// Boots `iso` with its NIC at `mac` and `disk` as the target disk, with
-/// UEFI firmware when `uefi`; returns the console.
-fn boot_installer(iso: &Path, mac: &str, disk: &Path, console: &Path, uefi: bool) -> String {
+/// The DMI product UUID of `h1`'s machine.
+const UUID: &str = "6a1f0c2e-5b7d-4e3a-9c1b-2d4e6f8a0b1c";
+
+/// Boots `iso` on a machine with a NIC at `mac` and DMI product UUID `uuid`
+/// and `disk` as the target disk, with UEFI firmware when `uefi`; returns
+/// the console.
+fn boot_installer(
+    iso: &Path,
+    machine: (&str, &str),
+    disk: &Path,
+    console: &Path,
+    uefi: bool,
+) -> String {
+    let (mac, uuid) = machine;
     let mut command = kindling_with(Identity::None);
-    command.args(["vm", "h1", "--iso"]).arg(iso);
+    command
+        .args(["vm", "h1", "--iso"])
+        .arg(iso)
+        .args(["--uuid", uuid]);
     if uefi {
         command.arg("--uefi");
     }
@@ -190,7 +204,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
         .expect("blank disk");
     let log = boot_installer(
         &iso,
-        "52:54:00:4b:1d:99",
+        ("52:54:00:4b:1d:99", UUID),
         &disk,
         &dir.path().join("wrong.log"),
         false,
@@ -212,11 +226,32 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
         "the target disk was written to"
     );
 
-    // The machine with the listed MAC: the guard finds the NIC and the
-    // disk, and the installer would start, handed exactly build/h1.ign.
+    // The listed MAC on a machine with another DMI product UUID: stopped.
     let log = boot_installer(
         &iso,
-        "52:54:00:4b:1d:01",
+        ("52:54:00:4b:1d:01", "00000000-0000-4000-8000-000000000001"),
+        &disk,
+        &dir.path().join("uuid.log"),
+        false,
+    );
+    for want in [
+        "kindling-install-guard: NOT INSTALLING h1 to /dev/disk/by-id/virtio-kindling-target: its DMI product UUID is 00000000-0000-4000-8000-000000000001, not install.uuid 6a1f0c2e-5b7d-4e3a-9c1b-2d4e6f8a0b1c",
+        "KINDLING-E2E-INSTALLER result=blocked unit=kindling-install-guard.service rc=1",
+    ] {
+        assert!(log.contains(want), "{want}:\n{log}");
+    }
+    let blank = fs::read(&disk).expect("disk");
+    assert!(
+        blank.iter().all(|&b| b == 0),
+        "the target disk was written to"
+    );
+
+    // The machine with the listed MAC and UUID: the guard finds the NIC,
+    // the UUID and the disk, and the installer would start, handed exactly
+    // build/h1.ign.
+    let log = boot_installer(
+        &iso,
+        ("52:54:00:4b:1d:01", UUID),
         &disk,
         &dir.path().join("right.log"),
         false,
@@ -288,7 +323,7 @@ fn an_installer_iso_boots_with_uefi_and_grub() {
         .expect("blank disk");
     let log = boot_installer(
         &iso,
-        "52:54:00:4b:1d:01",
+        ("52:54:00:4b:1d:01", UUID),
         &disk,
         &dir.path().join("uefi.log"),
         true,

@@ -681,7 +681,7 @@ fn iso_commands_have_help_man_pages_and_completions() {
         assert!(help.stdout.contains(word), "{word}: {}", help.stdout);
     }
     let help = Run::of(kindling().args(["vm", "--help"]));
-    for word in ["--iso", "--target-disk", "--mac", "--uefi"] {
+    for word in ["--iso", "--target-disk", "--mac", "--uefi", "--uuid"] {
         assert!(help.stdout.contains(word), "{word}: {}", help.stdout);
     }
     let pages = tempfile::tempdir().expect("tempdir");
