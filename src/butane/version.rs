@@ -340,6 +340,18 @@ impl FieldGate for Version {
     fn allows(&self, struct_name: &'static str, field: &str, path: &DocPath) -> bool {
         self.has_key(struct_name, field, path)
     }
+
+    fn refused_help(&self, struct_name: &'static str, field: &str) -> Option<String> {
+        match (struct_name, field) {
+            ("Config", "metadata" | "openshift") => Some(format!(
+                "only the openshift variant has `{field}` (a MachineConfig's)"
+            )),
+            ("Config", "boot_device" | "grub") if !self.is_fcos() => Some(format!(
+                "only the fcos and openshift variants have `{field}`"
+            )),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,12 @@ pub const STRING_FORM: &str = "+string";
 pub trait FieldGate {
     /// `path` is the location of the key itself (`$.storage.files.0.mode`).
     fn allows(&self, struct_name: &'static str, field: &str, path: &DocPath) -> bool;
+
+    /// Help for a declared field this gate refuses, when a newer version is
+    /// not the answer (a key of another variant).
+    fn refused_help(&self, _struct_name: &'static str, _field: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A gate that allows every field a struct declares.
@@ -902,9 +908,15 @@ impl<'de, 'a, 'g> de::MapAccess<'de> for MapAccess<'_, 'a, 'g> {
             {
                 warning = warning.with_help(format!("did you mean `{close}`?"));
             } else if fields.contains(&key) {
-                warning = warning.with_help(format!(
-                    "{key} does not exist in this version; raise `version:` to use it"
-                ));
+                let help = self
+                    .parent
+                    .decoder
+                    .gate
+                    .refused_help(name, key)
+                    .unwrap_or_else(|| {
+                        format!("{key} does not exist in this version; raise `version:` to use it")
+                    });
+                warning = warning.with_help(help);
             }
             self.parent.decoder.warn(&entry.key, warning);
         }

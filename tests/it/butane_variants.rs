@@ -285,3 +285,19 @@ fn rhcos_is_refused_as_butane_refuses_it() {
         "{stderr}"
     );
 }
+
+/// openshift's keys elsewhere are unused keys that say which variant has them.
+#[test]
+fn openshift_keys_in_other_variants_name_the_variant() {
+    let output = butane(
+        "variant: fcos\nversion: 1.6.0\nmetadata:\n  name: x\nopenshift:\n  fips: true\n",
+        &["--raw-errors"],
+    );
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unused key metadata (help: only the openshift variant has `metadata`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("unused key openshift"), "{stderr}");
+}
