@@ -64,8 +64,9 @@ fn host_name(host: usize) -> String {
     format!("h{host:04}")
 }
 
-/// A fleet whose hosts install to a disk and are known by one MAC each;
-/// the server reads only that from it.
+/// A fleet whose hosts are known by one MAC each and boot live (no install
+/// device: an installed host would get "boot from local disk" after its
+/// first fetch); the server reads only that from it.
 fn write_fleet(root: &Path, hosts: usize) -> anyhow::Result<()> {
     fs::create_dir_all(root.join("hosts"))?;
     fs::create_dir_all(root.join("containers"))?;
@@ -77,10 +78,7 @@ fn write_fleet(root: &Path, hosts: usize) -> anyhow::Result<()> {
     for host in 0..hosts {
         fs::write(
             root.join(format!("hosts/{}.yaml", host_name(host))),
-            format!(
-                "services: [web]\ninstall:\n  device: /dev/vda\n  macs: [\"{}\"]\n",
-                mac(host)
-            ),
+            format!("services: [web]\ninstall:\n  macs: [\"{}\"]\n", mac(host)),
         )?;
     }
     Ok(())
