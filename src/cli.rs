@@ -114,6 +114,14 @@ pub enum Command {
   kindling iso beam00 --base live.iso --live                    runs beam00's config live, installs nothing
   kindling iso show build/beam00.iso                            what it installs, where, and the configs")]
     Iso(IsoArgs),
+    /// Write PXE boot files per host: `<host>.ipxe`, `<host>.kargs` and
+    /// `<host>.ignition.img`, the config its live system runs as an
+    /// initrd to append.
+    ///
+    /// A host with install.device gets the installer's live config, which
+    /// checks the machine's MACs (and DMI UUID) before it installs; others
+    /// run their config live. `kindling serve` computes the same scripts.
+    Pxe(PxeArgs),
     /// Serve the build over the network for PXE and ISO installs: iPXE
     /// scripts, configs, boot files; safe by default for secrets.
     Serve(ServeArgs),
@@ -612,6 +620,33 @@ pub struct IsoArgs {
     /// The fleet key `kindling serve --token-key` derives tokens from.
     #[arg(long, value_name = "FILE", requires = "pointer")]
     pub token_key: Option<PathBuf>,
+    /// Emit this Ignition spec for the host configs (e.g. 3.3.0).
+    #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
+    pub ignition_version: Option<Spec>,
+}
+
+#[derive(Debug, Args)]
+pub struct PxeArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Hosts to write PXE files for (fleet host names).
+    #[arg(value_name = "HOST", required = true)]
+    pub hosts: Vec<String>,
+    /// Output directory (relative to --fleet).
+    #[arg(long, value_name = "DIR", default_value = "build")]
+    pub out: PathBuf,
+    /// The URL of the directory the machines fetch the files from: the
+    /// distribution's PXE kernel, initramfs and rootfs and the files
+    /// written here. Without it the script names them relative to itself
+    /// and Fedora CoreOS' rootfs is loaded as an initrd (4 GiB of RAM
+    /// instead of 2). Flatcar hosts need it (Flatcar fetches its config
+    /// from URL/<host>.ign).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Run every host's config live (nothing is installed), also for
+    /// hosts with install.device.
+    #[arg(long)]
+    pub live: bool,
     /// Emit this Ignition spec for the host configs (e.g. 3.3.0).
     #[arg(long, value_name = "X.Y.Z", value_parser = ignition_version)]
     pub ignition_version: Option<Spec>,

@@ -26,6 +26,7 @@ mod init;
 mod inspect;
 mod iso;
 mod man;
+mod pxe;
 mod render;
 mod schema;
 mod secret;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Import(args) => (import::run(&args), ExitCode::FAILURE),
         Command::Secret(args) => (secret::run(&args), ExitCode::FAILURE),
         Command::Iso(args) => (iso::run(&args), ExitCode::FAILURE),
+        Command::Pxe(args) => (pxe::run(&args), ExitCode::FAILURE),
         Command::Serve(args) => (serve::run(&args), ExitCode::FAILURE),
     };
     result.unwrap_or_else(|error| {

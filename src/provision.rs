@@ -9,7 +9,11 @@
 //! - [`iso`]: a CoreOS live ISO's embed areas (Ignition config and kernel
 //!   arguments), found through its ISO9660 directory, and a customized copy
 //!   of the ISO patched only there.
+//! - [`pxe`]: a host's network boot: kernel arguments, iPXE script and the
+//!   config its live system runs, shared by `kindling pxe` and `kindling
+//!   serve`.
 
 pub mod initrd;
 pub mod install;
 pub mod iso;
+pub mod pxe;

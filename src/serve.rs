@@ -39,19 +39,15 @@ pub mod mac;
 pub mod state;
 pub mod token;
 
+use crate::fleet::install::InstallPlan;
+use crate::provision::pxe::PxeHost;
 use generation::Generation;
 use log::{Level, LogFormat};
 use mac::Mac;
 use state::InstallState;
 use token::FleetKey;
 
-/// Which family of boot files and kernel arguments a host takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OsFamily {
-    /// Fedora CoreOS and what is reached from it (uCore, images).
-    CoreOs,
-    Flatcar,
-}
+pub use crate::provision::pxe::OsFamily;
 
 /// What the fleet says about provisioning one host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,10 +55,8 @@ pub struct HostInfo {
     pub name: String,
     pub macs: Vec<Mac>,
     pub os: OsFamily,
-    /// Where the installer writes the OS; none: the host runs live.
-    pub install_device: Option<String>,
-    /// Kernel consoles (`ttyS0,115200n8`).
-    pub console: Vec<String>,
+    /// Its `install:`; none (or no device): the host runs live.
+    pub install: Option<InstallPlan>,
 }
 
 impl HostInfo {
@@ -72,8 +66,16 @@ impl HostInfo {
             name: name.to_owned(),
             macs: Vec::new(),
             os: OsFamily::CoreOs,
-            install_device: None,
-            console: Vec::new(),
+            install: None,
+        }
+    }
+
+    /// The host as its network boot sees it.
+    pub fn pxe(&self) -> PxeHost<'_> {
+        PxeHost {
+            name: &self.name,
+            os: self.os,
+            install: self.install.as_ref(),
         }
     }
 }

@@ -39,18 +39,15 @@ fn fleet_hosts(root: &Path, build: &Path) -> HostSource {
         let mut hosts = Vec::new();
         for (name, plan) in &plans {
             let mut info = HostInfo::named(name);
-            if let HostPlan::Manifest(plan) = plan
-                && plan.os.0.to_string().starts_with("flatcar")
-            {
-                info.os = OsFamily::Flatcar;
+            if let HostPlan::Manifest(plan) = plan {
+                info.os = OsFamily::of(&plan.os.0);
             }
             if let Some(install) = plan.install() {
-                info.install_device = install.device.clone();
-                info.console = install.console.clone();
                 for mac in &install.macs {
                     info.macs
                         .push(mac.parse().map_err(|e| format!("{name}: {e}"))?);
                 }
+                info.install = Some(install.clone());
             }
             hosts.push(info);
         }

@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::io::{Seek, SeekFrom};
 use std::net::SocketAddr;
+use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,12 +21,12 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::assets::{self, Range};
-use super::generation::{Generation, Host};
+use super::generation::{self, Generation, Host};
 use super::io::{Body, Guarded};
 use super::log::{self, Level, Line};
 use super::mac::Mac;
 use super::state::Fetch;
-use super::{ServeError, Shared, Tls, allowed, ipxe};
+use super::{HostInfo, ServeError, Shared, Tls, allowed, ipxe};
 
 /// Reads the certificate chain and key for `--tls-cert`/`--tls-key`.
 pub fn tls_acceptor(tls: &Tls) -> Result<TlsAcceptor, ServeError> {
@@ -316,7 +317,7 @@ fn ipxe_route(shared: &Shared, request: &Request<hyper::body::Incoming>, query: 
     let name = host.info.name.as_str();
     shared.state.note_ipxe(name);
     let ipxe_text = |text: String| Answer::new(StatusCode::OK, "text/plain; charset=utf-8", text);
-    if host.info.install_device.is_some() && shared.state.installed(name) {
+    if host.info.pxe().installs() && shared.state.installed(name) {
         return ipxe_text(ipxe::local_script(name))
             .note("installed: boot from local disk")
             .about(Some(name), Some(mac));
@@ -410,14 +411,32 @@ fn ignition_route(
         .warn("secret config withheld over plain HTTP")
         .about(Some(name), mac);
     }
+    // The live system of a host that installs asks for its live config:
+    // the installer's, carrying this config and the wrong-machine guard.
+    let live = if query.split('&').any(|pair| pair == ipxe::LIVE_QUERY) {
+        match live_config(&host.info, config) {
+            Ok(live) => {
+                let etag = format!("\"sha256-{}\"", crate::digest::sha256_hex(&live));
+                Some((live, etag))
+            }
+            Err(why) => {
+                return Answer::text(StatusCode::INTERNAL_SERVER_ERROR, "no live config")
+                    .warn(why)
+                    .about(Some(name), mac);
+            }
+        }
+    } else {
+        None
+    };
+    let etag = live.as_ref().map_or(config.etag.as_str(), |(_, etag)| etag);
     let not_modified = request
         .headers()
         .get(header::IF_NONE_MATCH)
-        .is_some_and(|tag| tag.as_bytes() == config.etag.as_bytes());
+        .is_some_and(|tag| tag.as_bytes() == etag.as_bytes());
     if not_modified {
         let mut answer =
             Answer::new(StatusCode::NOT_MODIFIED, "application/json", "").about(Some(name), mac);
-        if let Ok(etag) = HeaderValue::from_str(&config.etag) {
+        if let Ok(etag) = HeaderValue::from_str(etag) {
             answer.response.headers_mut().insert(header::ETAG, etag);
         }
         return answer;
@@ -440,16 +459,37 @@ fn ignition_route(
             }
         }
     }
-    let mut answer = Answer::new(StatusCode::OK, "application/json", "").about(Some(name), mac);
-    *answer.response.body_mut() = Body::shared(config.file.clone(), config.len);
-    answer.bytes = config.len;
-    if let Ok(etag) = HeaderValue::from_str(&config.etag) {
+    let mut answer = match &live {
+        Some((live, _)) => {
+            Answer::new(StatusCode::OK, "application/json", live.clone()).about(Some(name), mac)
+        }
+        None => {
+            let mut answer =
+                Answer::new(StatusCode::OK, "application/json", "").about(Some(name), mac);
+            *answer.response.body_mut() = Body::shared(config.file.clone(), config.len);
+            answer.bytes = config.len;
+            answer
+        }
+    };
+    if let Ok(etag) = HeaderValue::from_str(etag) {
         answer.response.headers_mut().insert(header::ETAG, etag);
     }
     if once {
         answer.note = Some("served once; the next fetch gets 410 until re-armed".to_owned());
     }
     answer
+}
+
+/// The config `host`'s live system runs, from its built `config`
+/// ([`crate::provision::pxe::PxeHost::live_config`]).
+fn live_config(host: &HostInfo, config: &generation::Config) -> Result<Vec<u8>, String> {
+    let len = usize::try_from(config.len).map_err(|e| e.to_string())?;
+    let mut own = vec![0; len];
+    config
+        .file
+        .read_exact_at(&mut own, 0)
+        .map_err(|e| format!("reading {}'s config: {e}", host.name))?;
+    host.pxe().live_config(&own).map_err(|e| e.to_string())
 }
 
 fn asset_route(shared: &Shared, request: &Request<hyper::body::Incoming>, rest: &str) -> Answer {

@@ -8,11 +8,11 @@
 //! and `flatcar_production_pxe_image.cpio.gz`. When several versions lie
 //! there, the last by name is used.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
 use super::{HostInfo, OsFamily};
+use crate::provision::pxe::{self, ConfigFrom, Media, Rootfs};
 
 /// `/boot.ipxe`: asks again with everything that identifies the machine.
 /// A NIC that does not exist expands to an empty `mac=`, which is ignored.
@@ -66,7 +66,7 @@ impl BootFiles {
                         || f.ends_with(&format!("live-kernel.{arch}"))
                 })?,
                 initrd: self.last(|f| f.ends_with(&format!("live-initramfs.{arch}.img")))?,
-                rootfs: self.last(|f| f.ends_with(&format!("live-rootfs.{arch}.img"))),
+                rootfs: Some(self.last(|f| f.ends_with(&format!("live-rootfs.{arch}.img")))?),
             }),
             OsFamily::Flatcar => Some(Files {
                 kernel: self.last(|f| f == "flatcar_production_pxe.vmlinuz")?,
@@ -95,42 +95,14 @@ pub fn local_script(host: &str) -> String {
     )
 }
 
-/// The kernel arguments a host boots its live system with; `ignition_url`
-/// is where its config is fetched from.
-pub fn kernel_args(
-    host: &HostInfo,
-    base: &str,
-    rootfs: Option<&str>,
-    ignition_url: &str,
-) -> Vec<String> {
-    let mut args = Vec::new();
-    match host.os {
-        OsFamily::CoreOs => {
-            if let Some(rootfs) = rootfs {
-                args.push(format!("coreos.live.rootfs_url={base}/assets/{rootfs}"));
-            }
-            match &host.install_device {
-                Some(device) => {
-                    args.push(format!("coreos.inst.install_dev={device}"));
-                    args.push(format!("coreos.inst.ignition_url={ignition_url}"));
-                }
-                None => {
-                    args.push("ignition.firstboot".to_owned());
-                    args.push("ignition.platform.id=metal".to_owned());
-                    args.push(format!("ignition.config.url={ignition_url}"));
-                }
-            }
-        }
-        OsFamily::Flatcar => {
-            args.push("flatcar.first_boot=1".to_owned());
-            args.push(format!("flatcar.config.url={ignition_url}"));
-        }
-    }
-    args.extend(host.console.iter().map(|c| format!("console={c}")));
-    args
-}
+/// The query parameter with which `/ignition` answers with a host's live
+/// config (the installer's, for a host that installs) instead of its own.
+pub const LIVE_QUERY: &str = "live=1";
 
-/// A host's boot script, or why there is none.
+/// A host's boot script, or why there is none. `ignition_url` is where its
+/// own config is fetched from (`/ignition?mac=...`); the live system asks
+/// for its live config there ([`LIVE_QUERY`]). Kernel arguments and script
+/// come from [`crate::provision::pxe`], as `kindling pxe` writes them.
 pub fn host_script(
     host: &HostInfo,
     files: &BootFiles,
@@ -138,31 +110,40 @@ pub fn host_script(
     base: &str,
     ignition_url: &str,
 ) -> Result<String, String> {
+    let pxe = host.pxe();
     let found = files.for_host(host.os, arch).ok_or_else(|| {
         format!(
-            "no {} PXE kernel and initramfs for {arch} in --assets",
-            match host.os {
-                OsFamily::CoreOs => "Fedora CoreOS",
-                OsFamily::Flatcar => "Flatcar",
+            "no {} PXE kernel and initramfs{} for {arch} in --assets",
+            host.os.distribution(),
+            if host.os == OsFamily::CoreOs {
+                " and rootfs"
+            } else {
+                ""
             }
         )
     })?;
-    let args = kernel_args(host, base, found.rootfs, ignition_url).join(" ");
-    let mut script = String::from("#!ipxe\n");
-    let _ = writeln!(script, "# kindling serve: {}", host.name);
-    let _ = writeln!(
-        script,
-        "kernel {base}/assets/{} initrd=main {args}",
-        found.kernel
-    );
-    let _ = writeln!(script, "initrd --name main {base}/assets/{}", found.initrd);
-    script.push_str("boot\n");
-    Ok(script)
+    let asset = |name: &str| format!("{base}/assets/{name}");
+    let (kernel, initramfs) = (asset(found.kernel), asset(found.initrd));
+    let rootfs = found.rootfs.map(asset);
+    let config_url = if pxe.installs() {
+        format!("{ignition_url}&{LIVE_QUERY}")
+    } else {
+        ignition_url.to_owned()
+    };
+    let media = Media {
+        kernel: &kernel,
+        initramfs: &initramfs,
+        rootfs: rootfs.as_deref().map(Rootfs::Url),
+        config: ConfigFrom::Url(&config_url),
+    };
+    pxe::ipxe_script(&pxe, &media, &format!("kindling serve: {}", host.name))
+        .map_err(|e| format!("{e}: {}", e.help()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::install::InstallPlan;
 
     fn files() -> BootFiles {
         BootFiles {
@@ -182,8 +163,13 @@ mod tests {
     #[test]
     fn install_script_points_back_at_the_server() {
         let mut host = HostInfo::named("beam00");
-        host.install_device = Some("/dev/disk/by-id/nvme-x".to_owned());
-        host.console = vec!["ttyS0,115200n8".to_owned()];
+        host.install = Some(InstallPlan {
+            device: Some("/dev/disk/by-id/nvme-x".to_owned()),
+            macs: vec!["52:54:00:be:a0:00".to_owned()],
+            console: vec!["ttyS0,115200n8".to_owned()],
+            kargs: Vec::new(),
+            uuid: None,
+        });
         let script = host_script(
             &host,
             &files(),
@@ -209,7 +195,10 @@ mod tests {
         assert!(script.contains(" ignition.firstboot ignition.platform.id=metal ignition.config.url=http://s/ignition?mac=x"), "{script}");
         assert_eq!(
             host_script(&host, &files(), "aarch64", "http://s", "u"),
-            Err("no Fedora CoreOS PXE kernel and initramfs for aarch64 in --assets".to_owned())
+            Err(
+                "no Fedora CoreOS PXE kernel and initramfs and rootfs for aarch64 in --assets"
+                    .to_owned()
+            )
         );
     }
 }

@@ -39,6 +39,7 @@ mod os_target;
 mod platform_rules;
 mod provision_install;
 mod publication;
+mod pxe;
 mod quadlet_corpus;
 mod quadlet_routes;
 mod rendered_locations;

@@ -155,3 +155,51 @@ fn the_guard_is_the_script_the_live_config_carries() {
         .expect("sh -n");
     assert!(status.success(), "the guard parses");
 }
+
+/// coreos-installer as the oracle: the live config wrapped as a PXE
+/// Ignition initrd (`provision::initrd`) unwraps to the same bytes, and the
+/// destination config inside is beam00's config byte for byte.
+#[test]
+fn coreos_installer_unwraps_the_live_config_and_its_destination_config() {
+    if !tools::require(&[Tool::CoreosInstaller]) {
+        return;
+    }
+    let dest = beam00();
+    let parts = install::installer("beam00", Some(&plan(Some(UUID))), &dest).expect("installer");
+    let live = install::to_json(&parts.live);
+    let image = kindling::provision::initrd::Initrd::with_config(&live)
+        .to_xz()
+        .expect("initrd");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("beam00.ignition.img");
+    fs::write(&path, &image).expect("write");
+    let out = Command::new(Tool::CoreosInstaller.locate().expect("located"))
+        .args(["pxe", "ignition", "unwrap"])
+        .arg(&path)
+        .output()
+        .expect("coreos-installer runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, live, "unwrap gives the live config");
+    let config: kindling::ignition::model::Config =
+        serde_json::from_slice(&out.stdout).expect("live config");
+    let file = config
+        .storage
+        .files
+        .iter()
+        .find(|f| f.path == install::DEST_PATH)
+        .expect("dest.ign");
+    let carried = kindling::dataurl::decode_resource(
+        file.contents.source.as_deref().expect("source"),
+        file.contents.compression.as_deref(),
+        usize::MAX,
+    )
+    .expect("decodes");
+    assert_eq!(
+        carried, dest,
+        "the destination config is beam00's, byte for byte"
+    );
+}

@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kindling::digest::sha256_hex;
+use kindling::fleet::install::InstallPlan;
+use kindling::provision::install;
 use kindling::serve::log::LogFormat;
 use kindling::serve::token::FleetKey;
 use kindling::serve::{self, Config, HostInfo, Limits, ServeError};
@@ -50,7 +52,11 @@ fn publish(build: &Path, n: u32, hosts: &[(&str, &[u8], bool)]) {
 fn hosts() -> Vec<HostInfo> {
     let mut beam = HostInfo::named("beam00");
     beam.macs = vec![BEAM_MAC.parse().expect("mac")];
-    beam.install_device = Some("/dev/disk/by-id/virtio-beam00".to_owned());
+    beam.install = Some(InstallPlan {
+        device: Some("/dev/disk/by-id/virtio-beam00".to_owned()),
+        macs: vec![BEAM_MAC.to_owned()],
+        ..InstallPlan::default()
+    });
     let mut mouse = HostInfo::named("mouse");
     mouse.macs = vec![
         "52:54:00:00:00:0a".parse().expect("mac"),
@@ -83,6 +89,11 @@ impl Fixture {
         let assets = dir.path().join("assets");
         fs::create_dir(&assets).expect("assets");
         fs::write(assets.join("fedora-coreos-1-live-kernel-x86_64"), b"KERNEL").expect("kernel");
+        fs::write(
+            assets.join("fedora-coreos-1-live-rootfs.x86_64.img"),
+            b"ROOTFS",
+        )
+        .expect("rootfs");
         fs::write(
             assets.join("fedora-coreos-1-live-initramfs.x86_64.img"),
             b"0123456789",
@@ -253,16 +264,32 @@ fn an_installed_host_boots_local_until_rearmed_across_restarts() {
     let ipxe = format!("/ipxe?mac=&mac={}&arch=x86_64", BEAM_MAC.replace(':', "-"));
     let script = String::from_utf8(get(server.addr(), &ipxe, "").body).expect("utf-8");
     assert!(script.starts_with("#!ipxe\n"), "{script}");
-    assert!(script.contains("kernel http://pxe.test/assets/fedora-coreos-1-live-kernel-x86_64 initrd=main coreos.inst.install_dev=/dev/disk/by-id/virtio-beam00 coreos.inst.ignition_url=http://pxe.test/ignition?mac=52-54-00-be-a0-00\n"), "{script}");
+    // The live system fetches the installer's live config (the guard runs
+    // before anything is written), not a bare coreos.inst.install_dev.
+    assert!(script.contains("kernel http://pxe.test/assets/fedora-coreos-1-live-kernel-x86_64 initrd=main ignition.firstboot ignition.platform.id=metal ignition.config.url=http://pxe.test/ignition?mac=52-54-00-be-a0-00&live=1 coreos.live.rootfs_url=http://pxe.test/assets/fedora-coreos-1-live-rootfs.x86_64.img\n"), "{script}");
+    assert!(!script.contains("coreos.inst."), "{script}");
     assert!(
         script.contains(
             "initrd --name main http://pxe.test/assets/fedora-coreos-1-live-initramfs.x86_64.img\n"
         ),
         "{script}"
     );
-    assert_eq!(
-        get(server.addr(), &format!("/ignition?mac={BEAM_MAC}"), "").status,
-        200
+    let live = get(
+        server.addr(),
+        &format!("/ignition?mac={BEAM_MAC}&live=1"),
+        "",
+    );
+    assert_eq!(live.status, 200);
+    let beam = hosts()
+        .into_iter()
+        .find(|h| h.name == "beam00")
+        .expect("beam00");
+    let own = fs::read(fixture.build().join(".current/beam00.ign")).expect("config");
+    let expected = beam.pxe().live_config(&own).expect("live config");
+    assert_eq!(live.body, expected, "the installer's live config");
+    assert!(
+        String::from_utf8_lossy(&live.body).contains(install::GUARD_PATH),
+        "it carries the guard"
     );
     let local = String::from_utf8(get(server.addr(), &ipxe, "").body).expect("utf-8");
     assert!(
@@ -281,7 +308,7 @@ fn an_installed_host_boots_local_until_rearmed_across_restarts() {
     serve::rearm(&fixture.build(), "beam00").expect("rearm");
     wait_for(|| {
         String::from_utf8_lossy(&get(server.addr(), &ipxe, "").body)
-            .contains("coreos.inst.install_dev")
+            .contains("ignition.config.url=")
     });
     let status = String::from_utf8(get(server.addr(), "/", "").body).expect("utf-8");
     assert!(status.contains("beam00\tyes\tyes\tno\t0\t"), "{status}");
