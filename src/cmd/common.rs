@@ -324,3 +324,16 @@ impl Drop for Created {
         }
     }
 }
+
+/// The selected hosts' plans (their `os:` and `install:`), read from the
+/// fleet a build just compiled (its findings were reported with the
+/// build's), leaving out the output directory `out`.
+pub fn host_plans(
+    args: &FleetArgs,
+    hosts: &[String],
+    out: &Path,
+) -> BTreeMap<String, fleet::resolve::HostPlan> {
+    let exclusions = fleet::exclusions(&args.fleet, Some(out), args.identity.as_deref());
+    let (inventory, _) = fleet::load::load(&args.fleet, exclusions);
+    fleet::fleetwide::plan_hosts(&inventory, hosts).0
+}

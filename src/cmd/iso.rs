@@ -13,12 +13,12 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
-use super::common::{compile_reported, fleet_options, print, summary};
+use super::common::{compile_reported, fleet_options, host_plans, print, summary};
 use crate::cli::{IsoArgs, IsoCommand, IsoShowArgs};
 use crate::dataurl;
+use crate::fleet::HostOutput;
 use crate::fleet::install::InstallPlan;
 use crate::fleet::resolve::HostPlan;
-use crate::fleet::{self, HostOutput, load};
 use crate::provision::initrd::{CONFIG_PATH, Initrd};
 use crate::provision::install::{self, DEST_PATH, GUARD_PATH, INSTALLER_DIR, Mode};
 use crate::provision::iso::{Customization, Embedded, IgnitionFoundBy, KargsFoundBy, LiveIso};
@@ -42,15 +42,6 @@ struct Planned<'a> {
     installs: Option<&'a InstallPlan>,
     /// `--pointer`: it carries a token for the config, not the config.
     pointer: bool,
-}
-
-/// The selected hosts' plans (for their `install:`), read from the fleet
-/// the build just compiled: its findings were reported with the build's.
-fn host_plans(args: &IsoArgs, out: &Path) -> BTreeMap<String, HostPlan> {
-    let root = &args.fleet.fleet;
-    let exclusions = fleet::exclusions(root, Some(out), args.fleet.identity.as_deref());
-    let (inventory, _) = load::load(root, exclusions);
-    fleet::fleetwide::plan_hosts(&inventory, &args.hosts).0
 }
 
 /// Fails unless `base`'s live image can run an installer config, and one
@@ -97,7 +88,7 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
     let plans = if args.live {
         BTreeMap::new()
     } else {
-        host_plans(args, &out)
+        host_plans(&args.fleet, &args.hosts, &out)
     };
     let pointer_key = args
         .token_key

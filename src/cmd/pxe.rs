@@ -3,18 +3,17 @@
 //! kernel arguments, for other boot loaders) and, for Fedora CoreOS hosts,
 //! `<host>.ignition.img`, the live system's config as an initrd.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
-use super::common::{compile_reported, fleet_options, summary};
+use super::common::{compile_reported, fleet_options, host_plans, summary};
 use crate::cli::PxeArgs;
+use crate::fleet::HostOutput;
 use crate::fleet::install::InstallPlan;
 use crate::fleet::resolve::HostPlan;
-use crate::fleet::{self, HostOutput, load};
 use crate::provision::initrd::Initrd;
 use crate::provision::pxe::{self, ConfigFrom, Media, OsFamily, PxeHost, Rootfs};
 use crate::write::{Visibility, write_atomic};
@@ -36,15 +35,6 @@ struct Planned<'a> {
     does: String,
 }
 
-/// The selected hosts' plans (their `os:` and `install:`), from the fleet
-/// the build just compiled (its findings were reported with the build's).
-fn host_plans(args: &PxeArgs, out: &Path) -> BTreeMap<String, HostPlan> {
-    let root = &args.fleet.fleet;
-    let exclusions = fleet::exclusions(root, Some(out), args.fleet.identity.as_deref());
-    let (inventory, _) = load::load(root, exclusions);
-    fleet::fleetwide::plan_hosts(&inventory, &args.hosts).0
-}
-
 pub fn run(args: &PxeArgs) -> anyhow::Result<ExitCode> {
     let out = if args.out.is_relative() {
         args.fleet.fleet.join(&args.out)
@@ -57,7 +47,7 @@ pub fn run(args: &PxeArgs) -> anyhow::Result<ExitCode> {
     if build.failed() {
         bail!("nothing written: {}", summary(&build));
     }
-    let plans = host_plans(args, &out);
+    let plans = host_plans(&args.fleet, &args.hosts, &out);
     let mut planned = Vec::new();
     for host in &args.hosts {
         let Some(output) = build.outputs.iter().find(|o| &o.name == host) else {

@@ -82,11 +82,6 @@ impl PxeHost<'_> {
         };
         install::live_config(mode, self.name, self.install, dest)
     }
-
-    /// Its consoles (`ttyS0,115200n8`).
-    fn consoles(&self) -> &[String] {
-        self.install.map_or(&[], |plan| plan.console.as_slice())
-    }
 }
 
 /// Where the live system's config comes from.
@@ -173,7 +168,7 @@ pub fn kernel_args(host: &PxeHost, media: &Media) -> Result<Vec<String>, PxeErro
             args.push(format!("ignition.config.url={url}"));
         }
     }
-    args.extend(host.consoles().iter().map(|c| format!("console={c}")));
+    args.extend(install::live_kargs(host.install));
     Ok(args)
 }
 
