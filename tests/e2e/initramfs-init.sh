@@ -17,7 +17,9 @@
 #
 # TYPE is f (file), d (directory), l (symlink) or o (other); MODE is octal;
 # PATH is absolute inside the scratch root. Ignition's own log comes before
-# the markers.
+# the markers. A config by URL (ignition.platform.id=metal with
+# ignition.config.url=, a PXE boot) is fetched after DHCP on the first NIC
+# that gets a lease: RESULT's fetch-offline then is the fetch stage's.
 #
 # When the applied config makes this an installer (a non-empty
 # /etc/coreos/installer.d), it also runs what coreos-installer.service's
@@ -45,7 +47,8 @@ fi
 
 # The virtio NIC and disk drivers, where the cache has them: an installer's
 # wrong-machine guard reads the NIC's MAC and looks for the target disk.
-for mod in virtio_pci virtio_net virtio_blk; do
+# e1000 is the PXE boot test's NIC.
+for mod in virtio_pci virtio_net virtio_blk e1000; do
     modprobe "$mod" 2>/dev/null
 done
 
@@ -73,6 +76,30 @@ ignition -platform "$platform" -stage fetch-offline -log-to-stdout \
     -config-cache /run/ignition.json -state-file /run/ignition/state \
     -neednet /run/ignition/neednet
 rc_fetch=$?
+# A config by URL (the metal platform's ignition.config.url, as a PXE boot
+# gives it): fetch-offline asks for the network, as in CoreOS' initramfs;
+# bring up the NICs with DHCP and run the fetch stage.
+if [ "$rc_fetch" -eq 0 ] && [ -e /run/ignition/neednet ]; then
+    printf '%s\n' '#!/bin/sh' \
+        'case "$1" in bound|renew)' \
+        '    ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up' \
+        '    [ -n "$router" ] && route add default gw "${router%% *}" dev "$interface"' \
+        '    echo "KINDLING-E2E-INIT dhcp $interface $ip" ;;' \
+        'esac' >/run/udhcpc.sh
+    chmod 0755 /run/udhcpc.sh
+    ifconfig lo 127.0.0.1 up
+    for nic in /sys/class/net/*; do
+        name="${nic##*/}"
+        [ "$name" = lo ] && continue
+        ip link set "$name" up
+        timeout 30 udhcpc -i "$name" -s /run/udhcpc.sh -n -q -t 5 -T 2 && break
+    done
+    echo "KINDLING-E2E-INIT network: $(ip -o -4 addr show | awk '{print $2, $4}' | tr '\n' ' ')"
+    ignition -platform "$platform" -stage fetch -log-to-stdout \
+        -config-cache /run/ignition.json -state-file /run/ignition/state
+    rc_fetch=$?
+    echo "KINDLING-E2E-INIT fetched by URL: rc=$rc_fetch"
+fi
 rc_files=skipped
 if [ "$rc_fetch" -eq 0 ]; then
     ignition -platform "$platform" -stage files -root /sysroot -log-to-stdout \

@@ -6,7 +6,8 @@
 #   - Debian's `ignition` 2.14 (ignition-validate and the real Ignition binary),
 #     `qemu-system-x86` (+ qemu-img), `busybox-static`, `cpio`, `xorriso`,
 #     `isolinux` + `syslinux-common` (test live ISOs), `grub-efi-amd64-bin`,
-#     `dosfstools`, `mtools`, `ovmf` (their UEFI boot) (system-wide);
+#     `dosfstools`, `mtools`, `ovmf` (their UEFI boot), `ipxe-qemu` (the NIC
+#     ROM of the PXE boot test) (system-wide);
 #   - trixie's `podman` unpacked under $CACHE/podman (for its `quadlet` binary),
 #     fetched with a private apt configuration: the system's apt setup is not
 #     touched;
@@ -47,9 +48,11 @@ apt_update_once() {
 # systemd gives systemctl (for the initramfs) and systemd-analyze.
 # xorriso, isolinux and syslinux-common master the test live ISOs;
 # grub-efi-amd64-bin (GRUB's EFI build, not installed as a boot loader),
-# dosfstools and mtools make their EFI boot image, which ovmf boots.
+# dosfstools and mtools make their EFI boot image, which ovmf boots;
+# ipxe-qemu has the iPXE ROMs of qemu's NICs (the PXE boot test).
 pkgs=(ignition qemu-system-x86 qemu-utils busybox-static cpio passwd systemd python3 util-linux
-      xorriso isolinux syslinux-common grub-efi-amd64-bin dosfstools mtools ovmf)
+      xorriso isolinux syslinux-common grub-efi-amd64-bin dosfstools mtools ovmf
+      ipxe-qemu)
 # dnsmasq checks the configuration `kindling serve --dnsmasq-example` prints.
 pkgs+=(dnsmasq-base)
 missing_packages() {
@@ -130,7 +133,9 @@ fi
 # --- 3. a kernel for the VM boot test -----------------------------------------
 kernel_root="$cache/kernel"
 # The virtio drivers came later: a cache without them is fetched again.
-if [ ! -f "$kernel_root/kver" ] || [ -z "$(find "$kernel_root/lib" -name 'virtio_net.ko*' 2>/dev/null)" ]; then
+# So did e1000 (the NIC whose iPXE ROM the PXE boot test boots from).
+if [ ! -f "$kernel_root/kver" ] || [ -z "$(find "$kernel_root/lib" -name 'virtio_net.ko*' 2>/dev/null)" ] ||
+    [ -z "$(find "$kernel_root/lib" -name 'e1000.ko*' 2>/dev/null)" ]; then
     apt_update_once
     # The meta package depends on exactly one versioned image package.
     kpkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
@@ -145,10 +150,12 @@ if [ ! -f "$kernel_root/kver" ] || [ -z "$(find "$kernel_root/lib" -name 'virtio
     mkdir -p "$kernel_root.tmp"
     # Only what the initramfs needs: the kernel, qemu_fw_cfg.ko, the virtio
     # PCI, NIC and disk drivers (the installer ISO boot test's wrong-machine
-    # guard reads the NIC's MAC and looks for the target disk) and modules.*.
+    # guard reads the NIC's MAC and looks for the target disk), e1000 (the PXE
+    # boot test's NIC: Debian's iPXE ROM for virtio does not start under its
+    # SeaBIOS, the e1000 one does) and modules.*.
     modules=()
     for m in qemu_fw_cfg virtio virtio_ring virtio_pci virtio_pci_modern_dev \
-        virtio_pci_legacy_dev failover net_failover virtio_net virtio_blk; do
+        virtio_pci_legacy_dev failover net_failover virtio_net virtio_blk e1000; do
         modules+=("*/$m.ko*")
     done
     dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$kernel_root.tmp" --wildcards \

@@ -21,6 +21,7 @@ mod e2e_bulk_drive;
 mod e2e_configs_apply;
 mod e2e_ignition_harness;
 mod e2e_iso_boot;
+mod e2e_pxe_boot;
 mod e2e_quadlet_judge;
 mod e2e_vm_boot;
 mod fleet;

@@ -105,6 +105,10 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// The iPXE option ROM of qemu's e1000 NIC (`ipxe-qemu`; its virtio ROM
+/// does not start under Debian 12's SeaBIOS).
+pub const IPXE_E1000_ROM: &str = "/usr/lib/ipxe/qemu/efi-e1000.rom";
+
 /// A tool (or capability) an e2e test needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
@@ -141,6 +145,10 @@ pub enum Tool {
     CoreosInstaller,
     /// dnsmasq, which checks `kindling serve --dnsmasq-example`.
     Dnsmasq,
+    /// qemu's iPXE ROM for e1000 NICs (Debian's `ipxe-qemu`) and the
+    /// kernel's e1000 driver (install-deps.sh unpacks it since the PXE
+    /// boot test).
+    IpxeRom,
 }
 
 impl fmt::Display for Tool {
@@ -164,6 +172,7 @@ impl fmt::Display for Tool {
             Tool::Isolinux => "isolinux",
             Tool::CoreosInstaller => "coreos-installer",
             Tool::UefiBoot => "UEFI boot parts (grub-efi-amd64-bin, dosfstools, mtools, ovmf)",
+            Tool::IpxeRom => "qemu's iPXE ROM (ipxe-qemu)",
         };
         f.write_str(name)
     }
@@ -263,6 +272,23 @@ impl Tool {
                 None => at(cache_dir().join("coreos-installer/bin/coreos-installer"))
                     .or_else(|_| on_path("coreos-installer")),
             },
+            Tool::IpxeRom => {
+                let rom = PathBuf::from(IPXE_E1000_ROM);
+                if !rom.is_file() {
+                    return Err(format!("{IPXE_E1000_ROM} not found"));
+                }
+                let kver = std::fs::read_to_string(cache_dir().join("kernel/kver"))
+                    .map_err(|e| format!("no kernel under the e2e cache: {e}"))?;
+                let driver = cache_dir()
+                    .join("kernel/lib/modules")
+                    .join(kver.trim())
+                    .join("kernel/drivers/net/ethernet/intel/e1000/e1000.ko");
+                if driver.is_file() {
+                    Ok(rom)
+                } else {
+                    Err(format!("{} not found", driver.display()))
+                }
+            }
         }
     }
 }
