@@ -219,6 +219,9 @@ pub fn compile(options: &Options) -> Build {
     });
     gather(&mut build, &inventory, done, &selected);
     build
+        .diagnostics
+        .extend(fleetwide::unused_broken_services(&inventory));
+    build
 }
 
 /// The built-in templates' texts, by the label findings name them with.
@@ -657,9 +660,10 @@ impl Worker<'_> {
         inputs.push(sources.name(plan.file));
         for service in &plan.services {
             match self.inventory.services.get(&service.name) {
-                Some(load::ServiceSource::Definition { file, .. }) => {
-                    inputs.push(sources.name(*file))
-                }
+                Some(
+                    load::ServiceSource::Definition { file, .. }
+                    | load::ServiceSource::Broken { file, .. },
+                ) => inputs.push(sources.name(*file)),
                 Some(load::ServiceSource::Quadlets(files)) => {
                     for quadlet in files {
                         inputs.push(sources.name(quadlet.file));

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::load::{HostSource, Inventory};
+use super::load::{HostSource, Inventory, ServiceSource};
 use super::resolve::{HostPlan, Origin, Resolver, ServiceBody};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
@@ -35,7 +35,34 @@ pub fn plan_hosts(
         .collect();
     let (clashes, _) = check_account_ids(inventory, &accounts);
     resolver.diagnostics.extend(clashes);
+    resolver
+        .diagnostics
+        .extend(unused_broken_services(inventory));
     (plans, dedup(resolver.diagnostics.into_vec()))
+}
+
+/// The errors of service definitions that do not parse and that no host
+/// lists (a listed one fails its hosts, reported with their findings): a
+/// broken file in the fleet fails the check all the same.
+pub(crate) fn unused_broken_services(inventory: &Inventory) -> Vec<Diagnostic> {
+    let listed: BTreeSet<&str> = inventory
+        .hosts
+        .values()
+        .filter_map(|source| match source {
+            HostSource::Manifest { host, .. } => Some(host),
+            HostSource::Butane { .. } => None,
+        })
+        .flat_map(|host| host.services.iter().map(|s| s.name.as_str()))
+        .collect();
+    inventory
+        .services
+        .iter()
+        .filter(|(name, _)| !listed.contains(name.as_str()))
+        .filter_map(|(_, source)| match source {
+            ServiceSource::Broken { error, .. } => Some((**error).clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `diagnostics` without repeats, first occurrences kept in order.

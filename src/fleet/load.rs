@@ -92,6 +92,12 @@ pub enum ServiceSource {
     Definition { file: FileId, node: Node },
     /// Literal Quadlet files sharing the stem `<svc>`.
     Quadlets(Vec<QuadletSource>),
+    /// A definition that does not parse: the error fails the hosts that
+    /// list the service (reported once), not the whole fleet.
+    Broken {
+        file: FileId,
+        error: Box<Diagnostic>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -460,14 +466,16 @@ impl Loader {
                 let Some(file) = self.read(&relative) else {
                     continue;
                 };
-                let Some(node) = self.parse(file) else {
-                    continue;
-                };
                 if services.contains_key(stem) {
                     self.diagnostics.push(defined_twice(stem, relative));
                     continue;
                 }
-                services.insert(stem.to_owned(), ServiceSource::Definition { file, node });
+                let text = self.sources.get(file).map_or("", |f| f.text.as_str());
+                let source = match parse_text(text, file, &relative) {
+                    Ok(node) => ServiceSource::Definition { file, node },
+                    Err(error) => ServiceSource::Broken { file, error },
+                };
+                services.insert(stem.to_owned(), source);
                 continue;
             }
             let (unit_name, templated) = match name.strip_suffix(".j2") {
@@ -496,7 +504,7 @@ impl Loader {
                 }
                 std::collections::btree_map::Entry::Occupied(mut slot) => match slot.get_mut() {
                     ServiceSource::Quadlets(files) => files.push(source),
-                    ServiceSource::Definition { .. } => {
+                    ServiceSource::Definition { .. } | ServiceSource::Broken { .. } => {
                         self.diagnostics.push(defined_twice(stem, relative));
                     }
                 },

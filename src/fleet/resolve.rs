@@ -1121,6 +1121,11 @@ impl<'i> Resolver<'i> {
         };
         let paths = self.service_paths(name, at);
         let body = match source {
+            // Reported for every host that lists it; the report merges them.
+            ServiceSource::Broken { error, .. } => {
+                self.diagnostics.push((**error).clone());
+                return None;
+            }
             ServiceSource::Quadlets(files) => {
                 if let Some((overrides, _)) = overrides {
                     self.error_at(

@@ -1546,3 +1546,53 @@ fn quadlet_value_with_an_unknown_name_is_an_error_at_its_line() {
     assert_eq!(run.code, Some(1));
     snapshot!("quadlet_value_unknown_name", fleet, run.report());
 }
+
+/// A service definition that does not parse fails only the hosts that list
+/// it (issue 17 §3): the others compile and check clean, the syntax error is
+/// reported once at its line, the failed hosts name it, and `build` still
+/// writes nothing. One no host lists fails the check too, without a host.
+#[test]
+fn a_broken_service_definition_fails_only_the_hosts_that_use_it() {
+    let fleet = Fleet::base()
+        .with(
+            "containers/api.yaml",
+            "version: 1.0.0\nports: [\"8080:80\"\n",
+        )
+        .with("hosts/h2.yaml", "services: [web, api]\n")
+        .with("hosts/h3.yaml", "services: [api]\n");
+    let build = fleet.compile();
+    let compiled: Vec<&str> = build.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(compiled, ["h1"], "{}", raw(&build));
+    assert_eq!(
+        build.failed_hosts.keys().collect::<Vec<_>>(),
+        ["h2", "h3"],
+        "{}",
+        raw(&build)
+    );
+    assert_eq!(
+        findings(&build, Severity::Error).len(),
+        1,
+        "{}",
+        raw(&build)
+    );
+    let check = fleet.run("check", &["--raw-errors"]);
+    assert_eq!(check.code, Some(1));
+    snapshot!("broken_service_fails_its_hosts", fleet, check.report());
+    let out = tempfile::tempdir().expect("tempdir");
+    let run = fleet.run("build", &["--out", out.path().to_str().expect("utf-8")]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(!out.path().join("h1.ign").exists(), "all or nothing");
+
+    // Listed by no host: every host compiles, the file still fails check.
+    fleet.write("hosts/h2.yaml", b"services: [web]\n");
+    fs::remove_file(fleet.root().join("hosts/h3.yaml")).expect("remove");
+    let build = fleet.compile();
+    assert_eq!(build.outputs.len(), 2, "{}", raw(&build));
+    assert!(build.failed_hosts.is_empty());
+    assert_eq!(
+        findings(&build, Severity::Error).len(),
+        1,
+        "{}",
+        raw(&build)
+    );
+}
