@@ -24,7 +24,8 @@ use super::load::{Inventory, QuadletSource};
 use super::manifest::PortEntry;
 use super::provenance::{self, DefinitionText, TextSource};
 use super::resolve::{
-    Origin, PortPlan, ResolvedService, ServiceBody, ServicePaths, ServicePlan, jinja_failure,
+    Origin, PortPlan, ResolvedService, ServiceBody, ServicePaths, ServicePlan, UnknownName,
+    jinja_failure, unknown_name, unknown_name_offset, unknown_value_position,
 };
 use super::secrets::{SecretReader, holds_private_key, is_encrypted};
 use crate::butane::model as b;
@@ -261,6 +262,31 @@ fn render_capped(
     })
 }
 
+/// The 1-based column of `unknown`'s name on line `line` of `source`: its
+/// first whole occurrence from the start of minijinja's `range` (which may
+/// cover the whole expression, or only part of a dotted one), else from the
+/// start of the line.
+fn unknown_column(
+    source: &str,
+    line: usize,
+    range: Option<std::ops::Range<usize>>,
+    unknown: &UnknownName,
+) -> Option<usize> {
+    let start = source
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let text = source.get(start..)?.lines().next()?;
+    let from = range
+        .map(|range| range.start.saturating_sub(start))
+        .filter(|from| *from < text.len())
+        .unwrap_or(0);
+    let offset = unknown_name_offset(text, from, &unknown.path)
+        .or_else(|| unknown_name_offset(text, 0, &unknown.path))?;
+    Some(text.get(..offset)?.chars().count() + 1)
+}
+
 /// The 1-based column of byte `offset` in `text`.
 fn column_of(text: &str, offset: usize) -> Option<usize> {
     let before = text.get(..offset)?;
@@ -326,7 +352,7 @@ impl Templates {
             broken: BTreeMap::new(),
         };
         for (name, error) in failures {
-            let diagnostic = templates.template_error(&error, &name, None);
+            let diagnostic = templates.template_error(&error, &name, None, None);
             templates.broken.insert(name, *diagnostic);
         }
         templates.broken.extend(refused);
@@ -352,13 +378,15 @@ impl Templates {
             .collect()
     }
 
-    /// A diagnostic for `error`, at the file, line and column it names.
-    /// `text` is the source of a template not registered here.
+    /// A diagnostic for `error`, at the file, line and column it names (an
+    /// unknown name's own column). `text` is the source of a template not
+    /// registered here, `vars` what it was rendered with.
     fn template_error(
         &self,
         error: &minijinja::Error,
         fallback: &str,
         text: Option<&str>,
+        vars: Option<&Value>,
     ) -> Box<Diagnostic> {
         let name = error.name().unwrap_or(fallback);
         let label = self
@@ -366,7 +394,10 @@ impl Templates {
             .get(name)
             .cloned()
             .unwrap_or_else(|| name.to_owned());
-        let failure = jinja_failure(error);
+        let unknown = vars.and_then(|vars| unknown_name(error, vars));
+        let failure = unknown
+            .as_ref()
+            .map_or_else(|| jinja_failure(error), |unknown| unknown.message.clone());
         let mut diagnostic = match error.kind() {
             // Only the output cap fails a write (see `render_capped`).
             minijinja::ErrorKind::WriteFailure => Diagnostic::error(
@@ -404,10 +435,16 @@ impl Templates {
         }
         if let Some(line) = error.line() {
             let source = self.sources.get(name).map(String::as_str).or(text);
-            let column = error
-                .range()
+            let column = unknown
+                .as_ref()
                 .zip(source)
-                .and_then(|(range, source)| column_of(source, range.start))
+                .and_then(|(unknown, source)| unknown_column(source, line, error.range(), unknown))
+                .or_else(|| {
+                    error
+                        .range()
+                        .zip(source)
+                        .and_then(|(range, source)| column_of(source, range.start))
+                })
                 .unwrap_or(1);
             diagnostic = diagnostic.at_position(Position::new(line, column));
         }
@@ -421,8 +458,8 @@ impl Templates {
         let template = self
             .env
             .get_template(name)
-            .map_err(|e| self.template_error(&e, name, None))?;
-        render_capped(&template, vars).map_err(|e| self.template_error(&e, name, None))
+            .map_err(|e| self.template_error(&e, name, None, Some(vars)))?;
+        render_capped(&template, vars).map_err(|e| self.template_error(&e, name, None, Some(vars)))
     }
 
     /// The line of template `name` that wrote each line of `rendered`, its
@@ -473,11 +510,12 @@ impl Templates {
             .map_err(|(offset, message)| Box::new(source_error(label, text, offset, message)))?;
         let mut env = self.env.clone();
         env.add_template_owned(label.to_owned(), text.to_owned())
-            .map_err(|e| self.template_error(&e, label, Some(text)))?;
+            .map_err(|e| self.template_error(&e, label, Some(text), Some(vars)))?;
         let template = env
             .get_template(label)
-            .map_err(|e| self.template_error(&e, label, Some(text)))?;
-        render_capped(&template, vars).map_err(|e| self.template_error(&e, label, Some(text)))
+            .map_err(|e| self.template_error(&e, label, Some(text), Some(vars)))?;
+        render_capped(&template, vars)
+            .map_err(|e| self.template_error(&e, label, Some(text), Some(vars)))
     }
 }
 
@@ -616,10 +654,20 @@ impl Renderer<'_, '_> {
         match self.expansions.render(text, vars) {
             Ok(expanded) => expanded,
             Err(error) => {
+                let mut position = origin.position;
+                let failure = match unknown_name(&error, vars) {
+                    Some(unknown) => {
+                        if let Some(file) = self.inventory.sources.get(origin.file) {
+                            position = unknown_value_position(&file.text, position, &unknown);
+                        }
+                        unknown.message
+                    }
+                    None => jinja_failure(&error),
+                };
                 self.out.diagnostics.push(
-                    Diagnostic::error(Code::FleetPathPattern, format!("cannot expand `{text}`: {}", jinja_failure(&error)))
+                    Diagnostic::error(Code::FleetPathPattern, format!("cannot expand `{text}`: {failure}"))
                         .in_file(self.file_name(origin.file))
-                        .at_position(origin.position)
+                        .at_position(position)
                         .with_help("available names: org, host, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir"),
                 );
                 String::new()

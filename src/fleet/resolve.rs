@@ -22,7 +22,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use minijinja::{Environment, UndefinedBehavior, context};
+use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::install::{self, InstallPlan};
 use super::load::{HostSource, Inventory, QuadletSource, ServiceSource};
@@ -407,11 +407,21 @@ impl<'i> Resolver<'i> {
         match rendered {
             Ok(text) => text,
             Err(error) => {
-                let origin = origin(self);
+                let mut origin = origin(self);
+                let failure = match unknown_name(&error, vars) {
+                    Some(unknown) => {
+                        if let Some(file) = self.inventory.sources.get(origin.file) {
+                            origin.position =
+                                unknown_value_position(&file.text, origin.position, &unknown);
+                        }
+                        unknown.message
+                    }
+                    None => jinja_failure(&error),
+                };
                 self.error_at(
                     Code::FleetPathPattern,
                     origin,
-                    format!("cannot expand `{pattern}`: {}", jinja_failure(&error)),
+                    format!("cannot expand `{pattern}`: {failure}"),
                     Some("available names: org, host, service, quadlet_dir, env_file, secrets_dir, data_dir, trust_dir".to_owned()),
                 );
                 String::new()
@@ -1378,8 +1388,135 @@ pub(crate) fn jinja_failure(error: &minijinja::Error) -> String {
     }
 }
 
+/// An undefined name a template used, as minijinja's error names it, told
+/// with the closest name the context offers at that place.
+pub(crate) struct UnknownName {
+    /// The dotted expression minijinja reports (`service.imgae`).
+    pub path: String,
+    /// "unknown variable `x`, did you mean `y`?" and the like.
+    pub message: String,
+}
+
+/// How many of an object's attributes a message lists when none is close.
+const LISTED_ATTRIBUTES: usize = 8;
+
+/// The unknown name of an undefined-value `error` met while rendering with
+/// `vars`, with a did-you-mean among the variables (or the attributes of the
+/// object it was looked up on); `None` for other errors.
+pub(crate) fn unknown_name(error: &minijinja::Error, vars: &Value) -> Option<UnknownName> {
+    if error.kind() != minijinja::ErrorKind::UndefinedError {
+        return None;
+    }
+    let path = error
+        .detail()?
+        .strip_prefix('`')?
+        .strip_suffix("` is undefined")?;
+    let segments: Vec<&str> = path.split('.').collect();
+    if !segments.iter().all(|s| is_identifier(s)) {
+        return None;
+    }
+    let (last, parents) = segments.split_last()?;
+    let mut scope = vars.clone();
+    for parent in parents {
+        scope = scope.get_attr(parent).ok()?;
+    }
+    let names: Vec<String> = if scope.kind() == minijinja::value::ValueKind::Map {
+        scope
+            .try_iter()
+            .ok()?
+            .filter_map(|key| key.as_str().map(str::to_owned))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let closest = crate::suggest::closest(last, names.iter().map(String::as_str));
+    let mut message = if parents.is_empty() {
+        format!("unknown variable `{last}`")
+    } else {
+        format!("`{}` has no attribute `{last}`", parents.join("."))
+    };
+    match closest {
+        Some(name) => message.push_str(&format!(", did you mean `{name}`?")),
+        // The help of every caller lists the variables; an object's
+        // attributes are listed here.
+        None if !parents.is_empty() && !names.is_empty() => {
+            let listed: Vec<&str> = names
+                .iter()
+                .take(LISTED_ATTRIBUTES)
+                .map(String::as_str)
+                .collect();
+            let more = if names.len() > LISTED_ATTRIBUTES {
+                ", …"
+            } else {
+                ""
+            };
+            message.push_str(&format!(" (it has {}{more})", listed.join(", ")));
+        }
+        None => {}
+    }
+    Some(UnknownName {
+        path: path.to_owned(),
+        message,
+    })
+}
+
+fn is_identifier(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// The byte offset in `line` of the last name of `path` (the unknown one),
+/// where `path` is written as a whole expression at or after byte `from`.
+pub(crate) fn unknown_name_offset(line: &str, from: usize, path: &str) -> Option<usize> {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    let mut start = from;
+    while let Some(found) = line.get(start..)?.find(path) {
+        let at = start + found;
+        let end = at + path.len();
+        let before = line.get(..at)?.chars().next_back();
+        let after = line.get(end..)?.chars().next();
+        if before.is_none_or(|c| !is_name(c) && c != '.') && after.is_none_or(|c| !is_name(c)) {
+            return Some(at + path.rfind('.').map_or(0, |dot| dot + 1));
+        }
+        start = end;
+    }
+    None
+}
+
+/// The position of `unknown`'s name in a one-line template value written at
+/// `at` in `file`'s text; `at` where it is not found there (a block scalar).
+pub(crate) fn unknown_value_position(file: &str, at: Position, unknown: &UnknownName) -> Position {
+    let found = file
+        .lines()
+        .nth(at.line.saturating_sub(1))
+        .and_then(|line| {
+            let from = line
+                .char_indices()
+                .nth(at.column.saturating_sub(1))
+                .map_or(line.len(), |(offset, _)| offset);
+            let offset = unknown_name_offset(line, from, &unknown.path)?;
+            Some(Position::new(
+                at.line,
+                line.get(..offset)?.chars().count() + 1,
+            ))
+        });
+    found.unwrap_or(at)
+}
+
 #[cfg(test)]
 mod tests {
+    /// The caret goes on the unknown (last) name of a dotted path written as
+    /// a whole expression, not on a longer name containing it.
+    #[test]
+    fn unknown_names_are_found_as_whole_expressions() {
+        let line = "A={{ hosts }} B={{ x.host }} C={{ host|upper }}";
+        assert_eq!(super::unknown_name_offset(line, 0, "host"), Some(34));
+        assert_eq!(super::unknown_name_offset(line, 0, "x.host"), Some(21));
+        assert_eq!(super::unknown_name_offset(line, 0, "nothing"), None);
+        assert_eq!(super::unknown_name_offset(line, 99, "host"), None);
+    }
+
     /// DocPath pattern errors name the undefined variable in release builds
     /// too (see `render`'s test of the same).
     #[test]

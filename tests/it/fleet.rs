@@ -1147,10 +1147,49 @@ fn template_override_with_an_undefined_variable() {
         .with("hosts/h2.yaml", "services: [web]\n");
     let build = fleet.compile();
     let error = the_one_error(&build, "templates/quadlet.container.j2", 5);
-    assert!(error.message.contains("undefined"), "{}", error.message);
+    assert_eq!(
+        error.message,
+        "template error: unknown variable `imgae`, did you mean `image`?"
+    );
     let run = fleet.run("check", &[]);
     assert_eq!(run.code, Some(1));
     snapshot!("template_override_undefined", fleet, run.report());
+    let json = fleet.run("check", &["--format", "json"]);
+    snapshot!("template_override_undefined_json", fleet, json.stdout);
+}
+
+/// An unknown attribute of an object the context offers is told with the
+/// object's closest attribute, the caret on the attribute; with none close,
+/// the message lists a few of them.
+#[test]
+fn template_override_with_an_unknown_attribute() {
+    let fleet = Fleet::base().with(
+        "templates/quadlet.container.j2",
+        "[Container]\nImage={{ image }}\nUser={{ account.uuid }}:{{ account.gid }}\n",
+    );
+    let build = fleet.compile();
+    let error = the_one_error(&build, "templates/quadlet.container.j2", 3);
+    assert_eq!(
+        error.message,
+        "template error: `account` has no attribute `uuid`, did you mean `uid`?"
+    );
+    assert_eq!(error.position.map(|p| p.column), Some(17));
+    let run = fleet.run("check", &[]);
+    snapshot!("template_override_unknown_attribute", fleet, run.report());
+
+    fleet.write(
+        "templates/quadlet.container.j2",
+        b"[Container]\nImage={{ image }}\nUser={{ account.shell }}\n",
+    );
+    let build = fleet.compile();
+    let error = the_one_error(&build, "templates/quadlet.container.j2", 3);
+    assert!(
+        error
+            .message
+            .starts_with("template error: `account` has no attribute `shell` (it has "),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
@@ -1179,9 +1218,26 @@ fn templated_literal_with_an_undefined_variable() {
         .with("hosts/h1.yaml", "services: [web, side]\n");
     let build = fleet.compile();
     let error = the_one_error(&build, "containers/side.container.j2", 4);
-    assert!(error.message.contains("undefined"), "{}", error.message);
+    // No variable is close to `hostname`: the help lists them.
+    assert_eq!(error.message, "template error: unknown variable `hostname`");
     let run = fleet.run("check", &[]);
     snapshot!("template_literal_undefined", fleet, run.report());
+    let json = fleet.run("check", &["--format", "json"]);
+    snapshot!("template_literal_undefined_json", fleet, json.stdout);
+
+    // A close name is suggested, the caret on the name wherever it stands.
+    fleet.write(
+        "containers/side.container.j2",
+        b"[Container]\nImage=registry.example.com/side:1.0\nUser=1000\nEnvironment=A={{ host }} B={{ hosst | upper }}\n",
+    );
+    let build = fleet.compile();
+    let error = the_one_error(&build, "containers/side.container.j2", 4);
+    assert_eq!(
+        error.message,
+        "template error: unknown variable `hosst`, did you mean `host`?"
+    );
+    let run = fleet.run("check", &[]);
+    snapshot!("template_literal_close_name", fleet, run.report());
 
     // With the right name it renders.
     fleet.write(
@@ -1542,9 +1598,15 @@ fn quadlet_value_with_an_unknown_name_is_an_error_at_its_line() {
     let build = fleet.compile();
     let error = the_one_error(&build, "containers/web.yaml", 6);
     assert_eq!(error.code, kindling::diag::Code::FleetPathPattern);
+    assert_eq!(
+        error.message,
+        "cannot expand `dir={{ secrets_dri }}`: unknown variable `secrets_dri`, did you mean `secrets_dir`?"
+    );
     let run = fleet.run("check", &[]);
     assert_eq!(run.code, Some(1));
     snapshot!("quadlet_value_unknown_name", fleet, run.report());
+    let json = fleet.run("check", &["--format", "json"]);
+    snapshot!("quadlet_value_unknown_name_json", fleet, json.stdout);
 }
 
 /// A service definition that does not parse fails only the hosts that list
