@@ -206,6 +206,7 @@ codes! {
     QuadletPublishAllInterfaces = "quadlet-publish-all-interfaces": "a port published on every interface",
     QuadletRunsAsRoot = "quadlet-runs-as-root": "the container process runs as root",
     QuadletInlineSecret = "quadlet-inline-secret": "a secret-looking environment variable with an inline value",
+    QuadletUnsupportedEscape = "quadlet-unsupported-escape": "an escape sequence Quadlet cannot decode (the value is ignored)",
 
     // The fleet compiler.
     FleetRootUnreadable = "fleet-root-unreadable": "the fleet root cannot be opened",

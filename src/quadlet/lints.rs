@@ -1,12 +1,13 @@
 //! Security and robustness lints. Everything here is a warning except
 //! `AutoUpdate=registry` with a short image name, which podman refuses.
 
-use super::context::{Ctx, is_dynamic, key_path, value_pos_at};
+use super::context::{Ctx, finding, is_dynamic, key_path, value_pos_at};
 use super::image::{ImagePin, is_quadlet_image_ref, parse_image_reference, registry_is_dynamic};
 use super::name::UnitKind;
 use super::parse::{Entry, shorten};
-use super::words::{Escapes, split_words};
+use super::words::{Escapes, split_words, unsupported_escape};
 use crate::diag::{Code, Severity};
+use semver::Version;
 
 pub(crate) fn check(ctx: &mut Ctx<'_>) {
     let section = ctx.section();
@@ -37,6 +38,80 @@ pub(crate) fn check(ctx: &mut Ctx<'_>) {
         for e in ctx.unit.all(s, k) {
             inline_secrets(ctx, s, e);
         }
+    }
+    escapes(ctx);
+}
+
+/// Keys whose every value Podman's generator splits with C-style unescaping
+/// and drops, with a warning, when an escape is unsupported
+/// (`LookupAllKeyVal`), per file type.
+fn key_value_keys(kind: UnitKind) -> &'static [&'static str] {
+    match kind {
+        UnitKind::Container => &["Environment", "Label", "Annotation"],
+        UnitKind::Network => &["Options", "Label"],
+        UnitKind::Volume | UnitKind::Pod => &["Label"],
+        UnitKind::Build => &["BuildArg", "Environment", "Label", "Annotation"],
+        _ => &[],
+    }
+}
+
+/// The first Podman whose generator reports the dropped value (older ones
+/// drop it silently).
+const WARNS_ON_ESCAPES: Version = Version::new(5, 5, 0);
+
+/// Podman warns "unsupported escape char" and ignores the value when a
+/// key-value list (`Label=`, `Environment=`, ...) or the last `Exec=` /
+/// `ReloadCmd=` of a `.container` holds an escape it cannot decode.
+fn escapes(ctx: &mut Ctx<'_>) {
+    let section = ctx.section();
+    let mut entries: Vec<(&Entry, &str)> = Vec::new();
+    for key in key_value_keys(ctx.kind) {
+        for e in ctx.unit.all(section, key) {
+            entries.push((e, "Podman ignores this whole line"));
+        }
+    }
+    if ctx.kind == UnitKind::Container {
+        if let Some(e) = ctx.unit.last(section, "Exec") {
+            entries.push((
+                e,
+                "Podman drops the whole `Exec=`, so the container runs the image's default command",
+            ));
+        }
+        if let Some(e) = ctx.unit.last(section, "ReloadCmd") {
+            entries.push((
+                e,
+                "Podman drops the whole `ReloadCmd=`, so the unit gets no reload command",
+            ));
+        }
+    }
+    for (e, effect) in entries {
+        let Some(bad) = unsupported_escape(&e.value) else {
+            continue;
+        };
+        let how = if ctx.at_least(&WARNS_ON_ESCAPES) {
+            "with the warning \"unsupported escape char\""
+        } else {
+            "silently"
+        };
+        let message = format!(
+            "`{}=` has the escape `{}` that Quadlet cannot decode; {effect} ({how})",
+            e.key, bad.sequence
+        );
+        let help = format!(
+            "write `\\\\` for a literal backslash (`{}` → `\\{}`); Quadlet decodes only \
+             \\a \\b \\f \\n \\r \\t \\v \\s \\\\ \\\" \\' \\xHH \\uHHHH \\UHHHHHHHH and three octal digits",
+            bad.sequence, bad.sequence
+        );
+        ctx.out.push(
+            finding(
+                Severity::Warning,
+                Code::QuadletUnsupportedEscape,
+                value_pos_at(e, bad.offset),
+                &key_path(section, &e.key),
+                &message,
+            )
+            .with_help(help),
+        );
     }
 }
 

@@ -6,7 +6,8 @@
 //!
 //! This is an independent, lenient re-implementation: an unterminated quote
 //! simply runs to the end of the value, and an unknown escape keeps the
-//! escaped character.
+//! escaped character. [`unsupported_escape`] finds, separately, the escapes
+//! Podman's generator refuses.
 
 /// How backslashes are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +89,77 @@ fn unescape_into(c: char, chars: &mut std::iter::Peekable<std::str::Chars<'_>>, 
     out.push(c);
 }
 
+/// An escape sequence Podman's Quadlet generator cannot decode in an
+/// argument-like value (`Exec=`, `Label=`, ...): byte offset of its
+/// backslash in the value and the sequence as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadEscape {
+    pub offset: usize,
+    pub sequence: String,
+}
+
+/// The first escape sequence that Podman's exec-style splitting rejects
+/// ("unsupported escape char"), or `None`. Quotes do not matter: escapes
+/// are decoded inside and outside them. A trailing lone backslash is
+/// accepted (Podman splits these values in its relaxed mode).
+pub fn unsupported_escape(value: &str) -> Option<BadEscape> {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i + 1..];
+        if rest.is_empty() {
+            return None;
+        }
+        match escape_len(rest) {
+            Some(len) => i += 1 + len,
+            None => {
+                let shown: String = value[i + 1..].chars().take(1).collect();
+                return Some(BadEscape {
+                    offset: i,
+                    sequence: format!("\\{shown}"),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Length of the valid escape at the start of `p` (the bytes after a
+/// backslash), following the C-style rules Podman took from systemd:
+/// single letters, `\xHH`, `\uHHHH`, `\UHHHHHHHH` (at most U+10FFFF) and
+/// three octal digits (at most 255); a NUL is never allowed.
+fn escape_len(p: &[u8]) -> Option<usize> {
+    let digits = |n: usize, radix: u32| -> Option<u32> {
+        let d = p.get(1..=n)?;
+        let s = std::str::from_utf8(d).ok()?;
+        if !s.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        u32::from_str_radix(s, radix).ok()
+    };
+    let (len, code) = match p.first()? {
+        b'a' | b'b' | b'f' | b'n' | b'r' | b't' | b'v' | b'\\' | b'"' | b'\'' | b's' => {
+            return Some(1);
+        }
+        b'x' => (3, digits(2, 16)?),
+        b'u' => (5, digits(4, 16)?),
+        b'U' => (9, digits(8, 16).filter(|c| *c <= 0x10_FFFF)?),
+        b'0'..=b'7' => {
+            let octal = std::str::from_utf8(p.get(..3)?).ok()?;
+            if !octal.chars().all(|c| c.is_digit(8)) {
+                return None;
+            }
+            (3, u32::from_str_radix(octal, 8).ok().filter(|m| *m <= 255)?)
+        }
+        _ => return None,
+    };
+    (code != 0).then_some(len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +200,53 @@ mod tests {
         for s in ["\\", "\"", "'", "\\x", "\\x4", "é\\xé", "\u{0}\u{85}"] {
             let _ = split_words(s, Escapes::Unescape);
             let _ = split_words(s, Escapes::Retain);
+        }
+    }
+
+    fn bad(v: &str) -> Option<(usize, String)> {
+        unsupported_escape(v).map(|b| (b.offset, b.sequence))
+    }
+
+    #[test]
+    fn escapes_podman_decodes_pass() {
+        for ok in [
+            "",
+            "plain words",
+            r#"\a\b\f\n\r\t\v\\\"\'\s"#,
+            r"\x41 \xfF \u00e9 \U0001F600 \101 \377",
+            r#"sh -c "echo \\d""#,
+            r"'single \n quoted'",
+            "trailing\\",
+            r"\\\\q",
+        ] {
+            assert_eq!(bad(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn escapes_podman_rejects_are_found_at_their_backslash() {
+        assert_eq!(bad(r"foo=\q"), Some((4, r"\q".into())));
+        assert_eq!(bad(r#"/bin/sh -c "echo \d""#), Some((17, r"\d".into())));
+        assert_eq!(bad(r"a\\b\.c"), Some((4, r"\.".into())));
+        assert_eq!(bad("x\\é"), Some((1, "\\é".into())));
+        for no in [
+            r"\x4",
+            r"\xZZ",
+            r"\x00",
+            r"\u12",
+            r"\u0000",
+            r"\U00110000",
+            r"\U0000000g",
+            r"\U00000000",
+            r"\0",
+            r"\01",
+            r"\000",
+            r"\400",
+            r"\8",
+            r"\ ",
+            r"\$",
+        ] {
+            assert_eq!(bad(no).map(|b| b.0), Some(0), "{no}");
         }
     }
 }

@@ -237,3 +237,40 @@ fn every_example_hosts_plain_units_pass_systemd_analyze() {
     ));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Where kindling warns `quadlet-unsupported-escape`, the real generator
+/// drops the value (Podman 5.5+ also logs "unsupported escape char"); with
+/// valid escapes both keep it.
+#[test]
+fn unsupported_escapes_are_dropped_where_kindling_warns() {
+    if !tools::require(&[Tool::Quadlet]) {
+        return;
+    }
+    let version: semver::Version = "5.4.2".parse().expect("version");
+    let opts = kindling::quadlet::ValidateOptions::new(version);
+    let warned = |text: &str| {
+        kindling::quadlet::validate_file("side.container", text, &opts)
+            .iter()
+            .filter(|d| d.code.as_str() == "quadlet-unsupported-escape")
+            .count()
+    };
+    let head = "[Container]\nImage=registry.example.com/acme/side:1.0\n";
+    let bad = format!("{head}Label=foo=\\q\nExec=/bin/sh -c \"echo \\d\"\n");
+    let good = format!("{head}Label=foo=\\\\q\nExec=/bin/sh -c \"echo \\\\d\"\n");
+    assert_eq!(warned(&bad), 2);
+    assert_eq!(warned(&good), 0);
+    let exec_start = |text: &str| {
+        let dir = dir_with(&[("side.container", text)]);
+        let out = quadlet_dryrun(dir.path()).expect("quadlet accepts side.container");
+        out.lines()
+            .find(|l| l.starts_with("ExecStart="))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let dropped = exec_start(&bad);
+    assert!(!dropped.contains("--label"), "{dropped}");
+    assert!(!dropped.contains("/bin/sh"), "{dropped}");
+    let kept = exec_start(&good);
+    assert!(kept.contains(r#"--label "foo=\\q""#), "{kept}");
+    assert!(kept.contains(r#"/bin/sh -c "echo \\d""#), "{kept}");
+}

@@ -42,6 +42,7 @@ mod provision_install;
 mod publication;
 mod pxe;
 mod quadlet_corpus;
+mod quadlet_escapes;
 mod quadlet_routes;
 mod rendered_locations;
 mod schemas;

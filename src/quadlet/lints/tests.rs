@@ -218,3 +218,51 @@ Environment=SECRET\n[Service]\nEnvironment=ADMIN_PASSWORD=x\n";
     );
     assert_eq!(of_code(&f, Code::QuadletInlineSecret).len(), 1);
 }
+
+#[test]
+fn unsupported_escapes_warn_where_podman_warns() {
+    let src = "[Container]\nUser=1\nImage=docker.io/library/a:1\nLabel=foo=\\q\n\
+               Exec=/bin/sh -c \"echo \\d\"\nReloadCmd=kill \\.\nMask=/a\\q\n";
+    let f = run("w.container", src, "5.8.0");
+    assert_eq!(
+        lines(&f, Code::QuadletUnsupportedEscape),
+        [
+            (4, 11, Severity::Warning),
+            (5, 23, Severity::Warning),
+            (6, 16, Severity::Warning)
+        ],
+        "{f:#?}"
+    );
+    // Only the last `Exec=` counts; valid escapes pass.
+    let src = "[Container]\nUser=1\nImage=docker.io/library/a:1\nExec=a \\q\n\
+               Exec=/bin/sh -c \"echo \\\\d \\x41\"\nLabel=foo=\\\\q\n";
+    let f = run("w.container", src, "5.8.0");
+    assert!(
+        of_code(&f, Code::QuadletUnsupportedEscape).is_empty(),
+        "{f:#?}"
+    );
+    // Podman before 5.5 drops the value without a word.
+    let old = run(
+        "w.container",
+        "[Container]\nImage=a\nLabel=a=\\q\n",
+        "5.4.2",
+    );
+    let old = of_code(&old, Code::QuadletUnsupportedEscape);
+    assert!(old[0].message.ends_with("(silently)"), "{old:#?}");
+    let new = run(
+        "w.container",
+        "[Container]\nImage=a\nLabel=a=\\q\n",
+        "5.5.0",
+    );
+    let new = of_code(&new, Code::QuadletUnsupportedEscape);
+    assert!(
+        new[0].message.contains("\"unsupported escape char\""),
+        "{new:#?}"
+    );
+    // `.volume` labels too, but not keys Podman splits silently elsewhere.
+    let f = run("v.volume", "[Volume]\nLabel=a=\\q\nDevice=/d\\q\n", "5.8.0");
+    assert_eq!(
+        lines(&f, Code::QuadletUnsupportedEscape),
+        [(2, 9, Severity::Warning)]
+    );
+}
