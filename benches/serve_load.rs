@@ -100,16 +100,15 @@ fn config(host: usize, generation: usize, kib: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Publishes generation `generation` of every host's config with the
-/// build directory writer `kindling build` uses; returns the configs'
-/// sha256s.
-fn publish(
-    build: &Path,
-    hosts: usize,
-    generation: usize,
-    kib: usize,
-) -> anyhow::Result<Vec<String>> {
-    let configs: Vec<Vec<u8>> = (0..hosts).map(|h| config(h, generation, kib)).collect();
+/// Every host's config in generation `generation`.
+fn configs(hosts: usize, generation: usize, kib: usize) -> Vec<Vec<u8>> {
+    (0..hosts).map(|h| config(h, generation, kib)).collect()
+}
+
+/// Publishes `configs` (one generation's, by host) with the build
+/// directory writer `kindling build` uses.
+fn publish(build: &Path, configs: &[Vec<u8>]) -> anyhow::Result<()> {
+    let hosts = configs.len();
     let digests: Vec<String> = configs.iter().map(|c| sha256_hex(c)).collect();
     let names: Vec<String> = (0..hosts)
         .map(|h| format!("{}.ign", host_name(h)))
@@ -130,7 +129,7 @@ fn publish(
     let manifest = serde_json::to_vec(&serde_json::json!({ "hosts": manifest_hosts }))?;
     let mut entries: Vec<Entry> = names
         .iter()
-        .zip(&configs)
+        .zip(configs)
         .map(|(name, bytes)| Entry {
             name,
             content: Content::Bytes(bytes, Visibility::Public),
@@ -141,7 +140,7 @@ fn publish(
         content: Content::Bytes(&manifest, Visibility::Public),
     });
     BuildDir::open(build)?.publish(&entries)?;
-    Ok(digests)
+    Ok(())
 }
 
 /// `BENCH_ASSET_MIB` MiB of incompressible bytes; returns their sha256.
@@ -283,9 +282,78 @@ impl Tally {
     }
 }
 
-/// The configs' sha256s by generation, then host; grows as the bench
-/// publishes.
+/// The configs' sha256s by generation, then host. A generation is added
+/// before its publishing starts: the server may serve it from the moment
+/// `build/.current` switches, before `publish` returns, and a body judged
+/// against the generations known only after that would count as mixed.
 type Digests = Arc<Mutex<Vec<(usize, Vec<String>)>>>;
+
+/// Which known generation `body` is host `host`'s config of, with `etag`
+/// its own; `None` (a mixed build) when its bytes are no known
+/// generation's config of that host (half of one build and half of
+/// another among them: its sha256 is neither's) or the ETag is not
+/// theirs.
+fn judge(
+    known: &[(usize, Vec<String>)],
+    host: usize,
+    body: &[u8],
+    etag: Option<&str>,
+) -> Option<usize> {
+    let digest = sha256_hex(body);
+    if etag != Some(format!("\"sha256-{digest}\"").as_str()) {
+        return None;
+    }
+    known
+        .iter()
+        .find(|(_, hosts)| hosts.get(host) == Some(&digest))
+        .map(|(g, _)| *g)
+}
+
+/// The check above can fail: a body spliced from two builds, a body of
+/// another host, and a whole body under the other build's ETag are all
+/// mixed; whole bodies are their generation.
+fn self_check() -> anyhow::Result<()> {
+    let old = config(3, 1, 4);
+    let new = config(3, 2, 4);
+    let known = vec![
+        (
+            1,
+            vec![
+                String::new(),
+                String::new(),
+                String::new(),
+                sha256_hex(&old),
+            ],
+        ),
+        (
+            2,
+            vec![
+                String::new(),
+                String::new(),
+                String::new(),
+                sha256_hex(&new),
+            ],
+        ),
+    ];
+    let tag = |b: &[u8]| format!("\"sha256-{}\"", sha256_hex(b));
+    let mut spliced = old[..old.len() / 2].to_vec();
+    spliced.extend_from_slice(&new[new.len() / 2..]);
+    let other_host = config(2, 1, 4);
+    let cases = [
+        (judge(&known, 3, &old, Some(&tag(&old))), Some(1)),
+        (judge(&known, 3, &new, Some(&tag(&new))), Some(2)),
+        (judge(&known, 3, &spliced, Some(&tag(&spliced))), None),
+        (judge(&known, 3, &other_host, Some(&tag(&other_host))), None),
+        (judge(&known, 3, &old, Some(&tag(&new))), None),
+        (judge(&known, 3, &old, None), None),
+    ];
+    for (i, (got, want)) in cases.iter().enumerate() {
+        if got != want {
+            bail!("self-check {i} of the mixed-build judge: got {got:?}, want {want:?}");
+        }
+    }
+    Ok(())
+}
 
 struct Load {
     addr: SocketAddr,
@@ -342,24 +410,15 @@ async fn boot(load: &Load, client: usize, host: usize, tally: &mut Tally, newest
         Err(_) => return tally.error("/ignition: timed out".to_owned()),
     };
     tally.latencies_us.push(micros(started.elapsed()));
-    let digest = sha256_hex(&reply.body);
     let generation = load
         .digests
         .lock()
-        .map(|digests| {
-            digests
-                .iter()
-                .find(|(_, hosts)| hosts.get(host) == Some(&digest))
-                .map(|(g, _)| *g)
-        })
+        .map(|known| judge(&known, host, &reply.body, reply.etag.as_deref()))
         .unwrap_or(None);
-    let marker = generation.map(|g| format!("/etc/bench/{}/generation-{g}\"", host_name(host)));
-    let whole = marker.is_some_and(|m| reply.body.windows(m.len()).any(|w| w == m.as_bytes()));
-    if !whole || reply.etag.as_deref() != Some(&format!("\"sha256-{digest}\"")) {
+    let Some(generation) = generation else {
         tally.mixed += 1;
         return;
-    }
-    let generation = generation.unwrap_or(0);
+    };
     *tally.by_generation.entry(generation).or_default() += 1;
     if generation < *newest {
         tally.went_back += 1;
@@ -496,6 +555,7 @@ fn kindling_bin() -> PathBuf {
 }
 
 fn main() -> anyhow::Result<()> {
+    self_check()?;
     let knobs = Knobs {
         clients: measure::env_usize("BENCH_CLIENTS", 1000).clamp(1, 60_000),
         requests: measure::env_usize("BENCH_REQUESTS", 100_000),
@@ -527,10 +587,13 @@ async fn run(knobs: Knobs) -> anyhow::Result<()> {
     ] {
         fs::write(assets.join(name), vec![b'k'; size])?;
     }
+    let first = configs(hosts, 1, knobs.config_kib);
     let digests: Digests = Arc::new(Mutex::new(vec![(
         1,
-        publish(&build, hosts, 1, knobs.config_kib)?,
+        first.iter().map(|c| sha256_hex(c)).collect(),
     )]));
+    publish(&build, &first)?;
+    drop(first);
     let config_bytes = fs::metadata(build.join(format!("{}.ign", host_name(0))))?.len();
     let asset = assets.join("big.img");
     let asset_sha = write_asset(&asset, knobs.asset_mib)?;
@@ -591,12 +654,16 @@ async fn run(knobs: Knobs) -> anyhow::Result<()> {
         }
         let build = build.clone();
         let kib = knobs.config_kib;
+        let known = digests.clone();
         let took = Instant::now();
-        let new =
-            tokio::task::spawn_blocking(move || publish(&build, hosts, generation, kib)).await??;
-        if let Ok(mut all) = digests.lock() {
-            all.push((generation, new));
-        }
+        tokio::task::spawn_blocking(move || {
+            let new = configs(hosts, generation, kib);
+            if let Ok(mut all) = known.lock() {
+                all.push((generation, new.iter().map(|c| sha256_hex(c)).collect()));
+            }
+            publish(&build, &new)
+        })
+        .await??;
         rebuilds.push((generation, started.elapsed(), took.elapsed()));
     }
     let mut tally = Tally::default();
@@ -642,7 +709,7 @@ async fn run(knobs: Knobs) -> anyhow::Result<()> {
         }
     );
     println!(
-        "  mixed builds: {} config bodies not one generation's config with its ETag, {} older after newer (target none); configs by generation: {:?}",
+        "  mixed builds: {} config bodies not one known generation's config of their host with its ETag, {} older after newer (target none); configs by generation: {:?}",
         tally.mixed, tally.went_back, tally.by_generation
     );
     println!(
