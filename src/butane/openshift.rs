@@ -22,6 +22,49 @@ pub const ROLE_LABEL: &str = "machineconfiguration.openshift.io/role";
 /// where Butane leaves adding it to the user.
 const CEX_KERNEL_ARGUMENT: &str = "rd.luks.key=/etc/luks/cex.key";
 
+/// What differs between OpenShift releases, each named once with the
+/// releases it applies to (see [`Rule::applies`]), so the checks below read
+/// as rules rather than release numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rule {
+    /// A CEX-encrypted boot device or root needs [`CEX_KERNEL_ARGUMENT`].
+    CexNeedsKernelArgument,
+    /// `fips: true` adds the LUKS ciphers FIPS allows.
+    FipsLuksCiphers,
+    /// The GRUB password file is written as contents, not appended.
+    GrubPasswordAsContents,
+    /// A filesystem with `format: none` is refused.
+    RefusesFormatNone,
+    /// Special mode bits (setuid, setgid, sticky) are refused.
+    RefusesSpecialModeBits,
+    /// `kernel_arguments` outside `openshift:` is refused.
+    RefusesKernelArgumentsSection,
+    /// A user's `password_hash` is refused.
+    RefusesPasswordHash,
+    /// Compressed file contents are refused, and never written.
+    RefusesCompression,
+}
+
+impl Rule {
+    /// The first and last OpenShift 4.N release the rule holds for.
+    const fn releases(self) -> (u8, u8) {
+        match self {
+            Rule::CexNeedsKernelArgument => (19, u8::MAX),
+            Rule::FipsLuksCiphers => (0, 19),
+            Rule::GrubPasswordAsContents => (23, u8::MAX),
+            Rule::RefusesFormatNone | Rule::RefusesKernelArgumentsSection => (14, u8::MAX),
+            Rule::RefusesSpecialModeBits => (10, u8::MAX),
+            Rule::RefusesPasswordHash => (0, 12),
+            Rule::RefusesCompression => (0, 9),
+        }
+    }
+
+    fn applies(self, version: Version) -> bool {
+        let (first, last) = self.releases();
+        (first..=last).contains(&version.minor)
+    }
+}
+
 /// What a MachineConfig holds beside its Ignition config.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MachineConfig {
@@ -136,7 +179,7 @@ pub fn source(config: &b::Config, version: Version) -> Vec<Diagnostic> {
             .at(root().key("openshift").key("kernel_type")),
         );
     }
-    if version.minor >= 19 {
+    if Rule::CexNeedsKernelArgument.applies(version) {
         let has_argument = config
             .openshift
             .kernel_arguments
@@ -174,7 +217,7 @@ pub fn desugar(
     version: Version,
     map: &mut TranslationMap,
 ) {
-    if version.minor <= 19 && butane.openshift.fips == Some(true) {
+    if Rule::FipsLuksCiphers.applies(version) && butane.openshift.fips == Some(true) {
         let fips = root().key("openshift").key("fips");
         for (index, luks) in config.storage.luks.iter_mut().enumerate() {
             let chosen = luks
@@ -200,7 +243,7 @@ pub fn desugar(
                 .extend(["--cipher".to_owned(), "aes-cbc-essiv:sha256".to_owned()]);
         }
     }
-    if version.minor >= 23
+    if Rule::GrubPasswordAsContents.applies(version)
         && let Some((index, file)) = config
             .storage
             .files
@@ -247,7 +290,8 @@ fn unsupported(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
         }
     }
     for (index, filesystem) in formats {
-        if version.minor >= 14 && filesystem.format.as_deref() == Some("none") {
+        if Rule::RefusesFormatNone.applies(version) && filesystem.format.as_deref() == Some("none")
+        {
             found.push(refused(
                 storage.key("filesystems").index(index).key("format"),
                 "format \"none\" is not supported in this spec version",
@@ -268,7 +312,9 @@ fn unsupported(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
                 "file contents source must be data URL in this spec version",
             ));
         }
-        if version.minor >= 10 && file.mode.is_some_and(|mode| mode & !0o777 != 0) {
+        if Rule::RefusesSpecialModeBits.applies(version)
+            && file.mode.is_some_and(|mode| mode & !0o777 != 0)
+        {
             found.push(refused(
                 path.key("mode"),
                 "special mode bits are not supported in this spec version",
@@ -291,7 +337,9 @@ const USER_FIELDS: &str = "fields other than \"name\", \"ssh_authorized_keys\", 
 fn filtered_fields(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
     let storage = root().key("storage");
     let mut found = Vec::new();
-    if version.minor >= 14 && config.kernel_arguments != ign::KernelArguments::default() {
+    if Rule::RefusesKernelArgumentsSection.applies(version)
+        && config.kernel_arguments != ign::KernelArguments::default()
+    {
         found.push(refused(
             root().key("kernelArguments"),
             "this section cannot be used for kernel arguments in this spec version; use openshift.kernel_arguments instead",
@@ -313,7 +361,7 @@ fn filtered_fields(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
             ("noUserGroup", user.no_user_group.is_some()),
             (
                 "passwordHash",
-                version.minor <= 12 && user.password_hash.is_some(),
+                Rule::RefusesPasswordHash.applies(version) && user.password_hash.is_some(),
             ),
             ("primaryGroup", user.primary_group.is_some()),
             ("shell", user.shell.is_some()),
@@ -342,7 +390,7 @@ fn filtered_fields(config: &ign::Config, version: Version) -> Vec<Diagnostic> {
         }
         // 4.8 and 4.9 refuse compression; the explicit "" Butane writes
         // for uncompressed contents is harmless.
-        if version.minor <= 9
+        if Rule::RefusesCompression.applies(version)
             && file
                 .contents
                 .compression

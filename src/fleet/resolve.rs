@@ -527,12 +527,6 @@ impl<'i> Resolver<'i> {
             .as_ref()
             .and_then(|root| root.get("install"))
             .cloned();
-        // Each key: the host's value and node if it sets it, else the fleet's.
-        let pick =
-            |own_value: Option<&Vec<String>>, fleet_value: Option<&Vec<String>>| match own_value {
-                Some(value) => (value.clone(), true),
-                None => (fleet_value.cloned().unwrap_or_default(), false),
-            };
         let mut plan = InstallPlan::default();
         let (device, device_own) = match own.and_then(|own| own.device.clone()) {
             Some(device) => (Some(device), true),
@@ -583,41 +577,53 @@ impl<'i> Resolver<'i> {
                 }
             }
         }
-        let (consoles, consoles_own) = pick(
+        let nodes = (own_node, fleet_node.as_ref());
+        plan.console = self.install_list(
+            "console",
             own.and_then(|own| own.console.as_ref()).map(|list| &list.0),
             defaults.console.as_ref().map(|list| &list.0),
+            nodes,
+            fallback,
+            install::check_console,
         );
-        for (index, console) in consoles.into_iter().enumerate() {
-            match install::check_console(&console) {
-                Ok(()) => plan.console.push(console),
-                Err(error) => {
-                    let node = if consoles_own {
-                        own_node
-                    } else {
-                        fleet_node.as_ref()
-                    };
-                    self.install_error(&error, locate(node, "console", Some(index), fallback));
-                }
-            }
-        }
-        let (kargs, kargs_own) = pick(
+        plan.kargs = self.install_list(
+            "kargs",
             own.and_then(|own| own.kargs.as_ref()).map(|list| &list.0),
             defaults.kargs.as_ref().map(|list| &list.0),
+            nodes,
+            fallback,
+            install::check_karg,
         );
-        for (index, karg) in kargs.into_iter().enumerate() {
-            match install::check_karg(&karg) {
-                Ok(()) => plan.kargs.push(karg),
+        Some(plan)
+    }
+
+    /// A list key of `install:` (`console`, `kargs`): the host's list if it
+    /// sets one, else the fleet's, each entry checked and an error located
+    /// in whichever file gave the list. `nodes` is (the host's, the fleet's)
+    /// `install:` node.
+    fn install_list(
+        &mut self,
+        key: &str,
+        own: Option<&Vec<String>>,
+        fleet: Option<&Vec<String>>,
+        nodes: (Option<&Node>, Option<&Node>),
+        fallback: Origin,
+        check: fn(&str) -> Result<(), install::InstallError>,
+    ) -> Vec<String> {
+        let (list, node) = match own {
+            Some(list) => (list.clone(), nodes.0),
+            None => (fleet.cloned().unwrap_or_default(), nodes.1),
+        };
+        let mut kept = Vec::new();
+        for (index, entry) in list.into_iter().enumerate() {
+            match check(&entry) {
+                Ok(()) => kept.push(entry),
                 Err(error) => {
-                    let node = if kargs_own {
-                        own_node
-                    } else {
-                        fleet_node.as_ref()
-                    };
-                    self.install_error(&error, locate(node, "kargs", Some(index), fallback));
+                    self.install_error(&error, locate(node, key, Some(index), fallback));
                 }
             }
         }
-        Some(plan)
+        kept
     }
 
     fn install_error(&mut self, error: &install::InstallError, origin: Origin) {
