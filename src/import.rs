@@ -83,7 +83,10 @@ fn walk(root: &FleetRoot, dir: &str, found: &mut Vec<BuFile>) -> Result<(), Impo
         };
         match entry.kind {
             EntryKind::Directory => walk(root, &relative, found)?,
-            EntryKind::File if entry.name.ends_with(".bu") => {
+            // A `.bu` that is not a plain file (a link out of the layout, a
+            // FIFO) is read anyway, so confinement refuses it by name
+            // instead of the import skipping it silently.
+            _ if entry.name.ends_with(".bu") => {
                 let text = root.read_text(&relative, SOURCE_LIMIT)?;
                 found.push(BuFile { relative, text });
             }

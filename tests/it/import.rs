@@ -401,3 +401,38 @@ fn nothing_is_overwritten() {
         run.stderr
     );
 }
+
+/// A `.bu` in the layout that is a symlink out of it, or a FIFO, is refused
+/// by name: never read, and never skipped as if it were not there.
+#[test]
+fn a_bu_linking_out_of_the_layout_or_a_fifo_is_refused_by_name() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    let secret = outside.path().join("secret.bu");
+    fs::write(
+        &secret,
+        "variant: fcos\nversion: 1.5.0\n# TOP-SECRET-LINE\n",
+    )
+    .expect("write");
+    let layout = Layout::new();
+    std::os::unix::fs::symlink(&secret, layout.dir.path().join("bu/host.bu")).expect("symlink");
+    let run = layout.import(&[]);
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("host.bu"), "{}", run.stderr);
+    assert!(run.stderr.contains("outside"), "{}", run.stderr);
+    assert!(!run.stderr.contains("holds no .bu file"), "{}", run.stderr);
+    assert!(!run.stderr.contains("TOP-SECRET-LINE"), "{}", run.stderr);
+    assert!(!layout.fleet().exists(), "a fleet was written");
+
+    let layout = Layout::new();
+    let fifo = layout.dir.path().join("bu/pipe.bu");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let run = layout.import(&[]);
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("pipe.bu"), "{}", run.stderr);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+    assert!(!layout.fleet().exists(), "a fleet was written");
+}
