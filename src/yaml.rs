@@ -24,6 +24,7 @@ pub mod de;
 pub mod explain;
 #[cfg(test)]
 mod hostile_tests;
+pub mod quote;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;

@@ -4,6 +4,7 @@
 //! Comments and the original layout are not kept.
 
 use crate::inspect::yaml_emit::{self, Yaml};
+use crate::yaml::quote::{self, Escapes};
 use crate::yaml::{Node, Scalar, Style, Value};
 
 /// The short form of go-yaml's standard tags.
@@ -39,7 +40,7 @@ fn scalar_yaml(scalar: &Scalar) -> Yaml {
             let value = if scalar.style == Style::Plain && one_line(text) {
                 text.clone()
             } else {
-                yaml_emit::double_quoted(text)
+                quote::double_quoted(text, Escapes::Visible)
             };
             Yaml::Raw(format!("{short} {value}"))
         }

@@ -14,6 +14,8 @@
 //!
 //! Keys are emitted plain and must be simple identifiers (the Butane keys).
 
+use crate::yaml::quote::{self, Escapes};
+
 /// A YAML value to emit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Yaml {
@@ -126,11 +128,11 @@ fn emit_value(out: &mut String, value: &Yaml, indent: usize) {
 fn key_text(key: &str) -> String {
     let simple = !key.is_empty()
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !looks_like_non_string(key);
+        && !quote::might_read_as_non_string(key);
     if simple {
         key.to_owned()
     } else {
-        double_quoted(key)
+        quote::double_quoted(key, Escapes::Visible)
     }
 }
 
@@ -161,22 +163,13 @@ pub fn flow_string(text: &str) -> String {
     if is_plain_safe(text) {
         text.to_owned()
     } else {
-        double_quoted(text)
+        quote::double_quoted(text, Escapes::Visible)
     }
 }
 
-/// Characters that make a document unsafe or ambiguous anywhere outside a
-/// double-quoted scalar: controls, DEL, C1 controls, the YAML 1.1 line
-/// separators, BOM, and bidirectional overrides (shown escaped so a reader
-/// sees them).
-fn needs_escape(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
+/// Whether `text` may stand plain. Broader than the openshift emitter's
+/// `plain_allowed`, which must follow go-yaml's analysis exactly: here only
+/// reading back unchanged in any reader matters.
 fn is_plain_safe(text: &str) -> bool {
     let Some(first) = text.chars().next() else {
         return false;
@@ -190,66 +183,14 @@ fn is_plain_safe(text: &str) -> bool {
     }
     if text
         .chars()
-        .any(|c| c == '\n' || c == '\t' || needs_escape(c))
+        .any(|c| c == '\n' || c == '\t' || Escapes::Visible.must_escape(c))
     {
         return false;
     }
     if text.contains(": ") || text.contains(" #") || text.ends_with(':') {
         return false;
     }
-    !looks_like_non_string(text)
-}
-
-/// Whether a plain scalar with this text could be read as null, a boolean
-/// or a number by a YAML 1.1 or 1.2 reader. Deliberately broad: anything
-/// starting like a number and made of number characters counts (versions,
-/// IPv6 addresses, sexagesimal `1:20`), which only costs a pair of quotes.
-fn looks_like_non_string(text: &str) -> bool {
-    const WORDS: [&str; 28] = [
-        "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-        "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-        "=", "<<",
-    ];
-    if WORDS.contains(&text) {
-        return true;
-    }
-    let mut chars = text.chars();
-    let starts_numeric = match chars.next() {
-        Some(c) if c.is_ascii_digit() => true,
-        Some('-' | '+' | '.') => chars.next().is_some_and(|c| c.is_ascii_digit() || c == '.'),
-        _ => false,
-    };
-    starts_numeric
-        && text
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || "xXoObB_:.+-eEiInNfF".contains(c))
-        || matches!(
-            text.to_ascii_lowercase().as_str(),
-            ".inf" | "+.inf" | "-.inf" | ".nan"
-        )
-}
-
-/// A double-quoted scalar; can represent any string.
-pub fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if u32::from(c) < 0x100 && needs_escape(c) => {
-                out.push_str(&format!("\\x{:02X}", u32::from(c)));
-            }
-            c if needs_escape(c) => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    !quote::might_read_as_non_string(text)
 }
 
 /// A literal block scalar (header line plus content lines at `indent`), or
@@ -257,7 +198,7 @@ pub fn double_quoted(text: &str) -> String {
 /// with characters a block scalar cannot carry (CR, controls, line
 /// separators), or text that is only whitespace.
 fn block_literal(text: &str, indent: usize) -> Option<String> {
-    if !text.contains('\n') || text.chars().any(needs_escape) {
+    if !text.contains('\n') || text.chars().any(|c| Escapes::Visible.must_escape(c)) {
         return None;
     }
     if text.chars().all(char::is_whitespace) {

@@ -7,6 +7,8 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
+use crate::yaml::quote::{self, Escapes};
+
 /// Appends `value` (a mapping) as a YAML document.
 pub fn document(value: &Value, out: &mut String) {
     match value {
@@ -159,7 +161,7 @@ fn string_text(s: &str, indent: usize, key: bool) -> String {
     match style(s, key) {
         Style::Plain => s.to_owned(),
         Style::Single => format!("'{}'", s.replace('\'', "''")),
-        Style::Double => double_quoted(s),
+        Style::Double => quote::double_quoted(s, Escapes::GoYaml),
         Style::Literal => literal(s, indent),
     }
 }
@@ -168,9 +170,7 @@ fn string_text(s: &str, indent: usize, key: bool) -> String {
 /// it), double quotes for text that would read back as another type, plain
 /// where the emitter allows it, else single quotes, else double quotes.
 fn style(s: &str, key: bool) -> Style {
-    let special = s
-        .chars()
-        .any(|c| !(c == '\n' || c == '\t' || printable(c)) || c == '\u{feff}');
+    let special = s.chars().any(|c| Escapes::GoYaml.must_escape(c));
     let tabs = s.contains('\t');
     let space_break = s.contains(" \n");
     let break_space = s.contains("\n ");
@@ -182,7 +182,7 @@ fn style(s: &str, key: bool) -> Style {
             Style::Double
         };
     }
-    if !resolves_to_string(s) {
+    if !quote::go_yaml_reads_as_string(s) {
         return Style::Double;
     }
     if plain_allowed(s) && !tabs && !special {
@@ -194,11 +194,8 @@ fn style(s: &str, key: bool) -> Style {
     Style::Double
 }
 
-fn printable(c: char) -> bool {
-    matches!(c, '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
-}
-
-/// What the emitter's scalar analysis lets stand plain in block context.
+/// What the emitter's scalar analysis lets stand plain in block context:
+/// go-yaml's rule exactly (inspect's `is_plain_safe` quotes more, on purpose).
 fn plain_allowed(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
@@ -229,108 +226,6 @@ fn plain_allowed(s: &str) -> bool {
         return false;
     }
     !(s.contains(": ") || s.ends_with(':') || s.contains(" #"))
-}
-
-/// Whether go-yaml would read `s`, written plain, back as a string (not a
-/// null, bool, number, or an old-style bool or base-60 float, which its
-/// encoder also quotes).
-fn resolves_to_string(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "y",
-        "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off",
-        "OFF", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
-        ".nan", ".NaN", ".NAN", "<<",
-    ];
-    if WORDS.contains(&s) {
-        return false;
-    }
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    if !(first.is_ascii_digit() || matches!(first, '+' | '-' | '.')) {
-        return true;
-    }
-    !(looks_numeric(s) || looks_base60(s))
-}
-
-/// Integers in any base Go's `ParseInt(s, 0, 64)` takes (underscores
-/// removed) and anything `ParseFloat` or YAML's float pattern reads.
-fn looks_numeric(s: &str) -> bool {
-    let plain: String = s.chars().filter(|&c| c != '_').collect();
-    let unsigned = plain.trim_start_matches(['+', '-']);
-    let radix_digits = |prefix: &str, radix: u32| {
-        unsigned
-            .strip_prefix(prefix)
-            .or_else(|| unsigned.strip_prefix(&prefix.to_uppercase()))
-            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_digit(radix)))
-    };
-    if radix_digits("0x", 16) || radix_digits("0o", 8) || radix_digits("0b", 2) {
-        return true;
-    }
-    if !unsigned.is_empty() && unsigned.chars().all(|c| c.is_ascii_digit()) {
-        return true;
-    }
-    // Float forms: digits with a point and/or an exponent.
-    let lower = unsigned.to_ascii_lowercase();
-    let (mantissa, exponent) = match lower.split_once('e') {
-        Some((m, e)) => (m, Some(e)),
-        None => (lower.as_str(), None),
-    };
-    let mantissa_ok = {
-        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let digits = |t: &str| t.chars().all(|c| c.is_ascii_digit());
-        (!whole.is_empty() || !fraction.is_empty()) && digits(whole) && digits(fraction)
-    };
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.trim_start_matches(['+', '-']);
-        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
-    });
-    mantissa_ok && exponent_ok && mantissa != "."
-}
-
-/// `190:20:30`-style sexagesimal floats YAML 1.1 had.
-fn looks_base60(s: &str) -> bool {
-    let unsigned = s.trim_start_matches(['+', '-']);
-    let Some((head, rest)) = unsigned.split_once(':') else {
-        return false;
-    };
-    let head_ok = head.starts_with(|c: char| c.is_ascii_digit())
-        && head.chars().all(|c| c.is_ascii_digit() || c == '_');
-    let (groups, fraction) = rest.split_once('.').unwrap_or((rest, ""));
-    let groups_ok = groups
-        .split(':')
-        .all(|g| (1..=2).contains(&g.len()) && g.chars().all(|c| c.is_ascii_digit()) && g < "60");
-    head_ok && groups_ok && fraction.chars().all(|c| c.is_ascii_digit() || c == '_')
-}
-
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{1b}' => out.push_str("\\e"),
-            '\u{85}' => out.push_str("\\N"),
-            '\u{a0}' => out.push_str("\\_"),
-            '\u{2028}' => out.push_str("\\L"),
-            '\u{2029}' => out.push_str("\\P"),
-            c if printable(c) && c != '\u{feff}' => out.push(c),
-            c if u32::from(c) <= 0xff => out.push_str(&format!("\\x{:02X}", u32::from(c))),
-            c if u32::from(c) <= 0xffff => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push_str(&format!("\\U{:08X}", u32::from(c))),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A literal block: `|` with an indentation hint when the text starts with

@@ -31,7 +31,10 @@ fn round_trip(text: &str) {
         let found = found.unwrap_or_else(|| panic!("{place} missing in:\n{source}"));
         assert_eq!(found.text, text, "{place} in:\n{source}");
         if found.style == Style::Plain {
-            assert!(!looks_like_non_string(text), "{text:?} left plain");
+            assert!(
+                !quote::might_read_as_non_string(text),
+                "{text:?} left plain"
+            );
             assert!(!found.is_null());
         }
     };
