@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::cli::kindling;
+use crate::support::cli::{kindling, output_with_stdin};
 use crate::support::paths;
 
 /// The built binary linked as `butane` in a fresh directory.
@@ -229,7 +229,6 @@ fn output_to_a_link_to_a_device_keeps_the_link_and_the_device() {
 /// that line, with go-yaml's line number.
 #[test]
 fn failures_as_butane_end_with_butanes_line() {
-    use std::io::Write;
     let (_dir, butane) = butane_link();
     let cases = [
         (
@@ -262,51 +261,22 @@ fn failures_as_butane_end_with_butanes_line() {
         ),
     ];
     for (input, expected) in cases {
-        let mut child = Command::new(&butane)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write");
-        let output = child.wait_with_output().expect("finishes");
+        let output = output_with_stdin(&mut Command::new(&butane), input.as_bytes());
         assert_eq!(output.status.code(), Some(1), "{input}");
         assert_eq!(String::from_utf8_lossy(&output.stderr), expected, "{input}");
     }
-    let invalid =
-        Command::new(&butane)
-            .args(["--raw-errors", "-"])
-            .stdin(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                child.stdin.take().expect("stdin").write_all(
-                    b"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: a\n",
-                )?;
-                child.wait_with_output()
-            })
-            .expect("runs");
+    let invalid = output_with_stdin(
+        Command::new(&butane).args(["--raw-errors", "-"]),
+        b"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: a\n",
+    );
     assert_eq!(
         String::from_utf8_lossy(&invalid.stderr),
         "error at $.storage.files.0.path, line 5 col 13: path not absolute\nError translating config: config generated was invalid\n"
     );
-    let strict = Command::new(&butane)
-        .args(["--strict", "--raw-errors"])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child.stdin.take().expect("stdin").write_all(
-                b"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      mode: 644\n",
-            )?;
-            child.wait_with_output()
-        })
-        .expect("runs");
+    let strict = output_with_stdin(
+        Command::new(&butane).args(["--strict", "--raw-errors"]),
+        b"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      mode: 644\n",
+    );
     let stderr = String::from_utf8_lossy(&strict.stderr);
     assert!(
         stderr.ends_with("\nConfig produced warnings and --strict was specified\n"),

@@ -6,7 +6,7 @@
 //! is in the corpus; the expectations come from Butane's source
 //! (`config/openshift/v4_N/{translate,validate}.go`, `config/common/errors.go`).
 
-use crate::support::cli::kindling;
+use crate::support::cli::{kindling, output_with_stdin};
 
 /// (variant, version, Ignition spec) as Butane 0.29 registers them.
 const REGISTRY: &[(&str, &str, &str)] = &[
@@ -50,22 +50,7 @@ const OPENSHIFT_METADATA: &str =
     "metadata:\n  name: 99-worker\n  labels:\n    machineconfiguration.openshift.io/role: worker\n";
 
 fn butane(source: &str, args: &[&str]) -> std::process::Output {
-    use std::io::Write;
-    let mut child = kindling()
-        .arg("butane")
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(source.as_bytes())
-        .expect("write");
-    child.wait_with_output().expect("finishes")
+    output_with_stdin(kindling().arg("butane").args(args), source.as_bytes())
 }
 
 #[test]

@@ -98,21 +98,25 @@ fn counts(run: &Run) -> [usize; 4] {
     numbers.try_into().unwrap_or([usize::MAX; 4])
 }
 
-#[test]
-fn the_example_fleets_mouse_moves_its_quadlets_to_services() {
-    let layout = Layout::new()
-        .write(
-            "bu/hosts/mouse.bu",
-            &fs::read(paths::repo_root().join("hosts/mouse.bu")).expect("mouse"),
-        )
+/// The example fleet's `hosts/mouse.bu` at `at` in a layout, with the two
+/// Quadlet files it names in `files/containers/`.
+fn mouse_layout(at: &str) -> Layout {
+    let repo = paths::repo_root();
+    Layout::new()
+        .write(at, &fs::read(repo.join("hosts/mouse.bu")).expect("mouse"))
         .write(
             "files/containers/rustfs.container",
-            &fs::read(paths::repo_root().join("containers/rustfs.container")).expect("rustfs"),
+            &fs::read(repo.join("containers/rustfs.container")).expect("rustfs"),
         )
         .write(
             "files/containers/netdata.container",
-            &fs::read(paths::repo_root().join("containers/netdata.container")).expect("netdata"),
-        );
+            &fs::read(repo.join("containers/netdata.container")).expect("netdata"),
+        )
+}
+
+#[test]
+fn the_example_fleets_mouse_moves_its_quadlets_to_services() {
+    let layout = mouse_layout("bu/hosts/mouse.bu");
     let run = layout.import(&["--auto-update-timer"]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(counts(&run), [0, 1, 0, 0], "{}", run.stdout);
@@ -131,19 +135,7 @@ fn the_example_fleets_mouse_moves_its_quadlets_to_services() {
 
 #[test]
 fn without_the_flag_auto_updating_quadlets_stay_and_the_config_is_identical() {
-    let layout = Layout::new()
-        .write(
-            "bu/mouse.bu",
-            &fs::read(paths::repo_root().join("hosts/mouse.bu")).expect("mouse"),
-        )
-        .write(
-            "files/containers/rustfs.container",
-            &fs::read(paths::repo_root().join("containers/rustfs.container")).expect("rustfs"),
-        )
-        .write(
-            "files/containers/netdata.container",
-            &fs::read(paths::repo_root().join("containers/netdata.container")).expect("netdata"),
-        );
+    let layout = mouse_layout("bu/mouse.bu");
     let run = layout.import(&[]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(counts(&run), [1, 0, 0, 0], "{}", run.stdout);

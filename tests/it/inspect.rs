@@ -5,9 +5,8 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use kindling::butane::{self, files_dir::FilesDir};
 use kindling::diff::diff_configs;
@@ -15,7 +14,7 @@ use kindling::ignition::model::Config;
 use kindling::ignition::spec::Spec;
 use kindling::inspect::decompile;
 
-use crate::support::cli::kindling;
+use crate::support::cli::{kindling, output_with_stdin};
 use crate::support::paths;
 
 fn run(args: &[&str]) -> Output {
@@ -309,19 +308,10 @@ fn inspect_json_and_decompile_snapshots() {
 
 #[test]
 fn inspect_reads_stdin_and_butane() {
-    let mut child = kindling()
-        .args(["inspect", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(br#"{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,hi"}}]}}"#)
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("wait");
+    let output = output_with_stdin(
+        kindling().args(["inspect", "-"]),
+        br#"{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,hi"}}]}}"#,
+    );
     assert!(output.status.success());
     assert!(stdout(&output).contains("Ignition config, spec 3.0.0"));
     assert!(stdout(&output).contains("      | hi\n"));

@@ -3,9 +3,9 @@
 //! coreos-installer, the format's reference implementation, in both
 //! directions.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use kindling::provision::initrd::{CONFIG_PATH, Initrd};
 use kindling::provision::iso::{Customization, IgnitionFoundBy, IsoError, KargsFoundBy, LiveIso};
@@ -13,6 +13,7 @@ use kindling::write::Visibility;
 
 use crate::support::cli::{Run, kindling};
 use crate::support::example;
+use crate::support::fleet;
 use crate::support::liveiso::{self, DEFAULT_KARGS, Generation, IGNITION_SIZE, KARG_SIZE};
 use crate::support::tools::{self, Tool};
 
@@ -233,19 +234,10 @@ fn a_broken_description_is_an_error_naming_it() {
     drop(iso);
 }
 
+/// What `coreos-installer ARGS ISO` prints; it must succeed.
 fn coreos_installer(args: &[&str], iso: &Path) -> String {
-    let bin = Tool::CoreosInstaller.locate().expect("coreos-installer");
-    let out = Command::new(bin)
-        .args(args)
-        .arg(iso)
-        .output()
-        .expect("coreos-installer");
-    assert!(
-        out.status.success(),
-        "coreos-installer {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    let args = args.iter().map(OsStr::new).chain([iso.as_os_str()]);
+    String::from_utf8(tools::coreos_installer(args)).expect("utf-8")
 }
 
 #[test]
@@ -296,7 +288,6 @@ fn kindling_reads_what_coreos_installer_embeds() {
     let dir = tools::scratch("iso-reverse-");
     let config_path = dir.path().join("config.ign");
     fs::write(&config_path, CONFIG).expect("write");
-    let bin = Tool::CoreosInstaller.locate().expect("coreos-installer");
     for generation in [
         Generation::Current,
         Generation::Kargs2021,
@@ -304,19 +295,18 @@ fn kindling_reads_what_coreos_installer_embeds() {
     ] {
         let built = liveiso::build(dir.path(), &format!("{generation:?}"), generation, None);
         let out = dir.path().join(format!("{generation:?}-ci.iso"));
-        let mut cmd = Command::new(&bin);
-        cmd.args(["iso", "customize", "--live-ignition"])
-            .arg(&config_path)
-            .arg("-o")
-            .arg(&out);
-        if generation.has_kargs() {
-            cmd.args(["--live-karg-append", "console=ttyS0,115200n8"]);
-        }
-        let st = cmd.arg(&built.path).output().expect("coreos-installer");
-        assert!(
-            st.status.success(),
-            "{generation:?}: {}",
-            String::from_utf8_lossy(&st.stderr)
+        let kargs: &[&str] = if generation.has_kargs() {
+            &["--live-karg-append", "console=ttyS0,115200n8"]
+        } else {
+            &[]
+        };
+        let customize = ["iso", "customize", "--live-ignition"].map(OsStr::new);
+        tools::coreos_installer(
+            customize
+                .into_iter()
+                .chain([config_path.as_os_str(), OsStr::new("-o"), out.as_os_str()])
+                .chain(kargs.iter().map(OsStr::new))
+                .chain([built.path.as_os_str()]),
         );
         let iso = LiveIso::open(&out).expect("open");
         let embedded = iso.embedded().expect("embedded");
@@ -349,19 +339,13 @@ fn kindling_reads_what_coreos_installer_embeds() {
 
         // `iso ignition embed` writes the config verbatim.
         let embedded_path = dir.path().join(format!("{generation:?}-embed.iso"));
-        let st = Command::new(&bin)
-            .args(["iso", "ignition", "embed", "-i"])
-            .arg(&config_path)
-            .arg("-o")
-            .arg(&embedded_path)
-            .arg(&built.path)
-            .output()
-            .expect("coreos-installer");
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
-        );
+        let embed = ["iso", "ignition", "embed", "-i"].map(OsStr::new);
+        tools::coreos_installer(embed.into_iter().chain([
+            config_path.as_os_str(),
+            OsStr::new("-o"),
+            embedded_path.as_os_str(),
+            built.path.as_os_str(),
+        ]));
         let iso = LiveIso::open(&embedded_path).expect("open");
         assert_eq!(
             iso.embedded().expect("embedded").initrd.get(CONFIG_PATH),
@@ -380,15 +364,7 @@ fn kindling_iso_live_writes_each_host_and_iso_show_reads_it_back() {
     let base_bytes = fs::read(&base.path).expect("read");
     let (_example, root) = example::copy();
     let out = dir.path().join("out");
-    let run = Run::of(
-        kindling()
-            .args(["iso", "beam00", "relay01", "--live", "--fleet"])
-            .arg(&root)
-            .arg("--base")
-            .arg(&base.path)
-            .arg("--out")
-            .arg(&out),
-    );
+    let run = kindling_iso(&["beam00", "relay01", "--live"], &root, &base.path, &out);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(
         fs::read(&base.path).expect("read") == base_bytes,
@@ -410,10 +386,10 @@ fn kindling_iso_live_writes_each_host_and_iso_show_reads_it_back() {
         ));
         assert_eq!(warned, secret, "{}", run.stderr);
         // The live config is the published config, byte for byte.
-        let shown = Run::of(kindling().args(["iso", "show", "--live-config"]).arg(&iso));
+        let shown = iso_show(&["--live-config"], &iso);
         assert_eq!(shown.code, Some(0), "{}", shown.stderr);
         assert!(shown.stdout.as_bytes() == host.json, "{}", host.name);
-        let shown = Run::of(kindling().args(["iso", "show"]).arg(&iso));
+        let shown = iso_show(&[], &iso);
         assert_eq!(shown.code, Some(0), "{}", shown.stderr);
         assert!(
             shown
@@ -427,7 +403,7 @@ fn kindling_iso_live_writes_each_host_and_iso_show_reads_it_back() {
             "{}",
             shown.stdout
         );
-        let dest = Run::of(kindling().args(["iso", "show", "--dest-config"]).arg(&iso));
+        let dest = iso_show(&["--dest-config"], &iso);
         assert_eq!(dest.code, Some(1));
         assert!(
             dest.stderr.contains("not an installer ISO"),
@@ -437,15 +413,7 @@ fn kindling_iso_live_writes_each_host_and_iso_show_reads_it_back() {
     }
     // The same inputs give the same bytes.
     let again = dir.path().join("again");
-    let run = Run::of(
-        kindling()
-            .args(["iso", "relay01", "--live", "--fleet"])
-            .arg(&root)
-            .arg("--base")
-            .arg(&base.path)
-            .arg("--out")
-            .arg(&again),
-    );
+    let run = kindling_iso(&["relay01", "--live"], &root, &base.path, &again);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(
         fs::read(out.join("relay01.iso")).expect("read")
@@ -454,14 +422,11 @@ fn kindling_iso_live_writes_each_host_and_iso_show_reads_it_back() {
 
     // A customized ISO is no base; nothing is compiled or written.
     let refused = dir.path().join("refused");
-    let run = Run::of(
-        kindling()
-            .args(["iso", "relay01", "--live", "--fleet"])
-            .arg(&root)
-            .arg("--base")
-            .arg(out.join("relay01.iso"))
-            .arg("--out")
-            .arg(&refused),
+    let run = kindling_iso(
+        &["relay01", "--live"],
+        &root,
+        &out.join("relay01.iso"),
+        &refused,
     );
     assert_eq!(run.code, Some(1));
     assert!(
@@ -471,33 +436,29 @@ fn kindling_iso_live_writes_each_host_and_iso_show_reads_it_back() {
     );
     assert!(!refused.exists());
     // An unknown host: nothing written.
-    let run = Run::of(
-        kindling()
-            .args(["iso", "nosuchhost", "--live", "--fleet"])
-            .arg(&root)
-            .arg("--base")
-            .arg(&base.path)
-            .arg("--out")
-            .arg(&refused),
-    );
+    let run = kindling_iso(&["nosuchhost", "--live"], &root, &base.path, &refused);
     assert_eq!(run.code, Some(1));
     assert!(!refused.exists());
 }
 
-/// The decoded contents of the file at `path` in a live config.
-fn live_file(live: &serde_json::Value, path: &str) -> Option<Vec<u8>> {
-    let file = live["storage"]["files"]
-        .as_array()?
-        .iter()
-        .find(|f| f["path"] == path)?;
-    Some(
-        kindling::dataurl::decode_resource(
-            file["contents"]["source"].as_str()?,
-            file["contents"]["compression"].as_str(),
-            kindling::dataurl::MAX_DECODED_BYTES,
-        )
-        .expect("decodes"),
+/// `kindling iso ARGS --fleet FLEET --base BASE --out OUT`.
+fn kindling_iso(args: &[&str], fleet: &Path, base: &Path, out: &Path) -> Run {
+    Run::of(
+        kindling()
+            .arg("iso")
+            .args(args)
+            .arg("--fleet")
+            .arg(fleet)
+            .arg("--base")
+            .arg(base)
+            .arg("--out")
+            .arg(out),
     )
+}
+
+/// `kindling iso show FLAGS ISO`.
+fn iso_show(flags: &[&str], iso: &Path) -> Run {
+    Run::of(kindling().args(["iso", "show"]).args(flags).arg(iso))
 }
 
 #[test]
@@ -510,15 +471,7 @@ fn kindling_iso_writes_installer_isos_coreos_installer_reads() {
     let base = liveiso::build(dir.path(), "base", Generation::Current, None);
     let (_example, root) = example::copy();
     let out = dir.path().join("out");
-    let run = Run::of(
-        kindling()
-            .args(["iso", "beam00", "relay01", "mouse", "--fleet"])
-            .arg(&root)
-            .arg("--base")
-            .arg(&base.path)
-            .arg("--out")
-            .arg(&out),
-    );
+    let run = kindling_iso(&["beam00", "relay01", "mouse"], &root, &base.path, &out);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let devices = [
         (
@@ -552,11 +505,12 @@ fn kindling_iso_writes_installer_isos_coreos_installer_reads() {
             run.stderr
         );
         // coreos-installer reads the live config kindling wrote itself...
-        let live = coreos_installer(&["iso", "ignition", "show"], &iso);
-        let live: serde_json::Value = serde_json::from_str(&live).expect("live config JSON");
+        let live_text = coreos_installer(&["iso", "ignition", "show"], &iso);
+        let live: serde_json::Value = serde_json::from_str(&live_text).expect("live config JSON");
+        let live_file = |path| fleet::json_config_file(live_text.as_bytes(), path);
         assert_eq!(live["ignition"]["version"], "3.3.0");
         // ...whose destination config is build/<host>.ign byte for byte,
-        let dest = live_file(&live, "/etc/coreos/dest.ign").expect("dest.ign");
+        let dest = live_file("/etc/coreos/dest.ign").expect("dest.ign");
         assert!(
             dest == host.json,
             "{}: destination config differs",
@@ -564,7 +518,7 @@ fn kindling_iso_writes_installer_isos_coreos_installer_reads() {
         );
         // handed to the installer with its sha512 and the device.
         let config =
-            live_file(&live, "/etc/coreos/installer.d/50-kindling.yaml").expect("installer config");
+            live_file("/etc/coreos/installer.d/50-kindling.yaml").expect("installer config");
         let config = String::from_utf8(config).expect("utf-8");
         let sha512: String = sha2::Sha512::digest(&host.json)
             .iter()
@@ -583,12 +537,11 @@ fn kindling_iso_writes_installer_isos_coreos_installer_reads() {
         // as opening the destination config, which only the live system has.
         let config_path = dir.path().join(format!("{}.yaml", host.name));
         fs::write(&config_path, &config).expect("write");
-        let bin = Tool::CoreosInstaller.locate().expect("coreos-installer");
-        let installed = Command::new(&bin)
-            .args(["install", "--config-file"])
-            .arg(&config_path)
-            .output()
-            .expect("coreos-installer");
+        let installed = tools::coreos_installer_output([
+            OsStr::new("install"),
+            OsStr::new("--config-file"),
+            config_path.as_os_str(),
+        ]);
         let stderr = String::from_utf8_lossy(&installed.stderr);
         assert!(!installed.status.success());
         assert!(
@@ -601,10 +554,10 @@ fn kindling_iso_writes_installer_isos_coreos_installer_reads() {
             format!("{DEFAULT_KARGS} console=tty0 console=ttyS0,115200n8")
         );
         // kindling reads it back the same way.
-        let shown = Run::of(kindling().args(["iso", "show", "--dest-config"]).arg(&iso));
+        let shown = iso_show(&["--dest-config"], &iso);
         assert_eq!(shown.code, Some(0), "{}", shown.stderr);
         assert!(shown.stdout.as_bytes() == host.json, "{}", host.name);
-        let shown = Run::of(kindling().args(["iso", "show"]).arg(&iso));
+        let shown = iso_show(&[], &iso);
         for want in [
             format!("installer ISO: installs to {device} without asking"),
             "wrong-machine guard: /usr/local/bin/kindling-install-guard".to_owned(),
@@ -625,15 +578,7 @@ fn kindling_iso_writes_installer_isos_coreos_installer_reads() {
         .collect();
     fs::write(bare.join("hosts/relay01.yaml"), cut).expect("write");
     let refused = dir.path().join("refused");
-    let run = Run::of(
-        kindling()
-            .args(["iso", "relay01", "--fleet"])
-            .arg(&bare)
-            .arg("--base")
-            .arg(&base.path)
-            .arg("--out")
-            .arg(&refused),
-    );
+    let run = kindling_iso(&["relay01"], &bare, &base.path, &refused);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains("relay01 has no install.device") && run.stderr.contains("live-only"),
@@ -643,15 +588,7 @@ fn kindling_iso_writes_installer_isos_coreos_installer_reads() {
     assert!(!refused.exists());
     // A live image without installer.d support: refused before writing.
     let old = liveiso::build(dir.path(), "old", Generation::Kargs2021, None);
-    let run = Run::of(
-        kindling()
-            .args(["iso", "relay01", "--fleet"])
-            .arg(&root)
-            .arg("--base")
-            .arg(&old.path)
-            .arg("--out")
-            .arg(&refused),
-    );
+    let run = kindling_iso(&["relay01"], &root, &old.path, &refused);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains("cannot install from a config"),

@@ -3,6 +3,7 @@
 //! a stand-in `/sys` and `/dev`, lets only the listed machine through and
 //! says why it refuses any other.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -10,6 +11,7 @@ use std::process::Command;
 use kindling::fleet::install::InstallPlan;
 use kindling::provision::install::{self, GUARD_PATH, Mode};
 
+use crate::support::fleet;
 use crate::support::ignition;
 use crate::support::tools::{self, Tool};
 
@@ -173,31 +175,14 @@ fn coreos_installer_unwraps_the_live_config_and_its_destination_config() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("beam00.ignition.img");
     fs::write(&path, &image).expect("write");
-    let out = Command::new(Tool::CoreosInstaller.locate().expect("located"))
-        .args(["pxe", "ignition", "unwrap"])
-        .arg(&path)
-        .output()
-        .expect("coreos-installer runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.stdout, live, "unwrap gives the live config");
-    let config: kindling::ignition::model::Config =
-        serde_json::from_slice(&out.stdout).expect("live config");
-    let file = config
-        .storage
-        .files
-        .iter()
-        .find(|f| f.path == install::DEST_PATH)
-        .expect("dest.ign");
-    let carried = kindling::dataurl::decode_resource(
-        file.contents.source.as_deref().expect("source"),
-        file.contents.compression.as_deref(),
-        usize::MAX,
-    )
-    .expect("decodes");
+    let unwrapped = tools::coreos_installer([
+        OsStr::new("pxe"),
+        OsStr::new("ignition"),
+        OsStr::new("unwrap"),
+        path.as_os_str(),
+    ]);
+    assert_eq!(unwrapped, live, "unwrap gives the live config");
+    let carried = fleet::json_config_file(&unwrapped, install::DEST_PATH).expect("dest.ign");
     assert_eq!(
         carried, dest,
         "the destination config is beam00's, byte for byte"

@@ -4,15 +4,15 @@
 //! `<host>.ignition.img` to the live config carrying `build/<host>.ign`
 //! byte for byte, and Flatcar's URL requirement.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 
 use kindling::provision::install;
 
 use crate::support::cli::{Run, kindling};
-use crate::support::fleet::Fleet;
+use crate::support::fleet::{self, Fleet};
 use crate::support::paths;
 use crate::support::tools::{self, Tool};
 
@@ -94,35 +94,13 @@ fn scripts_and_kernel_arguments_of_the_example_fleet() {
 
 /// `coreos-installer pxe ignition unwrap FILE`.
 fn unwrap(image: &Path) -> Vec<u8> {
-    let out = Command::new(Tool::CoreosInstaller.locate().expect("located"))
-        .args(["pxe", "ignition", "unwrap"])
-        .arg(image)
-        .output()
-        .expect("coreos-installer runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    let unwrap = ["pxe", "ignition", "unwrap"].map(OsStr::new);
+    tools::coreos_installer(unwrap.into_iter().chain([image.as_os_str()]))
 }
 
 /// The destination config a live config carries.
 fn carried(live: &[u8]) -> Vec<u8> {
-    let config: kindling::ignition::model::Config =
-        serde_json::from_slice(live).expect("live config");
-    let file = config
-        .storage
-        .files
-        .iter()
-        .find(|f| f.path == install::DEST_PATH)
-        .expect("dest.ign");
-    kindling::dataurl::decode_resource(
-        file.contents.source.as_deref().expect("source"),
-        file.contents.compression.as_deref(),
-        usize::MAX,
-    )
-    .expect("decodes")
+    fleet::json_config_file(live, install::DEST_PATH).expect("dest.ign")
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 use crate::support::fleet::{BASE_FLEET, Fleet, findings, raw, snapshot, the_one_error};
 use kindling::diag::Severity;
+use kindling::fleet::Build;
 
 /// The file, line and column of the one finding of a JSON report.
 fn json_place(stdout: &str) -> (String, u64, u64) {
@@ -18,6 +19,21 @@ fn json_place(stdout: &str) -> (String, u64, u64) {
         finding["position"]["line"].as_u64().unwrap_or_default(),
         finding["position"]["column"].as_u64().unwrap_or_default(),
     )
+}
+
+/// The build's one warning, at `file`, `line`, `column`.
+fn assert_one_warning_at(build: &Build, file: &str, line: usize, column: usize) {
+    let warnings = findings(build, Severity::Warning);
+    assert_eq!(warnings.len(), 1, "{}", raw(build));
+    assert_eq!(
+        (
+            warnings[0].file.as_deref(),
+            warnings[0].position.map(|p| (p.line, p.column))
+        ),
+        (Some(file), Some((line, column))),
+        "{}",
+        raw(build)
+    );
 }
 
 #[test]
@@ -123,17 +139,7 @@ fn a_value_a_template_prints_is_reported_at_the_yaml_value() {
             "version: 1.0.0\nports:\n  - 127.0.0.1:8443:443\n  - 8080:80\n",
         );
     let build = fleet.compile();
-    let warnings = findings(&build, Severity::Warning);
-    assert_eq!(warnings.len(), 1, "{}", raw(&build));
-    assert_eq!(
-        (
-            warnings[0].file.as_deref(),
-            warnings[0].position.map(|p| (p.line, p.column))
-        ),
-        (Some("containers/web.yaml"), Some((4, 5))),
-        "{}",
-        raw(&build)
-    );
+    assert_one_warning_at(&build, "containers/web.yaml", 4, 5);
 }
 
 #[test]
@@ -156,17 +162,7 @@ fn a_drop_in_in_a_block_scalar_is_reported_at_its_line() {
         "version: 1.0.0\ndropins:\n  10-limits.conf: |\n    [Service]\n    MemoryMaxx=1G\n",
     );
     let build = fleet.compile();
-    let warnings = findings(&build, Severity::Warning);
-    assert_eq!(warnings.len(), 1, "{}", raw(&build));
-    assert_eq!(
-        (
-            warnings[0].file.as_deref(),
-            warnings[0].position.map(|p| (p.line, p.column))
-        ),
-        (Some("containers/web.yaml"), Some((5, 5))),
-        "{}",
-        raw(&build)
-    );
+    assert_one_warning_at(&build, "containers/web.yaml", 5, 5);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! per command: the caller's environment never decides what decrypts.
 
 use std::ffi::OsStr;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use super::paths;
 
@@ -47,6 +47,24 @@ pub fn kindling_with(identity: Identity<'_>) -> Command {
         Identity::Env(value) => command.env(IDENTITY_ENV, value),
     };
     command
+}
+
+/// Runs `command` with `input` on its stdin, to completion.
+pub fn output_with_stdin(command: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("finishes")
 }
 
 /// What one run printed, decoded.

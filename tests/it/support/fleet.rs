@@ -8,7 +8,7 @@ use std::path::Path;
 
 use kindling::diag::{Diagnostic, Severity};
 use kindling::fleet::{self, Build, HostOutput, secrets::Identities};
-use kindling::ignition::model::{Directory, PasswdUser};
+use kindling::ignition::model::{Config, Directory, PasswdUser};
 
 use super::cli::{Identity, Run, kindling_with};
 
@@ -180,14 +180,10 @@ pub fn host<'b>(build: &'b Build, name: &str) -> &'b HostOutput {
         .unwrap_or_else(|| panic!("host {name} compiled:\n{}", raw(build)))
 }
 
-/// Decoded contents of the file at `path` on the node, if the host gets it.
-pub fn node_file(output: &HostOutput, path: &str) -> Option<String> {
-    let file = output
-        .config
-        .storage
-        .files
-        .iter()
-        .find(|f| f.path == path)?;
+/// Decoded contents of the file at `path` in `config`, if it has one (no
+/// source: empty, as Ignition writes it).
+pub fn config_file(config: &Config, path: &str) -> Option<Vec<u8>> {
+    let file = config.storage.files.iter().find(|f| f.path == path)?;
     let source = file.contents.source.as_deref().unwrap_or("data:,");
     let bytes = kindling::dataurl::decode_resource(
         source,
@@ -195,6 +191,19 @@ pub fn node_file(output: &HostOutput, path: &str) -> Option<String> {
         usize::MAX,
     )
     .expect("data URL decodes");
+    Some(bytes)
+}
+
+/// [`config_file`] of a config given as JSON (a live config, say), which
+/// must parse.
+pub fn json_config_file(json: &[u8], path: &str) -> Option<Vec<u8>> {
+    let config: Config = serde_json::from_slice(json).expect("config JSON");
+    config_file(&config, path)
+}
+
+/// Decoded contents of the file at `path` on the node, if the host gets it.
+pub fn node_file(output: &HostOutput, path: &str) -> Option<String> {
+    let bytes = config_file(&output.config, path)?;
     Some(String::from_utf8(bytes).expect("utf-8 contents"))
 }
 

@@ -336,3 +336,37 @@ pub const VALIDATE_AND_APPLY_TOOLS: &[Tool] = &[
     Tool::Python3,
     Tool::IgnitionValidate,
 ];
+
+/// Runs coreos-installer (the reference of the ISO and PXE formats) with
+/// `args`, whatever its exit status; see [`coreos_installer`] for a run
+/// that must succeed.
+pub fn coreos_installer_output<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let bin = Tool::CoreosInstaller.locate().expect("coreos-installer");
+    std::process::Command::new(bin)
+        .args(args)
+        .output()
+        .expect("coreos-installer runs")
+}
+
+/// Runs coreos-installer with `args`, which must succeed; its stdout.
+pub fn coreos_installer<I, S>(args: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_os_string())
+        .collect();
+    let out = coreos_installer_output(&args);
+    assert!(
+        out.status.success(),
+        "coreos-installer {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
