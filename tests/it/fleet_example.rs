@@ -23,28 +23,24 @@ use crate::support::paths;
 
 const HOSTS: [&str; 3] = ["beam00", "mouse", "relay01"];
 
-/// `kindling ARGS`, where ARGS name the identity with `--identity` as the
-/// README does: nothing comes from the environment.
-fn kindling(args: &[&str]) -> Output {
+/// `kindling COMMAND --fleet <example> --identity <example's> REST`: the
+/// identity named with `--identity` as the README does, nothing from the
+/// environment.
+fn on_example(command: &str, rest: &[&str]) -> Output {
     kindling_with(Identity::None)
-        .args(args)
+        .arg(command)
+        .arg("--fleet")
+        .arg(paths::repo_root())
+        .arg("--identity")
+        .arg(paths::identity_file())
+        .args(rest)
         .output()
         .expect("kindling runs")
 }
 
 /// `kindling build` of the example fleet into `out`.
 fn build_into(out: &Path) {
-    let fleet = paths::repo_root();
-    let identity = paths::identity_file();
-    let output = kindling(&[
-        "build",
-        "--fleet",
-        fleet.to_str().expect("utf-8 path"),
-        "--identity",
-        identity.to_str().expect("utf-8 path"),
-        "--out",
-        out.to_str().expect("utf-8 path"),
-    ]);
+    let output = on_example("build", &["--out", out.to_str().expect("utf-8 path")]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "build failed:\n{stderr}");
     assert!(
@@ -196,17 +192,8 @@ fn builds_are_byte_identical() {
 
 #[test]
 fn render_of_every_host_matches_the_seed_deployment() {
-    let fleet = paths::repo_root();
-    let identity = paths::identity_file();
     for host in HOSTS {
-        let output = kindling(&[
-            "render",
-            "--fleet",
-            fleet.to_str().expect("utf-8 path"),
-            "--identity",
-            identity.to_str().expect("utf-8 path"),
-            host,
-        ]);
+        let output = on_example("render", &[host]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "render {host} failed:\n{stderr}");
         assert!(stderr.is_empty(), "render {host} reports:\n{stderr}");
@@ -223,16 +210,7 @@ fn render_of_every_host_matches_the_seed_deployment() {
 /// cannot quietly drop one.
 #[test]
 fn beam00_runs_the_hecate_services_as_the_seed_does() {
-    let fleet = paths::repo_root();
-    let identity = paths::identity_file();
-    let output = kindling(&[
-        "render",
-        "--fleet",
-        fleet.to_str().expect("utf-8 path"),
-        "--identity",
-        identity.to_str().expect("utf-8 path"),
-        "beam00",
-    ]);
+    let output = on_example("render", &["beam00"]);
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).expect("utf-8");
     let unit = |name: &str| -> String {

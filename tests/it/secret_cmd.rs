@@ -27,6 +27,20 @@ fn run_in(scratch: &Scratch, fleet: &Path, args: &[&str]) -> Run {
     Run::of(scratch.kindling().current_dir(fleet).args(args))
 }
 
+/// [`PLAIN`] written to `scratch/<name>` and encrypted with `kindling
+/// secret encrypt` for `service`, which must succeed.
+fn encrypt_new(scratch: &Scratch, fleet: &Path, name: &str, service: &str) {
+    let plain = scratch.path().join(name);
+    fs::write(&plain, PLAIN).expect("plain");
+    let path = plain.to_str().expect("utf-8");
+    let run = run_in(
+        scratch,
+        fleet,
+        &["secret", "encrypt", path, "--service", service],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
 fn no_secret_in(run: &Run) {
     assert!(
         !run.stdout.contains(PLAIN) && !run.stderr.contains(PLAIN),
@@ -178,20 +192,7 @@ fn edit_gives_the_editor_a_private_file_and_removes_it_on_every_path() {
     let scratch = Scratch::new();
     let (fleet, key) = ssh_fleet(&scratch);
     let key = key.to_str().expect("utf-8").to_owned();
-    fs::write(scratch.path().join("token"), PLAIN).expect("plain");
-    let token = scratch.path().join("token");
-    let encrypt = run_in(
-        &scratch,
-        &fleet,
-        &[
-            "secret",
-            "encrypt",
-            token.to_str().expect("utf-8"),
-            "--service",
-            "hello",
-        ],
-    );
-    assert_eq!(encrypt.code, Some(0), "{}", encrypt.stderr);
+    encrypt_new(&scratch, &fleet, "token", "hello");
     let path = "secrets/hello/token.age";
     let decrypt = || {
         let identities = Identities::load(Some(Path::new(&key)), None).expect("identity");
@@ -289,19 +290,7 @@ fn rekey_reencrypts_to_the_current_recipients_or_writes_nothing() {
     let (fleet, key) = ssh_fleet(&scratch);
     let key = key.to_str().expect("utf-8").to_owned();
     for (name, service) in [("a", "hello"), ("b", "other")] {
-        fs::write(scratch.path().join(name), PLAIN).expect("plain");
-        let run = run_in(
-            &scratch,
-            &fleet,
-            &[
-                "secret",
-                "encrypt",
-                scratch.path().join(name).to_str().expect("utf-8"),
-                "--service",
-                service,
-            ],
-        );
-        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        encrypt_new(&scratch, &fleet, name, service);
     }
 
     // Someone joins.
@@ -409,20 +398,7 @@ fn inspect_of_a_built_output_masks_its_secret_files_unless_asked() {
     let scratch = Scratch::new();
     let (fleet, key) = ssh_fleet(&scratch);
     let key = key.to_str().expect("utf-8").to_owned();
-    fs::write(scratch.path().join("token"), PLAIN).expect("plain");
-    let token = scratch.path().join("token");
-    let encrypt = run_in(
-        &scratch,
-        &fleet,
-        &[
-            "secret",
-            "encrypt",
-            token.to_str().expect("utf-8"),
-            "--service",
-            "hello",
-        ],
-    );
-    assert_eq!(encrypt.code, Some(0), "{}", encrypt.stderr);
+    encrypt_new(&scratch, &fleet, "token", "hello");
     let service = fleet.join("containers/hello.yaml");
     let mut text = fs::read_to_string(&service).expect("service");
     text.push_str("secrets:\n  - file: token\n    from: hello/token.age\n");
