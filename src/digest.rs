@@ -1,6 +1,6 @@
 //! Hex digests of contents: the sha256 that build manifests, listings,
 //! diffs and masked secrets show, and the sha512 of Ignition's
-//! verification hashes.
+//! verification hashes; and the stable small hash fleet defaults start from.
 
 use std::fmt::Write as _;
 
@@ -31,9 +31,28 @@ pub fn sha512_verification(bytes: &[u8]) -> String {
     format!("sha512-{}", sha512_hex(bytes))
 }
 
+/// FNV-1a (32 bits) of `text`: not cryptographic, but the same on every
+/// build and machine, so defaults derived from it (service ids, port
+/// choices) never move.
+pub fn fnv1a_32(text: &str) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in text.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fnv1a_known_values() {
+        assert_eq!(fnv1a_32(""), 0x811c_9dc5);
+        assert_eq!(fnv1a_32("a"), 0xe40c_292c);
+        assert_eq!(fnv1a_32("foobar"), 0xbf9c_f968);
+    }
 
     #[test]
     fn known_digest() {

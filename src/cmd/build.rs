@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::common::{Texts, fleet_options, print, report, summary};
+use super::common::{Texts, fleet_options, out_dir, print, report, summary};
 use crate::cli::BuildArgs;
 use crate::diag::Severity;
 use crate::diff::diff_configs;
@@ -16,11 +16,7 @@ use crate::mask;
 use crate::write::{Visibility, write_atomic};
 
 pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
-    let out = if args.out.is_relative() {
-        args.fleet.fleet.join(&args.out)
-    } else {
-        args.out.clone()
-    };
+    let out = out_dir(&args.fleet, &args.out);
     let mut options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
     options.out = Some(out.clone());
     let mut build = fleet::compile(&options);

@@ -1,7 +1,8 @@
 //! What several commands share: writing to stdout (a reader that went away
 //! is not a failure), printing findings, opening a files directory, loading
 //! a config through [`crate::source`] with its findings printed, the fleet
-//! compiler's options, and new files written all or nothing ([`Created`]).
+//! compiler's options, `--out`, the hosts a command names, and new files
+//! written all or nothing ([`Created`]).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -323,6 +324,47 @@ impl Drop for Created {
             let _ = fs::remove_dir(dir);
         }
     }
+}
+
+/// Where `--out` points: a relative path is taken from the fleet's
+/// directory, not the working directory.
+pub fn out_dir(fleet: &FleetArgs, out: &Path) -> PathBuf {
+    if out.is_relative() {
+        fleet.fleet.join(out)
+    } else {
+        out.to_path_buf()
+    }
+}
+
+/// The fleet compiled with its findings reported, for a command that
+/// writes media from it: a failed build writes nothing.
+pub fn compile_for_media(
+    options: &fleet::Options,
+    args: &FleetArgs,
+) -> anyhow::Result<fleet::Build> {
+    let build = compile_reported(options, args);
+    if build.failed() {
+        bail!("nothing written: {}", summary(&build));
+    }
+    Ok(build)
+}
+
+/// The compiled output of `host`, named on the command line.
+pub fn host_output<'b>(
+    build: &'b fleet::Build,
+    host: &str,
+    args: &FleetArgs,
+) -> anyhow::Result<&'b fleet::HostOutput> {
+    build
+        .outputs
+        .iter()
+        .find(|o| o.name == host)
+        .ok_or_else(|| {
+            anyhow!(
+                "no host {host} in the fleet at {}; nothing written",
+                args.fleet.display()
+            )
+        })
 }
 
 /// The selected hosts' plans (their `os:` and `install:`), read from the

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
-use super::common::{compile_reported, fleet_options, host_plans, print, summary};
+use super::common::{compile_for_media, fleet_options, host_output, host_plans, out_dir, print};
 use crate::cli::{IsoArgs, IsoCommand, IsoShowArgs};
 use crate::dataurl;
 use crate::fleet::HostOutput;
@@ -74,17 +74,10 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
     // The base is checked before anything is compiled.
     let base = LiveIso::open(base_path)?;
     base.check_pristine()?;
-    let out = if args.out.is_relative() {
-        args.fleet.fleet.join(&args.out)
-    } else {
-        args.out.clone()
-    };
+    let out = out_dir(&args.fleet, &args.out);
 
     let options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
-    let build = compile_reported(&options, &args.fleet);
-    if build.failed() {
-        bail!("nothing written: {}", summary(&build));
-    }
+    let build = compile_for_media(&options, &args.fleet)?;
     let plans = if args.live {
         BTreeMap::new()
     } else {
@@ -97,12 +90,7 @@ fn write_isos(args: &IsoArgs) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let mut planned = Vec::new();
     for host in &args.hosts {
-        let Some(output) = build.outputs.iter().find(|o| &o.name == host) else {
-            bail!(
-                "no host {host} in the fleet at {}; nothing written",
-                args.fleet.fleet.display()
-            );
-        };
+        let output = host_output(&build, host, &args.fleet)?;
         let installs = plans.get(host).and_then(HostPlan::install);
         let mode = if args.live { Mode::Live } else { Mode::Install };
         let dest = match (&args.pointer, &pointer_key) {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
-use super::common::{compile_reported, fleet_options, host_plans, summary};
+use super::common::{compile_for_media, fleet_options, host_output, host_plans, out_dir};
 use crate::cli::PxeArgs;
 use crate::fleet::HostOutput;
 use crate::fleet::install::InstallPlan;
@@ -36,26 +36,14 @@ struct Planned<'a> {
 }
 
 pub fn run(args: &PxeArgs) -> anyhow::Result<ExitCode> {
-    let out = if args.out.is_relative() {
-        args.fleet.fleet.join(&args.out)
-    } else {
-        args.out.clone()
-    };
+    let out = out_dir(&args.fleet, &args.out);
     let url = args.url.as_deref().map(|u| u.trim_end_matches('/'));
     let options = fleet_options(&args.fleet, args.hosts.clone(), args.ignition_version)?;
-    let build = compile_reported(&options, &args.fleet);
-    if build.failed() {
-        bail!("nothing written: {}", summary(&build));
-    }
+    let build = compile_for_media(&options, &args.fleet)?;
     let plans = host_plans(&args.fleet, &args.hosts, &out);
     let mut planned = Vec::new();
     for host in &args.hosts {
-        let Some(output) = build.outputs.iter().find(|o| &o.name == host) else {
-            bail!(
-                "no host {host} in the fleet at {}; nothing written",
-                args.fleet.fleet.display()
-            );
-        };
+        let output = host_output(&build, host, &args.fleet)?;
         let plan = plans.get(host);
         let os = match plan {
             Some(HostPlan::Manifest(plan)) => OsFamily::of(&plan.os.0),

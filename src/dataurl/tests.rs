@@ -1,6 +1,7 @@
 //! Tests of data URLs: Ignition's decoder messages and offsets, decoding,
 //! the size cap, the writers' escape set, and that whatever parses decodes
-//! ([`sample_urls`] also feeds the validator's agreement test).
+//! ([`sample_urls`] also feeds the validator's agreement test, and
+//! [`random_bytes`] the encoder's tests).
 
 use super::*;
 
@@ -21,8 +22,9 @@ fn ok(url: &str) -> Vec<u8> {
     decode_data_url(url).unwrap_or_else(|error| panic!("{url}: {error}"))
 }
 
-/// Deterministic pseudo-random bytes (SplitMix64).
-fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+/// Deterministic pseudo-random bytes (SplitMix64); the encoder's tests use
+/// them too.
+pub(crate) fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
     let mut state = seed;
     (0..n)
         .map(|_| {

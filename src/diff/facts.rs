@@ -113,6 +113,8 @@ fn entity(kind: Kind, key: &str, facts: Facts) -> Entity {
 }
 
 /// Every entry of `config`, in a stable order (by kind, then as listed).
+/// Facts carry Ignition's JSON names; `inspect::decompile` walks the same
+/// fields to write Butane's, a different output, so a separate walk.
 pub fn entities(config: &ign::Config) -> Vec<Entity> {
     let mut out = vec![ignition(&config.ignition)];
     for arg in &config.kernel_arguments.should_exist {

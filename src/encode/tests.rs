@@ -13,26 +13,13 @@ use super::gzip::{
 };
 use super::memo::MEMO;
 use super::*;
+use crate::dataurl::tests::random_bytes;
 use crate::dataurl::{base64_url_len, percent_url_len};
 
 fn gzip_with_tasks(bytes: &[u8], tasks: usize) -> Vec<u8> {
     let mut out = Vec::new();
     compress_with_tasks(bytes, tasks, &mut |member| out.extend_from_slice(member));
     out
-}
-
-/// Deterministic pseudo-random bytes (SplitMix64) for tests.
-fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) as u8
-        })
-        .collect()
 }
 
 /// Compressible but non-trivial text of exactly `n` bytes.

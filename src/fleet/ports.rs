@@ -24,6 +24,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Code, Diagnostic, Position, Severity};
+use crate::digest::fnv1a_32;
 use crate::yaml::{self, FileId, Node, Value};
 
 /// The lock file, relative to the fleet root.
@@ -219,16 +220,6 @@ pub fn env_name(name: &str) -> String {
 /// A named port of a service: (service, port name).
 pub type PortId = (String, String);
 
-/// FNV-1a: where in the range a new port starts looking.
-fn stable_hash(text: &str) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in text.bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash
-}
-
 /// Picks a host port for each of `wanted` ((service, name), in any order)
 /// on `host`, none in `taken`: the lock's port where it is in `range` and
 /// free, else the first free port from the name's hash on. The picks, and
@@ -262,7 +253,7 @@ pub fn pick(
     }
     let mut exhausted = Vec::new();
     for entry in new {
-        let start = stable_hash(&format!("{}/{}", entry.0, entry.1)) % range.len();
+        let start = fnv1a_32(&format!("{}/{}", entry.0, entry.1)) % range.len();
         let free = (0..range.len())
             .map(|step| (start + step) % range.len() + u32::from(range.first))
             .filter_map(|port| u16::try_from(port).ok())

@@ -134,14 +134,7 @@ mod tests {
 
     fn render(source: &str, vars: Value) -> String {
         let mut env = minijinja::Environment::new();
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(true)
-            .build()
-        {
-            env.set_syntax(syntax);
-        }
+        crate::fleet::render::set_line_syntax(&mut env);
         env.render_str(source, vars).expect("renders")
     }
 

@@ -294,6 +294,19 @@ fn column_of(text: &str, offset: usize) -> Option<usize> {
     Some(before.get(line_start..)?.chars().count() + 1)
 }
 
+/// The template syntax fleets are written in: block tags on their own
+/// lines leave no blank lines behind.
+pub(super) fn set_line_syntax(env: &mut Environment<'_>) {
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+}
+
 impl Templates {
     pub fn new(inventory: &Inventory) -> Self {
         let mut env = Environment::new();
@@ -303,15 +316,7 @@ impl Templates {
         // minijinja names the undefined variable in errors only in debug
         // mode, which is off by default in release builds.
         env.set_debug(true);
-        // Block tags on their own lines leave no blank lines behind.
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(true)
-            .build()
-        {
-            env.set_syntax(syntax);
-        }
+        set_line_syntax(&mut env);
         let mut labels = BTreeMap::new();
         let mut sources = BTreeMap::new();
         for (name, text) in [

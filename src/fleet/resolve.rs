@@ -32,6 +32,7 @@ use super::ports::{self, Lock, Picked, PortRange};
 use crate::butane::model as b;
 use crate::butane::version::Version;
 use crate::diag::{Code, Diagnostic, Diagnostics, DocPath, Position};
+use crate::digest::fnv1a_32;
 use crate::ignition::spec::Spec;
 use crate::yaml::{FileId, Node};
 
@@ -254,19 +255,9 @@ fn is_unit_name(name: &str) -> bool {
     })
 }
 
-/// FNV-1a: a stable hash for default service ids.
-fn stable_hash(text: &str) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in text.bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash
-}
-
 /// The default uid/gid of a service user.
 pub fn default_service_id(base: u32, user: &str) -> u32 {
-    base.saturating_add(stable_hash(user) % SERVICE_ID_SPAN)
+    base.saturating_add(fnv1a_32(user) % SERVICE_ID_SPAN)
 }
 
 /// The host a service is planned for.

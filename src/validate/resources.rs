@@ -138,13 +138,7 @@ fn check_header_scheme(resource: &Resource) -> Result<(), RuleError> {
 
 /// `Resource.Validate` and its children (spec 3.1.0+).
 pub(crate) fn resource(resource: &Resource, at: &DocPath, report: &mut Report) {
-    report.check(at.key("compression"), check_compression(resource));
-    report.check(
-        at.key("verification").key("hash"),
-        check_verification_source(resource),
-    );
-    let url = check_optional_url(resource.source.as_deref(), report.spec);
-    report.check(at.key("source"), url);
+    compression_hash_and_source(resource, at, report);
     report.check(at.key("httpHeaders"), check_header_scheme(resource));
     headers(resource, at, report);
     verification(&resource.verification, &at.key("verification"), report);
@@ -156,14 +150,20 @@ pub(crate) fn file_contents(contents: &Resource, at: &DocPath, report: &mut Repo
         resource(contents, at, report);
         return;
     }
-    report.check(at.key("compression"), check_compression(contents));
+    compression_hash_and_source(contents, at, report);
+    verification(&contents.verification, &at.key("verification"), report);
+}
+
+/// The checks 3.0.0's `FileContents` and 3.1.0+'s `Resource` begin with
+/// (`Resource` adds its HTTP headers before the verification).
+fn compression_hash_and_source(resource: &Resource, at: &DocPath, report: &mut Report) {
+    report.check(at.key("compression"), check_compression(resource));
     report.check(
         at.key("verification").key("hash"),
-        check_verification_source(contents),
+        check_verification_source(resource),
     );
-    let url = check_optional_url(contents.source.as_deref(), report.spec);
+    let url = check_optional_url(resource.source.as_deref(), report.spec);
     report.check(at.key("source"), url);
-    verification(&contents.verification, &at.key("verification"), report);
 }
 
 /// `validateRequiredSource` (3.1.0+ merge entries and CAs).

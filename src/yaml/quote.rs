@@ -216,39 +216,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_policies_escape_the_same_basics() {
-        for escapes in [Escapes::GoYaml, Escapes::Visible] {
-            assert_eq!(
-                double_quoted("a\"b\\c\nd\te\rf\0", escapes),
-                "\"a\\\"b\\\\c\\nd\\te\\rf\\0\""
-            );
-            assert_eq!(double_quoted("é ✓ 🔥", escapes), "\"é ✓ 🔥\"");
-            assert_eq!(double_quoted("bom\u{feff}", escapes), "\"bom\\uFEFF\"");
-            assert_eq!(double_quoted("del\u{7f}", escapes), "\"del\\x7F\"");
+    fn the_policies_differ_only_where_they_should() {
+        // (text, go-yaml's form, the visible form)
+        let cases = [
+            (
+                "a\"b\\c\nd\te\rf\0",
+                "\"a\\\"b\\\\c\\nd\\te\\rf\\0\"",
+                "\"a\\\"b\\\\c\\nd\\te\\rf\\0\"",
+            ),
+            ("é ✓ 🔥", "\"é ✓ 🔥\"", "\"é ✓ 🔥\""),
+            ("bom\u{feff}", "\"bom\\uFEFF\"", "\"bom\\uFEFF\""),
+            ("del\u{7f}", "\"del\\x7F\"", "\"del\\x7F\""),
+            ("\u{1}\u{9f}", "\"\\x01\\x9F\"", "\"\\x01\\x9F\""),
+            // go-yaml's named escapes; by code point for a reader.
+            (
+                "\u{7}\u{8}\u{b}\u{c}\u{1b}",
+                "\"\\a\\b\\v\\f\\e\"",
+                "\"\\x07\\x08\\x0B\\x0C\\x1B\"",
+            ),
+            // A no-break space is harmless to a reader; go-yaml writes `\_`.
+            (
+                "\u{85}\u{a0}\u{2028}\u{2029}",
+                "\"\\N\\_\\L\\P\"",
+                "\"\\x85\u{a0}\\u2028\\u2029\"",
+            ),
+            // Unprintable to go-yaml, harmless on a screen.
+            ("\u{fffe}", "\"\\uFFFE\"", "\"\u{fffe}\""),
+            // Bidirectional controls: printable to go-yaml, shown to a reader.
+            (
+                "\u{202e}\u{2066}",
+                "\"\u{202e}\u{2066}\"",
+                "\"\\u202E\\u2066\"",
+            ),
+        ];
+        for (text, go, visible) in cases {
+            assert_eq!(double_quoted(text, Escapes::GoYaml), go, "{text:?}");
+            assert_eq!(double_quoted(text, Escapes::Visible), visible, "{text:?}");
         }
-    }
-
-    #[test]
-    fn go_yaml_uses_its_named_escapes() {
-        let go = |s| double_quoted(s, Escapes::GoYaml);
-        assert_eq!(go("\u{7}\u{8}\u{b}\u{c}\u{1b}"), "\"\\a\\b\\v\\f\\e\"");
-        assert_eq!(go("\u{85}\u{a0}\u{2028}\u{2029}"), "\"\\N\\_\\L\\P\"");
-        assert_eq!(go("\u{1}\u{9f}"), "\"\\x01\\x9F\"");
-        assert_eq!(go("\u{fffe}"), "\"\\uFFFE\"");
-    }
-
-    #[test]
-    fn visible_escapes_by_code_point_and_shows_bidi_controls() {
-        let visible = |s| double_quoted(s, Escapes::Visible);
-        assert_eq!(visible("\u{7}\u{1b}"), "\"\\x07\\x1B\"");
-        assert_eq!(visible("\u{85}\u{2028}\u{2029}"), "\"\\x85\\u2028\\u2029\"");
-        // A no-break space is harmless to a reader; go-yaml writes `\_`.
-        assert_eq!(visible("\u{a0}"), "\"\u{a0}\"");
-        assert_eq!(visible("\u{202e}\u{2066}"), "\"\\u202E\\u2066\"");
-        assert_eq!(
-            double_quoted("\u{202e}\u{2066}", Escapes::GoYaml),
-            "\"\u{202e}\u{2066}\""
-        );
     }
 
     #[test]
@@ -270,24 +274,36 @@ mod tests {
 
     #[test]
     fn the_two_plain_checks_answer_different_questions() {
-        for word in [
-            "", "true", "yes", "Off", "~", "0644", "1e3", "0x1F", "1:20", ".inf",
-        ] {
-            assert!(!go_yaml_reads_as_string(word), "{word:?}");
-        }
-        for word in [
-            "true", "yes", "Off", "~", "0644", "1e3", "0x1F", "1:20", ".inf",
-        ] {
-            assert!(might_read_as_non_string(word), "{word:?}");
-        }
-        // go-yaml reads these as strings; inspect quotes them anyway.
-        for word in ["3.2.0", "2001:db8::1", "1:75", "="] {
-            assert!(go_yaml_reads_as_string(word), "{word:?}");
-            assert!(might_read_as_non_string(word), "{word:?}");
-        }
-        for word in ["plain", "data:,a%20b", "/etc/hostname"] {
-            assert!(go_yaml_reads_as_string(word), "{word:?}");
-            assert!(!might_read_as_non_string(word), "{word:?}");
+        // (text, go-yaml reads it as a string, some reader might not)
+        let cases = [
+            ("", false, false),
+            ("true", false, true),
+            ("yes", false, true),
+            ("Off", false, true),
+            ("~", false, true),
+            ("0644", false, true),
+            ("1e3", false, true),
+            ("0x1F", false, true),
+            ("1:20", false, true),
+            (".inf", false, true),
+            // go-yaml reads these as strings; inspect quotes them anyway.
+            ("3.2.0", true, true),
+            ("2001:db8::1", true, true),
+            ("1:75", true, true),
+            ("=", true, true),
+            ("plain", true, false),
+            ("data:,a%20b", true, false),
+            ("/etc/hostname", true, false),
+        ];
+        for (text, go_string, maybe_not) in cases {
+            assert_eq!(
+                (
+                    go_yaml_reads_as_string(text),
+                    might_read_as_non_string(text)
+                ),
+                (go_string, maybe_not),
+                "{text:?}"
+            );
         }
     }
 }
