@@ -873,22 +873,20 @@ fn an_iso_pointer_config_fetches_the_real_config_with_its_token() {
         crate::support::liveiso::Generation::Current,
         None,
     );
-    let run = crate::support::cli::Run::of(
-        crate::support::cli::kindling()
-            .args([
-                "iso",
-                "beam00",
-                "--live",
-                "--ignition-version",
-                "3.3.0",
-                "--fleet",
-            ])
-            .arg(&root)
-            .arg("--base")
-            .arg(&base.path)
-            .args(["--pointer", &url, "--token-key"])
-            .arg(&key),
-    );
+    // beam00's live ISO carrying a pointer to `url`.
+    let pointer_iso = || {
+        crate::support::cli::Run::of(
+            crate::support::cli::kindling()
+                .args(["iso", "beam00", "--live", "--ignition-version", "3.3.0"])
+                .arg("--fleet")
+                .arg(&root)
+                .arg("--base")
+                .arg(&base.path)
+                .args(["--pointer", &url, "--token-key"])
+                .arg(&key),
+        )
+    };
+    let run = pointer_iso();
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(
         run.stderr.contains("carries a pointer config"),
@@ -897,25 +895,16 @@ fn an_iso_pointer_config_fetches_the_real_config_with_its_token() {
     );
     let iso = build.join("beam00.iso");
     // What coreos-installer reads out of the ISO is the pointer config.
-    let installer = Tool::CoreosInstaller.locate().expect("coreos-installer");
-    let shown = std::process::Command::new(installer)
-        .args(["iso", "ignition", "show"])
-        .arg(&iso)
-        .output()
-        .expect("coreos-installer");
-    assert!(
-        shown.status.success(),
-        "{}",
-        String::from_utf8_lossy(&shown.stderr)
-    );
-    let pointer: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("json");
+    let show = ["iso", "ignition", "show"].map(std::ffi::OsStr::new);
+    let shown = tools::coreos_installer(show.into_iter().chain([iso.as_os_str()]));
+    let pointer: serde_json::Value = serde_json::from_slice(&shown).expect("json");
     let replace = &pointer["ignition"]["config"]["replace"];
     assert_eq!(
         replace["source"].as_str(),
         Some(format!("{url}/ignition?host=beam00").as_str())
     );
     let pointer_path = dir.path().join("pointer.ign");
-    fs::write(&pointer_path, &shown.stdout).expect("pointer");
+    fs::write(&pointer_path, &shown).expect("pointer");
     crate::support::ignition::validate(&pointer_path).expect("ignition-validate accepts it");
     // The server gives the real config for the header the pointer carries,
     // and its hash is the pointer's; nothing without the token.
@@ -953,22 +942,7 @@ fn an_iso_pointer_config_fetches_the_real_config_with_its_token() {
         "variant: fcos\nversion: 1.5.0\n",
     )
     .expect("host");
-    let stale = crate::support::cli::Run::of(
-        crate::support::cli::kindling()
-            .args([
-                "iso",
-                "beam00",
-                "--live",
-                "--ignition-version",
-                "3.3.0",
-                "--fleet",
-            ])
-            .arg(&root)
-            .arg("--base")
-            .arg(&base.path)
-            .args(["--pointer", &url, "--token-key"])
-            .arg(&key),
-    );
+    let stale = pointer_iso();
     assert_eq!(stale.code, Some(1), "{}", stale.stderr);
     assert!(
         stale.stderr.contains("run `kindling build"),
