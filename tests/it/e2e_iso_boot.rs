@@ -8,15 +8,32 @@
 //! whether the wrong-machine guard lets it start.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::support::cli::{Identity, Run, kindling_with};
 use crate::support::fleet::Fleet;
-use crate::support::liveiso::{self, BootFiles, Generation};
+use crate::support::liveiso::{self, BootFiles, Built, Generation};
 use crate::support::tools::{self, Tool};
 use crate::support::vmboot::{self, VM_TOOLS};
 
 const HOST: &str = "services:\n  - web\nbutane:\n  storage:\n    files:\n      - path: /etc/kindling-iso/hello\n        mode: 0640\n        contents:\n          inline: \"booted from a live ISO\\n\"\n";
+
+/// A current-generation test live ISO in `dir` that boots the e2e kernel
+/// and the initramfs with the real Ignition (also with UEFI when `uefi`).
+fn bootable_base(dir: &Path, uefi: bool) -> Built {
+    let boot = vmboot::initramfs().unwrap_or_else(|e| panic!("{e}"));
+    liveiso::build(
+        dir,
+        "live",
+        Generation::Current,
+        Some(&BootFiles {
+            kernel: &boot.kernel,
+            initrd: &boot.initrd,
+            append: vmboot::APPEND,
+            uefi,
+        }),
+    )
+}
 
 #[test]
 fn a_live_iso_customized_by_kindling_boots_and_ignition_applies_its_config() {
@@ -25,19 +42,8 @@ fn a_live_iso_customized_by_kindling_boots_and_ignition_applies_its_config() {
     if !tools::require(&needed) {
         return;
     }
-    let boot = vmboot::initramfs().unwrap_or_else(|e| panic!("{e}"));
     let dir = tools::scratch("iso-boot-");
-    let base = liveiso::build(
-        dir.path(),
-        "live",
-        Generation::Current,
-        Some(&BootFiles {
-            kernel: &boot.kernel,
-            initrd: &boot.initrd,
-            append: vmboot::APPEND,
-            uefi: false,
-        }),
-    );
+    let base = bootable_base(dir.path(), false);
     let fleet = Fleet::base().with("hosts/h1.yaml", HOST);
     let out = dir.path().join("out");
     let base_arg = base.path.display().to_string();
@@ -153,19 +159,8 @@ fn boot_installer(
 /// with coreos-installer that it accepts that config.
 /// `h1`'s installer ISO (`kindling iso`, the default mode) from a bootable
 /// test ISO (also UEFI-bootable when `uefi`), and `build/h1.ign`.
-fn installer_iso(dir: &Path, uefi: bool) -> (std::path::PathBuf, Vec<u8>) {
-    let boot = vmboot::initramfs().unwrap_or_else(|e| panic!("{e}"));
-    let base = liveiso::build(
-        dir,
-        "live",
-        Generation::Current,
-        Some(&BootFiles {
-            kernel: &boot.kernel,
-            initrd: &boot.initrd,
-            append: vmboot::APPEND,
-            uefi,
-        }),
-    );
+fn installer_iso(dir: &Path, uefi: bool) -> (PathBuf, Vec<u8>) {
+    let base = bootable_base(dir, uefi);
     let fleet = Fleet::base().with("hosts/h1.yaml", INSTALLER_HOST);
     let out = dir.join("out");
     let base_arg = base.path.display().to_string();
@@ -176,6 +171,47 @@ fn installer_iso(dir: &Path, uefi: bool) -> (std::path::PathBuf, Vec<u8>) {
     assert_eq!(built.code, Some(0), "{}", built.stderr);
     let dest = fs::read(out.join("h1.ign")).expect("build/h1.ign");
     (out.join("h1.iso"), dest)
+}
+
+/// An 8 MiB target disk of zeros at `dir/target.raw`.
+fn blank_disk(dir: &Path) -> PathBuf {
+    let disk = dir.join("target.raw");
+    fs::File::create(&disk)
+        .and_then(|f| f.set_len(8 << 20))
+        .expect("blank disk");
+    disk
+}
+
+/// The installer never wrote to `disk`.
+fn assert_blank(disk: &Path) {
+    let blank = fs::read(disk).expect("disk");
+    assert!(
+        blank.iter().all(|&b| b == 0),
+        "the target disk was written to"
+    );
+}
+
+/// The live system runs on the installed system's serial console too.
+fn assert_serial_console(log: &str) {
+    let cmdline = init_line(log, "cmdline");
+    assert!(
+        cmdline
+            .split_whitespace()
+            .any(|a| a == "console=ttyS0,115200n8"),
+        "{cmdline}"
+    );
+}
+
+/// The installer was handed exactly `dest` (build/h1.ign).
+fn assert_handed(report: &vmboot::ConsoleReport, dest: &[u8]) {
+    assert_eq!(
+        report
+            .read_string("/etc/coreos/dest.ign")
+            .map(String::into_bytes)
+            .as_deref(),
+        Some(dest),
+        "the installer's config is not build/h1.ign"
+    );
 }
 
 /// What `/init` reported on its `KINDLING-E2E-INIT <key>` line.
@@ -198,10 +234,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
 
     // A machine whose NIC is not in install.macs: the guard stops the
     // installer, says why, and the disk stays blank.
-    let disk = dir.path().join("target.raw");
-    fs::File::create(&disk)
-        .and_then(|f| f.set_len(8 << 20))
-        .expect("blank disk");
+    let disk = blank_disk(dir.path());
     let log = boot_installer(
         &iso,
         ("52:54:00:4b:1d:99", UUID),
@@ -220,11 +253,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
     ] {
         assert!(report.log.contains(want), "{want}:\n{}", report.log);
     }
-    let blank = fs::read(&disk).expect("disk");
-    assert!(
-        blank.iter().all(|&b| b == 0),
-        "the target disk was written to"
-    );
+    assert_blank(&disk);
 
     // The listed MAC on a machine with another DMI product UUID: stopped.
     let log = boot_installer(
@@ -240,11 +269,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
     ] {
         assert!(log.contains(want), "{want}:\n{log}");
     }
-    let blank = fs::read(&disk).expect("disk");
-    assert!(
-        blank.iter().all(|&b| b == 0),
-        "the target disk was written to"
-    );
+    assert_blank(&disk);
 
     // The machine with the listed MAC and UUID: the guard finds the NIC,
     // the UUID and the disk, and the installer would start, handed exactly
@@ -265,13 +290,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
         assert!(report.log.contains(want), "{want}:\n{}", report.log);
     }
     assert!(!report.log.contains("NOT INSTALLING"), "{}", report.log);
-    assert_eq!(
-        report
-            .read_string("/etc/coreos/dest.ign")
-            .map(String::into_bytes),
-        Some(dest.clone()),
-        "the installer's config is not build/h1.ign"
-    );
+    assert_handed(&report, &dest);
     assert_eq!(
         report.nodes.get("/etc/coreos/dest.ign").map(|n| n.mode),
         Some(0o600)
@@ -287,14 +306,7 @@ fn an_installer_iso_installs_only_on_the_machine_with_a_listed_mac() {
         config.contains(&kindling::digest::sha512_verification(&dest)),
         "{config}"
     );
-    // The live system runs on the installed system's console too.
-    let cmdline = init_line(&report.log, "cmdline");
-    assert!(
-        cmdline
-            .split_whitespace()
-            .any(|a| a == "console=ttyS0,115200n8"),
-        "{cmdline}"
-    );
+    assert_serial_console(&report.log);
     assert_eq!(init_line(&report.log, "firmware"), "bios");
 }
 
@@ -317,10 +329,7 @@ fn an_installer_iso_boots_with_uefi_and_grub() {
     }
     let dir = tools::scratch("iso-uefi-");
     let (iso, dest) = installer_iso(dir.path(), true);
-    let disk = dir.path().join("target.raw");
-    fs::File::create(&disk)
-        .and_then(|f| f.set_len(8 << 20))
-        .expect("blank disk");
+    let disk = blank_disk(dir.path());
     let log = boot_installer(
         &iso,
         ("52:54:00:4b:1d:01", UUID),
@@ -336,22 +345,12 @@ fn an_installer_iso_boots_with_uefi_and_grub() {
         report.log
     );
     assert!(report.ignition_ok(), "Ignition failed:\n{}", report.log);
-    let cmdline = init_line(&report.log, "cmdline");
-    assert!(
-        cmdline
-            .split_whitespace()
-            .any(|a| a == "console=ttyS0,115200n8"),
-        "GRUB's karg area: {cmdline}"
-    );
+    // From GRUB's karg area.
+    assert_serial_console(&report.log);
     assert!(
         report.log.contains("KINDLING-E2E-INSTALLER result=cleared"),
         "{}",
         report.log
     );
-    assert_eq!(
-        report
-            .read_string("/etc/coreos/dest.ign")
-            .map(String::into_bytes),
-        Some(dest)
-    );
+    assert_handed(&report, &dest);
 }
