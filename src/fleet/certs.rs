@@ -470,6 +470,7 @@ mod made;
 #[cfg(test)]
 mod tests {
     use rcgen::{BasicConstraints, IsCa, Issuer, KeyPair};
+    use time::OffsetDateTime;
     use time::macros::datetime;
 
     use super::made::{Ca, ca, leaf, params};
@@ -513,6 +514,17 @@ mod tests {
         ]
     }
 
+    /// svc's certificate alone, valid `from` to `to`.
+    fn lone_certificate(from: OffsetDateTime, to: OffsetDateTime) -> [Placed; 1] {
+        let (cert, _) = leaf(&ca("realm root"), "svc", from, to);
+        [placed(
+            "/etc/o/secrets/svc/cert.pem",
+            &cert,
+            Role::Secret,
+            10,
+        )]
+    }
+
     #[test]
     fn a_valid_certificate_with_its_key_and_anchor_passes() {
         let ca = ca("realm root");
@@ -526,55 +538,28 @@ mod tests {
 
     #[test]
     fn an_expired_certificate_is_an_error() {
-        let ca = ca("realm root");
-        let (cert, _) = leaf(
-            &ca,
-            "svc",
+        let files = lone_certificate(
             datetime!(2025-01-01 0:00 UTC),
             datetime!(2026-12-31 0:00 UTC),
         );
-        let files = [placed(
-            "/etc/o/secrets/svc/cert.pem",
-            &cert,
-            Role::Secret,
-            10,
-        )];
         insta::assert_yaml_snapshot!(findings(&files));
     }
 
     #[test]
     fn a_certificate_not_yet_valid_is_an_error() {
-        let ca = ca("realm root");
-        let (cert, _) = leaf(
-            &ca,
-            "svc",
+        let files = lone_certificate(
             datetime!(2027-02-01 0:00 UTC),
             datetime!(2028-02-01 0:00 UTC),
         );
-        let files = [placed(
-            "/etc/o/secrets/svc/cert.pem",
-            &cert,
-            Role::Secret,
-            10,
-        )];
         insta::assert_yaml_snapshot!(findings(&files));
     }
 
     #[test]
     fn a_certificate_expiring_within_the_window_warns_with_its_date() {
-        let ca = ca("realm root");
-        let (cert, _) = leaf(
-            &ca,
-            "svc",
+        let files = lone_certificate(
             datetime!(2026-01-01 0:00 UTC),
             datetime!(2027-01-21 6:30 UTC),
         );
-        let files = [placed(
-            "/etc/o/secrets/svc/cert.pem",
-            &cert,
-            Role::Secret,
-            10,
-        )];
         insta::assert_yaml_snapshot!(findings(&files));
         let narrow = Policy {
             now: NOW,

@@ -5,7 +5,7 @@
 
 use kindling::diag::Severity;
 
-use crate::support::fleet::{Fleet, findings, raw, snapshot, the_one_error};
+use crate::support::fleet::{Fleet, findings, raw, snapshot, the_one_error, the_one_error_at};
 use crate::support::paths;
 
 /// The example's uCore host (`hosts/mouse.bu` placing two `containers/`
@@ -93,13 +93,7 @@ butane:
             User=1000
 ";
     let build = Fleet::base().with("hosts/h1.yaml", host).compile();
-    let error = the_one_error(&build, "hosts/h1.yaml", 11);
-    assert_eq!(
-        error.position.map(|p| p.column),
-        Some(13),
-        "{}",
-        raw(&build)
-    );
+    let error = the_one_error_at(&build, "hosts/h1.yaml", 11, 13);
     assert_eq!(error.code.as_str(), "quadlet-unknown-key");
     insta::assert_snapshot!("inline_butane_block", error.raw());
 }
@@ -117,13 +111,7 @@ butane:
           inline: \"[Volume]\\nDevicee=/dev/x\\n\"
 ";
     let build = Fleet::base().with("hosts/h1.yaml", host).compile();
-    let error = the_one_error(&build, "hosts/h1.yaml", 8);
-    assert_eq!(
-        error.position.map(|p| p.column),
-        Some(11),
-        "{}",
-        raw(&build)
-    );
+    the_one_error_at(&build, "hosts/h1.yaml", 8, 11);
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! in `templates/` or of a literal `.j2` file, or the line of a drop-in in
 //! the YAML. Never at a rendered pseudo-file, in human and JSON output.
 
-use crate::support::fleet::{BASE_FLEET, Fleet, findings, raw, snapshot, the_one_error};
+use crate::support::fleet::{
+    BASE_FLEET, Fleet, findings, raw, snapshot, the_one_error, the_one_error_at,
+};
 use kindling::diag::Severity;
 use kindling::fleet::Build;
 
@@ -45,8 +47,7 @@ fn a_misspelled_quadlet_key_in_a_service_definition() {
         )
         .with("hosts/h2.yaml", "services: [web]\n");
     let build = fleet.compile();
-    let error = the_one_error(&build, "containers/web.yaml", 4);
-    assert_eq!(error.position.map(|p| p.column), Some(5), "{}", raw(&build));
+    the_one_error_at(&build, "containers/web.yaml", 4, 5);
     let run = fleet.run("check", &[]);
     assert_eq!(run.code, Some(1));
     snapshot!("service_definition_key", fleet, run.report());
@@ -71,13 +72,7 @@ services:
 ";
     let fleet = Fleet::base().with("hosts/h1.yaml", host);
     let build = fleet.compile();
-    let error = the_one_error(&build, "hosts/h1.yaml", 5);
-    assert_eq!(
-        error.position.map(|p| p.column),
-        Some(11),
-        "{}",
-        raw(&build)
-    );
+    the_one_error_at(&build, "hosts/h1.yaml", 5, 11);
     let run = fleet.run("check", &[]);
     snapshot!("host_override_key", fleet, run.report());
     let json = fleet.run("check", &["--format", "json"]);
@@ -151,8 +146,7 @@ fn a_misspelled_key_in_a_templated_literal_file() {
         )
         .with("hosts/h1.yaml", "services: [web, side]\n");
     let build = fleet.compile();
-    let error = the_one_error(&build, "containers/side.container.j2", 5);
-    assert_eq!(error.position.map(|p| p.column), Some(1), "{}", raw(&build));
+    the_one_error_at(&build, "containers/side.container.j2", 5, 1);
 }
 
 #[test]

@@ -164,6 +164,23 @@ pub fn the_one_error<'b>(build: &'b Build, file: &str, line: usize) -> &'b Diagn
     error
 }
 
+/// [`the_one_error`], also checking it is at `column`.
+pub fn the_one_error_at<'b>(
+    build: &'b Build,
+    file: &str,
+    line: usize,
+    column: usize,
+) -> &'b Diagnostic {
+    let error = the_one_error(build, file, line);
+    assert_eq!(
+        error.position.map(|p| p.column),
+        Some(column),
+        "{}",
+        raw(build)
+    );
+    error
+}
+
 pub fn findings(build: &Build, severity: Severity) -> Vec<&Diagnostic> {
     build
         .diagnostics
