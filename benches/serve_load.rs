@@ -6,20 +6,35 @@
 //! build` publishes). Then 20 clients download one 1 GiB asset at once,
 //! against `cp` of the same file.
 //!
-//! Reported, with the targets: errors (0); responses that mix builds (none:
-//! every config body must be one generation's config of that host, with
-//! that config's ETag, and a client never sees an older generation after a
-//! newer one); p50/p99 latency (p99 < 20 ms); the server's RSS (peak
-//! < 100 MiB and flat: sampled every 100 ms, by tenths of the run); asset
-//! throughput. The server's stop by SIGTERM is checked last (exit 0).
+//! Two modes, one after the other on the same server (`BENCH_MODE`:
+//! `both`, `closed`, `paced`), each 100,000 requests with two rebuilds:
+//! - **closed**: every client boots again the moment its last answer
+//!   arrives. This saturates the 2 cores (server and clients share them),
+//!   so it measures throughput; its latency is 1,000 / throughput by
+//!   Little's law, not what a machine sees.
+//! - **paced**: as PXE machines do, a client boots, then waits a think time
+//!   before it boots again: uniform in 0.5–1.5 × `BENCH_THINK_MS` (400), so
+//!   1,000 clients offer about 1,000 × 2 requests / 0.4 s = 5,000 req/s, an
+//!   open, fixed load well under saturation. Its latency is what a machine
+//!   sees while a rack boots.
+//!
+//! Reported per mode, with the targets: errors (0); responses that mix
+//! builds (none: every config body must be one generation's config of that
+//! host, with that config's ETag, and a client never sees an older
+//! generation after a newer one); p50/p90/p99/max latency (p99 < 20 ms);
+//! the server's CPU time per request; the server's RSS (peak < 100 MiB and
+//! flat: sampled every 100 ms, printed as the largest sample in each tenth
+//! of the mode's requests); asset throughput. The server's stop by SIGTERM
+//! is checked last (exit 0).
 //!
 //! `cargo bench --bench serve_load`. Loopback only (each client its own
 //! 127.x.y.z source address, so 50,000 connections do not run out of
 //! ports), bounded: every request times out after 30 s and the whole run
 //! after `BENCH_DEADLINE_SECS`. Knobs: `BENCH_CLIENTS` (1000),
-//! `BENCH_REQUESTS` (100000), `BENCH_CONFIG_KIB` (100), `BENCH_ASSET_MIB`
-//! (1024), `BENCH_ASSET_CLIENTS` (20), `BENCH_DEADLINE_SECS` (600),
-//! `KINDLING_BIN` (another binary). Figures: benches/README.md.
+//! `BENCH_REQUESTS` (100000 per mode), `BENCH_CONFIG_KIB` (100),
+//! `BENCH_MODE` (both), `BENCH_THINK_MS` (400), `BENCH_ASSET_MIB` (1024),
+//! `BENCH_ASSET_CLIENTS` (20), `BENCH_DEADLINE_SECS` (600), `KINDLING_BIN`
+//! (another binary). Figures: benches/README.md.
 
 #[path = "common/logs.rs"]
 mod logs;
@@ -50,6 +65,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 struct Knobs {
     clients: usize,
     requests: usize,
+    modes: Vec<Mode>,
+    think: Duration,
     config_kib: usize,
     asset_mib: usize,
     asset_clients: usize,
@@ -176,6 +193,32 @@ impl Drop for Server {
 impl Server {
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// User and system CPU time so far.
+    fn cpu(&self) -> Option<Duration> {
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
+        // The fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        let hz = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or(100);
+        Some(Duration::from_secs_f64(ticks as f64 / hz as f64))
+    }
+
+    /// How many files it has open (each generation holds its configs
+    /// open, so a generation kept after its last response would show).
+    fn open_files(&self) -> Option<usize> {
+        Some(
+            fs::read_dir(format!("/proc/{}/fd", self.pid()))
+                .ok()?
+                .count(),
+        )
     }
 
     /// `VmRSS` and `VmHWM` (peak) in KiB.
@@ -355,6 +398,15 @@ fn self_check() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How clients ask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Again as soon as the last answer arrived.
+    Closed,
+    /// After a think time.
+    Paced,
+}
+
 struct Load {
     addr: SocketAddr,
     boots: usize,
@@ -362,6 +414,8 @@ struct Load {
     done: AtomicUsize,
     digests: Digests,
     stop: AtomicBool,
+    /// The mean think time between a client's boots (paced mode).
+    think: Option<Duration>,
 }
 
 /// One machine booting: its script, then its config, on one connection
@@ -433,11 +487,23 @@ fn micros(d: Duration) -> u32 {
 async fn client(load: Arc<Load>, client: usize, hosts: usize) -> Tally {
     let mut tally = Tally::default();
     let mut newest = 0;
+    let mut rng = Rng::new(client as u64 + 1);
+    // A random fraction of `think`, between `from` and `from + 1` times it.
+    let mut jitter = |think: Duration, from: f64| {
+        think.mul_f64(from + (rng.next() >> 11) as f64 / (1u64 << 53) as f64)
+    };
+    if let Some(think) = load.think {
+        // Machines power on spread over a think time, not all at once.
+        tokio::time::sleep(jitter(think, 0.0)).await;
+    }
     while !load.stop.load(Ordering::Relaxed)
         && load.next.fetch_add(1, Ordering::Relaxed) < load.boots
     {
         boot(&load, client, client % hosts, &mut tally, &mut newest).await;
         load.done.fetch_add(1, Ordering::Relaxed);
+        if let Some(think) = load.think {
+            tokio::time::sleep(jitter(think, 0.5)).await;
+        }
     }
     tally
 }
@@ -450,10 +516,14 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[index.min(sorted.len() - 1)]) / 1000.0
 }
 
-/// Samples the server's RSS every 100 ms until `stop`.
-fn sample_rss(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<(f64, u64)>> {
+/// Samples the server's RSS every 100 ms until `stop`, with how many
+/// boots were done then.
+fn sample_rss(
+    pid: u32,
+    done: Arc<dyn Fn() -> usize + Send + Sync>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Vec<(usize, u64)>> {
     std::thread::spawn(move || {
-        let started = Instant::now();
         let mut samples = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             if let Some(kib) = fs::read_to_string(format!("/proc/{pid}/status"))
@@ -464,7 +534,7 @@ fn sample_rss(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<(f
                         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
                 })
             {
-                samples.push((started.elapsed().as_secs_f64(), kib));
+                samples.push((done(), kib));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -472,14 +542,11 @@ fn sample_rss(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<(f
     })
 }
 
-/// The RSS samples' maximum in each tenth of the run, in MiB.
-fn tenths(samples: &[(f64, u64)]) -> Vec<f64> {
-    let Some(&(end, _)) = samples.last() else {
-        return Vec::new();
-    };
+/// The largest RSS sample in each tenth of `total` boots, in MiB.
+fn tenths(samples: &[(usize, u64)], total: usize) -> Vec<f64> {
     let mut max = [0u64; 10];
-    for &(t, kib) in samples {
-        let i = ((t / end.max(1e-9)) * 10.0).min(9.0) as usize;
+    for &(done, kib) in samples {
+        let i = (done * 10 / total.max(1)).min(9);
         max[i] = max[i].max(kib);
     }
     max.iter().map(|k| *k as f64 / 1024.0).collect()
@@ -559,6 +626,13 @@ fn main() -> anyhow::Result<()> {
     let knobs = Knobs {
         clients: measure::env_usize("BENCH_CLIENTS", 1000).clamp(1, 60_000),
         requests: measure::env_usize("BENCH_REQUESTS", 100_000),
+        modes: match std::env::var("BENCH_MODE").as_deref() {
+            Ok("closed") => vec![Mode::Closed],
+            Ok("paced") => vec![Mode::Paced],
+            Ok("both") | Err(_) => vec![Mode::Closed, Mode::Paced],
+            Ok(other) => bail!("BENCH_MODE={other}: give closed, paced or both"),
+        },
+        think: Duration::from_millis(measure::env_usize("BENCH_THINK_MS", 400).max(1) as u64),
         config_kib: measure::env_usize("BENCH_CONFIG_KIB", 100),
         asset_mib: measure::env_usize("BENCH_ASSET_MIB", 1024),
         asset_clients: measure::env_usize("BENCH_ASSET_CLIENTS", 20),
@@ -568,6 +642,170 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(run(knobs))
+}
+
+/// What every mode's run uses.
+struct Shared<'a> {
+    addr: SocketAddr,
+    hosts: usize,
+    build: &'a Path,
+    digests: &'a Digests,
+    server: &'a Server,
+    deadline: Instant,
+}
+
+/// One mode's 100,000 requests, with rebuilds at 30% and 60% of them
+/// (generations after `generation`, which ends as the last published).
+async fn phase(
+    knobs: &Knobs,
+    mode: Mode,
+    shared: &Shared<'_>,
+    generation: &mut usize,
+) -> anyhow::Result<()> {
+    let deadline = shared.deadline;
+    let hosts = shared.hosts;
+    let load = Arc::new(Load {
+        addr: shared.addr,
+        boots: knobs.requests / 2,
+        next: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+        digests: shared.digests.clone(),
+        stop: AtomicBool::new(false),
+        think: (mode == Mode::Paced).then_some(knobs.think),
+    });
+    let stop_sampling = Arc::new(AtomicBool::new(false));
+    let counted = load.clone();
+    let sampler = sample_rss(
+        shared.server.pid(),
+        Arc::new(move || counted.done.load(Ordering::Relaxed)),
+        stop_sampling.clone(),
+    );
+    let cpu_before = shared.server.cpu();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..knobs.clients)
+        .map(|c| tokio::spawn(client(load.clone(), c, hosts)))
+        .collect();
+    let mut rebuilds = Vec::new();
+    for at in [0.3, 0.6] {
+        while (load.done.load(Ordering::Relaxed) as f64) < at * load.boots as f64 {
+            if Instant::now() > deadline || load.done.load(Ordering::Relaxed) >= load.boots {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        *generation += 1;
+        let new_generation = *generation;
+        let build = shared.build.to_path_buf();
+        let kib = knobs.config_kib;
+        let known = shared.digests.clone();
+        let took = Instant::now();
+        tokio::task::spawn_blocking(move || {
+            let new = configs(hosts, new_generation, kib);
+            if let Ok(mut all) = known.lock() {
+                all.push((new_generation, new.iter().map(|c| sha256_hex(c)).collect()));
+            }
+            publish(&build, &new)
+        })
+        .await??;
+        rebuilds.push((new_generation, started.elapsed(), took.elapsed()));
+    }
+    let mut tally = Tally::default();
+    for task in tasks {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, task).await {
+            Ok(Ok(t)) => tally.merge(t),
+            Ok(Err(e)) => tally.error(format!("client task: {e}")),
+            Err(_) => {
+                load.stop.store(true, Ordering::Relaxed);
+                tally.error("the run hit BENCH_DEADLINE_SECS".to_owned());
+                break;
+            }
+        }
+    }
+    let wall = started.elapsed();
+    let cpu = shared
+        .server
+        .cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    stop_sampling.store(true, Ordering::Relaxed);
+    let samples = sampler.join().unwrap_or_default();
+    let (_, peak) = shared.server.rss().unwrap_or_default();
+    tally.latencies_us.sort_unstable();
+    let served = tally.latencies_us.len();
+    println!(
+        "{}",
+        match mode {
+            Mode::Closed => "closed loop (each client asks again at once: throughput)".to_owned(),
+            Mode::Paced => format!(
+                "paced (each client boots, then thinks {}-{} ms: offered ~{:.0} req/s)",
+                knobs.think.as_millis() / 2,
+                knobs.think.as_millis() * 3 / 2,
+                knobs.clients as f64 * 2.0 / knobs.think.as_secs_f64()
+            ),
+        }
+    );
+    println!(
+        "  {served} requests in {:.1} s ({:.0} req/s); rebuilds published at {}",
+        wall.as_secs_f64(),
+        served as f64 / wall.as_secs_f64(),
+        rebuilds
+            .iter()
+            .map(|(g, at, took)| format!(
+                "{:.1} s (generation {g}, {:.1} s to write)",
+                at.as_secs_f64(),
+                took.as_secs_f64()
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  errors: {} (target 0){}",
+        tally.errors,
+        if tally.first_errors.is_empty() {
+            String::new()
+        } else {
+            format!("; first: {}", tally.first_errors.join("; "))
+        }
+    );
+    println!(
+        "  mixed builds: {} config bodies not one known generation's config of their host with its ETag, {} older after newer (target none); configs by generation: {:?}",
+        tally.mixed, tally.went_back, tally.by_generation
+    );
+    println!(
+        "  latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms (target < 20), max {:.2} ms",
+        percentile(&tally.latencies_us, 50.0),
+        percentile(&tally.latencies_us, 90.0),
+        percentile(&tally.latencies_us, 99.0),
+        percentile(&tally.latencies_us, 100.0)
+    );
+    if let Some(cpu) = cpu {
+        println!(
+            "  server CPU: {:.1} s user+system, {:.1} µs per request",
+            cpu.as_secs_f64(),
+            cpu.as_secs_f64() * 1e6 / served.max(1) as f64
+        );
+    }
+    // Idle connections close at the clients' end; give the server a moment
+    // to see it, then count what it holds open.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!(
+        "  server open files after the run: {} ({hosts} configs of the newest generation, plus listener, log and runtime)",
+        shared
+            .server
+            .open_files()
+            .map_or_else(|| "unknown".to_owned(), |n| n.to_string())
+    );
+    println!(
+        "  server RSS: peak so far {:.1} MiB (target < 100); largest sample per tenth of the requests: {}",
+        peak as f64 / 1024.0,
+        tenths(&samples, load.boots)
+            .iter()
+            .map(|m| format!("{m:.1}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok(())
 }
 
 async fn run(knobs: Knobs) -> anyhow::Result<()> {
@@ -620,7 +858,7 @@ async fn run(knobs: Knobs) -> anyhow::Result<()> {
     };
     wait_healthy(addr, &mut server).await?;
     println!(
-        "kindling serve load: {} ({}), {hosts} hosts, configs {:.1} KiB, {} clients, {} requests",
+        "kindling serve load: {} ({}), {hosts} hosts, configs {:.1} KiB, {} clients, {} requests per mode",
         bin.display(),
         std::env::consts::ARCH,
         config_bytes as f64 / 1024.0,
@@ -628,108 +866,19 @@ async fn run(knobs: Knobs) -> anyhow::Result<()> {
         knobs.requests
     );
     let (rss_start, _) = server.rss().unwrap_or_default();
-
-    let stop_sampling = Arc::new(AtomicBool::new(false));
-    let sampler = sample_rss(server.pid(), stop_sampling.clone());
-    let load = Arc::new(Load {
-        addr,
-        boots: knobs.requests / 2,
-        next: AtomicUsize::new(0),
-        done: AtomicUsize::new(0),
-        digests: digests.clone(),
-        stop: AtomicBool::new(false),
-    });
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..knobs.clients)
-        .map(|c| tokio::spawn(client(load.clone(), c, hosts)))
-        .collect();
-    // Rebuilds at 30% and 60% of the boots.
-    let mut rebuilds = Vec::new();
-    for (generation, at) in [(2, 0.3), (3, 0.6)] {
-        while (load.done.load(Ordering::Relaxed) as f64) < at * load.boots as f64 {
-            if Instant::now() > deadline || load.done.load(Ordering::Relaxed) >= load.boots {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let build = build.clone();
-        let kib = knobs.config_kib;
-        let known = digests.clone();
-        let took = Instant::now();
-        tokio::task::spawn_blocking(move || {
-            let new = configs(hosts, generation, kib);
-            if let Ok(mut all) = known.lock() {
-                all.push((generation, new.iter().map(|c| sha256_hex(c)).collect()));
-            }
-            publish(&build, &new)
-        })
-        .await??;
-        rebuilds.push((generation, started.elapsed(), took.elapsed()));
+    println!("  server RSS idle: {:.1} MiB", rss_start as f64 / 1024.0);
+    let mut generation = 1;
+    for &mode in &knobs.modes {
+        let shared = Shared {
+            addr,
+            hosts,
+            build: &build,
+            digests: &digests,
+            server: &server,
+            deadline,
+        };
+        phase(&knobs, mode, &shared, &mut generation).await?;
     }
-    let mut tally = Tally::default();
-    for task in tasks {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, task).await {
-            Ok(Ok(t)) => tally.merge(t),
-            Ok(Err(e)) => tally.error(format!("client task: {e}")),
-            Err(_) => {
-                load.stop.store(true, Ordering::Relaxed);
-                tally.error("the run hit BENCH_DEADLINE_SECS".to_owned());
-                break;
-            }
-        }
-    }
-    let wall = started.elapsed();
-    stop_sampling.store(true, Ordering::Relaxed);
-    let samples = sampler.join().unwrap_or_default();
-    let (_, peak_load) = server.rss().unwrap_or_default();
-    tally.latencies_us.sort_unstable();
-    let served = tally.latencies_us.len();
-    println!(
-        "  {served} requests in {:.1} s ({:.0} req/s); rebuilds published at {}",
-        wall.as_secs_f64(),
-        served as f64 / wall.as_secs_f64(),
-        rebuilds
-            .iter()
-            .map(|(g, at, took)| format!(
-                "{:.1} s (generation {g}, {:.1} s to write)",
-                at.as_secs_f64(),
-                took.as_secs_f64()
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!(
-        "  errors: {} (target 0){}",
-        tally.errors,
-        if tally.first_errors.is_empty() {
-            String::new()
-        } else {
-            format!("; first: {}", tally.first_errors.join("; "))
-        }
-    );
-    println!(
-        "  mixed builds: {} config bodies not one known generation's config of their host with its ETag, {} older after newer (target none); configs by generation: {:?}",
-        tally.mixed, tally.went_back, tally.by_generation
-    );
-    println!(
-        "  latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms (target < 20), max {:.2} ms",
-        percentile(&tally.latencies_us, 50.0),
-        percentile(&tally.latencies_us, 90.0),
-        percentile(&tally.latencies_us, 99.0),
-        percentile(&tally.latencies_us, 100.0)
-    );
-    let tenths = tenths(&samples);
-    println!(
-        "  server RSS: {:.1} MiB idle, peak {:.1} MiB (target < 100); max per tenth of the run: {}",
-        rss_start as f64 / 1024.0,
-        peak_load as f64 / 1024.0,
-        tenths
-            .iter()
-            .map(|m| format!("{m:.1}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
 
     // One large asset to many clients at once, against cp.
     let size = knobs.asset_mib as u64 * 1024 * 1024;
@@ -742,7 +891,7 @@ async fn run(knobs: Knobs) -> anyhow::Result<()> {
         bail!("cp failed: {status}");
     }
     let stop_sampling = Arc::new(AtomicBool::new(false));
-    let sampler = sample_rss(server.pid(), stop_sampling.clone());
+    let sampler = sample_rss(server.pid(), Arc::new(|| 0), stop_sampling.clone());
     let started = Instant::now();
     let downloads: Vec<_> = (0..knobs.asset_clients)
         .map(|i| tokio::spawn(download(addr, "/assets/big.img", i == 0)))

@@ -42,7 +42,7 @@ pub mod token;
 use crate::fleet::install::InstallPlan;
 use crate::provision::pxe::PxeHost;
 use generation::Generation;
-use log::{Level, LogFormat};
+use log::{Level, Log, LogFormat};
 use mac::Mac;
 use state::InstallState;
 use token::FleetKey;
@@ -189,6 +189,7 @@ pub(crate) struct Shared {
     boot_files: RwLock<Arc<ipxe::BootFiles>>,
     withhold_secrets: bool,
     scheme: &'static str,
+    log: Log,
 }
 
 impl Shared {
@@ -207,7 +208,7 @@ impl Shared {
     }
 
     fn event(&self, level: Level, message: &str) {
-        log::event(self.config.log_format, level, message);
+        self.log.event(level, message);
     }
 }
 
@@ -369,6 +370,7 @@ pub fn start(config: Config) -> Result<Server, ServeError> {
         assets,
         boot_files: RwLock::new(Arc::new(boot_files)),
         withhold_secrets,
+        log: Log::new(config.log_format),
         config,
     });
     let (stop, stopped) = watch::channel(false);
@@ -391,9 +393,14 @@ pub fn start(config: Config) -> Result<Server, ServeError> {
                         }
                     ),
                 );
+                for warning in missing_boot_files(&shared.generation(), &shared.boot_files(), shared.config.assets.as_deref()) {
+                    shared.event(Level::Warn, &warning);
+                }
                 let watcher = tokio::spawn(watch_build(shared.clone(), stopped.clone()));
+                let flusher = tokio::spawn(flush_log(shared.clone(), stopped.clone()));
                 let cut = accept(shared.clone(), listener, tls, stopped).await;
                 let _ = watcher.await;
+                let _ = flusher.await;
                 let state_error = shared.state.flush().err().map(|e| e.to_string());
                 shared.event(
                     if cut > 0 || state_error.is_some() { Level::Warn } else { Level::Info },
@@ -416,6 +423,45 @@ pub fn start(config: Config) -> Result<Server, ServeError> {
         stopper: Stopper(Arc::new(stop)),
         thread: Some(thread),
     })
+}
+
+/// One warning per boot file `/ipxe` needs that `--assets` lacks, naming
+/// the hosts that need it (those with a MAC, which can ask `/ipxe`), the
+/// file name expected and where to get it. Architectures are iPXE's to
+/// say at boot; the check is for x86_64, the one most machines have.
+fn missing_boot_files(
+    generation: &Generation,
+    files: &ipxe::BootFiles,
+    assets: Option<&Path>,
+) -> Vec<String> {
+    let arch = "x86_64";
+    let mut needed: std::collections::BTreeMap<ipxe::Wanted, Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for host in generation.hosts.values() {
+        if host.info.macs.is_empty() {
+            continue;
+        }
+        for file in files.missing(host.info.os, arch) {
+            needed.entry(file).or_default().push(&host.info.name);
+        }
+    }
+    let lacking = match assets {
+        Some(dir) => format!("--assets {} has no", dir.display()),
+        None => "no --assets given, so no".to_owned(),
+    };
+    needed
+        .into_iter()
+        .map(|(file, hosts)| {
+            let named = match hosts.len() {
+                0..=5 => hosts.join(", "),
+                n => format!("{} and {} more", hosts[..5].join(", "), n - 5),
+            };
+            format!(
+                "{lacking} {} (a file named {}): /ipxe answers 503 for {named} until it is there; {}",
+                file.what, file.name, file.source
+            )
+        })
+        .collect()
 }
 
 /// A listening socket whose accept queue holds a burst of `connections`
@@ -502,6 +548,19 @@ async fn accept(
     match tokio::time::timeout(drain, slots.acquire_many(all)).await {
         Ok(_) => 0,
         Err(_) => max - slots.available_permits(),
+    }
+}
+
+/// Writes out the request lines waiting in the log's buffer, at least
+/// every [`log::FLUSH_EVERY`], until the server stops (its last event then
+/// writes out the rest).
+async fn flush_log(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(log::FLUSH_EVERY);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => shared.log.flush(),
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
     }
 }
 

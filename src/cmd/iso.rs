@@ -164,7 +164,7 @@ fn pointer_config(
         .ok()
         .and_then(|generation| {
             let host = generation.hosts.get(&output.name)?;
-            host.config.as_ref().map(|config| config.sha512.clone())
+            host.config.as_ref().and_then(|config| config.sha512().ok())
         });
     if published.as_deref() != Some(compiled.as_str()) {
         bail!(

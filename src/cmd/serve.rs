@@ -147,6 +147,9 @@ fn pointer(args: &ServeArgs, host: &str, key: Option<&FleetKey>) -> anyhow::Resu
             args.build.display()
         );
     };
-    print(pointer_config(url, host, &config.sha512, key).as_bytes())?;
+    let sha512 = config
+        .sha512()
+        .with_context(|| format!("reading {host}'s config in {}", args.build.display()))?;
+    print(pointer_config(url, host, &sha512, key).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

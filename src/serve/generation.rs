@@ -22,6 +22,7 @@ use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hyper::header::HeaderValue;
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -78,13 +79,23 @@ pub struct Config {
     /// The config's file in its generation, open.
     pub file: Arc<fs::File>,
     pub len: u64,
-    /// `"sha256-<hex>"`, quoted as an HTTP entity tag.
-    pub etag: String,
-    /// `sha512-<hex>`, Ignition's `verification.hash` form.
-    pub sha512: String,
+    /// `"sha256-<hex>"`, the `ETag` header every response of it carries.
+    pub etag: HeaderValue,
     /// The config embeds decrypted secrets.
     pub secret: bool,
     pub ignition_version: String,
+}
+
+impl Config {
+    /// `sha512-<hex>`, Ignition's `verification.hash` form, for a pointer
+    /// config; computed when asked, not for every config at every reload
+    /// (the server itself never needs it).
+    pub fn sha512(&self) -> io::Result<String> {
+        let len = usize::try_from(self.len).map_err(io::Error::other)?;
+        let mut bytes = vec![0; len];
+        std::os::unix::fs::FileExt::read_exact_at(&*self.file, &mut bytes, 0)?;
+        Ok(sha512_verification(&bytes))
+    }
 }
 
 /// A host as this generation knows it: its provisioning facts and, when
@@ -174,6 +185,14 @@ pub fn load(build: &Path, hosts: &[HostInfo]) -> Result<Generation, GenerationEr
     Ok(generation)
 }
 
+/// The entity tag of a body whose sha256 is `sha256_hex`: `"sha256-<hex>"`.
+pub fn etag(sha256_hex: &str) -> HeaderValue {
+    // Hex digits are always a valid header value; the empty tag is never
+    // reached.
+    HeaderValue::from_str(&format!("\"sha256-{sha256_hex}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, GenerationError> {
     fs::read(path).map_err(|source| GenerationError::Read {
         path: path.to_path_buf(),
@@ -188,7 +207,8 @@ fn read_open(path: &Path) -> Result<(fs::File, Vec<u8>), GenerationError> {
         source,
     };
     let mut file = fs::File::open(path).map_err(error)?;
-    let mut bytes = Vec::new();
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     file.read_to_end(&mut bytes).map_err(error)?;
     Ok((file, bytes))
 }
@@ -219,14 +239,12 @@ fn read_configs(dir: &Path) -> Result<BTreeMap<String, Config>, GenerationError>
         if sha256 != entry.sha256 {
             return Err(GenerationError::Digest { path });
         }
-        let sha512 = sha512_verification(&bytes);
         configs.insert(
             host,
             Config {
                 file: Arc::new(file),
                 len: bytes.len() as u64,
-                etag: format!("\"sha256-{sha256}\""),
-                sha512,
+                etag: etag(&sha256),
                 secret: entry.secret,
                 ignition_version: entry.ignition_version,
             },

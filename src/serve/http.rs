@@ -23,7 +23,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use super::assets::{self, Range};
 use super::generation::{self, Generation, Host};
 use super::io::{Body, Guarded};
-use super::log::{self, Level, Line};
+use super::log::{Level, Line};
 use super::mac::Mac;
 use super::state::Fetch;
 use super::{HostInfo, ServeError, Shared, Tls, allowed, ipxe};
@@ -134,21 +134,13 @@ struct Answer {
 }
 
 impl Answer {
-    fn new(
-        status: StatusCode,
-        content_type: &'static str,
-        body: impl Into<bytes::Bytes>,
-    ) -> Answer {
-        let body = body.into();
-        let bytes = body.len() as u64;
-        let mut response = Response::new(Body::bytes(body));
+    /// `status` with `body`, `bytes` long, of `content_type`.
+    fn body(status: StatusCode, content_type: &'static str, body: Body, bytes: u64) -> Answer {
+        let mut response = Response::new(body);
         *response.status_mut() = status;
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Answer {
             response,
             level: Level::Info,
@@ -159,12 +151,32 @@ impl Answer {
         }
     }
 
+    /// `status` with `body` from memory, not to be cached.
+    fn new(
+        status: StatusCode,
+        content_type: &'static str,
+        body: impl Into<bytes::Bytes>,
+    ) -> Answer {
+        let body = body.into();
+        let bytes = body.len() as u64;
+        Answer::body(status, content_type, Body::bytes(body), bytes).no_store()
+    }
+
     fn text(status: StatusCode, text: impl Into<String>) -> Answer {
         let mut text = text.into();
         if !text.ends_with('\n') {
             text.push('\n');
         }
         Answer::new(status, "text/plain; charset=utf-8", text)
+    }
+
+    fn header(mut self, name: header::HeaderName, value: HeaderValue) -> Answer {
+        self.response.headers_mut().insert(name, value);
+        self
+    }
+
+    fn no_store(self) -> Answer {
+        self.header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
     }
 
     /// An answer that needs the operator's attention.
@@ -214,12 +226,12 @@ fn respond(
     let mut line = Line::new(peer, method, path);
     line.level = answer.level;
     line.host = answer.host.as_deref();
-    line.mac = answer.mac.map(|m| m.to_string());
+    line.mac = answer.mac;
     line.status = answer.response.status().as_u16();
     line.bytes = answer.bytes;
     line.note = answer.note.as_deref();
     line.took(started.elapsed());
-    log::emit(shared.config.log_format, &line);
+    shared.log.request(&line);
     let mut response = answer.response;
     if request.method() == Method::HEAD {
         *response.body_mut() = Body::empty();
@@ -227,20 +239,29 @@ fn respond(
     response
 }
 
+/// 405 naming the methods `allow`ed.
+fn method_not_allowed(allow: &'static str) -> Answer {
+    Answer::text(StatusCode::METHOD_NOT_ALLOWED, format!("only {allow}"))
+        .header(header::ALLOW, HeaderValue::from_static(allow))
+}
+
 fn route(shared: &Shared, request: &Request<hyper::body::Incoming>, peer: SocketAddr) -> Answer {
     if !allowed(&shared.config.allow, peer.ip()) {
         return Answer::text(StatusCode::FORBIDDEN, "forbidden").warn("peer not in --allow");
     }
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        let mut answer = Answer::text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
-        answer
-            .response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return answer;
-    }
     let path = request.uri().path();
     let query = request.uri().query().unwrap_or("");
+    let method = request.method();
+    if path == INSTALLED {
+        return if method == Method::POST {
+            installed_route(shared, request, query, peer)
+        } else {
+            method_not_allowed("POST")
+        };
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return method_not_allowed("GET, HEAD");
+    }
     match path {
         "/" => status_page(shared),
         "/healthz" => Answer::text(StatusCode::OK, format!("ok {}", shared.generation().name)),
@@ -257,6 +278,9 @@ fn route(shared: &Shared, request: &Request<hyper::body::Incoming>, peer: Socket
         },
     }
 }
+
+/// The route an installed system reports in at (`POST`).
+const INSTALLED: &str = "/installed";
 
 /// The MACs a request names; unparsable ones are ignored (iPXE sends an
 /// empty `mac=` for a NIC that is not there).
@@ -350,6 +374,54 @@ fn bearer(request: &Request<hyper::body::Incoming>, query: &str) -> Option<Strin
         .or_else(|| query_values(query, "token").next())
 }
 
+/// The host a config fetch or a report-in is about (`host=` or `mac=`),
+/// with its token checked: a host named in the request (a pointer
+/// config) always proves it is that host; one found by MAC only when
+/// --require-token says so. The error is the answer to give (boxed: it is
+/// the rare path).
+fn requested_host(
+    shared: &Shared,
+    generation: &Generation,
+    request: &Request<hyper::body::Incoming>,
+    query: &str,
+) -> Result<(Arc<Host>, Option<Mac>), Box<Answer>> {
+    let by_name = query_values(query, "host").next();
+    let (host, mac) = match &by_name {
+        Some(name) => match generation.hosts.get(name) {
+            Some(host) => (host.clone(), None),
+            None => return Err(Box::new(not_found().warn(format!("unknown host {name:?}")))),
+        },
+        None => {
+            let asked = macs(query);
+            match host_by_mac(generation, &asked) {
+                Some((mac, host)) => (host.clone(), Some(mac)),
+                None => return Err(Box::new(unknown_macs(&asked))),
+            }
+        }
+    };
+    if by_name.is_some() || shared.config.require_token {
+        let name = host.info.name.as_str();
+        let token = bearer(request, query);
+        let valid = match (&shared.config.fleet_key, &token) {
+            (Some(key), Some(token)) => key.verify(name, token),
+            _ => false,
+        };
+        if !valid {
+            return Err(Box::new(
+                Answer::text(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
+                    .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+                    .warn(if token.is_some() {
+                        "wrong token"
+                    } else {
+                        "no token"
+                    })
+                    .about(Some(name), mac),
+            ));
+        }
+    }
+    Ok((host, mac))
+}
+
 fn ignition_route(
     shared: &Shared,
     request: &Request<hyper::body::Incoming>,
@@ -357,44 +429,11 @@ fn ignition_route(
     peer: SocketAddr,
 ) -> Answer {
     let generation = shared.generation();
-    let token = bearer(request, query);
-    let by_name = query_values(query, "host").next();
-    let asked = macs(query);
-    let (host, mac) = match &by_name {
-        Some(name) => match generation.hosts.get(name) {
-            Some(host) => (host, None),
-            None => return not_found().warn(format!("unknown host {name:?}")),
-        },
-        None => match host_by_mac(&generation, &asked) {
-            Some((mac, host)) => (host, Some(mac)),
-            None => return unknown_macs(&asked),
-        },
+    let (host, mac) = match requested_host(shared, &generation, request, query) {
+        Ok(found) => found,
+        Err(answer) => return *answer,
     };
     let name = host.info.name.as_str();
-    // A host named in the request (a pointer config) always proves it is
-    // that host; one found by MAC only when --require-token says so.
-    let needs_token = by_name.is_some() || shared.config.require_token;
-    if needs_token {
-        let valid = match (&shared.config.fleet_key, &token) {
-            (Some(key), Some(token)) => key.verify(name, token),
-            _ => false,
-        };
-        if !valid {
-            let mut answer =
-                Answer::text(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
-                    .warn(if token.is_some() {
-                        "wrong token"
-                    } else {
-                        "no token"
-                    })
-                    .about(Some(name), mac);
-            answer
-                .response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return answer;
-        }
-    }
     let Some(config) = &host.config else {
         return Answer::text(
             StatusCode::NOT_FOUND,
@@ -415,10 +454,7 @@ fn ignition_route(
     // the installer's, carrying this config and the wrong-machine guard.
     let live = if query.split('&').any(|pair| pair == ipxe::LIVE_QUERY) {
         match live_config(&host.info, config) {
-            Ok(live) => {
-                let etag = format!("\"sha256-{}\"", crate::digest::sha256_hex(&live));
-                Some((live, etag))
-            }
+            Ok(live) => Some(live),
             Err(why) => {
                 return Answer::text(StatusCode::INTERNAL_SERVER_ERROR, "no live config")
                     .warn(why)
@@ -428,22 +464,32 @@ fn ignition_route(
     } else {
         None
     };
-    let etag = live.as_ref().map_or(config.etag.as_str(), |(_, etag)| etag);
+    let etag = match &live {
+        Some(live) => generation::etag(&crate::digest::sha256_hex(live)),
+        None => config.etag.clone(),
+    };
     let not_modified = request
         .headers()
         .get(header::IF_NONE_MATCH)
         .is_some_and(|tag| tag.as_bytes() == etag.as_bytes());
     if not_modified {
-        let mut answer =
-            Answer::new(StatusCode::NOT_MODIFIED, "application/json", "").about(Some(name), mac);
-        if let Ok(etag) = HeaderValue::from_str(etag) {
-            answer.response.headers_mut().insert(header::ETAG, etag);
-        }
-        return answer;
+        return Answer::body(
+            StatusCode::NOT_MODIFIED,
+            "application/json",
+            Body::empty(),
+            0,
+        )
+        .no_store()
+        .header(header::ETAG, etag)
+        .about(Some(name), mac);
     }
     let once = shared.config.once && config.secret;
     if request.method() == Method::GET {
-        match shared.state.fetch(name, &peer.ip().to_string(), once) {
+        // What /ipxe answers next depends on this fetch only for a host
+        // that installs, or under --once: only then is the state written
+        // before the config leaves.
+        let decides = once || host.info.pxe().installs();
+        match shared.state.fetch(name, peer.ip(), once, decides) {
             Ok(Fetch::Serve) => {}
             Ok(Fetch::Gone) => {
                 return Answer::text(StatusCode::GONE, "this config was already served since the host was armed")
@@ -459,25 +505,53 @@ fn ignition_route(
             }
         }
     }
-    let mut answer = match &live {
-        Some((live, _)) => {
-            Answer::new(StatusCode::OK, "application/json", live.clone()).about(Some(name), mac)
+    let (body, bytes) = match live {
+        Some(live) => {
+            let bytes = live.len() as u64;
+            (Body::bytes(live), bytes)
         }
-        None => {
-            let mut answer =
-                Answer::new(StatusCode::OK, "application/json", "").about(Some(name), mac);
-            *answer.response.body_mut() = Body::shared(config.file.clone(), config.len);
-            answer.bytes = config.len;
-            answer
-        }
+        None => (Body::shared(config.file.clone(), config.len), config.len),
     };
-    if let Ok(etag) = HeaderValue::from_str(etag) {
-        answer.response.headers_mut().insert(header::ETAG, etag);
-    }
+    let mut answer = Answer::body(StatusCode::OK, "application/json", body, bytes)
+        .no_store()
+        .header(header::ETAG, etag)
+        .about(Some(name), mac);
     if once {
         answer.note = Some("served once; the next fetch gets 410 until re-armed".to_owned());
     }
     answer
+}
+
+/// `POST /installed`: the installed system of a host says it is up, which
+/// counts as installed as a config fetch does (for machines whose config
+/// did not come from this server, or to be sure). Idempotent; the state is
+/// written before the answer.
+fn installed_route(
+    shared: &Shared,
+    request: &Request<hyper::body::Incoming>,
+    query: &str,
+    peer: SocketAddr,
+) -> Answer {
+    let generation = shared.generation();
+    let (host, mac) = match requested_host(shared, &generation, request, query) {
+        Ok(found) => found,
+        Err(answer) => return *answer,
+    };
+    let name = host.info.name.as_str();
+    let next = if host.info.pxe().installs() {
+        "/ipxe boots it from its local disk until re-armed"
+    } else {
+        "it boots live, /ipxe answers as before"
+    };
+    match shared.state.report_in(name, peer.ip()) {
+        Ok(true) => Answer::text(StatusCode::OK, format!("{name}: installed"))
+            .note(format!("reported in: now installed; {next}")),
+        Ok(false) => Answer::text(StatusCode::OK, format!("{name}: installed"))
+            .note(format!("reported in: was installed already; {next}")),
+        Err(e) => Answer::text(StatusCode::INTERNAL_SERVER_ERROR, "install state not saved")
+            .warn(e.to_string()),
+    }
+    .about(Some(name), mac)
 }
 
 /// The config `host`'s live system runs, from its built `config`
@@ -510,43 +584,31 @@ fn asset_route(shared: &Shared, request: &Request<hyper::body::Incoming>, rest: 
         Range::Full => (StatusCode::OK, 0, len),
         Range::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end),
         Range::Unsatisfiable => {
-            let mut answer =
-                Answer::text(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable");
-            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{len}")) {
-                answer
-                    .response
-                    .headers_mut()
-                    .insert(header::CONTENT_RANGE, value);
-            }
-            return answer;
+            let answer = Answer::text(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable");
+            return match HeaderValue::from_str(&format!("bytes */{len}")) {
+                Ok(value) => answer.header(header::CONTENT_RANGE, value),
+                Err(_) => answer,
+            };
         }
     };
     if start > 0 && file.seek(SeekFrom::Start(start)).is_err() {
         return Answer::text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the asset");
     }
     let count = end - start;
-    let mut response = Response::new(Body::file(file, count));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    let mut answer = Answer::body(
+        status,
+        "application/octet-stream",
+        Body::file(file, count),
+        count,
+    )
+    .header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"))
+    .header(header::CONTENT_LENGTH, HeaderValue::from(count));
     if status == StatusCode::PARTIAL_CONTENT
         && let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1))
     {
-        headers.insert(header::CONTENT_RANGE, value);
+        answer = answer.header(header::CONTENT_RANGE, value);
     }
-    Answer {
-        response,
-        level: Level::Info,
-        note: None,
-        host: None,
-        mac: None,
-        bytes: count,
-    }
+    answer
 }
 
 fn status_page(shared: &Shared) -> Answer {

@@ -22,9 +22,14 @@ use tokio::time::{Instant, Sleep, sleep};
 
 /// A stream whose reads and writes fail once it made no progress for
 /// `idle`.
+///
+/// Progress only notes the time; the timer is moved when it fires early
+/// (progress was made meanwhile), not on every read and write, which
+/// would cost a timer-wheel update per system call.
 pub struct Guarded<T> {
     inner: T,
     idle: Duration,
+    last_progress: Instant,
     deadline: Pin<Box<Sleep>>,
 }
 
@@ -33,23 +38,30 @@ impl<T> Guarded<T> {
         Guarded {
             inner,
             idle,
+            last_progress: Instant::now(),
             deadline: Box::pin(sleep(idle)),
         }
     }
 
     fn progress(&mut self) {
-        self.deadline.as_mut().reset(Instant::now() + self.idle);
+        self.last_progress = Instant::now();
     }
 
-    /// After the inner stream said "not yet": time out if the deadline
-    /// passed, else wait for it too.
+    /// After the inner stream said "not yet": time out if there was no
+    /// progress for the idle timeout, else wait for the timer too.
     fn pending<R>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
-        match self.deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "no progress within the idle timeout",
-            ))),
-            Poll::Pending => Poll::Pending,
+        loop {
+            if self.deadline.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let due = self.last_progress + self.idle;
+            if due <= Instant::now() {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "no progress within the idle timeout",
+                )));
+            }
+            self.deadline.as_mut().reset(due);
         }
     }
 }
@@ -219,10 +231,10 @@ impl hyper::body::Body for Body {
                     return Poll::Ready(None);
                 }
                 let want = usize::try_from(*remaining).unwrap_or(CHUNK).min(CHUNK);
-                let mut buf = vec![0; want];
-                if let Err(e) = read_at(file, &mut buf, *offset) {
-                    return Poll::Ready(Some(Err(e)));
-                }
+                let buf = match read_at(file, want, *offset) {
+                    Ok(buf) => buf,
+                    Err(e) => return Poll::Ready(Some(Err(e))),
+                };
                 *offset += want as u64;
                 *remaining -= want as u64;
                 Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))))
@@ -249,23 +261,41 @@ impl hyper::body::Body for Body {
     }
 }
 
-/// Fills `buf` from `file` at `offset`, leaving the file's position alone
-/// (other responses read the same file).
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+/// `len` bytes of `file` from `offset`, leaving the file's position alone
+/// (other responses read the same file). Read into fresh memory without
+/// zeroing it first (a 100 KiB config per response).
+#[cfg(target_os = "linux")]
+fn read_at(file: &File, len: usize, offset: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len);
+    while buf.len() < len {
+        let at = offset + buf.len() as u64;
+        if rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), at)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn read_at(file: &File, len: usize, offset: u64) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0; len];
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, offset)?;
+    Ok(buf)
 }
 
 #[cfg(windows)]
-fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
-    while !buf.is_empty() {
-        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
+fn read_at(file: &File, len: usize, mut offset: u64) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0; len];
+    let mut rest = &mut buf[..];
+    while !rest.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, rest, offset)? {
             0 => return Err(io::ErrorKind::UnexpectedEof.into()),
             n => {
-                buf = &mut buf[n..];
+                rest = &mut rest[n..];
                 offset += n as u64;
             }
         }
     }
-    Ok(())
+    Ok(buf)
 }

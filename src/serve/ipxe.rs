@@ -59,20 +59,96 @@ impl BootFiles {
     }
 
     fn for_host(&self, os: OsFamily, arch: &str) -> Option<Files<'_>> {
-        match os {
-            OsFamily::CoreOs => Some(Files {
-                kernel: self.last(|f| {
-                    f.ends_with(&format!("live-kernel-{arch}"))
-                        || f.ends_with(&format!("live-kernel.{arch}"))
-                })?,
-                initrd: self.last(|f| f.ends_with(&format!("live-initramfs.{arch}.img")))?,
-                rootfs: Some(self.last(|f| f.ends_with(&format!("live-rootfs.{arch}.img")))?),
-            }),
-            OsFamily::Flatcar => Some(Files {
-                kernel: self.last(|f| f == "flatcar_production_pxe.vmlinuz")?,
-                initrd: self.last(|f| f == "flatcar_production_pxe_image.cpio.gz")?,
-                rootfs: None,
-            }),
+        let mut wanted = wanted(os, arch).into_iter();
+        let mut next = || {
+            let file = wanted.next()?;
+            self.last(|f| file.matches(f))
+        };
+        Some(Files {
+            kernel: next()?,
+            initrd: next()?,
+            rootfs: match os {
+                OsFamily::CoreOs => Some(next()?),
+                OsFamily::Flatcar => None,
+            },
+        })
+    }
+
+    /// The boot files hosts of `os` booting on `arch` need that are not
+    /// there.
+    pub fn missing(&self, os: OsFamily, arch: &str) -> Vec<Wanted> {
+        wanted(os, arch)
+            .into_iter()
+            .filter(|file| self.last(|f| file.matches(f)).is_none())
+            .collect()
+    }
+}
+
+/// A boot file a host's script needs: what it is, the name it is found
+/// by, and where to get it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Wanted {
+    /// "Fedora CoreOS live rootfs image for x86_64".
+    pub what: String,
+    /// The name, `*` standing for a version.
+    pub name: String,
+    /// Where the distribution publishes it.
+    pub source: String,
+}
+
+impl Wanted {
+    fn matches(&self, file: &str) -> bool {
+        match self.name.strip_prefix('*') {
+            // Fedora CoreOS also names kernels `*-live-kernel.<arch>`.
+            Some(suffix) => {
+                file.ends_with(suffix)
+                    || suffix
+                        .strip_prefix("-live-kernel-")
+                        .is_some_and(|arch| file.ends_with(&format!("-live-kernel.{arch}")))
+            }
+            None => file == self.name,
+        }
+    }
+}
+
+/// The boot files of `os` on `arch`: kernel, initramfs, then (Fedora
+/// CoreOS) rootfs.
+fn wanted(os: OsFamily, arch: &str) -> Vec<Wanted> {
+    match os {
+        OsFamily::CoreOs => {
+            let source = format!(
+                "`coreos-installer download -f pxe -a {arch} -C <the --assets directory>` fetches all three"
+            );
+            [
+                ("live kernel", format!("*-live-kernel-{arch}")),
+                ("live initramfs", format!("*-live-initramfs.{arch}.img")),
+                ("live rootfs image", format!("*-live-rootfs.{arch}.img")),
+            ]
+            .map(|(what, name)| Wanted {
+                what: format!("Fedora CoreOS {what} for {arch}"),
+                name,
+                source: source.clone(),
+            })
+            .to_vec()
+        }
+        OsFamily::Flatcar => {
+            let board = if arch == "aarch64" {
+                "arm64-usr"
+            } else {
+                "amd64-usr"
+            };
+            [
+                ("PXE kernel", "flatcar_production_pxe.vmlinuz"),
+                ("PXE initramfs", "flatcar_production_pxe_image.cpio.gz"),
+            ]
+            .map(|(what, name)| Wanted {
+                what: format!("Flatcar {what} for {arch}"),
+                name: name.to_owned(),
+                source: format!(
+                    "download https://stable.release.flatcar-linux.net/{board}/current/{name}"
+                ),
+            })
+            .to_vec()
         }
     }
 }
@@ -179,6 +255,43 @@ mod tests {
         )
         .expect("script");
         insta::assert_snapshot!(script);
+    }
+
+    #[test]
+    fn missing_files_are_named_with_where_to_get_them() {
+        let mut partial = files();
+        partial.files.retain(|f| !f.contains("rootfs"));
+        let missing = partial.missing(OsFamily::CoreOs, "x86_64");
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(
+            missing[0].what,
+            "Fedora CoreOS live rootfs image for x86_64"
+        );
+        assert_eq!(missing[0].name, "*-live-rootfs.x86_64.img");
+        assert!(
+            missing[0]
+                .source
+                .contains("coreos-installer download -f pxe -a x86_64")
+        );
+        assert!(partial.for_host(OsFamily::CoreOs, "x86_64").is_none());
+        let flatcar = BootFiles::default().missing(OsFamily::Flatcar, "x86_64");
+        assert_eq!(
+            flatcar.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(),
+            [
+                "flatcar_production_pxe.vmlinuz",
+                "flatcar_production_pxe_image.cpio.gz"
+            ]
+        );
+        assert!(
+            flatcar[0]
+                .source
+                .contains("/amd64-usr/current/flatcar_production_pxe.vmlinuz")
+        );
+        let dotted = BootFiles {
+            files: vec!["fedora-coreos-1-live-kernel.x86_64".to_owned()],
+        };
+        assert_eq!(dotted.missing(OsFamily::CoreOs, "x86_64").len(), 2);
+        assert!(files().missing(OsFamily::CoreOs, "x86_64").is_empty());
     }
 
     #[test]

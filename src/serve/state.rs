@@ -11,9 +11,10 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,8 @@ pub struct HostState {
     pub last_peer: Option<String>,
     /// When it last asked for its iPXE script.
     pub last_ipxe: Option<u64>,
+    /// When its installed system last reported in (`POST /installed`).
+    pub last_report: Option<u64>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -59,9 +62,15 @@ pub struct InstallState {
     dir: PathBuf,
     hosts: Mutex<BTreeMap<String, HostState>>,
     dirty: AtomicBool,
+    /// Counts changes to `hosts` (bumped under its lock).
+    changes: AtomicU64,
     /// Held while a copy of `hosts` is taken and written, so two writers
-    /// never finish in the wrong order (an older copy over a newer one).
-    writing: Mutex<()>,
+    /// never finish in the wrong order (an older copy over a newer one);
+    /// holds the change count the file has. A change that must be written
+    /// finds it written already when another writer took its copy later
+    /// (a thousand machines installing at once cost a few writes, not a
+    /// thousand).
+    writing: Mutex<u64>,
 }
 
 /// The directory of pending re-arm requests.
@@ -112,7 +121,8 @@ impl InstallState {
             dir,
             hosts: Mutex::new(hosts),
             dirty: AtomicBool::new(false),
-            writing: Mutex::new(()),
+            changes: AtomicU64::new(0),
+            writing: Mutex::new(0),
         })
     }
 
@@ -133,18 +143,35 @@ impl InstallState {
         self.lock().get(host).is_some_and(|s| s.installed)
     }
 
+    /// Applies `change` to `host`'s record (created if need be); returns
+    /// what it returned and the change's number.
+    fn update<R>(&self, host: &str, change: impl FnOnce(&mut HostState) -> R) -> (R, u64) {
+        let mut hosts = self.lock();
+        let state = match hosts.get_mut(host) {
+            Some(state) => state,
+            None => hosts.entry(host.to_owned()).or_default(),
+        };
+        let outcome = change(state);
+        (outcome, self.changes.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
     pub fn note_ipxe(&self, host: &str) {
-        self.lock().entry(host.to_owned()).or_default().last_ipxe = Some(now());
+        self.update(host, |state| state.last_ipxe = Some(now()));
         self.dirty.store(true, Ordering::Relaxed);
     }
 
     /// Records a config fetch by `peer`; with `once`, a second fetch since
-    /// arming is [`Fetch::Gone`]. Writes the file when the host's install
-    /// state changes.
-    pub fn fetch(&self, host: &str, peer: &str, once: bool) -> Result<Fetch, WriteError> {
-        let (outcome, changed) = {
-            let mut hosts = self.lock();
-            let state = hosts.entry(host.to_owned()).or_default();
+    /// arming is [`Fetch::Gone`]. With `decides` (what the host gets next
+    /// depends on it), the file is written before this returns when the
+    /// host's install state changed; else within the next flush.
+    pub fn fetch(
+        &self,
+        host: &str,
+        peer: IpAddr,
+        once: bool,
+        decides: bool,
+    ) -> Result<Fetch, WriteError> {
+        let ((outcome, changed), change) = self.update(host, |state| {
             if once && state.fetches > 0 {
                 (Fetch::Gone, false)
             } else {
@@ -152,16 +179,31 @@ impl InstallState {
                 state.installed = true;
                 state.fetches += 1;
                 state.last_fetch = Some(now());
-                state.last_peer = Some(peer.to_owned());
+                state.last_peer = Some(peer.to_string());
                 (Fetch::Serve, changed)
             }
-        };
-        if changed {
-            self.persist()?;
-        } else {
-            self.dirty.store(true, Ordering::Relaxed);
+        });
+        self.dirty.store(true, Ordering::Relaxed);
+        if changed && decides {
+            self.persist(change)?;
         }
         Ok(outcome)
+    }
+
+    /// Records that `host`'s installed system reported in from `peer`: it
+    /// is installed. Written before this returns; returns whether it was
+    /// not installed before.
+    pub fn report_in(&self, host: &str, peer: IpAddr) -> Result<bool, WriteError> {
+        let (newly, change) = self.update(host, |state| {
+            let newly = !state.installed;
+            state.installed = true;
+            state.last_report = Some(now());
+            state.last_peer = Some(peer.to_string());
+            newly
+        });
+        self.dirty.store(true, Ordering::Relaxed);
+        self.persist(change)?;
+        Ok(newly)
     }
 
     /// Applies the re-arm files waiting in the state directory and removes
@@ -180,15 +222,16 @@ impl InstallState {
             return Ok(names);
         }
         names.sort();
-        {
+        let change = {
             let mut hosts = self.lock();
             for name in &names {
                 let state = hosts.entry(name.clone()).or_default();
                 state.installed = false;
                 state.fetches = 0;
             }
-        }
-        self.persist()?;
+            self.changes.fetch_add(1, Ordering::Relaxed) + 1
+        };
+        self.persist(change)?;
         for name in &names {
             let _ = fs::remove_file(dir.join(name));
         }
@@ -198,27 +241,38 @@ impl InstallState {
     /// Writes the file if anything changed since the last write.
     pub fn flush(&self) -> Result<(), WriteError> {
         if self.dirty.load(Ordering::Relaxed) {
-            self.persist()?;
+            self.persist(self.changes.load(Ordering::Relaxed))?;
         }
         Ok(())
     }
 
-    fn persist(&self) -> Result<(), WriteError> {
-        let _writing = self
+    /// Writes the file unless it already holds change number `change`.
+    fn persist(&self, change: u64) -> Result<(), WriteError> {
+        let mut written = self
             .writing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *written >= change {
+            return Ok(());
+        }
         self.dirty.store(false, Ordering::Relaxed);
-        let bytes = {
+        let (file, copied) = {
+            let hosts = self.lock();
             let file = File {
-                hosts: self.lock().clone(),
+                hosts: hosts.clone(),
             };
-            let mut bytes = serde_json::to_vec_pretty(&file).unwrap_or_default();
-            bytes.push(b'\n');
-            bytes
+            (file, self.changes.load(Ordering::Relaxed))
         };
+        let mut bytes = serde_json::to_vec_pretty(&file).unwrap_or_default();
+        bytes.push(b'\n');
         // Peers' addresses are no secret, but nobody else needs them.
-        write_atomic(&self.dir.join(STATE_FILE), &bytes, Visibility::Secret)
+        let written_now = write_atomic(&self.dir.join(STATE_FILE), &bytes, Visibility::Secret);
+        if written_now.is_err() {
+            self.dirty.store(true, Ordering::Relaxed);
+        } else {
+            *written = copied;
+        }
+        written_now
     }
 }
 
@@ -226,30 +280,73 @@ impl InstallState {
 mod tests {
     use super::*;
 
+    fn local() -> IpAddr {
+        IpAddr::from([127, 0, 0, 1])
+    }
+
+    fn other() -> IpAddr {
+        IpAddr::from([10, 0, 0, 9])
+    }
+
+    #[test]
+    fn a_fetch_that_decides_nothing_is_written_at_the_next_flush() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = InstallState::open(dir.path()).expect("open");
+        state
+            .fetch("relay01", local(), false, false)
+            .expect("fetch");
+        assert!(state.installed("relay01"));
+        assert!(
+            !InstallState::open(dir.path())
+                .expect("reopen")
+                .installed("relay01")
+        );
+        state.flush().expect("flush");
+        assert!(
+            InstallState::open(dir.path())
+                .expect("reopen")
+                .installed("relay01")
+        );
+    }
+
+    #[test]
+    fn a_report_in_installs_at_once_and_again_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = InstallState::open(dir.path()).expect("open");
+        assert!(state.report_in("beam00", other()).expect("report"));
+        let again = InstallState::open(dir.path()).expect("reopen");
+        assert!(again.installed("beam00"));
+        assert!(!again.report_in("beam00", other()).expect("report"));
+        let record = again.snapshot().remove("beam00").expect("record");
+        assert_eq!(record.fetches, 0);
+        assert!(record.last_report.is_some());
+        assert_eq!(record.last_peer.as_deref(), Some("10.0.0.9"));
+    }
+
     #[test]
     fn installs_once_and_rearms_across_restarts() {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = InstallState::open(dir.path()).expect("open");
         assert!(!state.installed("beam00"));
         assert_eq!(
-            state.fetch("beam00", "127.0.0.1", true).expect("fetch"),
+            state.fetch("beam00", local(), true, true).expect("fetch"),
             Fetch::Serve
         );
         assert_eq!(
-            state.fetch("beam00", "127.0.0.1", true).expect("fetch"),
+            state.fetch("beam00", local(), true, true).expect("fetch"),
             Fetch::Gone
         );
         let again = InstallState::open(dir.path()).expect("reopen");
         assert!(again.installed("beam00"));
         assert_eq!(
-            again.fetch("beam00", "10.0.0.9", true).expect("fetch"),
+            again.fetch("beam00", other(), true, true).expect("fetch"),
             Fetch::Gone
         );
         request_rearm(dir.path(), "beam00").expect("rearm");
         assert_eq!(again.apply_rearms().expect("apply"), ["beam00"]);
         assert!(!again.installed("beam00"));
         assert_eq!(
-            again.fetch("beam00", "10.0.0.9", true).expect("fetch"),
+            again.fetch("beam00", other(), true, true).expect("fetch"),
             Fetch::Serve
         );
         assert!(again.apply_rearms().expect("apply").is_empty());

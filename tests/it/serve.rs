@@ -314,6 +314,124 @@ fn an_installed_host_boots_local_until_rearmed_across_restarts() {
     assert!(status.contains("beam00\tyes\tyes\tno\t0\t"), "{status}");
 }
 
+fn post(addr: SocketAddr, target: &str, headers: &str) -> Reply {
+    request(
+        addr,
+        &format!(
+            "POST {target} HTTP/1.1\r\nHost: pxe.test\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+    )
+}
+
+#[test]
+fn an_installed_system_reports_in_and_boots_local_across_restarts() {
+    let fixture = Fixture::new();
+    let server = serve::start(fixture.config()).expect("start");
+    let ipxe = format!("/ipxe?mac={}", BEAM_MAC.replace(':', "-"));
+    let script = |addr| String::from_utf8(get(addr, &ipxe, "").body).expect("utf-8");
+    assert!(script(server.addr()).contains("ignition.config.url="));
+    let installed = format!("/installed?mac={BEAM_MAC}");
+    let reply = post(server.addr(), &installed, "");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"beam00: installed\n");
+    assert!(script(server.addr()).contains("sanboot --no-describe --drive 0x80"));
+    // Again: the same answer, nothing else changes.
+    assert_eq!(post(server.addr(), &installed, "").status, 200);
+    assert_eq!(
+        post(server.addr(), "/installed?mac=52:54:00:ff:ff:ff", "").status,
+        404
+    );
+    assert_eq!(post(server.addr(), "/installed", "").status, 404);
+    let wrong = get(server.addr(), &installed, "");
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow").as_deref(), Some("POST"));
+    let elsewhere = post(server.addr(), "/ignition?mac=52:54:00:00:00:0a", "");
+    assert_eq!(elsewhere.status, 405);
+    assert_eq!(elsewhere.header("allow").as_deref(), Some("GET, HEAD"));
+    let status = String::from_utf8(get(server.addr(), "/", "").body).expect("utf-8");
+    assert!(status.contains("beam00\tyes\tyes\tyes\t0\t"), "{status}");
+    drop(server);
+    let state = fs::read_to_string(fixture.build().join(".serve/state.json")).expect("state");
+    assert!(state.contains("\"installed\": true"), "{state}");
+    assert!(state.contains("\"last_report\": "), "{state}");
+    let server = serve::start(fixture.config()).expect("restart");
+    assert!(
+        script(server.addr()).contains("sanboot"),
+        "the report survives a restart"
+    );
+}
+
+#[test]
+fn a_report_in_follows_the_allow_list_and_token_rules() {
+    let fixture = Fixture::new();
+    let mut config = fixture.config();
+    config.allow = vec!["10.0.0.0/8".parse().expect("net")];
+    let server = serve::start(config).expect("start");
+    assert_eq!(
+        post(server.addr(), &format!("/installed?mac={BEAM_MAC}"), "").status,
+        403
+    );
+    drop(server);
+    let key = || FleetKey::new(vec![42; 32]).expect("key");
+    let mut config = fixture.config();
+    config.fleet_key = Some(key());
+    config.require_token = true;
+    let server = serve::start(config).expect("start");
+    let installed = format!("/installed?mac={BEAM_MAC}");
+    assert_eq!(post(server.addr(), &installed, "").status, 401);
+    let wrong = format!("Authorization: Bearer {}\r\n", key().token("mouse"));
+    assert_eq!(post(server.addr(), &installed, &wrong).status, 401);
+    let ipxe = format!("/ipxe?mac={BEAM_MAC}");
+    assert!(!String::from_utf8_lossy(&get(server.addr(), &ipxe, "").body).contains("sanboot"));
+    let right = format!("Authorization: Bearer {}\r\n", key().token("beam00"));
+    assert_eq!(post(server.addr(), &installed, &right).status, 200);
+    assert_eq!(
+        post(server.addr(), "/installed?host=beam00", &right).status,
+        200
+    );
+    assert!(String::from_utf8_lossy(&get(server.addr(), &ipxe, "").body).contains("sanboot"));
+}
+
+#[test]
+fn missing_boot_files_are_named_at_start() {
+    let fixture = Fixture::new();
+    fs::remove_file(
+        fixture
+            .dir
+            .path()
+            .join("assets/fedora-coreos-1-live-rootfs.x86_64.img"),
+    )
+    .expect("remove rootfs");
+    let (mut child, addr, lines) = serve_process(&fixture, &[]);
+    let warning = wait_line(&lines, "live rootfs image");
+    assert!(
+        warning.contains("level=WARN")
+            && warning.contains("has no Fedora CoreOS live rootfs image for x86_64 (a file named *-live-rootfs.x86_64.img): /ipxe answers 503 for beam00 until it is there; `coreos-installer download -f pxe -a x86_64"),
+        "{warning}"
+    );
+    let reply = get(addr, &format!("/ipxe?mac={BEAM_MAC}"), "");
+    assert_eq!(reply.status, 503);
+    sigterm(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(30)).success());
+    // With every file there, nothing is said.
+    let fixture = Fixture::new();
+    let (mut child, _, lines) = serve_process(&fixture, &[]);
+    sigterm(&child);
+    let mut said = Vec::new();
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a log line");
+        let last = line.contains("stopped");
+        said.push(line);
+        if last {
+            break;
+        }
+    }
+    assert!(wait_exit(&mut child, Duration::from_secs(30)).success());
+    assert!(!said.iter().any(|l| l.contains("has no")), "{said:?}");
+}
+
 #[test]
 fn pointer_configs_need_the_hosts_token() {
     let fixture = Fixture::new();
