@@ -683,6 +683,7 @@ pub struct IsoShowArgs {
   /ignition?mac=M     the host's build/<host>.ign, exactly (ETag, Cache-Control: no-store)
   /ignition?host=H    the same for pointer configs, with the host's bearer token
   /assets/PATH        files under --assets (range requests)
+  POST /installed?mac=M  the installed system reports in: installed, boots local until re-armed
   /healthz, /         health and a status page
 
 Examples:

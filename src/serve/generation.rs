@@ -113,13 +113,13 @@ pub struct Generation {
     /// any build.
     pub name: String,
     pub hosts: BTreeMap<String, Arc<Host>>,
-    by_mac: HashMap<Mac, String>,
+    by_mac: HashMap<Mac, Arc<Host>>,
 }
 
 impl Generation {
     /// The host one of whose NICs is `mac`.
     pub fn by_mac(&self, mac: Mac) -> Option<&Arc<Host>> {
-        self.by_mac.get(&mac).and_then(|name| self.hosts.get(name))
+        self.by_mac.get(&mac)
     }
 
     /// Whether any config of this generation embeds a secret.
@@ -137,10 +137,10 @@ pub fn current(build: &Path) -> Option<PathBuf> {
 
 /// Reads the generation `build/.current` names, with `hosts`' facts.
 pub fn load(build: &Path, hosts: &[HostInfo]) -> Result<Generation, GenerationError> {
-    let mut by_mac: HashMap<Mac, String> = HashMap::new();
+    let mut mac_names: HashMap<Mac, String> = HashMap::new();
     for host in hosts {
         for mac in &host.macs {
-            if let Some(first) = by_mac.insert(*mac, host.name.clone())
+            if let Some(first) = mac_names.insert(*mac, host.name.clone())
                 && first != host.name
             {
                 return Err(GenerationError::SharedMac {
@@ -151,10 +151,7 @@ pub fn load(build: &Path, hosts: &[HostInfo]) -> Result<Generation, GenerationEr
             }
         }
     }
-    let mut generation = Generation {
-        by_mac,
-        ..Generation::default()
-    };
+    let mut generation = Generation::default();
     let mut configs = BTreeMap::new();
     if let Some(target) = current(build) {
         let dir = build.join(&target);
@@ -182,6 +179,10 @@ pub fn load(build: &Path, hosts: &[HostInfo]) -> Result<Generation, GenerationEr
             }),
         );
     }
+    generation.by_mac = mac_names
+        .into_iter()
+        .filter_map(|(mac, name)| Some((mac, generation.hosts.get(&name)?.clone())))
+        .collect();
     Ok(generation)
 }
 
