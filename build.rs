@@ -1,8 +1,12 @@
-//! Three jobs: the Ignition JSON schemas are embedded without their
+//! Four jobs: the Ignition JSON schemas are embedded without their
 //! indentation, their subset-checker tables are written out as Rust
-//! statics, and the git commit the binary is built from is recorded for
+//! statics, the git commit the binary is built from is recorded for
 //! `kindling --version` (`KINDLING_GIT_COMMIT`; "unknown" when building
-//! from a tarball without `.git`, unless the packager sets that variable).
+//! from a tarball without `.git`, unless the packager sets that variable),
+//! and so is the Podman tag of the Quadlet key table
+//! (`KINDLING_QUADLET_KEYS_TAG`): clap builds the version text on every
+//! start, and parsing the 70 KB table for one string cost each `kindling
+//! butane` run ~0.1 ms (`cargo bench --bench butane`).
 //!
 //! The schemas under `src/ignition/schema/` are the official documents,
 //! pretty-printed (~16 KB each), half of it whitespace. The copies in
@@ -34,6 +38,20 @@ fn main() {
     let schemas = minify_schemas();
     write_subset_tables(&schemas);
     record_commit();
+    record_quadlet_keys_tag();
+}
+
+/// Sets `KINDLING_QUADLET_KEYS_TAG` to `_meta.generated_from_tag` of
+/// `src/quadlet/keys.json`.
+fn record_quadlet_keys_tag() {
+    const KEYS: &str = "src/quadlet/keys.json";
+    println!("cargo:rerun-if-changed={KEYS}");
+    let text = std::fs::read_to_string(KEYS).expect("src/quadlet/keys.json is readable");
+    let keys: serde_json::Value = serde_json::from_str(&text).expect("keys.json is JSON");
+    let tag = keys["_meta"]["generated_from_tag"]
+        .as_str()
+        .expect("keys.json has _meta.generated_from_tag");
+    println!("cargo:rustc-env=KINDLING_QUADLET_KEYS_TAG={tag}");
 }
 
 /// Sets `KINDLING_GIT_COMMIT` for the crate: the packager's value if given,

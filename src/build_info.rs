@@ -27,13 +27,12 @@ pub fn long_version() -> &'static str {
 
 fn version_text() -> String {
     let specs: Vec<&str> = Spec::ALL.iter().map(|spec| spec.as_str()).collect();
-    let catalog = crate::quadlet::keys::catalog();
     format!(
         "{VERSION}\ncommit: {COMMIT}\nbutane: {BUTANE_RELEASE} ({})\nignition specs: {}\n\
          quadlet keys: podman {} (checks target podman {} unless a host says otherwise)",
         butane_variants(),
         specs.join(", "),
-        catalog.podman_tag(),
+        crate::quadlet::keys::PODMAN_TAG,
         crate::quadlet::DEFAULT_PODMAN_VERSION,
     )
 }

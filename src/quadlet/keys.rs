@@ -9,6 +9,11 @@ use std::sync::OnceLock;
 
 const KEYS_JSON: &str = include_str!("keys.json");
 
+/// The Podman tag the key maps were generated from (`v6.0.0-rc1`):
+/// `_meta.generated_from_tag` of `keys.json`, read by `build.rs` so that
+/// `--version` does not parse the catalogue.
+pub const PODMAN_TAG: &str = env!("KINDLING_QUADLET_KEYS_TAG");
+
 /// How Quadlet reads a key (see `lookup_semantics` in `keys.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
@@ -96,7 +101,6 @@ pub struct Catalog {
     kinds: BTreeMap<UnitKind, SectionSpec>,
     quadlet: SectionSpec,
     source: String,
-    podman_tag: String,
 }
 
 impl Catalog {
@@ -117,11 +121,6 @@ impl Catalog {
     /// Where the data came from (`_generated_from` of `keys.json`).
     pub fn source(&self) -> &str {
         &self.source
-    }
-
-    /// The Podman tag the key maps were generated from (`v6.0.0-rc1`).
-    pub fn podman_tag(&self) -> &str {
-        &self.podman_tag
     }
 }
 
@@ -148,7 +147,6 @@ struct RawFile {
 
 #[derive(Deserialize)]
 struct RawMeta {
-    generated_from_tag: String,
     #[serde(default)]
     known_after_snapshot: Vec<RawLateKey>,
 }
@@ -235,13 +233,21 @@ fn load(json: &str) -> Result<Catalog, String> {
         kinds,
         quadlet: section(raw.quadlet_section)?,
         source: raw.generated_from,
-        podman_tag: raw.meta.generated_from_tag,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn podman_tag_is_the_tag_keys_json_names() {
+        let keys: serde_json::Value = serde_json::from_str(KEYS_JSON).expect("keys.json");
+        assert_eq!(
+            keys["_meta"]["generated_from_tag"].as_str(),
+            Some(PODMAN_TAG)
+        );
+    }
 
     #[test]
     fn embedded_catalog_loads() {
