@@ -5,7 +5,7 @@
 //! The fleet: `fleet.yaml` (org, registry, Ignition version, path patterns,
 //! a fleet-wide user, a Butane snippet), 24 service definitions with ports,
 //! volumes, env, health checks, dependencies, extra Quadlet keys, drop-ins,
-//! trust anchors and one per-host (plain) TLS certificate, an override of
+//! trust anchors (a real CA) and one per-host (plain) TLS certificate it issues, an override of
 //! the env template, and 1,000 host manifests listing 20 services each,
 //! about one in eight with per-host overrides (version, env, ports), some
 //! with extra directories, a host `paths:` override or users, and each with
@@ -18,7 +18,8 @@
 //! `BENCH_BINS=label=path,…` (exactly these binaries). The release binary
 //! and, when `just dist` has built it, the dist binary take turns, so both
 //! see the same machine. The digest printed covers every output byte; the
-//! bench fails if two binaries' outputs differ.
+//! bench fails if two binaries' Ignition configs differ (a build manifest
+//! that differs is reported: an older binary writes an older format).
 
 #[path = "common/logs.rs"]
 mod logs;
@@ -422,7 +423,56 @@ const SERVICES: &[Svc] = &[
     },
 ];
 
-const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUZ3Jvb3QtY2EtZXhhbXBsZS1ub3QtYS1yZWFsLWtleTAKBggqhkjOPQQD\nAjAVMRMwEQYDVQQDDApmbGVldC1yb290MB4XDTI1MDEwMTAwMDAwMFoXDTM1MDEwMTAwMDAwMFow\nFTETMBEGA1UEAwwKZmxlZXQtcm9vdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNotARealKey\n-----END CERTIFICATE-----\n";
+/// Ed25519 keys of the fleet's CA and of every host's leaf certificate:
+/// Ed25519 signatures are deterministic, so the certificates (and the
+/// fleet) are the same bytes on every run. Bench keys, not secrets.
+const CA_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIF8grXhSINwZjToBQgDhXTru7ac+EHEBfDWRpuhMkmyt\n-----END PRIVATE KEY-----\n";
+const LEAF_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIMomkdeSDKmmjgJWxHz5tu5hkGTVoy/7sGIjlZFhISpo\n-----END PRIVATE KEY-----\n";
+
+/// The fleet's CA (`secrets/fleet/fleet-root.crt`, a trust anchor of most
+/// services) and the node-exporter TLS certificates it issues per host,
+/// valid 2026-01-01..2036-01-01: real X.509 that kindling's certificate
+/// checks parse and chain.
+struct Certs {
+    ca: rcgen::CertificateParams,
+    ca_key: rcgen::KeyPair,
+    leaf_key: rcgen::KeyPair,
+}
+
+impl Certs {
+    fn new() -> anyhow::Result<Certs> {
+        let ca_key = rcgen::KeyPair::from_pem(CA_KEY)?;
+        let mut ca = Certs::params("fleet-root", 1)?;
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        Ok(Certs {
+            ca,
+            ca_key,
+            leaf_key: rcgen::KeyPair::from_pem(LEAF_KEY)?,
+        })
+    }
+
+    fn params(cn: &str, serial: u64) -> anyhow::Result<rcgen::CertificateParams> {
+        let mut params = rcgen::CertificateParams::new(vec![format!("{cn}.example")])?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        params.not_before = rcgen::date_time_ymd(2026, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2036, 1, 1);
+        params.serial_number = Some(rcgen::SerialNumber::from(serial));
+        Ok(params)
+    }
+
+    fn ca_pem(&self) -> anyhow::Result<String> {
+        Ok(self.ca.self_signed(&self.ca_key)?.pem())
+    }
+
+    fn leaf_pem(&self, host: &str, serial: u64) -> anyhow::Result<String> {
+        let issuer = rcgen::Issuer::from_params(&self.ca, &self.ca_key);
+        Ok(Certs::params(host, serial)?
+            .signed_by(&self.leaf_key, &issuer)?
+            .pem())
+    }
+}
 
 fn service_yaml(index: usize, svc: &Svc) -> String {
     let mut y = String::new();
@@ -645,7 +695,8 @@ fn generate(root: &Path, hosts: usize, per_host: usize) -> anyhow::Result<()> {
     std::fs::write(root.join("fleet.yaml"), FLEET_YAML)?;
     std::fs::write(root.join("snippets/base.bu"), BASE_BU)?;
     std::fs::write(root.join("templates/service.env.j2"), ENV_TEMPLATE)?;
-    std::fs::write(root.join("secrets/fleet/fleet-root.crt"), CERT)?;
+    let certs = Certs::new()?;
+    std::fs::write(root.join("secrets/fleet/fleet-root.crt"), certs.ca_pem()?)?;
     for (index, svc) in SERVICES.iter().enumerate() {
         std::fs::write(
             root.join(format!("containers/{}.yaml", svc.name)),
@@ -660,21 +711,25 @@ fn generate(root: &Path, hosts: usize, per_host: usize) -> anyhow::Result<()> {
         )?;
         let dir = root.join(format!("secrets/node-exporter/{name}"));
         std::fs::create_dir_all(&dir)?;
-        let mut cert = String::from("-----BEGIN CERTIFICATE-----\n");
-        for _ in 0..8 {
-            for _ in 0..8 {
-                let _ = write!(cert, "{:016x}", rng.next());
-            }
-            cert.push('\n');
-        }
-        cert.push_str("-----END CERTIFICATE-----\n");
-        std::fs::write(dir.join("tls.crt"), cert)?;
+        std::fs::write(
+            dir.join("tls.crt"),
+            certs.leaf_pem(&name, 2 + index as u64)?,
+        )?;
     }
     Ok(())
 }
 
-/// sha256 over every output file (name and bytes, sorted by name).
-fn digest(out: &Path) -> anyhow::Result<(usize, u64, String)> {
+/// What a build wrote: file count, bytes, and sha256 over every output
+/// file (name and bytes, sorted by name) and over the configs alone.
+#[derive(Clone)]
+struct Outputs {
+    files: usize,
+    bytes: u64,
+    all: String,
+    configs: String,
+}
+
+fn digest(out: &Path) -> anyhow::Result<Outputs> {
     // What readers see: the outputs and manifest, not the generations.
     let mut names: Vec<PathBuf> = std::fs::read_dir(out)?
         .filter_map(Result::ok)
@@ -682,19 +737,29 @@ fn digest(out: &Path) -> anyhow::Result<(usize, u64, String)> {
         .map(|e| e.path())
         .collect();
     names.sort();
-    let mut hasher = Sha256::new();
+    let mut all = Sha256::new();
+    let mut configs = Sha256::new();
     let mut bytes = 0;
     for name in &names {
         let data = std::fs::read(name)?;
         bytes += data.len() as u64;
-        hasher.update(
-            name.file_name()
-                .map(|n| n.as_encoded_bytes())
-                .unwrap_or_default(),
-        );
-        hasher.update(&data);
+        let file_name = name
+            .file_name()
+            .map(|n| n.as_encoded_bytes())
+            .unwrap_or_default();
+        all.update(file_name);
+        all.update(&data);
+        if file_name.ends_with(b".ign") {
+            configs.update(file_name);
+            configs.update(&data);
+        }
     }
-    Ok((names.len(), bytes, format!("{:x}", hasher.finalize())))
+    Ok(Outputs {
+        files: names.len(),
+        bytes,
+        all: format!("{:x}", all.finalize()),
+        configs: format!("{:x}", configs.finalize()),
+    })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -766,11 +831,17 @@ fn main() -> anyhow::Result<()> {
             rebuilds[index].push(usage);
         }
     }
-    let mut first_sum = None;
     for (index, bin) in bins.iter().enumerate() {
-        let (files, bytes, sum) = digests[index].clone();
-        let (_, _, rebuilt_sum) = digest(&out_of(index, runs - 1))?;
-        anyhow::ensure!(rebuilt_sum == sum, "a rebuild changed the outputs");
+        let Outputs {
+            files,
+            bytes,
+            all: sum,
+            configs,
+        } = digests[index].clone();
+        anyhow::ensure!(
+            digest(&out_of(index, runs - 1))?.all == sum,
+            "a rebuild changed the outputs"
+        );
         let walls: Vec<f64> = cold[index].iter().map(|u| u.wall).collect();
         let cpus: Vec<f64> = cold[index].iter().map(|u| u.cpu).collect();
         let rss: Vec<f64> = cold[index].iter().map(|u| u.peak_rss as f64).collect();
@@ -803,14 +874,20 @@ fn main() -> anyhow::Result<()> {
             "   {}: output: {files} files, {bytes} bytes, sha256 {sum}",
             bin.label
         );
-        match &first_sum {
-            None => first_sum = Some(sum),
-            Some(first) => anyhow::ensure!(
-                *first == sum,
-                "{} wrote other outputs than {}",
-                bin.label,
-                bins[0].label
-            ),
+        let first = &digests[0];
+        anyhow::ensure!(
+            first.configs == configs,
+            "{} wrote other Ignition configs than {}",
+            bin.label,
+            bins[0].label
+        );
+        if first.all != sum {
+            // An older binary (`BENCH_BINS=before=...`) writes an older
+            // manifest format (e.g. without `secret_files`).
+            println!(
+                "   {}: the configs are those of {}; manifest.json differs",
+                bin.label, bins[0].label
+            );
         }
     }
     for run in 0..runs {

@@ -262,6 +262,7 @@ fn compile_hosts(
                     options,
                     expansions: render::Expansions::new(templates),
                     quadlets: lint::QuadletMemo::default(),
+                    pem_free: certs::PemFreeMemo::default(),
                     secrets: secrets::SecretReader::new(&inventory.dir, &options.identities),
                     now: build_time,
                 };
@@ -379,6 +380,7 @@ struct Worker<'a> {
     options: &'a Options,
     expansions: render::Expansions,
     quadlets: lint::QuadletMemo,
+    pem_free: certs::PemFreeMemo,
     secrets: secrets::SecretReader<'a>,
     /// The build time, one for every host.
     now: i64,
@@ -433,8 +435,10 @@ impl Worker<'_> {
                             .unwrap_or(Position::new(1, 1));
                         (certs::role_of_path(path), file_name.clone(), position)
                     };
-                    let certs =
-                        certs::check(&certs::placed_files(&config, located), &self.cert_policy());
+                    let certs = certs::check(
+                        &certs::placed_files(&config, &mut self.pem_free, located),
+                        &self.cert_policy(),
+                    );
                     let mut failed = certs.diagnostics.iter().any(Diagnostic::is_error);
                     diagnostics.extend(certs.diagnostics);
                     let variant = source
@@ -496,9 +500,11 @@ impl Worker<'_> {
         else {
             return HostResult::failed(diagnostics, texts, None);
         };
-        let placed = certs::placed_files(&config, |path| {
+        let mut pem_free = std::mem::take(&mut self.pem_free);
+        let placed = certs::placed_files(&config, &mut pem_free, |path| {
             self.placed_file_origin(path, plan, &rendered, &assembled, &extra)
         });
+        self.pem_free = pem_free;
         let certs = certs::check(&placed, &self.cert_policy());
         diagnostics.extend(certs.diagnostics);
         let locate = |place: platform::Place<'_>| {

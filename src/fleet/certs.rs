@@ -32,6 +32,7 @@ use x509_parser::pem::Pem;
 use x509_parser::prelude::FromDer;
 
 use crate::diag::{Code, Diagnostic, Position};
+use crate::memo::BoundedMemo;
 
 /// Default warning window before a certificate's `notAfter`.
 pub const DEFAULT_WARNING_DAYS: u32 = 30;
@@ -113,42 +114,84 @@ pub fn may_hold_pem(contents: &[u8]) -> bool {
 /// MiB) would cost more than compiling it.
 const MAX_SOURCE_BYTES: usize = 4 << 20;
 
+/// Data URLs a compile worker has decoded and found to hold no PEM, with
+/// their compression: a fleet gives the same files (units, Quadlets, env
+/// files) to many hosts, and decoding each again (base64, gunzip) for every
+/// host cost more than the rest of the certificate check. Only URLs up to
+/// [`PEM_FREE_URL_MAX`] bytes are kept; the memo starts over at
+/// [`PEM_FREE_BUDGET`] bytes.
+pub struct PemFreeMemo {
+    urls: BoundedMemo<String, Option<String>>,
+}
+
+const PEM_FREE_URL_MAX: usize = 64 << 10;
+const PEM_FREE_BUDGET: usize = 8 << 20;
+
+impl Default for PemFreeMemo {
+    fn default() -> Self {
+        PemFreeMemo {
+            urls: BoundedMemo::new(PEM_FREE_BUDGET),
+        }
+    }
+}
+
+impl PemFreeMemo {
+    fn holds_no_pem(&self, source: &str, compression: Option<&str>) -> bool {
+        self.urls
+            .find(source, |kept| kept.as_deref() == compression)
+            .is_some()
+    }
+
+    fn remember(&mut self, source: &str, compression: Option<&str>) {
+        if source.len() <= PEM_FREE_URL_MAX {
+            self.urls.insert(
+                source.to_owned(),
+                compression.map(str::to_owned),
+                source.len(),
+            );
+        }
+    }
+}
+
 /// The files of a compiled config that may hold PEM, each with the role
 /// and location `place` gives its node path. Remote sources (fetched at
 /// boot) are not checked.
 pub fn placed_files(
     config: &crate::ignition::model::Config,
+    memo: &mut PemFreeMemo,
     mut place: impl FnMut(&str) -> (Role, String, Position),
 ) -> Vec<Placed> {
-    config
-        .storage
-        .files
-        .iter()
-        .filter_map(|file| {
-            let source = file
-                .contents
-                .source
-                .as_deref()
-                .filter(|source| source.len() <= MAX_SOURCE_BYTES)?;
-            let contents = crate::dataurl::decode_resource(
-                source,
-                file.contents.compression.as_deref(),
-                usize::MAX,
-            )
-            .ok()?;
-            if !may_hold_pem(&contents) {
-                return None;
-            }
-            let (role, name, position) = place(&file.path);
-            Some(Placed {
-                path: file.path.clone(),
-                contents,
-                role,
-                file: name,
-                position,
-            })
-        })
-        .collect()
+    let mut placed = Vec::new();
+    for file in &config.storage.files {
+        let Some(source) = file
+            .contents
+            .source
+            .as_deref()
+            .filter(|source| source.len() <= MAX_SOURCE_BYTES)
+        else {
+            continue;
+        };
+        let compression = file.contents.compression.as_deref();
+        if memo.holds_no_pem(source, compression) {
+            continue;
+        }
+        let Ok(contents) = crate::dataurl::decode_resource(source, compression, usize::MAX) else {
+            continue;
+        };
+        if !may_hold_pem(&contents) {
+            memo.remember(source, compression);
+            continue;
+        }
+        let (role, name, position) = place(&file.path);
+        placed.push(Placed {
+            path: file.path.clone(),
+            contents,
+            role,
+            file: name,
+            position,
+        });
+    }
+    placed
 }
 
 struct Cert<'a> {
@@ -494,6 +537,41 @@ mod tests {
             file: "containers/svc.yaml".to_owned(),
             position: Position::new(line, 5),
         }
+    }
+
+    fn config_with(files: &[(&str, &str)]) -> crate::ignition::model::Config {
+        let mut config = crate::ignition::model::Config::default();
+        for (path, text) in files {
+            let mut file = crate::ignition::model::File {
+                path: (*path).to_owned(),
+                ..Default::default()
+            };
+            file.contents.source = Some(crate::dataurl::percent_url(text.as_bytes()));
+            config.storage.files.push(file);
+        }
+        config
+    }
+
+    #[test]
+    fn files_without_pem_are_decoded_once_per_worker() {
+        let ca = ca("memo-root");
+        let unit = "[Unit]\nDescription=same on every host\n";
+        let mut memo = PemFreeMemo::default();
+        for host in ["a", "b"] {
+            let config = config_with(&[("/etc/unit", unit), ("/etc/ca.crt", &ca.pem)]);
+            let found = placed_files(&config, &mut memo, |_| {
+                (
+                    Role::Trust,
+                    format!("hosts/{host}.yaml"),
+                    Position::new(1, 1),
+                )
+            });
+            let paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
+            assert_eq!(paths, ["/etc/ca.crt"], "host {host}");
+        }
+        assert!(memo.holds_no_pem(&crate::dataurl::percent_url(unit.as_bytes()), None));
+        assert!(!memo.holds_no_pem(&crate::dataurl::percent_url(unit.as_bytes()), Some("gzip")));
+        assert!(!memo.holds_no_pem(&crate::dataurl::percent_url(ca.pem.as_bytes()), None));
     }
 
     fn findings(files: &[Placed]) -> Vec<Diagnostic> {
