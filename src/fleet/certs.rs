@@ -153,6 +153,31 @@ impl PemFreeMemo {
     }
 }
 
+/// Whether the uncompressed data URL `source` cannot decode to PEM: it is
+/// percent-encoded (not base64) and has neither `BEGIN` nor an escape of
+/// one of its letters, so no decoding of it reads `-----BEGIN `. Half of a
+/// fleet's files are each host's own (env files, `/etc/hostname`), which
+/// a memo cannot share, and most are settled by this scan.
+fn cannot_spell_pem(source: &str) -> bool {
+    let Some((header, payload)) = source
+        .strip_prefix("data:")
+        .and_then(|rest| rest.split_once(','))
+    else {
+        return false;
+    };
+    if header.to_ascii_lowercase().contains(";base64") {
+        return false;
+    }
+    const ESCAPES: [&str; 6] = ["%42", "%45", "%47", "%49", "%4E", "%4e"];
+    !payload.contains("BEGIN") && !ESCAPES.iter().any(|escape| payload.contains(escape))
+}
+
+fn is_base64(source: &str) -> bool {
+    source
+        .split_once(',')
+        .is_some_and(|(header, _)| header.to_ascii_lowercase().contains(";base64"))
+}
+
 /// The files of a compiled config that may hold PEM, each with the role
 /// and location `place` gives its node path. Remote sources (fetched at
 /// boot) are not checked.
@@ -172,14 +197,17 @@ pub fn placed_files(
             continue;
         };
         let compression = file.contents.compression.as_deref();
-        if memo.holds_no_pem(source, compression) {
+        let plain = compression.is_none_or(str::is_empty);
+        if (plain && cannot_spell_pem(source)) || memo.holds_no_pem(source, compression) {
             continue;
         }
         let Ok(contents) = crate::dataurl::decode_resource(source, compression, usize::MAX) else {
             continue;
         };
         if !may_hold_pem(&contents) {
-            memo.remember(source, compression);
+            if !plain || is_base64(source) {
+                memo.remember(source, compression);
+            }
             continue;
         }
         let (role, name, position) = place(&file.path);
@@ -539,26 +567,61 @@ mod tests {
         }
     }
 
-    fn config_with(files: &[(&str, &str)]) -> crate::ignition::model::Config {
+    fn config_with(files: &[(&str, String)]) -> crate::ignition::model::Config {
         let mut config = crate::ignition::model::Config::default();
-        for (path, text) in files {
+        for (path, source) in files {
             let mut file = crate::ignition::model::File {
                 path: (*path).to_owned(),
                 ..Default::default()
             };
-            file.contents.source = Some(crate::dataurl::percent_url(text.as_bytes()));
+            file.contents.source = Some(source.clone());
             config.storage.files.push(file);
         }
         config
     }
 
+    fn base64_url(text: &str) -> String {
+        use base64::Engine as _;
+        format!(
+            "data:;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(text)
+        )
+    }
+
+    #[test]
+    fn only_urls_that_can_spell_begin_are_decoded() {
+        assert!(cannot_spell_pem("data:,%5BUnit%5D%0ADescription=x"));
+        assert!(!cannot_spell_pem("data:,-----BEGIN%20CERTIFICATE-----"));
+        // Every letter of BEGIN may be escaped.
+        for escaped in [
+            "%42EGIN", "B%45GIN", "BE%47IN", "BEG%49N", "BEGI%4E", "BEGI%4e",
+        ] {
+            assert!(
+                !cannot_spell_pem(&format!("data:,-----{escaped}%20X")),
+                "{escaped}"
+            );
+        }
+        assert!(!cannot_spell_pem("data:;base64,LS0tLS1CRUdJTiBY"));
+        assert!(!cannot_spell_pem("data:text/plain;BASE64,AAAA"));
+        assert!(!cannot_spell_pem("https://example.com/ca.pem"));
+    }
+
     #[test]
     fn files_without_pem_are_decoded_once_per_worker() {
         let ca = ca("memo-root");
-        let unit = "[Unit]\nDescription=same on every host\n";
+        let unit = base64_url("[Unit]\nDescription=same on every host\n");
+        let plain = crate::dataurl::percent_url(b"HOSTNAME=a\n");
         let mut memo = PemFreeMemo::default();
         for host in ["a", "b"] {
-            let config = config_with(&[("/etc/unit", unit), ("/etc/ca.crt", &ca.pem)]);
+            let config = config_with(&[
+                ("/etc/unit", unit.clone()),
+                ("/etc/env", plain.clone()),
+                ("/etc/ca.crt", base64_url(&ca.pem)),
+                (
+                    "/etc/ca-plain.crt",
+                    crate::dataurl::percent_url(ca.pem.as_bytes()),
+                ),
+            ]);
             let found = placed_files(&config, &mut memo, |_| {
                 (
                     Role::Trust,
@@ -567,11 +630,12 @@ mod tests {
                 )
             });
             let paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
-            assert_eq!(paths, ["/etc/ca.crt"], "host {host}");
+            assert_eq!(paths, ["/etc/ca.crt", "/etc/ca-plain.crt"], "host {host}");
         }
-        assert!(memo.holds_no_pem(&crate::dataurl::percent_url(unit.as_bytes()), None));
-        assert!(!memo.holds_no_pem(&crate::dataurl::percent_url(unit.as_bytes()), Some("gzip")));
-        assert!(!memo.holds_no_pem(&crate::dataurl::percent_url(ca.pem.as_bytes()), None));
+        assert!(memo.holds_no_pem(&unit, None));
+        assert!(!memo.holds_no_pem(&unit, Some("gzip")));
+        // Plain URLs are settled by scanning them, not kept.
+        assert!(!memo.holds_no_pem(&plain, None));
     }
 
     fn findings(files: &[Placed]) -> Vec<Diagnostic> {
