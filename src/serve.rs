@@ -602,14 +602,19 @@ async fn watch_build(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
                             .generation
                             .write()
                             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(generation);
-                        *watched
-                            .boot_files
-                            .write()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                            Arc::new(ipxe::BootFiles::scan(watched.config.assets.as_deref()));
                     }
                     Err(e) => messages.push((Level::Warn, format!("new build not served, keeping the previous one: {e}"))),
                 }
+            }
+            // Boot files put into --assets after the start (the 503's
+            // advice) are found without a new build.
+            let files = ipxe::BootFiles::scan(watched.config.assets.as_deref());
+            if *watched.boot_files() != files {
+                *watched
+                    .boot_files
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(files);
+                messages.push((Level::Info, "--assets: boot files changed".to_owned()));
             }
             match watched.state.apply_rearms() {
                 Ok(hosts) => messages.extend(hosts.into_iter().map(|h| (Level::Info, format!("re-armed {h}: its next boot installs again")))),

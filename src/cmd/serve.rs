@@ -65,6 +65,18 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(host) = &args.rearm {
+        let hosts = fleet_hosts(&args.fleet, &args.build)().map_err(anyhow::Error::msg)?;
+        if !hosts.iter().any(|h| h.name == *host) {
+            bail!(
+                "--rearm {host}: {} has no host {host:?} (hosts: {})",
+                args.fleet.display(),
+                hosts
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         let path = serve::rearm(&args.build, host)?;
         eprintln!(
             "kindling: {host} re-armed ({}); its next boot installs again",

@@ -297,17 +297,25 @@ fn host_by_mac<'g>(generation: &'g Generation, asked: &[Mac]) -> Option<(Mac, &'
         .find_map(|mac| generation.by_mac(*mac).map(|host| (*mac, host)))
 }
 
+/// At most this many unknown MACs are named in a log line (a request may
+/// carry hundreds; the line stays short).
+const LOGGED_MACS: usize = 8;
+
 /// The 404 (with its log note) for a machine the fleet does not know.
 fn unknown_macs(asked: &[Mac]) -> Answer {
-    let macs: Vec<String> = asked.iter().map(Mac::to_string).collect();
-    not_found().warn(format!(
-        "unknown MAC(s): {}",
-        if macs.is_empty() {
-            "none given".to_owned()
-        } else {
-            macs.join(" ")
-        }
-    ))
+    not_found().warn(unknown_macs_note(asked))
+}
+
+fn unknown_macs_note(asked: &[Mac]) -> String {
+    if asked.is_empty() {
+        return "unknown MAC(s): no well-formed MAC given".to_owned();
+    }
+    let named: Vec<String> = asked.iter().take(LOGGED_MACS).map(Mac::to_string).collect();
+    let mut note = format!("unknown MAC(s): {}", named.join(" "));
+    if asked.len() > LOGGED_MACS {
+        note.push_str(&format!(" (and {} more)", asked.len() - LOGGED_MACS));
+    }
+    note
 }
 
 /// The scheme and authority machines reach this server at.
@@ -611,6 +619,19 @@ fn asset_route(shared: &Shared, request: &Request<hyper::body::Incoming>, rest: 
     answer
 }
 
+/// Seconds since the epoch as RFC 3339 UTC, for people reading the status
+/// page (the state file keeps the number).
+fn utc(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| seconds.to_string())
+}
+
 fn status_page(shared: &Shared) -> Answer {
     let generation = shared.generation();
     let states = shared.state.snapshot();
@@ -637,9 +658,33 @@ fn status_page(shared: &Shared) -> Answer {
             state.fetches,
             state.last_fetch.map_or_else(
                 || "never".to_owned(),
-                |t| format!("{t} from {}", state.last_peer.unwrap_or_default())
+                |t| format!("{} from {}", utc(t), state.last_peer.unwrap_or_default())
             ),
         ));
     }
     Answer::text(StatusCode::OK, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_page_times_are_utc() {
+        assert_eq!(utc(1_796_620_285), "2026-12-07T05:11:25Z");
+        assert_eq!(utc(u64::MAX), u64::MAX.to_string());
+    }
+
+    #[test]
+    fn unknown_mac_notes_say_what_was_asked_and_stay_short() {
+        assert_eq!(
+            unknown_macs_note(&macs("mac=zz:zz&mac=")),
+            "unknown MAC(s): no well-formed MAC given"
+        );
+        let many: Vec<String> = (0..200)
+            .map(|i| format!("mac=52:54:00:00:00:{i:02x}"))
+            .collect();
+        let note = unknown_macs_note(&macs(&many.join("&")));
+        assert!(note.ends_with("52:54:00:00:00:07 (and 192 more)"), "{note}");
+    }
 }

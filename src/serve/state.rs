@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::write::{Visibility, WriteError, write_atomic};
+use crate::write::{Visibility, WriteError, prepare_atomic};
 
 /// The state directory under the build directory.
 pub const STATE_DIR: &str = ".serve";
@@ -85,9 +85,61 @@ pub fn request_rearm(build: &Path, host: &str) -> Result<PathBuf, WriteError> {
         path: dir.clone(),
         source,
     })?;
+    check_own(&build.join(STATE_DIR), Kind::Dir)?;
+    check_own(&dir, Kind::Dir)?;
     let path = dir.join(host);
-    write_atomic(&path, b"", Visibility::Public)?;
+    // Renamed over the name itself: a symlink there is replaced, its
+    // target never written.
+    prepare_atomic(&path, b"", Visibility::Public)?.commit()?;
     Ok(path)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Dir,
+    File,
+}
+
+/// Refuses `path` unless it is absent or a `kind` of its own: through a
+/// symlink the server would read, write or delete files outside the build
+/// directory, and reading a FIFO would block its start.
+fn check_own(path: &Path, kind: Kind) -> Result<(), WriteError> {
+    let file_type = match fs::symlink_metadata(path) {
+        Ok(metadata) => metadata.file_type(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(WriteError {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let own = match kind {
+        Kind::Dir => file_type.is_dir(),
+        Kind::File => file_type.is_file(),
+    };
+    if own {
+        return Ok(());
+    }
+    let what = if file_type.is_symlink() {
+        "a symlink"
+    } else {
+        "not a regular file or directory"
+    };
+    Err(WriteError {
+        path: path.to_path_buf(),
+        source: io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "is {what}; kindling serve keeps its install state only in a {} of its own: remove it",
+                if kind == Kind::Dir {
+                    "directory"
+                } else {
+                    "file"
+                }
+            ),
+        ),
+    })
 }
 
 fn now() -> u64 {
@@ -101,6 +153,9 @@ impl InstallState {
     pub fn open(build: &Path) -> Result<InstallState, WriteError> {
         let dir = build.join(STATE_DIR);
         let path = dir.join(STATE_FILE);
+        check_own(&dir, Kind::Dir)?;
+        check_own(&dir.join(REARM_DIR), Kind::Dir)?;
+        check_own(&path, Kind::File)?;
         let hosts = match fs::read(&path) {
             Ok(bytes) => {
                 serde_json::from_slice::<File>(&bytes)
@@ -266,7 +321,9 @@ impl InstallState {
         let mut bytes = serde_json::to_vec_pretty(&file).unwrap_or_default();
         bytes.push(b'\n');
         // Peers' addresses are no secret, but nobody else needs them.
-        let written_now = write_atomic(&self.dir.join(STATE_FILE), &bytes, Visibility::Secret);
+        // Renamed over the name itself, never written through a symlink.
+        let written_now = prepare_atomic(&self.dir.join(STATE_FILE), &bytes, Visibility::Secret)
+            .and_then(|prepared| prepared.commit());
         if written_now.is_err() {
             self.dirty.store(true, Ordering::Relaxed);
         } else {
@@ -321,6 +378,46 @@ mod tests {
         assert_eq!(record.fetches, 0);
         assert!(record.last_report.is_some());
         assert_eq!(record.last_peer.as_deref(), Some("10.0.0.9"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_state_file_or_directory_that_is_not_its_own_is_refused_and_never_written_through() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        let victim = outside.path().join("victim");
+        fs::write(&victim, b"{\"hosts\":{}}").expect("victim");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state_dir = dir.path().join(STATE_DIR);
+        fs::create_dir_all(&state_dir).expect("state dir");
+        let state_file = state_dir.join(STATE_FILE);
+        std::os::unix::fs::symlink(&victim, &state_file).expect("symlink");
+        let error = InstallState::open(dir.path()).err().expect("refused");
+        assert!(error.to_string().contains("symlink"), "{error}");
+        fs::remove_file(&state_file).expect("unlink");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &state_file,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("fifo");
+        assert!(InstallState::open(dir.path()).is_err());
+        fs::remove_file(&state_file).expect("unlink");
+        std::os::unix::fs::symlink(outside.path(), state_dir.join(REARM_DIR)).expect("symlink");
+        fs::write(outside.path().join("beam00"), b"keep").expect("file");
+        assert!(InstallState::open(dir.path()).is_err());
+        assert!(request_rearm(dir.path(), "beam00").is_err());
+        assert_eq!(
+            fs::read(outside.path().join("beam00")).expect("kept"),
+            b"keep"
+        );
+        fs::remove_file(state_dir.join(REARM_DIR)).expect("unlink");
+        let state = InstallState::open(dir.path()).expect("open");
+        std::os::unix::fs::symlink(&victim, &state_file).expect("symlink");
+        state.report_in("beam00", local()).expect("report");
+        assert_eq!(fs::read(&victim).expect("victim"), b"{\"hosts\":{}}");
+        assert!(fs::symlink_metadata(&state_file).expect("state").is_file());
     }
 
     #[test]

@@ -737,14 +737,91 @@ fn dnsmasq_example_and_rearm_cli() {
         );
     }
     let fixture = Fixture::new();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .args(["serve", "--build"])
-        .arg(fixture.build())
-        .args(["--rearm", "beam00"])
-        .output()
-        .expect("run");
-    assert!(output.status.success());
+    let fleet = write_fleet(&fixture);
+    let rearm = |host: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+            .args(["serve", "--build"])
+            .arg(fixture.build())
+            .arg("--fleet")
+            .arg(&fleet)
+            .args(["--rearm", host])
+            .output()
+            .expect("run")
+    };
+    assert!(rearm("beam00").status.success());
     assert!(fixture.build().join(".serve/rearm/beam00").exists());
+    // A typo is an error, not a state record for a host nobody has.
+    let output = rearm("beam0");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("has no host \"beam0\" (hosts: beam00)"),
+        "{stderr}"
+    );
+    assert!(!fixture.build().join(".serve/rearm/beam0").exists());
+}
+
+#[test]
+fn boot_files_put_into_assets_after_the_start_are_found_without_a_new_build() {
+    let fixture = Fixture::new();
+    let kernel = fixture
+        .dir
+        .path()
+        .join("assets/fedora-coreos-1-live-kernel-x86_64");
+    fs::remove_file(&kernel).expect("no kernel yet");
+    let server = serve::start(fixture.config()).expect("start");
+    let ipxe = format!("/ipxe?mac={BEAM_MAC}&arch=x86_64");
+    assert_eq!(get(server.addr(), &ipxe, "").status, 503);
+    fs::write(&kernel, b"KERNEL").expect("kernel");
+    wait_for(|| get(server.addr(), &ipxe, "").status == 200);
+}
+
+#[test]
+fn a_state_file_replaced_by_a_symlink_or_fifo_is_refused_at_start() {
+    let fixture = Fixture::new();
+    let outside = fixture.dir.path().join("outside.json");
+    fs::write(&outside, "{\"hosts\":{}}\n").expect("outside");
+    let state_dir = fixture.build().join(".serve");
+    fs::create_dir_all(&state_dir).expect("state dir");
+    symlink(&outside, state_dir.join("state.json")).expect("symlink");
+    let Err(error) = serve::start(fixture.config()) else {
+        panic!("started on a symlinked state file");
+    };
+    assert!(error.to_string().contains("is a symlink"), "{error}");
+    assert_eq!(
+        fs::read_to_string(&outside).expect("outside"),
+        "{\"hosts\":{}}\n"
+    );
+    fs::remove_file(state_dir.join("state.json")).expect("unlink");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        state_dir.join("state.json"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .expect("fifo");
+    // Refused at once: reading a FIFO would block the start for good.
+    assert!(serve::start(fixture.config()).is_err());
+}
+
+/// A fleet of one host, beam00, with its MAC and an install device.
+fn write_fleet(fixture: &Fixture) -> std::path::PathBuf {
+    let fleet = fixture.dir.path().join("fleet");
+    fs::create_dir_all(fleet.join("hosts")).expect("fleet");
+    fs::create_dir_all(fleet.join("containers")).expect("fleet");
+    fs::write(
+        fleet.join("fleet.yaml"),
+        "org: acme\nregistry: registry.example.com/acme\n",
+    )
+    .expect("fleet.yaml");
+    fs::write(fleet.join("containers/web.yaml"), "version: 1.0.0\n").expect("web");
+    fs::write(
+        fleet.join("hosts/beam00.yaml"),
+        format!("services: [web]\ninstall:\n  device: /dev/vda\n  macs: [\"{BEAM_MAC}\"]\n"),
+    )
+    .expect("host");
+    fleet
 }
 
 /// `kindling serve` as a process, with a fleet that knows beam00's MAC;
@@ -771,20 +848,7 @@ fn serve_process_in(
     SocketAddr,
     std::sync::mpsc::Receiver<String>,
 ) {
-    let fleet = fixture.dir.path().join("fleet");
-    fs::create_dir_all(fleet.join("hosts")).expect("fleet");
-    fs::create_dir_all(fleet.join("containers")).expect("fleet");
-    fs::write(
-        fleet.join("fleet.yaml"),
-        "org: acme\nregistry: registry.example.com/acme\n",
-    )
-    .expect("fleet.yaml");
-    fs::write(fleet.join("containers/web.yaml"), "version: 1.0.0\n").expect("web");
-    fs::write(
-        fleet.join("hosts/beam00.yaml"),
-        format!("services: [web]\ninstall:\n  device: /dev/vda\n  macs: [\"{BEAM_MAC}\"]\n"),
-    )
-    .expect("host");
+    let fleet = write_fleet(fixture);
     let mut command = match soft_files {
         Some(limit) => {
             let mut sh = std::process::Command::new("sh");
