@@ -123,8 +123,10 @@ fn check_own(path: &Path, kind: Kind) -> Result<(), WriteError> {
     }
     let what = if file_type.is_symlink() {
         "a symlink"
+    } else if kind == Kind::Dir {
+        "not a directory"
     } else {
-        "not a regular file or directory"
+        "not a regular file"
     };
     Err(WriteError {
         path: path.to_path_buf(),
