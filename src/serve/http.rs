@@ -245,9 +245,28 @@ fn method_not_allowed(allow: &'static str) -> Answer {
         .header(header::ALLOW, HeaderValue::from_static(allow))
 }
 
+/// Whether `request` says a body follows (`Content-Length` other than 0,
+/// or any `Transfer-Encoding`).
+fn declares_body(request: &Request<hyper::body::Incoming>) -> bool {
+    let headers = request.headers();
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
+}
+
 fn route(shared: &Shared, request: &Request<hyper::body::Incoming>, peer: SocketAddr) -> Answer {
     if !allowed(&shared.config.allow, peer.ip()) {
         return Answer::text(StatusCode::FORBIDDEN, "forbidden").warn("peer not in --allow");
+    }
+    if declares_body(request) {
+        // Nothing here reads a body; refusing it says so instead of
+        // answering as if it had been read.
+        return Answer::text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request bodies are not accepted",
+        )
+        .warn("request with a body");
     }
     let path = request.uri().path();
     let query = request.uri().query().unwrap_or("");

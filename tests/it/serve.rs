@@ -342,6 +342,18 @@ fn an_installed_system_reports_in_and_boots_local_across_restarts() {
         404
     );
     assert_eq!(post(server.addr(), "/installed", "").status, 404);
+    let with_body = request(
+        server.addr(),
+        &format!(
+            "POST /installed?mac={BEAM_MAC} HTTP/1.1\r\nHost: pxe.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+        ),
+    );
+    assert_eq!(with_body.status, 413, "a body is refused, not ignored");
+    let chunked = request(
+        server.addr(),
+        "GET /healthz HTTP/1.1\r\nHost: pxe.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    );
+    assert_eq!(chunked.status, 413);
     let wrong = get(server.addr(), &installed, "");
     assert_eq!(wrong.status, 405);
     assert_eq!(wrong.header("allow").as_deref(), Some("POST"));
