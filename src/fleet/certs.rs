@@ -117,7 +117,8 @@ const MAX_SOURCE_BYTES: usize = 4 << 20;
 /// Data URLs a compile worker has decoded and found to hold no PEM, with
 /// their compression: a fleet gives the same files (units, Quadlets, env
 /// files) to many hosts, and decoding each again (base64, gunzip) for every
-/// host cost more than the rest of the certificate check. Only URLs up to
+/// host cost more than the rest of the certificate check (plain URLs
+/// that `cannot_spell_pem` settles never get here). Only URLs up to
 /// [`PEM_FREE_URL_MAX`] bytes are kept; the memo starts over at
 /// [`PEM_FREE_BUDGET`] bytes.
 pub struct PemFreeMemo {
@@ -159,23 +160,12 @@ impl PemFreeMemo {
 /// fleet's files are each host's own (env files, `/etc/hostname`), which
 /// a memo cannot share, and most are settled by this scan.
 fn cannot_spell_pem(source: &str) -> bool {
-    let Some((header, payload)) = source
-        .strip_prefix("data:")
-        .and_then(|rest| rest.split_once(','))
-    else {
-        return false;
-    };
-    if header.to_ascii_lowercase().contains(";base64") {
-        return false;
-    }
     const ESCAPES: [&str; 6] = ["%42", "%45", "%47", "%49", "%4E", "%4e"];
-    !payload.contains("BEGIN") && !ESCAPES.iter().any(|escape| payload.contains(escape))
-}
-
-fn is_base64(source: &str) -> bool {
-    source
-        .split_once(',')
-        .is_some_and(|(header, _)| header.to_ascii_lowercase().contains(";base64"))
+    crate::dataurl::DataUrl::parse(source).is_ok_and(|url| {
+        !url.base64
+            && !url.data.contains("BEGIN")
+            && !ESCAPES.iter().any(|escape| url.data.contains(escape))
+    })
 }
 
 /// The files of a compiled config that may hold PEM, each with the role
@@ -205,9 +195,7 @@ pub fn placed_files(
             continue;
         };
         if !may_hold_pem(&contents) {
-            if !plain || is_base64(source) {
-                memo.remember(source, compression);
-            }
+            memo.remember(source, compression);
             continue;
         }
         let (role, name, position) = place(&file.path);
