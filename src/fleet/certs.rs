@@ -118,9 +118,9 @@ const MAX_SOURCE_BYTES: usize = 4 << 20;
 /// their compression: a fleet gives the same files (units, Quadlets, env
 /// files) to many hosts, and decoding each again (base64, gunzip) for every
 /// host cost more than the rest of the certificate check (plain URLs
-/// that `cannot_spell_pem` settles never get here). Only URLs up to
-/// [`PEM_FREE_URL_MAX`] bytes are kept; the memo starts over at
-/// [`PEM_FREE_BUDGET`] bytes.
+/// that `cannot_spell_pem` settles never get here). Only URLs up to 64 KiB
+/// are kept (`PEM_FREE_URL_MAX`); the memo starts over at 8 MiB
+/// (`PEM_FREE_BUDGET`).
 pub struct PemFreeMemo {
     urls: BoundedMemo<String, Option<String>>,
 }
