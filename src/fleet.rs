@@ -82,6 +82,9 @@ pub struct HostOutput {
     pub config: IgnitionConfig,
     /// Compact JSON with a trailing newline, as written.
     pub json: Vec<u8>,
+    /// sha256 of `json`, hex: computed on the worker that compiled the
+    /// host, so publishing (one thread) does not hash every output.
+    pub sha256: String,
     /// Files the config was built from, relative to the fleet root.
     pub inputs: Vec<String>,
     /// What the config holds from `secrets/`: written 0600 if anything,
@@ -751,9 +754,11 @@ fn host_output(
 ) -> HostOutput {
     inputs.sort();
     inputs.dedup();
+    let json = butane::to_json(&config, butane::JsonStyle::Compact);
     HostOutput {
         name: name.to_owned(),
-        json: butane::to_json(&config, butane::JsonStyle::Compact),
+        sha256: crate::digest::sha256_hex(&json),
+        json,
         config,
         inputs,
         secrets,

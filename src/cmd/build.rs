@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::common::{Texts, fleet_options, out_dir, print, report, summary};
+use super::common::{Texts, fleet_options, leave_to_exit, out_dir, print, report, summary};
 use crate::cli::BuildArgs;
 use crate::diag::Severity;
 use crate::diff::diff_configs;
@@ -59,6 +59,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
         args.hosts.is_empty(),
     )?;
     eprintln!("{} → {}", summary(&build), out.display());
+    leave_to_exit(build);
     Ok(ExitCode::SUCCESS)
 }
 

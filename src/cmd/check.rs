@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::common::{Texts, fleet_options, print, report, summary};
+use super::common::{Texts, fleet_options, leave_to_exit, print, report, summary};
 use crate::cli::{CheckArgs, ReportFormat};
 use crate::diag::{Diagnostics, Severity};
 use crate::fleet;
@@ -54,6 +54,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             print(json.as_bytes())?;
         }
     }
+    leave_to_exit(build);
     Ok(if failed {
         ExitCode::FAILURE
     } else {

@@ -7,10 +7,11 @@
 //! longer exist go); a build of named hosts keeps the other hosts' outputs
 //! and manifest entries as they were and updates the named ones.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::HostOutput;
@@ -122,11 +123,25 @@ fn manifest_bytes(manifest: &Manifest) -> Vec<u8> {
 
 fn host_entries(root: &Path, outputs: &[HostOutput]) -> BTreeMap<String, HostEntry> {
     // Most inputs (fleet.yaml, service definitions, templates, snippets)
-    // are shared by many hosts: read and hash each file once.
-    // Read through the same confinement as the build read them.
+    // are shared by many hosts: read and hash each file once, on every
+    // core, through the same confinement as the build read them.
     let dir =
         FleetRoot::open(root, Exclusions::none()).unwrap_or_else(|_| FleetRoot::unopened(root));
-    let mut digests: HashMap<&str, String> = HashMap::new();
+    let distinct: BTreeSet<&str> = outputs
+        .iter()
+        .flat_map(|output| output.inputs.iter().map(String::as_str))
+        .collect();
+    let digests: HashMap<&str, String> = distinct
+        .into_iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|input| {
+            let digest = dir
+                .read(input, DATA_LIMIT)
+                .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b));
+            (input, digest)
+        })
+        .collect();
     outputs
         .iter()
         .map(|output| {
@@ -134,13 +149,7 @@ fn host_entries(root: &Path, outputs: &[HostOutput]) -> BTreeMap<String, HostEnt
                 .inputs
                 .iter()
                 .map(|input| {
-                    let digest = digests
-                        .entry(input.as_str())
-                        .or_insert_with(|| {
-                            dir.read(input, DATA_LIMIT)
-                                .map_or_else(|_| "unreadable".to_owned(), |b| sha256_hex(&b))
-                        })
-                        .clone();
+                    let digest = digests.get(input.as_str()).cloned().unwrap_or_default();
                     (input.clone(), digest)
                 })
                 .collect();
@@ -148,7 +157,7 @@ fn host_entries(root: &Path, outputs: &[HostOutput]) -> BTreeMap<String, HostEnt
                 output.name.clone(),
                 HostEntry {
                     output: format!("{}.ign", output.name),
-                    sha256: sha256_hex(&output.json),
+                    sha256: output.sha256.clone(),
                     ignition_version: output.config.ignition.version.clone(),
                     secret: output.secrets.any(),
                     secret_files: output.secrets.files().map(str::to_owned).collect(),
