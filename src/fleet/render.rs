@@ -30,6 +30,7 @@ use super::resolve::{
 use super::secrets::{SecretReader, holds_private_key, is_encrypted};
 use crate::butane::model as b;
 use crate::diag::{Code, Diagnostic, Position};
+use crate::memo::BoundedMemo;
 use crate::yaml::FileId;
 
 pub const BUILTIN_CONTAINER: &str = "quadlet.container.j2";
@@ -122,7 +123,23 @@ pub struct Templates {
     /// Override templates that do not parse: reported once by `check`, and
     /// handed back (identical, so reports merge) by every render using them.
     broken: BTreeMap<String, Diagnostic>,
+    /// Template name → the variables its output depends on, for templates
+    /// that read nothing else (see [`reads_only_its_variables`]).
+    reads: BTreeMap<String, Vec<String>>,
 }
+
+/// Whether the output of a template with this source depends only on the
+/// top-level variables minijinja finds in it. Not so when it pulls in
+/// other templates (whose variables it does not list) or prints the whole
+/// context with `debug()`; any mention of those words counts.
+fn reads_only_its_variables(source: &str) -> bool {
+    !["include", "import", "extends", "debug"]
+        .iter()
+        .any(|word| source.contains(word))
+}
+
+/// Byte budget of a compile worker's rendered texts.
+const RENDERED_BUDGET: usize = 32 << 20;
 
 /// Fuel of one render: minijinja spends about one unit per instruction, a
 /// generous Quadlet template a few thousand. Nested loops over large ranges
@@ -350,11 +367,23 @@ impl Templates {
                 sources.insert(name.clone(), source.text.clone());
             }
         }
+        let reads = sources
+            .iter()
+            .filter(|(_, source)| reads_only_its_variables(source))
+            .filter_map(|(name, _)| {
+                let template = env.get_template(name).ok()?;
+                let mut names: Vec<String> =
+                    template.undeclared_variables(false).into_iter().collect();
+                names.sort();
+                Some((name.clone(), names))
+            })
+            .collect();
         let mut templates = Templates {
             env,
             labels,
             sources,
             broken: BTreeMap::new(),
+            reads,
         };
         for (name, error) in failures {
             let diagnostic = templates.template_error(&error, &name, None, None);
@@ -467,6 +496,23 @@ impl Templates {
         render_capped(&template, vars).map_err(|e| self.template_error(&e, name, None, Some(vars)))
     }
 
+    /// What identifies a render of template `name` with `vars`: its name and
+    /// the JSON of the variables it reads (JSON keeps `1`, `1.0` and `"1"`
+    /// apart, which render differently; map keys are strings in every
+    /// context the fleet builds). `None` when the output may depend on more.
+    fn render_key(&self, name: &str, vars: &Value) -> Option<String> {
+        let reads = self.reads.get(name)?;
+        let mut values = BTreeMap::new();
+        for var in reads {
+            let value = vars.get_attr(var).ok().filter(|v| !v.is_undefined())?;
+            values.insert(var.as_str(), value);
+        }
+        let mut key = name.to_owned();
+        key.push('\0');
+        key.push_str(&serde_json::to_string(&values).ok()?);
+        Some(key)
+    }
+
     /// The line of template `name` that wrote each line of `rendered`, its
     /// output with `vars` (see `provenance`); `None` where unknown.
     pub fn line_origins(
@@ -538,13 +584,18 @@ fn source_error(label: &str, text: &str, offset: usize, message: String) -> Diag
     .at_position(Position::new(line, column))
 }
 
-/// Value templates (volume specs, `from:` and directory paths), compiled
-/// once per compile worker: the same few strings are expanded for every
-/// host, and compiling one cost more than rendering it.
+/// A compile worker's template work kept for the hosts it compiles next:
+/// value templates (volume specs, `from:` and directory paths) compiled
+/// once, since the same few strings are expanded for every host and
+/// compiling one cost more than rendering it; and the units and env files
+/// rendered, since hosts running a service with the same settings render
+/// the same text (`cargo bench --bench fleet`).
 pub struct Expansions {
     env: Environment<'static>,
     /// Text → name of its compiled template in `env`.
     names: HashMap<String, String>,
+    /// [`Templates::render_key`] → the text rendered.
+    rendered: BoundedMemo<String, String>,
 }
 
 impl Expansions {
@@ -552,7 +603,28 @@ impl Expansions {
         Expansions {
             env: templates.env.clone(),
             names: HashMap::new(),
+            rendered: BoundedMemo::new(RENDERED_BUDGET),
         }
+    }
+
+    /// [`Templates::render`], or the text it gave for the same values of
+    /// the variables the template reads.
+    fn render_template(
+        &mut self,
+        templates: &Templates,
+        name: &str,
+        vars: &Value,
+    ) -> Result<String, Box<Diagnostic>> {
+        let Some(key) = templates.render_key(name, vars) else {
+            return templates.render(name, vars);
+        };
+        if let Some(text) = self.rendered.find(&key, |_| true) {
+            return Ok(text.clone());
+        }
+        let text = templates.render(name, vars)?;
+        let size = key.len() + text.len();
+        self.rendered.insert(key, text.clone(), size);
+        Ok(text)
     }
 
     fn render(&mut self, text: &str, vars: &Value) -> Result<String, minijinja::Error> {
@@ -860,7 +932,10 @@ impl Renderer<'_, '_> {
                 .unwrap_or(template.clone())
         );
         let vars = self.container_vars(name, resolved, volumes, extra);
-        let text = match self.templates.render(&template, &vars) {
+        let text = match self
+            .expansions
+            .render_template(self.templates, &template, &vars)
+        {
             Ok(text) => text,
             Err(diagnostic) => {
                 self.out.diagnostics.push(*diagnostic);
@@ -921,7 +996,10 @@ impl Renderer<'_, '_> {
         };
         let env = self.env_with_ports(name, resolved);
         let vars = context! { host => self.host, org => self.org, service => name, env => env };
-        match self.templates.render(BUILTIN_ENV, &vars) {
+        match self
+            .expansions
+            .render_template(self.templates, BUILTIN_ENV, &vars)
+        {
             Ok(text) => {
                 let at = resolved
                     .node
@@ -1226,5 +1304,52 @@ mod tests {
         let templates = Templates::new(&inventory);
         assert!(templates.env.debug());
         assert!(Expansions::new(&templates).env.debug());
+    }
+
+    fn templates_of(files: &[(&str, &str)]) -> Templates {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("templates")).expect("templates dir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join("templates").join(name), text).expect("template");
+        }
+        let (inventory, _) =
+            super::super::load::load(dir.path(), crate::confine::Exclusions::none());
+        Templates::new(&inventory)
+    }
+
+    /// A rendered text is reused only for the same values of every
+    /// variable the template reads, and never for a template whose output
+    /// may depend on more than it lists.
+    #[test]
+    fn render_keys_cover_exactly_what_the_template_reads() {
+        let templates = templates_of(&[
+            ("image.container.j2", "Image={{ image }}\n"),
+            ("host.container.j2", "# {{ host }}\nImage={{ image }}\n"),
+            ("outer.container.j2", "{% include 'host.container.j2' %}"),
+            ("dump.container.j2", "{{ debug() }}"),
+        ]);
+        let on = |host: &str, image: Value| context! { host => host, image => image };
+        let key = |name: &str, vars: &Value| templates.render_key(name, vars);
+        let (h1, h2) = (on("h1", Value::from("x")), on("h2", Value::from("x")));
+        assert!(key("image.container.j2", &h1).is_some());
+        assert_eq!(
+            key("image.container.j2", &h1),
+            key("image.container.j2", &h2)
+        );
+        assert_ne!(key("host.container.j2", &h1), key("host.container.j2", &h2));
+        assert_ne!(
+            key("image.container.j2", &h1),
+            key("host.container.j2", &h1)
+        );
+        assert_eq!(key("outer.container.j2", &h1), None);
+        assert_eq!(key("dump.container.j2", &h1), None);
+        // 1, 1.0 and "1" render differently.
+        let numbers = [Value::from(1), Value::from(1.0), Value::from("1")]
+            .map(|image| key("image.container.j2", &on("h1", image)));
+        assert_ne!(numbers[0], numbers[1]);
+        assert_ne!(numbers[0], numbers[2]);
+        assert_ne!(numbers[1], numbers[2]);
+        // A variable the context lacks: rendered (and failing) every time.
+        assert_eq!(key("image.container.j2", &context! { host => "h1" }), None);
     }
 }

@@ -958,6 +958,48 @@ fn unknown_template_name_is_an_error_at_the_service() {
     );
 }
 
+/// Hosts compiled one after another on the same worker reuse rendered
+/// units only where the template's variables agree: a template reading
+/// `host` (itself, or through a template it includes) gets every host's own
+/// name.
+#[test]
+fn rendered_units_are_reused_only_where_every_variable_read_agrees() {
+    let fleet = Fleet::base()
+        .with(
+            "containers/web.yaml",
+            "version: 1.0.0\ntemplate: named.container.j2\n",
+        )
+        .with(
+            "containers/api.yaml",
+            "version: 1.0.0\ntemplate: outer.container.j2\n",
+        )
+        .with(
+            "templates/named.container.j2",
+            "[Container]\nImage={{ image }}\nUser={{ account.uid }}\nEnvironment=NODE={{ host }}\n",
+        )
+        .with(
+            "templates/outer.container.j2",
+            "{% include 'named.container.j2' %}",
+        );
+    let hosts: Vec<String> = (0..40).map(|i| format!("n{i:02}")).collect();
+    for name in &hosts {
+        fleet.write(
+            &format!("hosts/{name}.yaml"),
+            b"services:\n  - web\n  - api\n",
+        );
+    }
+    let build = fleet.compile_clean();
+    for name in &hosts {
+        for unit in [WEB_UNIT, "/etc/containers/systemd/api.container"] {
+            let text = file_text(host(&build, name), unit);
+            assert!(
+                text.ends_with(&format!("Environment=NODE={name}\n")),
+                "{name} {unit}: {text}"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Secrets.
 
