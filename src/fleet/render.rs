@@ -18,6 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use minijinja::value::Serde;
+use minijinja::value::ValueKind;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::load::{Inventory, QuadletSource};
@@ -124,7 +125,8 @@ pub struct Templates {
     /// handed back (identical, so reports merge) by every render using them.
     broken: BTreeMap<String, Diagnostic>,
     /// Template name → the variables its output depends on, for templates
-    /// that read nothing else (see [`reads_only_its_variables`]).
+    /// that read nothing else (see [`reads_only_its_variables`]) and not
+    /// `host`.
     reads: BTreeMap<String, Vec<String>>,
 }
 
@@ -136,6 +138,51 @@ fn reads_only_its_variables(source: &str) -> bool {
     !["include", "import", "extends", "debug"]
         .iter()
         .any(|word| source.contains(word))
+}
+
+/// Appends `value` to a render key: a tag per kind, then its contents,
+/// strings and bytes with their length. Values that render differently
+/// encode differently (`1`, `1.0`, `"1"` and `true` are four keys); maps
+/// keep their keys in order. `None` for what has no such encoding here
+/// (undefined, opaque objects, integers past `i128`): that render is not
+/// reused.
+fn encode_value(value: &Value, out: &mut Vec<u8>) -> Option<()> {
+    let bytes = |tag: u8, bytes: &[u8], out: &mut Vec<u8>| {
+        out.push(tag);
+        out.extend_from_slice(&bytes.len().to_le_bytes());
+        out.extend_from_slice(bytes);
+    };
+    match value.kind() {
+        ValueKind::None => out.push(b'n'),
+        ValueKind::Bool => out.extend_from_slice(if value.is_true() { b"t" } else { b"f" }),
+        ValueKind::Number if value.is_integer() => {
+            let number = i128::try_from(value.clone()).ok()?;
+            bytes(b'i', &number.to_le_bytes(), out);
+        }
+        ValueKind::Number => {
+            let number = f64::try_from(value.clone()).ok()?;
+            bytes(b'd', &number.to_bits().to_le_bytes(), out);
+        }
+        ValueKind::String => bytes(b's', value.as_str()?.as_bytes(), out),
+        ValueKind::Bytes => bytes(b'b', value.as_bytes()?, out),
+        ValueKind::Seq => {
+            out.push(b'[');
+            for item in value.try_iter().ok()? {
+                encode_value(&item, out)?;
+            }
+            out.push(b']');
+        }
+        ValueKind::Map => {
+            out.push(b'{');
+            for key in value.try_iter().ok()? {
+                encode_value(&key, out)?;
+                encode_value(&value.get_item(&key).ok()?, out)?;
+            }
+            out.push(b'}');
+        }
+        _ => return None,
+    }
+    Some(())
 }
 
 /// Byte budget of a compile worker's rendered texts.
@@ -374,6 +421,10 @@ impl Templates {
                 let template = env.get_template(name).ok()?;
                 let mut names: Vec<String> =
                     template.undeclared_variables(false).into_iter().collect();
+                // One reading `host` renders differently on every host.
+                if names.iter().any(|name| name == "host") {
+                    return None;
+                }
                 names.sort();
                 Some((name.clone(), names))
             })
@@ -497,19 +548,16 @@ impl Templates {
     }
 
     /// What identifies a render of template `name` with `vars`: its name and
-    /// the JSON of the variables it reads (JSON keeps `1`, `1.0` and `"1"`
-    /// apart, which render differently; map keys are strings in every
-    /// context the fleet builds). `None` when the output may depend on more.
-    fn render_key(&self, name: &str, vars: &Value) -> Option<String> {
+    /// the values of the variables it reads ([`encode_value`]). `None` when
+    /// the output may depend on more.
+    fn render_key(&self, name: &str, vars: &Value) -> Option<Vec<u8>> {
         let reads = self.reads.get(name)?;
-        let mut values = BTreeMap::new();
+        let mut key = Vec::with_capacity(1024);
+        key.extend_from_slice(name.as_bytes());
+        key.push(0);
         for var in reads {
-            let value = vars.get_attr(var).ok().filter(|v| !v.is_undefined())?;
-            values.insert(var.as_str(), value);
+            encode_value(&vars.get_attr(var).ok()?, &mut key)?;
         }
-        let mut key = name.to_owned();
-        key.push('\0');
-        key.push_str(&serde_json::to_string(&values).ok()?);
         Some(key)
     }
 
@@ -595,7 +643,7 @@ pub struct Expansions {
     /// Text → name of its compiled template in `env`.
     names: HashMap<String, String>,
     /// [`Templates::render_key`] → the text rendered.
-    rendered: BoundedMemo<String, String>,
+    rendered: BoundedMemo<Vec<u8>, String>,
 }
 
 impl Expansions {
@@ -1324,6 +1372,10 @@ mod tests {
     fn render_keys_cover_exactly_what_the_template_reads() {
         let templates = templates_of(&[
             ("image.container.j2", "Image={{ image }}\n"),
+            (
+                "service.container.j2",
+                "# {{ service }}\nImage={{ image }}\n",
+            ),
             ("host.container.j2", "# {{ host }}\nImage={{ image }}\n"),
             ("outer.container.j2", "{% include 'host.container.j2' %}"),
             ("dump.container.j2", "{{ debug() }}"),
@@ -1336,19 +1388,42 @@ mod tests {
             key("image.container.j2", &h1),
             key("image.container.j2", &h2)
         );
-        assert_ne!(key("host.container.j2", &h1), key("host.container.j2", &h2));
+        // The key covers every variable read, and the template's name.
+        let service = |name: &str| context! { host => "h1", service => name, image => "x" };
+        let keyed = |vars: &Value| key("service.container.j2", vars);
+        assert_ne!(keyed(&service("a")), keyed(&service("b")));
         assert_ne!(
-            key("image.container.j2", &h1),
-            key("host.container.j2", &h1)
+            keyed(&service("a")),
+            key("image.container.j2", &service("a"))
         );
+        assert_eq!(keyed(&service("a")), keyed(&service("a")));
+        assert!(keyed(&service("a")).is_some());
+        // A template reading `host` differs on every host: never reused.
+        assert_eq!(key("host.container.j2", &h1), None);
         assert_eq!(key("outer.container.j2", &h1), None);
         assert_eq!(key("dump.container.j2", &h1), None);
-        // 1, 1.0 and "1" render differently.
-        let numbers = [Value::from(1), Value::from(1.0), Value::from("1")]
-            .map(|image| key("image.container.j2", &on("h1", image)));
-        assert_ne!(numbers[0], numbers[1]);
-        assert_ne!(numbers[0], numbers[2]);
-        assert_ne!(numbers[1], numbers[2]);
+        // Values that render differently, and lists of strings split
+        // differently, get different keys.
+        let keys = [
+            Value::from(1),
+            Value::from(1.0),
+            Value::from("1"),
+            Value::from(true),
+            Value::from(vec!["1"]),
+            Value::from(vec!["", "1"]),
+            Value::from(vec!["1", ""]),
+        ]
+        .map(|image| key("image.container.j2", &on("h1", image)));
+        for (i, a) in keys.iter().enumerate() {
+            assert!(a.is_some());
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            keys[0],
+            key("image.container.j2", &on("h2", Value::from(1)))
+        );
         // A variable the context lacks: rendered (and failing) every time.
         assert_eq!(key("image.container.j2", &context! { host => "h1" }), None);
     }

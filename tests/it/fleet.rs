@@ -959,19 +959,23 @@ fn unknown_template_name_is_an_error_at_the_service() {
 }
 
 /// Hosts compiled one after another on the same worker reuse rendered
-/// units only where the template's variables agree: a template reading
-/// `host` (itself, or through a template it includes) gets every host's own
-/// name.
+/// units only where every variable the template reads agrees: here the
+/// image differs on every third host, and a template reading `host`
+/// (itself, or through a template it includes) gets each host's own name.
 #[test]
 fn rendered_units_are_reused_only_where_every_variable_read_agrees() {
     let fleet = Fleet::base()
         .with(
             "containers/web.yaml",
-            "version: 1.0.0\ntemplate: named.container.j2\n",
+            "version: 1.0.0\ntemplate: plain.container.j2\n",
         )
         .with(
             "containers/api.yaml",
             "version: 1.0.0\ntemplate: outer.container.j2\n",
+        )
+        .with(
+            "templates/plain.container.j2",
+            "[Container]\nImage={{ image }}\nUser={{ account.uid }}\n",
         )
         .with(
             "templates/named.container.j2",
@@ -982,21 +986,29 @@ fn rendered_units_are_reused_only_where_every_variable_read_agrees() {
             "{% include 'named.container.j2' %}",
         );
     let hosts: Vec<String> = (0..40).map(|i| format!("n{i:02}")).collect();
-    for name in &hosts {
+    for (i, name) in hosts.iter().enumerate() {
         fleet.write(
             &format!("hosts/{name}.yaml"),
-            b"services:\n  - web\n  - api\n",
+            format!(
+                "services:\n  - web: {{ version: 1.0.{} }}\n  - api\n",
+                i % 3
+            )
+            .as_bytes(),
         );
     }
     let build = fleet.compile_clean();
-    for name in &hosts {
-        for unit in [WEB_UNIT, "/etc/containers/systemd/api.container"] {
-            let text = file_text(host(&build, name), unit);
-            assert!(
-                text.ends_with(&format!("Environment=NODE={name}\n")),
-                "{name} {unit}: {text}"
-            );
-        }
+    for (i, name) in hosts.iter().enumerate() {
+        let output = host(&build, name);
+        let web = file_text(output, WEB_UNIT);
+        assert!(
+            web.contains(&format!("/web:1.0.{}\n", i % 3)),
+            "{name}: {web}"
+        );
+        let api = file_text(output, "/etc/containers/systemd/api.container");
+        assert!(
+            api.ends_with(&format!("Environment=NODE={name}\n")),
+            "{name}: {api}"
+        );
     }
 }
 
