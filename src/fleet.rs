@@ -265,6 +265,7 @@ fn compile_hosts(
                     options,
                     expansions: render::Expansions::new(templates),
                     quadlets: lint::QuadletMemo::default(),
+                    snippets: assemble::SnippetMemo::default(),
                     pem_free: certs::PemFreeMemo::default(),
                     secrets: secrets::SecretReader::new(&inventory.dir, &options.identities),
                     now: build_time,
@@ -383,6 +384,7 @@ struct Worker<'a> {
     options: &'a Options,
     expansions: render::Expansions,
     quadlets: lint::QuadletMemo,
+    snippets: assemble::SnippetMemo,
     pem_free: certs::PemFreeMemo,
     secrets: secrets::SecretReader<'a>,
     /// The build time, one for every host.
@@ -485,7 +487,8 @@ impl Worker<'_> {
         let mut diagnostics = rendered.diagnostics.clone();
         let locator = locate::Locator::new(&self.inventory.sources, self.templates);
         diagnostics.extend(lint::check(plan, &rendered, &locator, &mut self.quadlets));
-        let (mut assembled, extra) = assemble::assemble(self.inventory, plan, &rendered);
+        let (mut assembled, extra) =
+            assemble::assemble(self.inventory, plan, &rendered, &mut self.snippets);
         diagnostics.append(&mut assembled.diagnostics);
         diagnostics.extend(self.placed_quadlets(plan, &rendered, &assembled, &extra, files_dir));
         let mut texts = rendered.virtual_files.clone();

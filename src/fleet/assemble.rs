@@ -16,9 +16,11 @@ use super::load::{Inventory, SourceMap};
 use super::render::{NodeDirectory, NodeFile, Rendered};
 use super::resolve::{ManifestPlan, Origin, ServiceBody};
 use crate::butane::model as b;
+use crate::butane::version::Version;
 use crate::confine::{ConfineError, SOURCE_LIMIT};
 use crate::diag::{Code, Diagnostic, DocPath, Position, Segment};
 use crate::encode;
+use crate::memo::BoundedMemo;
 use crate::secret::Secrets;
 use crate::yaml::{self, FileId, Node, de::Decoder};
 
@@ -620,18 +622,101 @@ fn merge_user(existing: &mut b::PasswdUser, later: b::PasswdUser) {
         .extend(later.ssh_authorized_keys_local);
 }
 
+/// Most bytes of snippet text a [`SnippetMemo`] holds, counted
+/// [`SNIPPET_WEIGHT`] times for its parsed node and decoded config.
+const SNIPPET_BUDGET: usize = 64 << 20;
+/// The bytes a kept snippet counts per byte of its text: its node tree and
+/// decoded config take a multiple of the text.
+const SNIPPET_WEIGHT: usize = 16;
+/// Longest snippet text kept: a larger one is read and parsed per host.
+const SNIPPET_TEXT_MAX: usize = 1 << 20;
+
+/// Snippets a compile worker has read, parsed and decoded. Every host of a
+/// fleet includes the fleet's snippets: reading, parsing and decoding the
+/// same text for each cost more than the rest of assembling it (`cargo
+/// bench --bench fleet`). A parse is kept per file id its nodes carry (the
+/// snippet's place among the host's snippets) and a decode per Butane
+/// version, so what a host gets is what a fresh read gives it; a snippet
+/// that cannot be read is read again (and reported) on every host. Starts
+/// over when it holds `SNIPPET_BUDGET` counted bytes.
+pub struct SnippetMemo {
+    /// Path relative to the fleet root → each (file id, version) it was
+    /// parsed and decoded for.
+    kept: BoundedMemo<String, KeptSnippet>,
+}
+
+impl Default for SnippetMemo {
+    fn default() -> Self {
+        SnippetMemo {
+            kept: BoundedMemo::new(SNIPPET_BUDGET),
+        }
+    }
+}
+
+struct KeptSnippet {
+    id: FileId,
+    version: Version,
+    text: String,
+    /// What parsing and decoding it found.
+    findings: Vec<Diagnostic>,
+    decoded: Option<(b::Config, Node)>,
+}
+
 /// Reads and decodes a Butane snippet (`relative` to the fleet root) for
-/// `plan`'s Butane version.
+/// `plan`'s Butane version, or takes it from `memo`.
 fn snippet(
     inventory: &Inventory,
     relative: &str,
     plan: &ManifestPlan,
     origin: Origin,
+    memo: &mut SnippetMemo,
     diagnostics: &mut Vec<Diagnostic>,
     sources: &mut Vec<(String, String)>,
 ) -> Option<(b::Config, Node)> {
-    let text = match inventory.dir.read_text(relative, SOURCE_LIMIT) {
-        Ok(text) => text,
+    // Snippet nodes get a file id past the loaded files; `sources` names them.
+    let id = FileId(u32::MAX - u32::try_from(sources.len()).unwrap_or(0));
+    let version = plan.version;
+    if let Some(kept) = memo
+        .kept
+        .find(relative, |kept| kept.id == id && kept.version == version)
+    {
+        diagnostics.extend(kept.findings.iter().cloned());
+        sources.push((relative.to_owned(), kept.text.clone()));
+        return kept.decoded.clone();
+    }
+    // The text is the same for every id and version it was kept for.
+    let text = match memo.kept.find(relative, |_| true) {
+        Some(kept) => kept.text.clone(),
+        None => read_snippet(inventory, relative, origin, diagnostics)?,
+    };
+    sources.push((relative.to_owned(), text.clone()));
+    let mut findings = Vec::new();
+    let decoded = parse_snippet(&text, relative, id, plan, &mut findings);
+    diagnostics.extend(findings.iter().cloned());
+    if text.len() <= SNIPPET_TEXT_MAX {
+        let size = text.len().saturating_mul(SNIPPET_WEIGHT);
+        let kept = KeptSnippet {
+            id,
+            version,
+            text,
+            findings,
+            decoded: decoded.clone(),
+        };
+        memo.kept.insert(relative.to_owned(), kept, size);
+    }
+    decoded
+}
+
+/// The text of the snippet at `relative`; a refusal is reported at the
+/// `include:` entry (`origin`) that names it.
+fn read_snippet(
+    inventory: &Inventory,
+    relative: &str,
+    origin: Origin,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match inventory.dir.read_text(relative, SOURCE_LIMIT) {
+        Ok(text) => Some(text),
         Err(error) => {
             // The refusal names the path; it never quotes the file.
             let (code, message, help) = match &error {
@@ -652,17 +737,25 @@ fn snippet(
                     .at_position(origin.position)
                     .with_help(help),
             );
-            return None;
+            None
         }
-    };
-    // Snippet nodes get a file id past the loaded files; `sources` names them.
-    let id = FileId(u32::MAX - u32::try_from(sources.len()).unwrap_or(0));
-    sources.push((relative.to_owned(), text.clone()));
-    let node = match yaml::parse_file(&text, id) {
+    }
+}
+
+/// Parses a snippet's `text` with its nodes tagged `id` and decodes it for
+/// `plan`'s Butane version; findings name the snippet (`relative`).
+fn parse_snippet(
+    text: &str,
+    relative: &str,
+    id: FileId,
+    plan: &ManifestPlan,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(b::Config, Node)> {
+    let node = match yaml::parse_file(text, id) {
         Ok(Some(node)) => node,
         Ok(None) => return None,
         Err(error) => {
-            let help = yaml::explain::explain(&text, &error);
+            let help = yaml::explain::explain(text, &error);
             let mut diagnostic = Diagnostic::error(Code::YamlSyntax, error.message)
                 .in_file(relative)
                 .at_position(error.position);
@@ -737,6 +830,7 @@ pub fn assemble(
     inventory: &Inventory,
     plan: &ManifestPlan,
     rendered: &Rendered,
+    memo: &mut SnippetMemo,
 ) -> (Assembled, ExtraSources) {
     let mut assembler = Assembler {
         sources: &inventory.sources,
@@ -793,6 +887,7 @@ pub fn assemble(
             relative,
             plan,
             *origin,
+            memo,
             &mut assembler.diagnostics,
             &mut assembler.snippets.0,
         ) {
@@ -860,5 +955,130 @@ mod tests {
             .expect("located");
         assert_eq!(file, FileId(3));
         assert_eq!(position, Position::new(4, 13));
+    }
+
+    /// Everything a host's assembly gives, as text to compare.
+    fn summary(assembled: &Assembled, extra: &ExtraSources) -> String {
+        let mut provenance: Vec<String> = assembled
+            .provenance
+            .entries
+            .iter()
+            .map(|(path, source)| format!("{path:?} {source:?}"))
+            .collect();
+        provenance.sort();
+        format!(
+            "{:?}\n{:?}\n{:?}\n{provenance:?}\n{:?}",
+            assembled.config, assembled.diagnostics, assembled.fragments, extra.0
+        )
+    }
+
+    /// Hosts of one worker that include the same snippets at other places
+    /// (b), under another Butane version (c), or exactly as an earlier host
+    /// (d), one of them unparsable, get from the memo what a fresh read,
+    /// parse and decode gives each.
+    #[test]
+    fn a_kept_snippet_is_what_a_fresh_read_gives_every_host() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = [
+            ("fleet.yaml", "org: acme\ninclude: [snippets/args.bu]\n"),
+            (
+                "snippets/args.bu",
+                "variant: fcos\nversion: 1.4.0\nkernel_arguments:\n  should_exist: [quiet]\n",
+            ),
+            (
+                "snippets/other.bu",
+                "variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /etc/other\n      contents: { inline: other }\n",
+            ),
+            (
+                "snippets/broken.bu",
+                "storage:\n  files:\n    - path: /etc/x\n      contents: [\n",
+            ),
+            (
+                "hosts/a.yaml",
+                "services: []\ninclude: [snippets/broken.bu, snippets/other.bu]\n",
+            ),
+            (
+                "hosts/b.yaml",
+                "services: []\ninclude: [snippets/other.bu, snippets/broken.bu]\n",
+            ),
+            (
+                "hosts/c.yaml",
+                "services: []\nignition_version: 3.2.0\ninclude: [snippets/broken.bu, snippets/other.bu]\n",
+            ),
+            (
+                "hosts/d.yaml",
+                "services: []\ninclude: [snippets/broken.bu, snippets/other.bu]\n",
+            ),
+        ];
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let (inventory, findings) =
+            super::super::load::load(dir.path(), crate::confine::Exclusions::none());
+        assert_eq!(findings.into_vec(), Vec::new());
+        let mut resolver = super::super::resolve::Resolver::new(&inventory);
+        let mut memo = SnippetMemo::default();
+        for name in ["a", "b", "c", "d", "a", "b", "c"] {
+            let source = inventory.hosts.get(name).expect("host");
+            let (plan, failed) = resolver.plan_checked(name, source);
+            assert!(!failed, "{:?}", resolver.diagnostics);
+            let Some(super::super::resolve::HostPlan::Manifest(plan)) = plan else {
+                panic!("host {name} has no manifest plan");
+            };
+            let rendered = Rendered::default();
+            let (kept, kept_extra) = assemble(&inventory, &plan, &rendered, &mut memo);
+            let (fresh, fresh_extra) =
+                assemble(&inventory, &plan, &rendered, &mut SnippetMemo::default());
+            assert_eq!(
+                summary(&kept, &kept_extra),
+                summary(&fresh, &fresh_extra),
+                "host {name}"
+            );
+            let broken: Vec<String> = kept
+                .diagnostics
+                .iter()
+                .filter(|d| d.file.as_deref() == Some("snippets/broken.bu"))
+                .map(|d| format!("{:?} {:?}", d.code, d.position))
+                .collect();
+            assert_eq!(
+                broken,
+                [format!(
+                    "{:?} {:?}",
+                    Code::YamlSyntax,
+                    Some(Position::new(5, 1))
+                )],
+                "host {name}"
+            );
+            // Only Butane 1.3 (Ignition 3.2) lacks `kernel_arguments`.
+            let unused = kept
+                .diagnostics
+                .iter()
+                .filter(|d| d.file.as_deref() == Some("snippets/args.bu"))
+                .count();
+            assert_eq!(unused, usize::from(name == "c"), "host {name}");
+            assert_eq!(
+                kept.config.kernel_arguments.should_exist.len(),
+                usize::from(name != "c"),
+                "host {name}"
+            );
+            let other = kept
+                .config
+                .storage
+                .files
+                .iter()
+                .position(|f| f.path == "/etc/other")
+                .expect("/etc/other");
+            let (file, position) = kept
+                .provenance
+                .locate(&storage("files", other).key("contents"))
+                .expect("located");
+            assert_eq!(kept_extra.name(file), Some("snippets/other.bu"));
+            assert_eq!(position, Position::new(6, 17), "host {name}");
+        }
+        // args.bu for two versions; other.bu and broken.bu at two places
+        // and, at a's places, for two versions. Host d (as a) adds nothing.
+        assert_eq!(memo.kept.len(), 8);
     }
 }

@@ -23,7 +23,7 @@ use crate::support::build_dir::{contents, visible_names};
 use crate::support::cli::{Identity, Run};
 use crate::support::fleet::{
     BASE_FLEET, BASE_HOST, Fleet, directory, file_mode, file_text, findings, host, node_file, raw,
-    snapshot, the_one_error, user, values,
+    snapshot, the_one_error, the_one_error_at, user, values,
 };
 
 const WEB_UNIT: &str = "/etc/containers/systemd/web.container";
@@ -610,6 +610,76 @@ fn fleet_and_host_users_and_snippets_merge_in_order() {
     assert_eq!(order, ["/etc/a", "/etc/b", "/etc/c"]);
     assert!(h1.inputs.contains(&"snippets/a.bu".to_owned()));
     assert!(h1.inputs.contains(&"snippets/b.bu".to_owned()));
+}
+
+/// Compile workers keep the snippets they read (`fleet::assemble`): with
+/// many hosts on each worker, every host still gets its own snippets'
+/// contents, and each host including a snippet that does not parse fails
+/// with the error at the snippet's line and column, wherever the host
+/// includes it.
+#[test]
+fn hosts_sharing_snippets_each_get_their_own_and_each_fail_on_a_broken_one() {
+    let mut fleet = Fleet::base()
+        .with(
+            "fleet.yaml",
+            &format!("{BASE_FLEET}include: [snippets/fleet.bu]\n"),
+        )
+        .with(
+            "snippets/fleet.bu",
+            "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/fleet\n      contents: { inline: fleet }\n",
+        )
+        .with(
+            "snippets/even.bu",
+            "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/parity\n      contents: { inline: even }\n",
+        )
+        .with(
+            "snippets/odd.bu",
+            "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/parity\n      contents: { inline: odd }\n",
+        )
+        .with(
+            "snippets/broken.bu",
+            "variant: fcos\nversion: 1.5.0\nstorage:\n  files: [\n",
+        );
+    for index in 0..24_usize {
+        let parity = if index.is_multiple_of(2) {
+            "even"
+        } else {
+            "odd"
+        };
+        let includes = match index % 3 {
+            0 => format!("[snippets/{parity}.bu]"),
+            1 => format!("[snippets/broken.bu, snippets/{parity}.bu]"),
+            _ => format!("[snippets/{parity}.bu, snippets/broken.bu]"),
+        };
+        fleet = fleet.with(
+            &format!("hosts/h{index:02}.yaml"),
+            &format!("services: [web]\ninclude: {includes}\n"),
+        );
+    }
+    fs::remove_file(fleet.root().join("hosts/h1.yaml")).expect("remove");
+    let build = fleet.compile();
+    let error = the_one_error_at(&build, "snippets/broken.bu", 5, 1);
+    let failed: Vec<&str> = build.failed_hosts.keys().map(String::as_str).collect();
+    let broken: Vec<String> = (0..24_usize)
+        .filter(|index| !index.is_multiple_of(3))
+        .map(|index| format!("h{index:02}"))
+        .collect();
+    assert_eq!(failed, broken, "{}", raw(&build));
+    for reason in build.failed_hosts.values() {
+        assert_eq!(reason, &error.raw());
+    }
+    let compiled: Vec<&str> = build.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(compiled.len(), 8, "{}", raw(&build));
+    for output in &build.outputs {
+        let index: usize = output.name[1..].parse().expect("host number");
+        let parity = if index.is_multiple_of(2) {
+            "even"
+        } else {
+            "odd"
+        };
+        assert_eq!(file_text(output, "/etc/parity"), parity, "{}", output.name);
+        assert_eq!(file_text(output, "/etc/fleet"), "fleet", "{}", output.name);
+    }
 }
 
 // ---------------------------------------------------------------------------
