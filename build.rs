@@ -15,8 +15,9 @@
 //! document); the official validator parses one when a config fails the
 //! fast check.
 //!
-//! That fast check (`src/validate/subset.rs`, compiled into this script
-//! too) would otherwise parse a schema on every `kindling butane` run.
+//! That fast check (its tables in `src/validate/subset.rs`, compiled into
+//! this script too; the walk in `src/validate/proof.rs`, which is not)
+//! would otherwise parse a schema on every `kindling butane` run.
 //! `subset_tables.rs` in `OUT_DIR` holds its tables already built: one
 //! `IGNITION_<version>` static per schema file (identical files share one
 //! table), `None` where a schema uses a keyword outside the subset. A test
@@ -27,8 +28,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The library's subset checker; only its parsing half is used here.
-#[allow(dead_code)]
+/// The library's subset-checker tables and their parser.
 #[path = "src/validate/subset.rs"]
 mod subset;
 

@@ -428,9 +428,7 @@ pub fn compile_config(butane: &model::Config, version: Version, options: &Option
     {
         let validate = || {
             let mut findings = crate::validate::semantic(&config, spec);
-            if let Ok(value) = serde_json::to_value(&config) {
-                findings.extend(crate::validate::schema(&value, spec));
-            }
+            findings.extend(crate::validate::schema(&config, spec));
             findings
         };
         let findings = match options.json {

@@ -13,6 +13,7 @@ mod dups;
 mod luks;
 mod mode;
 mod paths;
+mod proof;
 mod resources;
 mod rules;
 mod schema;

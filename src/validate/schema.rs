@@ -12,8 +12,10 @@
 use std::sync::OnceLock;
 
 use jsonschema::Validator;
+use serde::Serialize;
 use serde_json::Value;
 
+use super::proof::proves_valid;
 use super::subset::Subset;
 use crate::diag::{Code, Diagnostic, DocPath, Segment};
 use crate::ignition::spec::Spec;
@@ -80,15 +82,28 @@ fn path_of(location: &jsonschema::paths::Location) -> DocPath {
     DocPath::from_segments(segments)
 }
 
-/// Checks `config_json` against the official JSON Schema of `spec`. Each
-/// violation is an error at the JSON path of the failing value.
-pub fn schema(config_json: &Value, spec: Spec) -> Vec<Diagnostic> {
-    if subset(spec).is_some_and(|subset| subset.is_valid(config_json)) {
+/// Checks `config` (as `serde_json::to_value` writes it) against the
+/// official JSON Schema of `spec`. Each violation is an error at the JSON
+/// path of the failing value.
+pub fn schema<T: Serialize + ?Sized>(config: &T, spec: Spec) -> Vec<Diagnostic> {
+    if subset(spec).is_some_and(|subset| proves_valid(subset, config)) {
         return Vec::new();
     }
+    let config_json = match serde_json::to_value(config) {
+        Ok(value) => value,
+        Err(error) => {
+            return vec![
+                Diagnostic::error(
+                    Code::IgnitionSchema,
+                    format!("the config cannot be written as JSON: {error}"),
+                )
+                .at(DocPath::root()),
+            ];
+        }
+    };
     match validator(spec) {
         Ok(validator) => validator
-            .iter_errors(config_json)
+            .iter_errors(&config_json)
             .map(|error| {
                 Diagnostic::error(Code::IgnitionSchema, error.to_string())
                     .at(path_of(error.instance_path()))

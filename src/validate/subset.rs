@@ -1,8 +1,8 @@
-//! A checker for the subset of draft-4 JSON Schema the Ignition schemas
-//! use: `type`, `properties`, `items` (one schema), `required`, `allOf` and
-//! `$ref` (a lone JSON pointer into the same document). It only answers
-//! "valid": when it cannot prove a config valid (a violation, or a number
-//! draft 4 might judge differently), the official validator decides.
+//! The tables of a checker for the subset of draft-4 JSON Schema the
+//! Ignition schemas use: `type`, `properties`, `items` (one schema),
+//! `required`, `allOf` and `$ref` (a lone JSON pointer into the same
+//! document). `proof.rs` walks them; it only answers "valid": when it
+//! cannot prove a config valid, the official validator decides.
 //!
 //! This file is also compiled into `build.rs`, which parses each embedded
 //! schema with [`Subset::parse`] and writes the resulting tables out as
@@ -17,10 +17,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use serde_json::Value;
 
 /// JSON types as bits, for draft-4 `type`.
-mod types {
+pub(super) mod types {
     pub const NULL: u8 = 1;
     pub const BOOLEAN: u8 = 2;
     pub const INTEGER: u8 = 4;
@@ -186,65 +185,6 @@ impl<'s> Subset<'s> {
         Some(Subset {
             nodes: Cow::Owned(builder.nodes),
         })
-    }
-
-    /// Whether `instance` is certainly valid. `false` means "not proven":
-    /// a violation, or a number draft 4 might judge differently.
-    pub(crate) fn is_valid(&self, instance: &Value) -> bool {
-        self.check(0, instance)
-    }
-
-    fn check(&self, index: usize, instance: &Value) -> bool {
-        let Some(node) = self.nodes.get(index) else {
-            return false;
-        };
-        match node.link {
-            Link::None => {}
-            Link::Ref(target) => return self.check(target, instance),
-            Link::Unproven => return false,
-        }
-        if node.types != 0 {
-            let found = match instance {
-                Value::Null => types::NULL,
-                Value::Bool(_) => types::BOOLEAN,
-                Value::Number(n) if n.is_i64() || n.is_u64() => types::INTEGER | types::NUMBER,
-                // A float never comes out of the typed model; leave it to
-                // the official validator.
-                Value::Number(_) => return false,
-                Value::String(_) => types::STRING,
-                Value::Array(_) => types::ARRAY,
-                Value::Object(_) => types::OBJECT,
-            };
-            if node.types & found == 0 {
-                return false;
-            }
-        }
-        let own = match instance {
-            Value::Object(object) => {
-                node.required.iter().all(|name| object.contains_key(*name))
-                    && (node.properties.is_empty()
-                        || object.iter().all(|(key, value)| {
-                            match node
-                                .properties
-                                .binary_search_by(|(name, _)| (*name).cmp(key.as_str()))
-                            {
-                                Ok(found) => node
-                                    .properties
-                                    .get(found)
-                                    .is_some_and(|&(_, schema)| self.check(schema, value)),
-                                Err(_) => true,
-                            }
-                        }))
-            }
-            Value::Array(items) => node
-                .items
-                .is_none_or(|schema| items.iter().all(|item| self.check(schema, item))),
-            _ => true,
-        };
-        own && node
-            .all_of
-            .iter()
-            .all(|&schema| self.check(schema, instance))
     }
 }
 

@@ -109,6 +109,7 @@ fn butane_corpus_outputs_are_valid() {
         let mut findings = semantic(&config, spec);
         findings.extend(schema_check(&raw, spec));
         findings.extend(schema_check(&reserialized, spec));
+        findings.extend(schema_check(&config, spec));
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy())
