@@ -1,7 +1,8 @@
 //! A memo with a byte budget: what was computed for a key, kept once per
 //! context it was computed in, all dropped at once when the budget is
 //! spent. A fleet repeats the same inputs on many hosts; the encoder
-//! (`encode::memo`) and the fleet's Quadlet validation (`fleet::lint`) keep
+//! (`encode::memo`), the fleet's Quadlet validation (`fleet::lint`), its
+//! snippets (`fleet::assemble`) and certificate check (`fleet::certs`) keep
 //! their results in one of these.
 
 use std::borrow::Borrow;

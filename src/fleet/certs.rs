@@ -114,24 +114,29 @@ pub fn may_hold_pem(contents: &[u8]) -> bool {
 /// MiB) would cost more than compiling it.
 const MAX_SOURCE_BYTES: usize = 4 << 20;
 
-/// Data URLs a compile worker has decoded and found to hold no PEM, with
-/// their compression: a fleet gives the same files (units, Quadlets, env
-/// files) to many hosts, and decoding each again (base64, gunzip) for every
-/// host cost more than the rest of the certificate check (plain URLs
-/// that `cannot_spell_pem` settles never get here). Only URLs up to 64 KiB
-/// are kept (`PEM_FREE_URL_MAX`); the memo starts over at 8 MiB
-/// (`PEM_FREE_BUDGET`).
+/// Data URLs a compile worker has decoded, with their compression: those
+/// that hold no PEM, and the contents of those that do. A fleet gives the
+/// same files (units, Quadlets, env files, trust anchors) to many hosts,
+/// and decoding each again (base64, gunzip) for every host cost more than
+/// the rest of the certificate check (plain URLs that `cannot_spell_pem`
+/// settles never get here). URLs without PEM are kept up to 64 KiB
+/// (`PEM_FREE_URL_MAX`), with PEM up to 1 MiB (`PEM_URL_MAX`: a CA
+/// bundle); each kind starts over at 8 MiB (`PEM_FREE_BUDGET`).
 pub struct PemFreeMemo {
     urls: BoundedMemo<String, Option<String>>,
+    /// URL → (compression, decoded contents) of each URL holding PEM.
+    pem: BoundedMemo<String, (Option<String>, Vec<u8>)>,
 }
 
 const PEM_FREE_URL_MAX: usize = 64 << 10;
+const PEM_URL_MAX: usize = 1 << 20;
 const PEM_FREE_BUDGET: usize = 8 << 20;
 
 impl Default for PemFreeMemo {
     fn default() -> Self {
         PemFreeMemo {
             urls: BoundedMemo::new(PEM_FREE_BUDGET),
+            pem: BoundedMemo::new(PEM_FREE_BUDGET),
         }
     }
 }
@@ -152,20 +157,63 @@ impl PemFreeMemo {
             );
         }
     }
+
+    /// The decoded contents kept for a URL that holds PEM.
+    fn pem(&self, source: &str, compression: Option<&str>) -> Option<&[u8]> {
+        self.pem
+            .find(source, |(kept, _)| kept.as_deref() == compression)
+            .map(|(_, contents)| contents.as_slice())
+    }
+
+    fn remember_pem(&mut self, source: &str, compression: Option<&str>, contents: &[u8]) {
+        if source.len() <= PEM_URL_MAX {
+            self.pem.insert(
+                source.to_owned(),
+                (compression.map(str::to_owned), contents.to_vec()),
+                source.len() + contents.len(),
+            );
+        }
+    }
+
+    /// The decoded contents of `source` when they may hold PEM, decoding
+    /// it unless kept.
+    fn pem_contents(&mut self, source: &str, compression: Option<&str>) -> Option<Vec<u8>> {
+        if let Some(contents) = self.pem(source, compression) {
+            return Some(contents.to_vec());
+        }
+        if self.holds_no_pem(source, compression) {
+            return None;
+        }
+        let contents = crate::dataurl::decode_resource(source, compression, usize::MAX).ok()?;
+        if may_hold_pem(&contents) {
+            self.remember_pem(source, compression, &contents);
+            Some(contents)
+        } else {
+            self.remember(source, compression);
+            None
+        }
+    }
 }
 
 /// Whether the uncompressed data URL `source` cannot decode to PEM: it is
-/// percent-encoded (not base64) and has neither `BEGIN` nor an escape of
-/// one of its letters, so no decoding of it reads `-----BEGIN `. Half of a
-/// fleet's files are each host's own (env files, `/etc/hostname`), which
-/// a memo cannot share, and most are settled by this scan.
+/// percent-encoded (not base64) and spells no `-----`, neither as itself
+/// nor with an escaped dash (`%2D`), so no decoding of it reads
+/// `-----BEGIN `. Half of a fleet's files are each host's own (env files,
+/// `/etc/hostname`), which a memo cannot share, and most are settled by
+/// this scan. The encoder writes `data:,` URLs, which need no parsing; a
+/// URL this settles that is no valid one would fail to decode anyway.
 fn cannot_spell_pem(source: &str) -> bool {
-    const ESCAPES: [&str; 6] = ["%42", "%45", "%47", "%49", "%4E", "%4e"];
-    crate::dataurl::DataUrl::parse(source).is_ok_and(|url| {
-        !url.base64
-            && !url.data.contains("BEGIN")
-            && !ESCAPES.iter().any(|escape| url.data.contains(escape))
-    })
+    let data = match source.strip_prefix("data:,") {
+        Some(data) => data,
+        None => match crate::dataurl::DataUrl::parse(source) {
+            Ok(url) if !url.base64 => url.data,
+            _ => return false,
+        },
+    };
+    let data = data.as_bytes();
+    ["-----", "%2D", "%2d"]
+        .iter()
+        .all(|needle| memchr::memmem::find(data, needle.as_bytes()).is_none())
 }
 
 /// The files of a compiled config that may hold PEM, each with the role
@@ -188,16 +236,12 @@ pub fn placed_files(
         };
         let compression = file.contents.compression.as_deref();
         let plain = compression.is_none_or(str::is_empty);
-        if (plain && cannot_spell_pem(source)) || memo.holds_no_pem(source, compression) {
+        if plain && cannot_spell_pem(source) {
             continue;
         }
-        let Ok(contents) = crate::dataurl::decode_resource(source, compression, usize::MAX) else {
+        let Some(contents) = memo.pem_contents(source, compression) else {
             continue;
         };
-        if !may_hold_pem(&contents) {
-            memo.remember(source, compression);
-            continue;
-        }
         let (role, name, position) = place(&file.path);
         placed.push(Placed {
             path: file.path.clone(),
@@ -214,19 +258,16 @@ struct Cert<'a> {
     file: &'a Placed,
     /// Position in its file's PEM blocks.
     index: usize,
-    der: Vec<u8>,
-}
-
-impl Cert<'_> {
-    fn parsed(&self) -> Option<X509Certificate<'_>> {
-        X509Certificate::from_der(&self.der).ok().map(|(_, c)| c)
-    }
+    /// `None` when the block is no X.509 certificate.
+    parsed: Option<X509Certificate<'a>>,
 }
 
 /// Checks the certificates among `files`.
 pub fn check(files: &[Placed], policy: &Policy) -> Report {
     let mut report = Report::default();
-    let mut certs: Vec<Cert<'_>> = Vec::new();
+    // Each certificate block as (file, index in the file, DER), parsed once
+    // below.
+    let mut blocks: Vec<(&Placed, usize, Vec<u8>)> = Vec::new();
     // Directory → public keys of the private keys placed there, with the
     // file each came from.
     let mut keys: BTreeMap<&str, Vec<(Vec<u8>, &str)>> = BTreeMap::new();
@@ -234,11 +275,7 @@ pub fn check(files: &[Placed], policy: &Policy) -> Report {
         let mut index = 0;
         for pem in Pem::iter_from_buffer(&file.contents).map_while(Result::ok) {
             if pem.label == "CERTIFICATE" {
-                certs.push(Cert {
-                    file,
-                    index,
-                    der: pem.contents,
-                });
+                blocks.push((file, index, pem.contents));
                 index += 1;
             } else if let Some(public) = public_key_of(&pem.label, &pem.contents) {
                 keys.entry(directory(&file.path))
@@ -247,8 +284,16 @@ pub fn check(files: &[Placed], policy: &Policy) -> Report {
             }
         }
     }
+    let certs: Vec<Cert<'_>> = blocks
+        .iter()
+        .map(|(file, index, der)| Cert {
+            file,
+            index: *index,
+            parsed: X509Certificate::from_der(der).ok().map(|(_, c)| c),
+        })
+        .collect();
     for cert in &certs {
-        let Some(parsed) = cert.parsed() else {
+        let Some(parsed) = &cert.parsed else {
             report.diagnostics.push(finding(
                 Diagnostic::error(Code::FleetCertUnparsable, format!(
                     "{} holds a certificate that cannot be parsed as X.509",
@@ -259,20 +304,20 @@ pub fn check(files: &[Placed], policy: &Policy) -> Report {
             ));
             continue;
         };
-        validity(cert, &parsed, policy, &mut report);
+        validity(cert, parsed, policy, &mut report);
     }
     for cert in certs.iter().filter(|c| c.index == 0) {
-        let Some(parsed) = cert.parsed() else {
+        let Some(parsed) = &cert.parsed else {
             continue;
         };
-        if let Some(found) = key_mismatch(cert, &parsed, &keys) {
+        if let Some(found) = key_mismatch(cert, parsed, &keys) {
             report.diagnostics.push(found);
         }
     }
-    let anchors: Vec<X509Certificate<'_>> = certs
+    let anchors: Vec<&X509Certificate<'_>> = certs
         .iter()
         .filter(|c| c.file.role == Role::Trust)
-        .filter_map(Cert::parsed)
+        .filter_map(|c| c.parsed.as_ref())
         .filter(|c| c.is_ca())
         .collect();
     if !anchors.is_empty() {
@@ -280,15 +325,15 @@ pub fn check(files: &[Placed], policy: &Policy) -> Report {
             .iter()
             .filter(|c| c.index == 0 && c.file.role != Role::Trust)
         {
-            let Some(parsed) = cert.parsed().filter(|c| !c.is_ca()) else {
+            let Some(parsed) = cert.parsed.as_ref().filter(|c| !c.is_ca()) else {
                 continue;
             };
-            let intermediates: Vec<X509Certificate<'_>> = certs
+            let intermediates: Vec<&X509Certificate<'_>> = certs
                 .iter()
                 .filter(|c| std::ptr::eq(c.file, cert.file) && c.index > 0)
-                .filter_map(Cert::parsed)
+                .filter_map(|c| c.parsed.as_ref())
                 .collect();
-            if !chains(&parsed, &intermediates, &anchors) {
+            if !chains(parsed, &intermediates, &anchors) {
                 let names: Vec<String> = anchors.iter().map(|a| a.subject().to_string()).collect();
                 report.diagnostics.push(finding(
                     Diagnostic::warning(Code::FleetCertUntrusted, format!(
@@ -328,12 +373,16 @@ fn validity(cert: &Cert<'_>, parsed: &X509Certificate<'_>, policy: &Policy, repo
     let validity = parsed.validity();
     let not_before = validity.not_before.timestamp();
     let not_after = validity.not_after.timestamp();
-    let subject = parsed.subject().to_string();
+    // Names and dates are written only when they are used: most
+    // certificates get no finding.
+    let subject = || parsed.subject().to_string();
     let path = &cert.file.path;
-    let which = if cert.index == 0 {
-        format!("certificate {path} ({subject})")
-    } else {
-        format!("certificate {} of {path} ({subject})", cert.index + 1)
+    let which = || {
+        if cert.index == 0 {
+            format!("certificate {path} ({})", subject())
+        } else {
+            format!("certificate {} of {path} ({})", cert.index + 1, subject())
+        }
     };
     if report
         .earliest
@@ -343,18 +392,20 @@ fn validity(cert: &Cert<'_>, parsed: &X509Certificate<'_>, policy: &Policy, repo
         report.earliest = Some(Expiry {
             not_after: rfc3339(not_after),
             path: path.clone(),
-            subject: subject.clone(),
+            subject: subject(),
             timestamp: not_after,
         });
     }
-    let now = rfc3339(policy.now);
+    let now = || rfc3339(policy.now);
     if not_after < policy.now {
         report.diagnostics.push(finding(
             Diagnostic::error(
                 Code::FleetCertExpired,
                 format!(
-                    "{which} expired on {}; the build time is {now}",
-                    rfc3339(not_after)
+                    "{} expired on {}; the build time is {}",
+                    which(),
+                    rfc3339(not_after),
+                    now()
                 ),
             ),
             cert.file,
@@ -363,8 +414,10 @@ fn validity(cert: &Cert<'_>, parsed: &X509Certificate<'_>, policy: &Policy, repo
     } else if not_before > policy.now {
         report.diagnostics.push(finding(
             Diagnostic::error(Code::FleetCertNotYetValid, format!(
-                "{which} is not valid before {}; the build time is {now}",
-                rfc3339(not_before)
+                "{} is not valid before {}; the build time is {}",
+                which(),
+                rfc3339(not_before),
+                now()
             )),
             cert.file,
             "issue it with a notBefore in the past (check the issuing machine's clock), or build with --now at or after that time",
@@ -373,8 +426,10 @@ fn validity(cert: &Cert<'_>, parsed: &X509Certificate<'_>, policy: &Policy, repo
         let days = (not_after - policy.now) / 86_400;
         report.diagnostics.push(finding(
             Diagnostic::warning(Code::FleetCertExpiresSoon, format!(
-                "{which} expires on {} ({days} days after the build time {now})",
-                rfc3339(not_after)
+                "{} expires on {} ({days} days after the build time {})",
+                which(),
+                rfc3339(not_after),
+                now()
             )),
             cert.file,
             format!(
@@ -504,8 +559,8 @@ fn signed_by(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
 /// Whether `leaf` chains to one of `anchors`, through `intermediates`.
 fn chains(
     leaf: &X509Certificate<'_>,
-    intermediates: &[X509Certificate<'_>],
-    anchors: &[X509Certificate<'_>],
+    intermediates: &[&X509Certificate<'_>],
+    anchors: &[&X509Certificate<'_>],
 ) -> bool {
     let mut current = leaf;
     // Each step uses up one intermediate, so a loop of them ends.
@@ -624,6 +679,108 @@ mod tests {
         assert!(!memo.holds_no_pem(&unit, Some("gzip")));
         // Plain URLs are settled by scanning them, not kept.
         assert!(!memo.holds_no_pem(&plain, None));
+    }
+
+    /// Every way of writing PEM in a percent URL, escaping any of its
+    /// characters in either case, is decoded; and no URL the scan settles
+    /// decodes to a PEM marker (random URLs over the characters that
+    /// matter).
+    #[test]
+    fn the_scan_settles_no_url_that_can_decode_to_pem() {
+        let pem = "-----BEGIN CERTIFICATE-----\nAAAA\n";
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..2_000 {
+            let mut data = String::new();
+            for byte in pem.bytes() {
+                match random() % 3 {
+                    // Spaces and newlines are always escaped.
+                    0 if byte.is_ascii_graphic() => data.push(char::from(byte)),
+                    2 => data.push_str(&format!("%{byte:02x}")),
+                    _ => data.push_str(&format!("%{byte:02X}")),
+                }
+            }
+            for prefix in ["data:,", "data:text/plain,", "data:;charset=utf-8,"] {
+                let url = format!("{prefix}{data}");
+                let decoded = crate::dataurl::decode_data_url(&url).expect("a valid URL");
+                assert_eq!(decoded, pem.as_bytes(), "round {round}: {url}");
+                assert!(!cannot_spell_pem(&url), "round {round}: {url}");
+            }
+        }
+        let alphabet: Vec<&str> = vec![
+            "-", "-", "-", "%2D", "%2d", "%2", "%", "2", "D", "d", "BEGIN", "B", "%42", " ", "%20",
+            "x",
+        ];
+        for round in 0..20_000 {
+            let len = usize::try_from(random() % 24).expect("small");
+            let data: String = (0..len)
+                .map(|_| alphabet[usize::try_from(random()).expect("64-bit") % alphabet.len()])
+                .collect();
+            let url = format!("data:,{data}");
+            if cannot_spell_pem(&url)
+                && let Ok(decoded) = crate::dataurl::decode_data_url(&url)
+            {
+                assert!(!may_hold_pem(&decoded), "round {round}: {url}");
+                assert!(
+                    !decoded.windows(5).any(|w| w == b"-----"),
+                    "round {round}: {url}"
+                );
+            }
+        }
+    }
+
+    fn gzip_url(text: &str) -> String {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(text.as_bytes()).expect("gzip");
+        let gzipped = encoder.finish().expect("gzip");
+        crate::dataurl::base64_url(&gzipped)
+    }
+
+    /// A kept URL with PEM gives back its own contents, and only under the
+    /// compression it was decoded with: the same URL read without gunzip
+    /// holds no PEM.
+    #[test]
+    fn contents_with_pem_are_kept_per_url_and_compression() {
+        let realm = ca("realm root");
+        let other = ca("other root");
+        let realm_url = gzip_url(&realm.pem);
+        let other_url = gzip_url(&other.pem);
+        let files = |compression: Option<&str>| {
+            let mut config = config_with(&[
+                ("/etc/a/ca.crt", realm_url.clone()),
+                ("/etc/b/ca.crt", other_url.clone()),
+            ]);
+            for file in &mut config.storage.files {
+                file.contents.compression = compression.map(str::to_owned);
+            }
+            config
+        };
+        let place = |_: &str| (Role::Trust, "hosts/h.yaml".to_owned(), Position::new(1, 1));
+        for first in [Some("gzip"), None] {
+            let mut memo = PemFreeMemo::default();
+            for compression in [first, first.xor(Some("gzip")), first] {
+                let found = placed_files(&files(compression), &mut memo, place);
+                let fresh = placed_files(&files(compression), &mut PemFreeMemo::default(), place);
+                let contents: Vec<&[u8]> = found.iter().map(|p| p.contents.as_slice()).collect();
+                let expected: Vec<&[u8]> = fresh.iter().map(|p| p.contents.as_slice()).collect();
+                assert_eq!(contents, expected, "{compression:?} after {first:?}");
+                if compression.is_some() {
+                    assert_eq!(contents, [realm.pem.as_bytes(), other.pem.as_bytes()]);
+                } else {
+                    assert!(contents.is_empty(), "gzip bytes hold no PEM");
+                }
+            }
+            assert!(memo.pem(&realm_url, Some("gzip")).is_some());
+            assert!(memo.pem(&realm_url, None).is_none());
+            assert!(memo.holds_no_pem(&realm_url, None));
+            assert!(!memo.holds_no_pem(&realm_url, Some("gzip")));
+        }
     }
 
     fn findings(files: &[Placed]) -> Vec<Diagnostic> {
