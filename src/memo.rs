@@ -10,8 +10,11 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 pub struct BoundedMemo<K, E> {
-    /// Key → each entry kept for it (one per context).
-    entries: HashMap<K, Vec<E>>,
+    /// Key → each entry kept for it (one per context). Keys are whole
+    /// texts (units, data URLs) hashed on every lookup: foldhash hashes
+    /// them several times faster than the standard SipHash, and its
+    /// per-process seed still keeps inputs from choosing collisions.
+    entries: HashMap<K, Vec<E>, foldhash::fast::RandomState>,
     bytes: usize,
     budget: usize,
 }
@@ -21,7 +24,7 @@ impl<K: Hash + Eq, E> BoundedMemo<K, E> {
     /// count them).
     pub fn new(budget: usize) -> Self {
         BoundedMemo {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             bytes: 0,
             budget,
         }
