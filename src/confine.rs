@@ -746,7 +746,8 @@ mod imp {
     /// for the root itself) and that component.
     struct Walked {
         stack: Vec<(OwnedFd, OsString)>,
-        last: Option<OsString>,
+        /// The last component, not a symlink, with what `lstat` said of it.
+        last: Option<(OsString, rustix::fs::Stat)>,
     }
 
     impl Walked {
@@ -760,7 +761,7 @@ mod imp {
             self.stack
                 .iter()
                 .map(|(_, name)| name.as_os_str())
-                .chain(self.last.as_deref())
+                .chain(self.last.as_ref().map(|(name, _)| name.as_os_str()))
                 .collect()
         }
 
@@ -768,20 +769,19 @@ mod imp {
             self.stack
                 .iter()
                 .map(|(_, name)| name.clone())
-                .chain(self.last.clone())
+                .chain(self.last.as_ref().map(|(name, _)| name.clone()))
                 .collect()
         }
     }
 
-    /// The metadata of the directory `fd` (shown as `shown`).
-    fn metadata_of(fd: &OwnedFd, shown: &str) -> Result<std::fs::Metadata, ConfineError> {
-        let io_error = |source| ConfineError::Io {
+    /// The directory `fd` (shown as `shown`) with its metadata.
+    fn metadata_of(fd: OwnedFd, shown: &str) -> Result<(OwnedFd, std::fs::Metadata), ConfineError> {
+        let dir = File::from(fd);
+        let metadata = dir.metadata().map_err(|source| ConfineError::Io {
             path: shown.to_owned(),
             source,
-        };
-        File::from(fd.try_clone().map_err(io_error)?)
-            .metadata()
-            .map_err(io_error)
+        })?;
+        Ok((OwnedFd::from(dir), metadata))
     }
 
     fn io_error(shown: &str) -> impl Fn(Errno) -> ConfineError + '_ {
@@ -800,6 +800,11 @@ mod imp {
         /// Walks `relative` beneath this directory, following symlinks that
         /// stay beneath it, up to its last component (not opened). Every
         /// directory entered is checked against the exclusions.
+        ///
+        /// A component before the last is opened as a directory without
+        /// following a symlink, and read as a link only when that fails; the
+        /// last one is looked at without following it. Whatever a step finds
+        /// is what the next step uses: no name is looked up twice.
         fn walk(
             &self,
             relative: &str,
@@ -814,23 +819,6 @@ mod imp {
             let mut links = 0;
             let mut via: Option<String> = None;
             while let Some(name) = pending.pop_front() {
-                if let Some(last) = walked.last.take() {
-                    // The component before this one must be a directory.
-                    let fd = rustix::fs::openat(
-                        walked.dir(self),
-                        last.as_os_str(),
-                        DIRECTORY,
-                        Mode::empty(),
-                    )
-                    .map_err(|errno| match errno {
-                        Errno::NOTDIR => ConfineError::NotDirectory {
-                            path: walk.show(&walked.parts_with(&last)),
-                        },
-                        _ => io_error(shown)(errno),
-                    })?;
-                    walk.check_dir(&metadata_of(&fd, shown)?, shown)?;
-                    walked.stack.push((fd, last));
-                }
                 if name == ".." {
                     if walked.stack.pop().is_none() {
                         return Err(match via {
@@ -840,28 +828,55 @@ mod imp {
                     }
                     continue;
                 }
-                match rustix::fs::readlinkat(walked.dir(self), name.as_os_str(), Vec::new()) {
-                    Ok(target) => {
-                        let link = walk.show(&walked.parts_with(&name));
-                        links += 1;
-                        if links > MAX_SYMLINKS {
-                            return Err(ConfineError::SymlinkLoop {
-                                path: shown.to_owned(),
-                            });
-                        }
-                        let target = Path::new(OsStr::from_bytes(target.as_bytes()));
-                        let Some(parts) = components(target) else {
-                            return Err(walk.symlink_escapes(shown, link));
-                        };
-                        for part in parts.into_iter().rev() {
-                            pending.push_front(part);
-                        }
-                        via = Some(link);
+                let dir = walked.dir(self);
+                let target = if pending.is_empty() {
+                    let stat = rustix::fs::statat(dir, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
+                        .map_err(io_error(shown))?;
+                    if FileType::from_raw_mode(stat.st_mode) != FileType::Symlink {
+                        walked.last = Some((name, stat));
+                        continue;
                     }
-                    // Not a symlink: the next step opens it.
-                    Err(Errno::INVAL) => walked.last = Some(name),
-                    Err(errno) => return Err(io_error(shown)(errno)),
+                    rustix::fs::readlinkat(dir, name.as_os_str(), Vec::new())
+                        .map_err(io_error(shown))?
+                } else {
+                    match rustix::fs::openat(dir, name.as_os_str(), DIRECTORY, Mode::empty()) {
+                        Ok(fd) => {
+                            let (fd, metadata) = metadata_of(fd, shown)?;
+                            walk.check_dir(&metadata, shown)?;
+                            walked.stack.push((fd, name));
+                            continue;
+                        }
+                        // A symlink (ELOOP, or ENOTDIR with O_DIRECTORY), or
+                        // something that is no directory.
+                        Err(Errno::LOOP | Errno::NOTDIR) => {
+                            match rustix::fs::readlinkat(dir, name.as_os_str(), Vec::new()) {
+                                Ok(target) => target,
+                                Err(Errno::INVAL) => {
+                                    return Err(ConfineError::NotDirectory {
+                                        path: walk.show(&walked.parts_with(&name)),
+                                    });
+                                }
+                                Err(errno) => return Err(io_error(shown)(errno)),
+                            }
+                        }
+                        Err(errno) => return Err(io_error(shown)(errno)),
+                    }
+                };
+                let link = walk.show(&walked.parts_with(&name));
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return Err(ConfineError::SymlinkLoop {
+                        path: shown.to_owned(),
+                    });
                 }
+                let target = Path::new(OsStr::from_bytes(target.as_bytes()));
+                let Some(parts) = components(target) else {
+                    return Err(walk.symlink_escapes(shown, link));
+                };
+                for part in parts.into_iter().rev() {
+                    pending.push_front(part);
+                }
+                via = Some(link);
             }
             Ok(walked)
         }
@@ -882,7 +897,7 @@ mod imp {
             walk: &Walk<'_>,
         ) -> Result<(File, PathBuf), ConfineError> {
             let walked = self.walk(relative, shown, walk)?;
-            let Some(name) = &walked.last else {
+            let Some((name, stat)) = &walked.last else {
                 return Err(ConfineError::NotRegular {
                     path: shown.to_owned(),
                     kind: "directory",
@@ -891,8 +906,6 @@ mod imp {
             let dir = walked.dir(self);
             // FIFOs and devices are refused before they are opened (opening
             // one can have effects); the descriptor is checked again after.
-            let stat = rustix::fs::statat(dir, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
-                .map_err(io_error(shown))?;
             let kind = FileType::from_raw_mode(stat.st_mode);
             if kind != FileType::RegularFile {
                 return Err(ConfineError::NotRegular {
@@ -914,7 +927,7 @@ mod imp {
         ) -> Result<OwnedFd, ConfineError> {
             let walked = self.walk(relative, shown, walk)?;
             let fd = match &walked.last {
-                Some(name) => {
+                Some((name, _)) => {
                     rustix::fs::openat(walked.dir(self), name.as_os_str(), DIRECTORY, Mode::empty())
                         .map_err(|errno| match errno {
                             Errno::NOTDIR => ConfineError::NotDirectory {
@@ -926,7 +939,8 @@ mod imp {
                 None => rustix::fs::openat(walked.dir(self), ".", DIRECTORY, Mode::empty())
                     .map_err(io_error(shown))?,
             };
-            walk.check_dir(&metadata_of(&fd, shown)?, shown)?;
+            let (fd, metadata) = metadata_of(fd, shown)?;
+            walk.check_dir(&metadata, shown)?;
             Ok(fd)
         }
 
@@ -1199,6 +1213,22 @@ mod tests {
             refusal(root.read("loop", 100)),
             "loop: too many levels of symlinks"
         );
+        // Links before the last component: followed to a directory, and
+        // judged where they lead otherwise.
+        symlink("b", fleet.join("a/dir")).expect("symlink");
+        assert_eq!(root.read("a/dir/file", 100).expect("read"), b"inside");
+        assert_eq!(
+            refusal(root.read("a/in/x", 100)),
+            "a/b/file is not a directory"
+        );
+        assert_eq!(
+            refusal(root.read("loop/x", 100)),
+            "loop/x: too many levels of symlinks"
+        );
+        assert_eq!(
+            refusal(root.read("a/out/x", 100)),
+            "a/out/x leads through the symlink a/out, which points outside the fleet directory"
+        );
         // `secrets/` as its own root: a link to elsewhere in the fleet leaves it.
         let sub = root.sub("a/b").expect("sub");
         symlink("../../a/b/file", fleet.join("a/b/back")).expect("symlink");
@@ -1259,6 +1289,11 @@ mod tests {
         assert_eq!(
             refusal(root.read("a/b/file/x", 100)),
             "a/b/file is not a directory"
+        );
+        assert_eq!(refusal(root.read("pipe/x", 100)), "pipe is not a directory");
+        assert_eq!(
+            refusal(root.read("a/missing/x", 100)),
+            refusal(root.read("a/missing", 100)).replace("a/missing", "a/missing/x")
         );
         assert_eq!(
             refusal(root.read("a/b/file", 3)),
