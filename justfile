@@ -24,7 +24,7 @@ test:
 
 # Distribution binary: static, position-dependent (Linux/glibc), with mimalloc, in target/<host triple>/dist/
 dist:
-    RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" cargo build --profile dist --features mimalloc --target "$(rustc --print host-tuple)"
+    RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" cargo build --profile dist --target "$(rustc --print host-tuple)"
 
 # Benchmarks: Butane per-file time (release and dist builds) and 64 MiB throughput, fleet of 1000 hosts
 bench: dist

@@ -7,11 +7,11 @@ use clap::{CommandFactory, Parser};
 use kindling::cli::Cli;
 use kindling::cmd;
 
-/// With the `mimalloc` feature (the distribution build): fleet builds make
-/// millions of small allocations on every core and take ~20% less CPU with
-/// mimalloc; without it the system allocator, whose set-up is cheaper for a
-/// short `kindling butane` run (`cargo bench --bench fleet` and `--bench
-/// butane`; benches/README.md, "Allocator").
+/// With the `mimalloc` feature (the default): fleet builds make millions of
+/// small allocations on every core and take ~20% less CPU with mimalloc;
+/// without it (`--no-default-features`) the system allocator, whose set-up
+/// costs a short `kindling butane` run ~0.15 ms less (`cargo bench --bench
+/// fleet` and `--bench butane`; benches/README.md, "Allocator").
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
