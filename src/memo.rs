@@ -1,9 +1,9 @@
 //! A memo with a byte budget: what was computed for a key, kept once per
 //! context it was computed in, all dropped at once when the budget is
 //! spent. A fleet repeats the same inputs on many hosts; the encoder
-//! (`encode::memo`), the fleet's Quadlet validation (`fleet::lint`), its
-//! snippets (`fleet::assemble`) and certificate check (`fleet::certs`) keep
-//! their results in one of these.
+//! (`encode::memo`), the fleet's rendered units (`fleet::render`), Quadlet
+//! validation (`fleet::lint`), snippets (`fleet::assemble`) and certificate
+//! check (`fleet::certs`) keep their results in one of these.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
