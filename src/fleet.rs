@@ -263,10 +263,10 @@ fn compile_hosts(
                     inventory,
                     templates,
                     options,
-                    expansions: render::Expansions::new(templates),
+                    template_memo: render::TemplateMemo::new(templates),
                     quadlets: lint::QuadletMemo::default(),
                     snippets: assemble::SnippetMemo::default(),
-                    pem_free: certs::PemFreeMemo::default(),
+                    decoded_urls: certs::DecodedUrlMemo::default(),
                     secrets: secrets::SecretReader::new(&inventory.dir, &options.identities),
                     now: build_time,
                 };
@@ -382,10 +382,10 @@ struct Worker<'a> {
     inventory: &'a Inventory,
     templates: &'a Templates,
     options: &'a Options,
-    expansions: render::Expansions,
+    template_memo: render::TemplateMemo,
     quadlets: lint::QuadletMemo,
     snippets: assemble::SnippetMemo,
-    pem_free: certs::PemFreeMemo,
+    decoded_urls: certs::DecodedUrlMemo,
     secrets: secrets::SecretReader<'a>,
     /// The build time, one for every host.
     now: i64,
@@ -441,7 +441,7 @@ impl Worker<'_> {
                         (certs::role_of_path(path), file_name.clone(), position)
                     };
                     let certs = certs::check(
-                        &certs::placed_files(&config, &mut self.pem_free, located),
+                        &certs::placed_files(&config, &mut self.decoded_urls, located),
                         &self.cert_policy(),
                     );
                     let mut failed = certs.diagnostics.iter().any(Diagnostic::is_error);
@@ -506,11 +506,11 @@ impl Worker<'_> {
         else {
             return HostResult::failed(diagnostics, texts, None);
         };
-        let mut pem_free = std::mem::take(&mut self.pem_free);
-        let placed = certs::placed_files(&config, &mut pem_free, |path| {
+        let mut decoded_urls = std::mem::take(&mut self.decoded_urls);
+        let placed = certs::placed_files(&config, &mut decoded_urls, |path| {
             self.placed_file_origin(path, plan, &rendered, &assembled, &extra)
         });
-        self.pem_free = pem_free;
+        self.decoded_urls = decoded_urls;
         let certs = certs::check(&placed, &self.cert_policy());
         diagnostics.extend(certs.diagnostics);
         let locate = |place: platform::Place<'_>| {
@@ -553,7 +553,7 @@ impl Worker<'_> {
         let mut renderer = Renderer {
             inventory: self.inventory,
             templates: self.templates,
-            expansions: &mut self.expansions,
+            memo: &mut self.template_memo,
             secrets: &mut self.secrets,
             host: &plan.hostname,
             org: &plan.org,

@@ -122,35 +122,36 @@ const MAX_SOURCE_BYTES: usize = 4 << 20;
 /// settles never get here). URLs without PEM are kept up to 64 KiB
 /// (`PEM_FREE_URL_MAX`), with PEM up to 1 MiB (`PEM_URL_MAX`: a CA
 /// bundle); each kind starts over at 8 MiB (`PEM_FREE_BUDGET`).
-pub struct PemFreeMemo {
-    urls: BoundedMemo<String, Option<String>>,
+pub struct DecodedUrlMemo {
+    /// URL → compression of each URL holding no PEM.
+    without_pem: BoundedMemo<String, Option<String>>,
     /// URL → (compression, decoded contents) of each URL holding PEM.
-    pem: BoundedMemo<String, (Option<String>, Vec<u8>)>,
+    with_pem: BoundedMemo<String, (Option<String>, Vec<u8>)>,
 }
 
 const PEM_FREE_URL_MAX: usize = 64 << 10;
 const PEM_URL_MAX: usize = 1 << 20;
 const PEM_FREE_BUDGET: usize = 8 << 20;
 
-impl Default for PemFreeMemo {
+impl Default for DecodedUrlMemo {
     fn default() -> Self {
-        PemFreeMemo {
-            urls: BoundedMemo::new(PEM_FREE_BUDGET),
-            pem: BoundedMemo::new(PEM_FREE_BUDGET),
+        DecodedUrlMemo {
+            without_pem: BoundedMemo::new(PEM_FREE_BUDGET),
+            with_pem: BoundedMemo::new(PEM_FREE_BUDGET),
         }
     }
 }
 
-impl PemFreeMemo {
+impl DecodedUrlMemo {
     fn holds_no_pem(&self, source: &str, compression: Option<&str>) -> bool {
-        self.urls
+        self.without_pem
             .find(source, |kept| kept.as_deref() == compression)
             .is_some()
     }
 
     fn remember(&mut self, source: &str, compression: Option<&str>) {
         if source.len() <= PEM_FREE_URL_MAX {
-            self.urls.insert(
+            self.without_pem.insert(
                 source.to_owned(),
                 compression.map(str::to_owned),
                 source.len(),
@@ -160,14 +161,14 @@ impl PemFreeMemo {
 
     /// The decoded contents kept for a URL that holds PEM.
     fn pem(&self, source: &str, compression: Option<&str>) -> Option<&[u8]> {
-        self.pem
+        self.with_pem
             .find(source, |(kept, _)| kept.as_deref() == compression)
             .map(|(_, contents)| contents.as_slice())
     }
 
     fn remember_pem(&mut self, source: &str, compression: Option<&str>, contents: &[u8]) {
         if source.len() <= PEM_URL_MAX {
-            self.pem.insert(
+            self.with_pem.insert(
                 source.to_owned(),
                 (compression.map(str::to_owned), contents.to_vec()),
                 source.len() + contents.len(),
@@ -221,7 +222,7 @@ fn cannot_spell_pem(source: &str) -> bool {
 /// boot) are not checked.
 pub fn placed_files(
     config: &crate::ignition::model::Config,
-    memo: &mut PemFreeMemo,
+    memo: &mut DecodedUrlMemo,
     mut place: impl FnMut(&str) -> (Role, String, Position),
 ) -> Vec<Placed> {
     let mut placed = Vec::new();
@@ -654,7 +655,7 @@ mod tests {
         let ca = ca("memo-root");
         let unit = base64_url("[Unit]\nDescription=same on every host\n");
         let plain = crate::dataurl::percent_url(b"HOSTNAME=a\n");
-        let mut memo = PemFreeMemo::default();
+        let mut memo = DecodedUrlMemo::default();
         for host in ["a", "b"] {
             let config = config_with(&[
                 ("/etc/unit", unit.clone()),
@@ -763,10 +764,11 @@ mod tests {
         };
         let place = |_: &str| (Role::Trust, "hosts/h.yaml".to_owned(), Position::new(1, 1));
         for first in [Some("gzip"), None] {
-            let mut memo = PemFreeMemo::default();
+            let mut memo = DecodedUrlMemo::default();
             for compression in [first, first.xor(Some("gzip")), first] {
                 let found = placed_files(&files(compression), &mut memo, place);
-                let fresh = placed_files(&files(compression), &mut PemFreeMemo::default(), place);
+                let fresh =
+                    placed_files(&files(compression), &mut DecodedUrlMemo::default(), place);
                 let contents: Vec<&[u8]> = found.iter().map(|p| p.contents.as_slice()).collect();
                 let expected: Vec<&[u8]> = fresh.iter().map(|p| p.contents.as_slice()).collect();
                 assert_eq!(contents, expected, "{compression:?} after {first:?}");

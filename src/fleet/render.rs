@@ -638,7 +638,7 @@ fn source_error(label: &str, text: &str, offset: usize, message: String) -> Diag
 /// compiling one cost more than rendering it; and the units and env files
 /// rendered, since hosts running a service with the same settings render
 /// the same text (`cargo bench --bench fleet`).
-pub struct Expansions {
+pub struct TemplateMemo {
     env: Environment<'static>,
     /// Text → name of its compiled template in `env`.
     names: HashMap<String, String>,
@@ -646,9 +646,9 @@ pub struct Expansions {
     rendered: BoundedMemo<Vec<u8>, String>,
 }
 
-impl Expansions {
+impl TemplateMemo {
     pub fn new(templates: &Templates) -> Self {
-        Expansions {
+        TemplateMemo {
             env: templates.env.clone(),
             names: HashMap::new(),
             rendered: BoundedMemo::new(RENDERED_BUDGET),
@@ -675,7 +675,7 @@ impl Expansions {
         Ok(text)
     }
 
-    fn render(&mut self, text: &str, vars: &Value) -> Result<String, minijinja::Error> {
+    fn expand(&mut self, text: &str, vars: &Value) -> Result<String, minijinja::Error> {
         // Most values (`/etc/localtime:/etc/localtime:ro`) are no template.
         if !text.contains('{') {
             return Ok(text.to_owned());
@@ -705,7 +705,7 @@ pub fn builtin_label(name: &str) -> String {
 pub struct Renderer<'a, 's> {
     pub inventory: &'a Inventory,
     pub templates: &'a Templates,
-    pub expansions: &'a mut Expansions,
+    pub memo: &'a mut TemplateMemo,
     pub secrets: &'a mut SecretReader<'s>,
     pub host: &'a str,
     pub org: &'a str,
@@ -776,7 +776,7 @@ impl Renderer<'_, '_> {
     }
 
     fn expand(&mut self, text: &str, vars: &Value, origin: Origin) -> String {
-        match self.expansions.render(text, vars) {
+        match self.memo.expand(text, vars) {
             Ok(expanded) => expanded,
             Err(error) => {
                 let mut position = origin.position;
@@ -980,10 +980,7 @@ impl Renderer<'_, '_> {
                 .unwrap_or(template.clone())
         );
         let vars = self.container_vars(name, resolved, volumes, extra);
-        let text = match self
-            .expansions
-            .render_template(self.templates, &template, &vars)
-        {
+        let text = match self.memo.render_template(self.templates, &template, &vars) {
             Ok(text) => text,
             Err(diagnostic) => {
                 self.out.diagnostics.push(*diagnostic);
@@ -1045,7 +1042,7 @@ impl Renderer<'_, '_> {
         let env = self.env_with_ports(name, resolved);
         let vars = context! { host => self.host, org => self.org, service => name, env => env };
         match self
-            .expansions
+            .memo
             .render_template(self.templates, BUILTIN_ENV, &vars)
         {
             Ok(text) => {
@@ -1351,7 +1348,7 @@ mod tests {
             super::super::load::load(dir.path(), crate::confine::Exclusions::none());
         let templates = Templates::new(&inventory);
         assert!(templates.env.debug());
-        assert!(Expansions::new(&templates).env.debug());
+        assert!(TemplateMemo::new(&templates).env.debug());
     }
 
     fn templates_of(files: &[(&str, &str)]) -> Templates {
