@@ -361,13 +361,16 @@ fn finding(diagnostic: Diagnostic, file: &Placed, help: &str) -> Diagnostic {
 
 /// `2027-01-31T12:00:00Z`.
 pub fn rfc3339(timestamp: i64) -> String {
+    rfc3339_utc(timestamp).unwrap_or_else(|| format!("{timestamp} seconds after 1970"))
+}
+
+/// Seconds since the epoch as RFC 3339 UTC; `None` past what it can name
+/// (year 9999).
+pub fn rfc3339_utc(timestamp: i64) -> Option<String> {
     time::OffsetDateTime::from_unix_timestamp(timestamp)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| format!("{timestamp} seconds after 1970"))
 }
 
 fn validity(cert: &Cert<'_>, parsed: &X509Certificate<'_>, policy: &Policy, report: &mut Report) {

@@ -643,11 +643,7 @@ fn asset_route(shared: &Shared, request: &Request<hyper::body::Incoming>, rest: 
 fn utc(seconds: u64) -> String {
     i64::try_from(seconds)
         .ok()
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(crate::fleet::certs::rfc3339_utc)
         .unwrap_or_else(|| seconds.to_string())
 }
 
